@@ -1,0 +1,92 @@
+"""chainrule: a deep-learning framework on NumPy with PyTorch's names and trustworthy gradients.
+
+``import chainrule as torch`` is meant to work for the parts of PyTorch chainrule covers.
+"""
+
+from . import (
+    autograd,  # noqa: E402
+    backend,
+    ops,  # noqa: E402,I001  (attaches the operators to Tensor)
+)
+from ._factory import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    scalar_tensor,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import (
+    Generator,
+    bool_,
+    default_generator,
+    device,
+    double,
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    manual_seed,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from .tensor import Size, Tensor
+
+globals().update(ops.FUNCTIONS)  # chainrule.exp, chainrule.cat, ... (PyTorch's top-level names)
+
+bool = bool_  # noqa: A001  (chainrule.bool, as torch.bool)
+float = float32  # noqa: A001
+int = int32  # noqa: A001
+
+
+def is_tensor(obj) -> "builtins_bool":
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> "builtins_int":
+    return input.numel()
+
+
+def initial_seed() -> "builtins_int":
+    return default_generator.initial_seed()
+
+
+def seed() -> "builtins_int":
+    return default_generator.seed()
+
+
+def get_rng_state() -> dict:
+    return default_generator.get_state()
+
+
+def set_rng_state(state: dict) -> None:
+    default_generator.set_state(state)
+
+
+__version__ = "0.1.0"

@@ -1,0 +1,397 @@
+"""Graph nodes: the operators recorded as a computation runs, and what they keep for backward.
+
+Two ways to write an operator share one ``Node`` core:
+
+* ``FunctionNode`` - chainrule's own operators. ``forward(*arrays)`` runs on raw arrays of the
+  inputs' array module and returns raw arrays; ``backward(*grads)`` receives gradient *Tensors*
+  and returns gradient Tensors built from differentiable operators, so that the same code builds
+  the graph of the gradient when the engine runs it with ``create_graph=True``.
+* ``Function`` - PyTorch's public form: static ``forward(ctx, *args)`` on Tensors and static
+  ``backward(ctx, *grads)``, with ``ctx.save_for_backward`` / ``ctx.saved_tensors`` /
+  ``ctx.needs_input_grad``, for users who add their own operators.
+
+A node's ``next_functions`` are ``(node, output_nr)`` pairs, one per input (``None`` where the
+input needs no gradient); leaves that require grad are reached through ``AccumulateGrad``.
+Broadcasting and dtype changes are undone once, by the engine, from each input's recorded
+shape and dtype.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from .grad_mode import is_grad_enabled, no_grad
+
+_FREED_MSG = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward."
+)
+
+_INPUT, _OUTPUT, _OTHER = 0, 1, 2
+_ndarray = np.ndarray
+
+
+class Node:
+    """A recorded operator: edges to the nodes of its inputs and the values saved for backward."""
+
+    next_functions: tuple = ()
+    needs_input_grad: tuple = ()
+    _in_meta: tuple = ()  # (shape, dtype) per input, for the engine's sum_to and casts
+    _n_out = 1
+    _out_meta: tuple | None = None  # (shape, dtype) per output, only for multi-output nodes
+    _to_save: tuple | None = None
+    _saved: tuple | None = None
+    _freed = False
+    _pre_hooks: dict | None = None  # output_nr -> [hook], tensor hooks of non-leaf outputs
+    _post_hooks: list | None = None
+    _materialize_grads = True
+    _trace: Any = None  # where the forward ran, kept under detect_anomaly()
+
+    def name(self) -> str:
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    # ---- saving -------------------------------------------------------------------------------
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep ``values`` for backward: inputs, outputs or other arrays/Tensors of forward."""
+        self._to_save = values
+
+    def _resolve_saved(self, inputs: tuple, in_values: tuple, outputs: tuple, out_values: tuple) -> None:
+        """Record each saved value as an input, an output or a constant, with its version."""
+        to_save = self._to_save
+        self._to_save = None
+        if not to_save:
+            return
+        saved = []
+        for v in to_save:
+            if v is None:
+                saved.append((_OTHER, None, None))
+                continue
+            for i, iv in enumerate(in_values):
+                if v is iv and isinstance(inputs[i], Tensor):
+                    t = inputs[i]
+                    saved.append((_INPUT, t, t._version[0]))
+                    break
+            else:
+                for j, ov in enumerate(out_values):
+                    if v is ov:
+                        o = outputs[j]
+                        # an output is saved without a reference to itself (no cycle): its data,
+                        # position and version box; it is rebuilt with this node as grad_fn.
+                        saved.append((_OUTPUT, (o._data, j, o._version), o._version[0]))
+                        break
+                else:
+                    if isinstance(v, Tensor):
+                        saved.append((_INPUT, v, v._version[0]))
+                    else:
+                        saved.append((_OTHER, v, None))
+        self._saved = tuple(saved)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The saved values as Tensors (inputs keep their own graph, so double backward works)."""
+        if self._freed:
+            raise RuntimeError(_FREED_MSG)
+        if self._saved is None:
+            return ()
+        out = []
+        for kind, v, version in self._saved:
+            if kind == _INPUT:
+                if v._version[0] != version:
+                    raise RuntimeError(_modified_msg(self, v.shape, v._version[0], version))
+                out.append(v)
+            elif kind == _OUTPUT:
+                data, j, box = v
+                if box[0] != version:
+                    raise RuntimeError(_modified_msg(self, data.shape, box[0], version))
+                out.append(Tensor._make(data, True, self, j, box))
+            else:
+                out.append(None if v is None else (v if isinstance(v, Tensor) else Tensor._make(v)))
+        return tuple(out)
+
+    @property
+    def saved_arrays(self) -> tuple:
+        """The saved values as raw arrays, for backward code that needs no graph of them."""
+        return tuple(None if t is None else t._data for t in self.saved_tensors)
+
+    def _release(self) -> None:
+        if self._saved is not None:
+            self._saved = None
+            self._freed = True
+        self._release_extra()
+
+    def _release_extra(self) -> None:
+        """Subclasses drop large non-tensor attributes kept for backward here."""
+
+    # ---- hooks ---------------------------------------------------------------------------------
+    def register_prehook(self, hook, output_nr: int = 0) -> None:
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        self._pre_hooks.setdefault(output_nr, []).append(hook)
+
+    def register_hook(self, hook) -> None:
+        """``hook(grad_inputs, grad_outputs)`` runs after this node's backward."""
+        if self._post_hooks is None:
+            self._post_hooks = []
+        self._post_hooks.append(hook)
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self._materialize_grads = bool(value)
+
+    def mark_non_differentiable(self, *outputs) -> None:  # PyTorch's ctx API; outputs are
+        self._non_diff = {id(o) for o in outputs}  # plain constants for us unless they need grad
+
+    # ---- backward ------------------------------------------------------------------------------
+    def _call_backward(self, grads: list) -> tuple:
+        """Run this node's backward on its output gradients (Tensors or None)."""
+        if self._materialize_grads and self._n_out > 1:
+            from .. import _factory
+
+            for j, g in enumerate(grads):
+                if g is None:
+                    shape, dt = self._out_meta[j]
+                    grads[j] = _factory.zeros(shape, dtype=dt)
+        result = type(self).backward(self, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        n_in = len(self.next_functions)
+        if len(result) != n_in:
+            if len(result) > n_in and all(r is None for r in result[n_in:]):
+                result = result[:n_in]
+            else:
+                raise RuntimeError(
+                    f"function {self.name()} returned an incorrect number of gradients "
+                    f"(expected {n_in}, got {len(result)})")
+        if self._post_hooks:
+            for hook in self._post_hooks:
+                hook(result, tuple(grads))
+        return result
+
+    def forward(self, *args):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, *grads):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} has no backward")
+
+
+def _modified_msg(node: Node, shape, now: int, expected: int) -> str:
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [Tensor of shape {list(shape)}], which is output 0 of {node.name()}, is at "
+        f"version {now}; expected version {expected} instead. Hint: replace the in-place operation "
+        "by an out-of-place one (e.g. x = x + 1 instead of x += 1)."
+    )
+
+
+class FunctionNode(Node):
+    """Base of chainrule's operators: raw-array ``forward``, Tensor ``backward``.
+
+    Hyper-parameters go to ``__init__``; ``apply(*tensors)`` runs forward and records the node
+    when grad mode is on and an input requires grad. Subclasses may set ``xp`` usage through
+    ``self.xp`` (the inputs' array module) inside forward.
+    """
+
+    xp: Any = None
+
+    def apply(self, *inputs: Tensor):
+        from ..backend import array_module
+
+        arrays = tuple(t._data for t in inputs)
+        self.xp = array_module(*arrays)
+        record = is_grad_enabled() and any(t.requires_grad for t in inputs)
+        if record:
+            self.needs_input_grad = tuple(t.requires_grad for t in inputs)
+        else:
+            self.needs_input_grad = (False,) * len(inputs)
+        raw = self.forward(*arrays)
+        single = not isinstance(raw, tuple)
+        outs_raw = (raw,) if single else raw
+        if any(type(o) is not _ndarray for o in outs_raw):  # ufuncs give numpy scalars for 0-d
+            fixed = tuple(o if type(o) is _ndarray else self.xp.asarray(o) for o in outs_raw)
+            if self._to_save:
+                swap = {id(o): f for o, f in zip(outs_raw, fixed)}
+                self._to_save = tuple(swap.get(id(v), v) for v in self._to_save)
+            outs_raw = fixed
+        if not record:
+            self._to_save = None
+            outs = tuple(Tensor._make(o) for o in outs_raw)
+        else:
+            outs = _connect(self, inputs, outs_raw)
+            self._resolve_saved(inputs, arrays, outs, outs_raw)
+        return outs[0] if single else outs
+
+
+def _connect(node: Node, inputs: tuple, outs_raw: tuple, view_of: Tensor | None = None) -> tuple:
+    """Wire ``node`` into the graph: edges to the inputs' nodes, output Tensors pointing to it."""
+    edges = []
+    meta = []
+    for t in inputs:
+        if isinstance(t, Tensor) and t.requires_grad:
+            fn = t.grad_fn
+            edges.append((fn, t._output_nr) if fn is not None else (t._grad_accumulator(), 0))
+            meta.append((t._data.shape, t.dtype))
+        else:
+            edges.append(None)
+            meta.append(None)
+    node.next_functions = tuple(edges)
+    node._in_meta = tuple(meta)
+    n = len(outs_raw)
+    node._n_out = n
+    if n > 1:
+        from ..backend import from_numpy_dtype
+
+        node._out_meta = tuple((o.shape, from_numpy_dtype(o.dtype)) for o in outs_raw)
+    if _anomaly_enabled():
+        import traceback
+
+        node._trace = traceback.extract_stack()[:-3]
+    view_box = None
+    if node._is_view and inputs:
+        view_box = inputs[0]._version
+    outs = []
+    for j, o in enumerate(outs_raw):
+        diff = o.dtype.kind == "f"
+        outs.append(Tensor._make(o, diff, node if diff else None, j if diff else 0,
+                                 view_box if (view_box is not None and j == 0) else None))
+    if view_box is not None:
+        outs[0]._base = inputs[0] if inputs[0]._base is None else inputs[0]._base
+    return tuple(outs)
+
+
+Node._is_view = False
+
+
+def _anomaly_enabled() -> bool:
+    from . import anomaly_mode
+
+    return anomaly_mode.is_anomaly_enabled()
+
+
+class Function(Node):
+    """PyTorch-style custom operator: subclass with static ``forward(ctx, ...)`` and ``backward(ctx, ...)``.
+
+    ``forward`` receives the arguments as given (Tensors among them) and runs with grad mode
+    off; ``backward`` receives one gradient per output and returns one per input (``None`` for
+    inputs that need none). Call it with ``MyFn.apply(*args)``.
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError("a Function subclass must implement a static forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx, *grads):  # pragma: no cover - abstract
+        raise NotImplementedError("a Function subclass must implement a static backward(ctx, ...)")
+
+    @classmethod
+    def apply(cls, *args):
+        ctx = cls()
+        record = is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        with no_grad():
+            result = cls.forward(ctx, *args)
+        single = not isinstance(result, tuple)
+        results = (result,) if single else result
+        if not all(isinstance(r, Tensor) for r in results):
+            raise TypeError(f"{cls.__name__}.forward must return a Tensor or a tuple of Tensors")
+        if not record:
+            ctx._to_save = None
+            return result
+        non_diff = getattr(ctx, "_non_diff", set())
+        raws = tuple(r._data for r in results)
+        outs = _connect(ctx, args, raws)
+        outs = tuple(
+            Tensor._make(r._data) if id(r) in non_diff else o for r, o in zip(results, outs))
+        # saved inputs/outputs are matched by identity on the Tensors forward saw and returned
+        ctx._resolve_saved(args, args, outs, results)
+        return outs[0] if single else outs
+
+
+def once_differentiable(backward):
+    """Decorate a ``backward`` that cannot itself be differentiated.
+
+    Under ``create_graph=True`` the gradients it returns are marked with a node whose backward
+    raises, so a second derivative fails loudly instead of silently being zero.
+    """
+    import functools
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        from .grad_mode import is_grad_enabled as enabled
+
+        with no_grad():
+            result = backward(ctx, *grads)
+        if not enabled():
+            return result
+        requires = any(isinstance(g, Tensor) and g.requires_grad for g in grads)
+        if not requires:
+            return result
+        single = not isinstance(result, tuple)
+        results = (result,) if single else result
+        node = _OnceDifferentiableError(type(ctx).__name__)
+        marked = []
+        for r in results:
+            if r is None:
+                marked.append(None)
+            else:
+                marked.append(_connect(node, tuple(g for g in grads if isinstance(g, Tensor)),
+                                       (r._data,))[0])
+        return marked[0] if single else tuple(marked)
+
+    return wrapper
+
+
+class _OnceDifferentiableError(Node):
+    def __init__(self, fn_name: str):
+        self.fn_name = fn_name
+
+    def backward(self, *grads):
+        raise RuntimeError(
+            f"trying to differentiate twice a function ({self.fn_name}) that was marked with "
+            "@once_differentiable")
+
+
+class AccumulateGrad(Node):
+    """The sink of a leaf that requires grad: adds incoming gradients into ``leaf.grad``."""
+
+    def __init__(self, leaf: Tensor):
+        self.variable = leaf
+        self.next_functions = ()
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def accumulate(self, grad: Tensor, create_graph: bool) -> None:
+        leaf = self.variable
+        for hook in leaf._leaf_hooks or ():
+            new = hook(grad)
+            if new is not None:
+                grad = new
+        if leaf.grad is None:
+            # a gradient Tensor may be shared with other leaves or still be a view of another
+            # buffer; the leaf gets its own copy unless the caller builds a graph of it
+            leaf.grad = grad if create_graph else Tensor._make(grad._data.copy())
+        elif create_graph:
+            leaf.grad = leaf.grad + grad
+        else:
+            leaf.grad = Tensor._make(leaf.grad._data + grad._data)
+        for hook in leaf._post_accumulate_hooks or ():
+            hook(leaf)
+
+
+def accumulator_of(leaf: Tensor) -> AccumulateGrad:
+    """The unique ``AccumulateGrad`` of a leaf (kept weakly by the leaf, strongly by the graph)."""
+    ref = leaf._accumulator
+    acc = ref() if ref is not None else None
+    if acc is None:
+        acc = AccumulateGrad(leaf)
+        leaf._accumulator = weakref.ref(acc)
+    return acc

@@ -1,0 +1,287 @@
+"""Array backend: which array module holds a tensor's data, dtypes, devices and random numbers.
+
+Every operator reaches arrays through ``array_module(*arrays)`` so that the same code runs on
+NumPy today and on CuPy later. CuPy is imported lazily, here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import builtins as _builtins
+import numbers
+from typing import Any
+
+import numpy as np
+
+# ----------------------------------------------------------------------------------------------
+# array modules
+
+
+def _cupy():
+    try:
+        import cupy  # noqa: PLC0415  (optional, imported only when a GPU array shows up)
+    except ImportError:  # pragma: no cover - no GPU on the CI machines
+        return None
+    return cupy
+
+
+def array_module(*arrays: Any):
+    """Return the array module (``numpy`` or ``cupy``) of the given arrays.
+
+    NumPy unless one of them is a CuPy array; mixing is left to the module to reject.
+    """
+    for a in arrays:
+        if type(a).__module__.startswith("cupy"):
+            cp = _cupy()
+            if cp is not None:
+                return cp
+    return np
+
+
+# ----------------------------------------------------------------------------------------------
+# dtypes
+
+
+class dtype:
+    """A tensor element type with PyTorch's name (``chainrule.float32``)."""
+
+    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "category")
+
+    def __init__(self, name: str, np_dtype, category: int):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.is_floating_point = category == 2
+        self.is_signed = self.np.kind in "if"
+        self.itemsize = self.np.itemsize
+        # 0 bool, 1 integer, 2 floating: the order of PyTorch's type-promotion categories
+        self.category = category
+
+    def __repr__(self) -> str:
+        return f"chainrule.{self.name}"
+
+    def __reduce__(self):  # dtypes are singletons; copying or pickling keeps identity
+        return (_dtype_by_name, (self.name,))
+
+
+float16 = dtype("float16", np.float16, 2)
+float32 = dtype("float32", np.float32, 2)
+float64 = dtype("float64", np.float64, 2)
+int8 = dtype("int8", np.int8, 1)
+uint8 = dtype("uint8", np.uint8, 1)
+int16 = dtype("int16", np.int16, 1)
+int32 = dtype("int32", np.int32, 1)
+int64 = dtype("int64", np.int64, 1)
+bool_ = dtype("bool", np.bool_, 0)
+
+half, float, double = float16, float32, float64  # noqa: A001  (PyTorch's aliases)
+short, int, long = int16, int32, int64  # noqa: A001
+
+_ALL = (float16, float32, float64, int8, uint8, int16, int32, int64, bool_)
+_BY_NP = {d.np: d for d in _ALL}
+_BY_NAME = {d.name: d for d in _ALL}
+
+
+def _dtype_by_name(name: str) -> dtype:
+    return _BY_NAME[name]
+
+
+_default_float = float32
+
+
+def get_default_dtype() -> dtype:
+    return _default_float
+
+
+def set_default_dtype(d: dtype) -> None:
+    global _default_float
+    d = to_dtype(d)
+    if not d.is_floating_point or d is float16:
+        raise TypeError(f"only float32 and float64 can be the default dtype, got {d}")
+    _default_float = d
+
+
+def to_dtype(d: Any) -> dtype:
+    """Turn a chainrule dtype, a NumPy dtype, a Python type or a name into a chainrule dtype."""
+    if isinstance(d, dtype):
+        return d
+    if d is builtins_float:
+        return _default_float
+    if d is builtins_int:
+        return int64
+    if d is builtins_bool:
+        return bool_
+    if isinstance(d, str) and d in _BY_NAME:
+        return _BY_NAME[d]
+    try:
+        nd = np.dtype(d)
+    except TypeError:
+        nd = None
+    if nd is not None and nd in _BY_NP:
+        return _BY_NP[nd]
+    raise TypeError(f"unsupported dtype {d!r}; expected one of {', '.join(x.name for x in _ALL)}")
+
+
+def from_numpy_dtype(nd) -> dtype:
+    try:
+        return _BY_NP[np.dtype(nd)]
+    except KeyError:
+        raise TypeError(
+            f"can't convert an array of type {np.dtype(nd)}; the supported types are: "
+            + ", ".join(x.name for x in _ALL)
+        ) from None
+
+
+builtins_float, builtins_int, builtins_bool = _builtins.float, _builtins.int, _builtins.bool
+
+
+def scalar_dtype(value: Any) -> dtype:
+    """The dtype PyTorch gives a bare Python number."""
+    if isinstance(value, (_builtins.bool, np.bool_)):
+        return bool_
+    if isinstance(value, numbers.Integral):
+        return int64
+    if isinstance(value, numbers.Real):
+        return _default_float
+    raise TypeError(f"expected a number, got {type(value).__name__}")
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    return _BY_NP[np.promote_types(a.np, b.np)]
+
+
+def result_type(*operands) -> dtype:
+    """PyTorch's type promotion over tensors (objects with ``dtype`` and ``ndim``) and numbers.
+
+    Categories rank bool < integer < floating. Dimensioned tensors decide within a category;
+    zero-dimensional tensors only when they are of a higher category; Python numbers only when
+    of a higher category still, and then with the default dtype of that category.
+    """
+    dims, zero_dims, scalars = [], [], []
+    for op in operands:
+        if isinstance(op, numbers.Number) or isinstance(op, np.generic):
+            scalars.append(scalar_dtype(op.item() if isinstance(op, np.generic) else op))
+        elif op.ndim == 0:
+            zero_dims.append(op.dtype)
+        else:
+            dims.append(op.dtype)
+
+    def fold(ds):
+        out = ds[0]
+        for d in ds[1:]:
+            out = promote_types(out, d)
+        return out
+
+    result = fold(dims) if dims else None
+    if zero_dims:
+        z = fold(zero_dims)
+        if result is None or z.category > result.category:
+            result = z
+    if scalars:
+        s = max(scalars, key=lambda d: d.category)
+        if result is None:
+            result = s
+        elif s.category > result.category:
+            result = s
+    return result
+
+
+# ----------------------------------------------------------------------------------------------
+# devices
+
+
+class device:
+    """Where a tensor lives. Only ``'cpu'`` exists today; ``'cuda'`` arrives with CuPy."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec: Any = "cpu", index: int | None = None):
+        if isinstance(spec, device):
+            spec, index = spec.type, spec.index
+        spec = str(spec)
+        if ":" in spec:
+            spec, idx = spec.split(":", 1)
+            index = _builtins.int(idx)
+        if spec not in ("cpu", "cuda"):
+            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {spec}")
+        self.type = spec
+        self.index = index
+
+    def __eq__(self, other: object) -> bool:
+        try:
+            other = device(other)  # type: ignore[arg-type]
+        except Exception:
+            return NotImplemented
+        return self.type == other.type and (self.index or 0) == (other.index or 0)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index or 0))
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}')" if self.index is None else (
+            f"device(type='{self.type}', index={self.index})")
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+
+CPU = device("cpu")
+
+
+def check_device(d: Any) -> device:
+    """Validate a ``device=`` argument; only the CPU is available for now."""
+    if d is None:
+        return CPU
+    dev = device(d)
+    if dev.type != "cpu":
+        raise RuntimeError(
+            f"device {dev} is not available: chainrule runs on the CPU (NumPy) in this version")
+    return dev
+
+
+# ----------------------------------------------------------------------------------------------
+# random numbers
+
+
+class Generator:
+    """A stream of random numbers (PCG64), seeded like ``torch.Generator``."""
+
+    def __init__(self, device: Any = "cpu"):
+        check_device(device)
+        self._seed = 67280421310721
+        self._rng = np.random.Generator(np.random.PCG64(self._seed))
+
+    def manual_seed(self, seed: int) -> Generator:
+        seed = _builtins.int(seed)
+        self._seed = seed
+        self._rng = np.random.Generator(np.random.PCG64(seed & 0xFFFFFFFFFFFFFFFF))
+        return self
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def seed(self) -> int:
+        s = _builtins.int(np.random.SeedSequence().entropy) & 0x7FFFFFFFFFFFFFFF
+        self.manual_seed(s)
+        return s
+
+    def get_state(self) -> dict:
+        return self._rng.bit_generator.state
+
+    def set_state(self, state: dict) -> Generator:
+        self._rng.bit_generator.state = state
+        return self
+
+    @property
+    def numpy(self) -> np.random.Generator:
+        return self._rng
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the global generator used by ``rand``, ``randn``, initialisers and dropout."""
+    return default_generator.manual_seed(seed)
+
+
+def rng(generator: Generator | None = None) -> np.random.Generator:
+    return (generator or default_generator).numpy

@@ -1,0 +1,73 @@
+"""chainrule's operators, one module per family, and their registration as Tensor methods.
+
+Each family module lists its public functions in ``__all__`` (exported as ``chainrule.<name>``)
+and the subset that are also Tensor methods in ``TENSOR_METHODS``. Python operators (``+``,
+``@``, ``[]`` ...) and in-place methods are attached here, so ``tensor.py`` stays free of
+operator code and imports keep pointing one way.
+"""
+
+from __future__ import annotations
+
+from .. import backend
+from ..tensor import Tensor
+from . import elementwise, indexing, inplace, linalg, reduction, shape
+
+FAMILIES = (elementwise, reduction, shape, linalg, indexing)
+
+FUNCTIONS: dict = {}
+for _mod in FAMILIES:
+    for _name in _mod.__all__:
+        FUNCTIONS[_name] = getattr(_mod, _name)
+
+
+def _rev(fn):
+    return lambda self, other: fn(other, self)
+
+
+def _iop(name: str):
+    method = getattr(inplace, name)
+    return lambda self, other: method(self, other)
+
+
+_E = elementwise
+_DUNDERS = {
+    "__add__": _E.add, "__radd__": _rev(_E.add),
+    "__sub__": _E.sub, "__rsub__": _rev(_E.sub),
+    "__mul__": _E.mul, "__rmul__": _rev(_E.mul),
+    "__truediv__": _E.div, "__rtruediv__": _rev(_E.div),
+    "__floordiv__": _E.floor_divide, "__rfloordiv__": _rev(_E.floor_divide),
+    "__mod__": _E.remainder, "__rmod__": _rev(_E.remainder),
+    "__pow__": _E.pow, "__rpow__": _rev(_E.pow),
+    "__matmul__": linalg.matmul, "__rmatmul__": _rev(linalg.matmul),
+    "__neg__": _E.neg, "__pos__": lambda self: self, "__abs__": _E.abs,
+    "__eq__": _E.eq, "__ne__": _E.ne, "__lt__": _E.lt, "__le__": _E.le, "__gt__": _E.gt, "__ge__": _E.ge,
+    "__and__": _E.bitwise_and, "__or__": _E.bitwise_or, "__xor__": _E.bitwise_xor,
+    "__rand__": _rev(_E.bitwise_and), "__ror__": _rev(_E.bitwise_or), "__rxor__": _rev(_E.bitwise_xor),
+    "__invert__": _E.bitwise_not,
+    "__iadd__": _iop("add_"), "__isub__": _iop("sub_"), "__imul__": _iop("mul_"), "__itruediv__": _iop("div_"),
+    "__getitem__": indexing.getitem, "__setitem__": inplace.setitem,
+    # dtype shorthands
+    "float": lambda self: shape.to(self, backend.float32),
+    "double": lambda self: shape.to(self, backend.float64),
+    "half": lambda self: shape.to(self, backend.float16),
+    "long": lambda self: shape.to(self, backend.int64),
+    "int": lambda self: shape.to(self, backend.int32),
+    "short": lambda self: shape.to(self, backend.int16),
+    "bool": lambda self: shape.to(self, backend.bool_),
+    "byte": lambda self: shape.to(self, backend.uint8),
+    "cpu": lambda self: self,
+}
+
+
+def _register() -> None:
+    for mod in FAMILIES:
+        for name in mod.TENSOR_METHODS:
+            setattr(Tensor, name, getattr(mod, name))
+    for name, fn in inplace.METHODS.items():
+        setattr(Tensor, name, fn)
+    for name, fn in _DUNDERS.items():
+        setattr(Tensor, name, fn)
+    Tensor.__hash__ = object.__hash__  # __eq__ is element-wise; tensors hash by identity
+
+
+_register()

@@ -1,0 +1,91 @@
+"""Small helpers shared by the operator families: operand coercion and dimension arguments."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+
+from .. import backend
+from ..tensor import Tensor, _wrap_dim
+
+
+def to_tensor(x, dtype: backend.dtype | None = None) -> Tensor:
+    """A constant Tensor from a number or array (Tensors pass through, cast when ``dtype`` differs)."""
+    if isinstance(x, Tensor):
+        if dtype is not None and x._data.dtype != dtype.np:
+            return x.to(dtype)
+        return x
+    if isinstance(x, (numbers.Number, np.generic, np.ndarray)):
+        if dtype is None:
+            dtype = backend.result_type(x) if not isinstance(x, np.ndarray) else backend.from_numpy_dtype(x.dtype)
+        return Tensor._make(np.asarray(x, dtype=dtype.np))
+    if isinstance(x, (list, tuple)):
+        from .._factory import tensor
+
+        return tensor(x, dtype=dtype)
+    raise TypeError(f"expected a Tensor or a number, got {type(x).__name__}")
+
+
+def binary_operands(a, b) -> tuple[Tensor, Tensor]:
+    """Both operands as Tensors of their promoted dtype (PyTorch's promotion rules)."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.dtype is b._data.dtype:
+        return a, b
+    if not isinstance(a, (Tensor, numbers.Number, np.generic)):
+        a = to_tensor(a)
+    if not isinstance(b, (Tensor, numbers.Number, np.generic)):
+        b = to_tensor(b)
+    dt = backend.result_type(a, b)
+    return to_tensor(a, dt), to_tensor(b, dt)
+
+
+def float_operand(x: Tensor, op: str) -> Tensor:
+    """Integer/bool inputs of floating-point functions are promoted to the default float dtype."""
+    if not isinstance(x, Tensor):
+        x = to_tensor(x)
+    if x._data.dtype.kind != "f":
+        return x.to(backend.get_default_dtype())
+    return x
+
+
+def require_float(x: Tensor, op: str) -> None:
+    if x._data.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point tensor, got {x.dtype}")
+
+
+def check_tensor(x, op: str, name: str = "input") -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(x).__name__}")
+    return x
+
+
+def wrap_dim(dim: int, ndim: int) -> int:
+    if isinstance(dim, bool) or not isinstance(dim, (numbers.Integral,)):
+        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+    return _wrap_dim(int(dim), ndim)
+
+
+def wrap_dims(dim, ndim: int) -> tuple[int, ...]:
+    """Normalise ``dim`` (None, an int or a sequence) to a sorted tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, Sequence) and not isinstance(dim, str):
+        dims = tuple(wrap_dim(d, ndim) for d in dim)
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"dim {tuple(dim)} appears multiple times in the list of dims")
+        if not dims:
+            return tuple(range(ndim))
+        return tuple(sorted(dims))
+    return (wrap_dim(dim, ndim),)
+
+
+def broadcast_shapes(*shapes) -> tuple[int, ...]:
+    """The broadcast of several shapes, or an error that names them all."""
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise RuntimeError(
+            "shapes cannot be broadcast together: "
+            + " and ".join(str(list(s)) for s in shapes)
+            + " (sizes must be equal or 1 in each trailing dimension)") from None

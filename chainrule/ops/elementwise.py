@@ -1,0 +1,780 @@
+"""Element-wise operators: arithmetic, math functions, activations, comparisons.
+
+Each operator is a ``FunctionNode`` whose backward is written with differentiable operators, so
+every derivative here can itself be differentiated. Binary operators broadcast; the engine sums
+the gradient back to each input's shape.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .. import backend
+from ..autograd.function import FunctionNode
+from ..tensor import Tensor
+from ._util import binary_operands, float_operand, to_tensor
+
+
+def _broadcast_error(a, b) -> RuntimeError:
+    sa, sb = a.shape, b.shape
+    n = max(len(sa), len(sb))
+    pa, pb = (1,) * (n - len(sa)) + tuple(sa), (1,) * (n - len(sb)) + tuple(sb)
+    for d in range(n - 1, -1, -1):
+        if pa[d] != pb[d] and pa[d] != 1 and pb[d] != 1:
+            return RuntimeError(
+                f"The size of tensor a ({pa[d]}) must match the size of tensor b ({pb[d]}) at "
+                f"non-singleton dimension {d} (shapes {list(sa)} and {list(sb)})")
+    return RuntimeError(f"shapes {list(sa)} and {list(sb)} cannot be broadcast together")
+
+
+class _Binary(FunctionNode):
+    def forward(self, a, b):
+        try:
+            return self.compute(a, b)
+        except ValueError:
+            raise _broadcast_error(a, b) from None
+
+
+# ---- arithmetic ---------------------------------------------------------------------------------
+class Add(_Binary):
+    def compute(self, a, b):
+        return a + b
+
+    def backward(self, gy):
+        na, nb = self.needs_input_grad
+        return (gy if na else None), (gy if nb else None)
+
+
+class Sub(_Binary):
+    def compute(self, a, b):
+        return a - b
+
+    def backward(self, gy):
+        na, nb = self.needs_input_grad
+        return (gy if na else None), (-gy if nb else None)
+
+
+class Mul(_Binary):
+    def compute(self, a, b):
+        self.save_for_backward(a, b)
+        return a * b
+
+    def backward(self, gy):
+        a, b = self.saved_tensors
+        na, nb = self.needs_input_grad
+        return (gy * b if na else None), (gy * a if nb else None)
+
+
+class Div(_Binary):
+    def compute(self, a, b):
+        self.save_for_backward(a, b)
+        return a / b
+
+    def backward(self, gy):
+        a, b = self.saved_tensors
+        na, nb = self.needs_input_grad
+        ga = gy / b if na else None
+        gb = -gy * a / (b * b) if nb else None
+        return ga, gb
+
+
+class Pow(_Binary):
+    """``a ** b`` with both operands tensors."""
+
+    def compute(self, a, b):
+        y = a ** b
+        self.save_for_backward(a, b, y)
+        return y
+
+    def backward(self, gy):
+        a, b, y = self.saved_tensors
+        na, nb = self.needs_input_grad
+        ga = gy * b * a ** (b - 1) if na else None
+        gb = None
+        if nb:
+            # d/db a^b = a^b log a; PyTorch sets it to 0 where a == 0 and b >= 0
+            safe = where(a._data == 0, 1.0, a) if (a._data == 0).any() else a
+            gb = gy * y * log(safe)
+        return ga, gb
+
+
+class PowScalar(FunctionNode):
+    """``x ** p`` for a Python number ``p``."""
+
+    def __init__(self, p):
+        self.p = p
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        p = self.p
+        if p == 2:
+            return x * x
+        return x ** (x.dtype.type(p) if x.dtype.kind == "f" else p)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        p = self.p
+        if p == 0:
+            return gy * 0.0
+        if p == 1:
+            return gy
+        if p == 2:
+            return gy * (2.0 * x)
+        return gy * (p * x ** (p - 1))
+
+
+class RPowScalar(FunctionNode):
+    """``c ** x`` for a Python number ``c``: derivative ``c**x * log c``."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def forward(self, x):
+        y = x.dtype.type(self.base) ** x
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        if self.base == 0:
+            return gy * 0.0
+        return gy * y * math.log(self.base)
+
+
+class Neg(FunctionNode):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+# ---- math functions -----------------------------------------------------------------------------
+class Exp(FunctionNode):
+    def forward(self, x):
+        y = self.xp.exp(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy * y
+
+
+class Expm1(FunctionNode):
+    def forward(self, x):
+        y = self.xp.expm1(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy * (y + 1.0)
+
+
+class Log(FunctionNode):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.log(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy / x
+
+
+class Log1p(FunctionNode):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.log1p(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy / (x + 1.0)
+
+
+class Sqrt(FunctionNode):
+    def forward(self, x):
+        y = self.xp.sqrt(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy / (2.0 * y)
+
+
+class Rsqrt(FunctionNode):
+    def forward(self, x):
+        y = 1.0 / self.xp.sqrt(x)
+        y = y.astype(x.dtype, copy=False)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy * (-0.5 * y * y * y)
+
+
+class Abs(FunctionNode):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.abs(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy * sign(x)
+
+
+class Sin(FunctionNode):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.sin(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy * cos(x)
+
+
+class Cos(FunctionNode):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.cos(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return -gy * sin(x)
+
+
+class Tanh(FunctionNode):
+    def forward(self, x):
+        y = self.xp.tanh(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy * (1.0 - y * y)
+
+
+class Sigmoid(FunctionNode):
+    def forward(self, x):
+        xp = self.xp
+        # exp of -|x| never overflows: both halves of the logistic written stably
+        e = xp.exp(-xp.abs(x))
+        y = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy * (y * (1.0 - y))
+
+
+class Erf(FunctionNode):
+    def forward(self, x):
+        from scipy.special import erf as _erf  # scipy arrives with scikit-learn
+
+        self.save_for_backward(x)
+        return _erf(x).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy * (2.0 / math.sqrt(math.pi)) * exp(-(x * x))
+
+
+# ---- activations --------------------------------------------------------------------------------
+class Relu(FunctionNode):
+    def forward(self, x):
+        y = self.xp.maximum(x, 0)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_arrays
+        return gy * Tensor._make((y > 0).astype(gy._data.dtype))
+
+
+class LeakyRelu(FunctionNode):
+    def __init__(self, slope: float):
+        self.slope = slope
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.where(x > 0, x, x * x.dtype.type(self.slope))
+
+    def backward(self, gy):
+        (x,) = self.saved_arrays
+        return gy * Tensor._make(self.xp.where(x > 0, 1.0, self.slope).astype(gy._data.dtype))
+
+
+class Elu(FunctionNode):
+    def __init__(self, alpha: float):
+        self.alpha = alpha
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.where(x > 0, x, self.alpha * self.xp.expm1(self.xp.minimum(x, 0))).astype(x.dtype)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        positive = x._data > 0
+        # for x <= 0 the derivative is alpha * exp(x), itself differentiable in x
+        neg = exp(minimum(x, 0.0)) * self.alpha
+        return gy * where(positive, 1.0, neg)
+
+
+class Softplus(FunctionNode):
+    def __init__(self, beta: float, threshold: float):
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x):
+        xp = self.xp
+        bx = x * self.beta
+        soft = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / self.beta
+        self.save_for_backward(x)
+        return xp.where(bx > self.threshold, x, soft).astype(x.dtype)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        linear = x._data * self.beta > self.threshold
+        return gy * where(linear, 1.0, sigmoid(x * self.beta))
+
+
+# ---- selection ----------------------------------------------------------------------------------
+class Maximum(_Binary):
+    def compute(self, a, b):
+        self.save_for_backward(a, b)
+        return self.xp.maximum(a, b)
+
+    def backward(self, gy):
+        a, b = self.saved_arrays
+        return _tie_split(gy, a > b, a == b, self.needs_input_grad)
+
+
+class Minimum(_Binary):
+    def compute(self, a, b):
+        self.save_for_backward(a, b)
+        return self.xp.minimum(a, b)
+
+    def backward(self, gy):
+        a, b = self.saved_arrays
+        return _tie_split(gy, a < b, a == b, self.needs_input_grad)
+
+
+def _tie_split(gy: Tensor, first_wins, tie, needs) -> tuple:
+    """Route the gradient to the selected operand; on ties each gets half (PyTorch's rule)."""
+    dt = gy._data.dtype
+    wa = first_wins.astype(dt) + 0.5 * tie.astype(dt)
+    ga = gy * Tensor._make(wa) if needs[0] else None
+    gb = gy * Tensor._make((1.0 - wa).astype(dt)) if needs[1] else None
+    return ga, gb
+
+
+class Clamp(FunctionNode):
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.clip(x, self.lo, self.hi).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        (x,) = self.saved_arrays
+        keep = np.ones(x.shape, dtype=bool) if self.xp is np else self.xp.ones(x.shape, dtype=bool)
+        if self.lo is not None:
+            keep &= x >= self.lo
+        if self.hi is not None:
+            keep &= x <= self.hi
+        return gy * Tensor._make(keep.astype(gy._data.dtype))
+
+
+class Where(FunctionNode):
+    """``where(cond, a, b)``; ``cond`` is a constant mask held by the node."""
+
+    def __init__(self, cond):
+        self.cond = cond
+
+    def forward(self, a, b):
+        try:
+            return self.xp.where(self.cond, a, b)
+        except ValueError:
+            raise RuntimeError(
+                f"where: condition {list(self.cond.shape)}, input {list(a.shape)} and other "
+                f"{list(b.shape)} cannot be broadcast together") from None
+
+    def backward(self, gy):
+        na, nb = self.needs_input_grad
+        zero = Tensor._make(self.xp.zeros((), dtype=gy._data.dtype))
+        ga = where(self.cond, gy, zero) if na else None
+        gb = where(self.cond, zero, gy) if nb else None
+        return ga, gb
+
+
+# ---- functional wrappers -------------------------------------------------------------------------
+def add(input, other, *, alpha=1) -> Tensor:
+    """``input + alpha * other``, broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    a, b = binary_operands(input, other)
+    return Add().apply(a, b)
+
+
+def sub(input, other, *, alpha=1) -> Tensor:
+    """``input - alpha * other``, broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    a, b = binary_operands(input, other)
+    if a._data.dtype == np.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported.")
+    return Sub().apply(a, b)
+
+
+subtract = sub
+
+
+def mul(input, other) -> Tensor:
+    """Element-wise product, broadcasting; d(ab) = b da + a db."""
+    a, b = binary_operands(input, other)
+    return Mul().apply(a, b)
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
+    """True division (integers give floats); ``rounding_mode`` 'trunc'/'floor' gives no gradient."""
+    a, b = binary_operands(input, other)
+    if rounding_mode is not None:
+        if rounding_mode not in ("trunc", "floor"):
+            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+        xp = backend.array_module(a._data)
+        if a._data.dtype.kind == "f":
+            q = a._data / b._data
+            q = xp.trunc(q) if rounding_mode == "trunc" else xp.floor(q)
+        else:
+            q = xp.floor_divide(a._data, b._data) if rounding_mode == "floor" else xp.trunc(
+                a._data / b._data).astype(a._data.dtype)
+        return Tensor._make(xp.asarray(q.astype(a._data.dtype, copy=False)))
+    if a._data.dtype.kind != "f":
+        a, b = a.to(backend.get_default_dtype()), b.to(backend.get_default_dtype())
+    return Div().apply(a, b)
+
+
+divide = true_divide = div
+
+
+def floor_divide(input, other) -> Tensor:
+    return div(input, other, rounding_mode="floor")
+
+
+def remainder(input, other) -> Tensor:
+    """Python's ``%``: ``a - floor(a / b) * b`` (gradient 1 for ``a``)."""
+    if isinstance(other, Tensor) and other.requires_grad:
+        return input - floor_divide(input, other).detach() * other
+    q = floor_divide(input, other)
+    return sub(input, mul(q, other))
+
+
+def pow(input, exponent) -> Tensor:  # noqa: A001
+    """``input ** exponent`` for tensors or numbers on either side."""
+    if isinstance(exponent, numbers.Number) and isinstance(input, Tensor):
+        if input._data.dtype.kind != "f" and isinstance(exponent, float):
+            input = input.to(backend.get_default_dtype())
+        if input._data.dtype.kind in "iu" and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return PowScalar(exponent).apply(input)
+    if isinstance(input, numbers.Number) and isinstance(exponent, Tensor):
+        x = float_operand(exponent, "pow") if isinstance(input, float) else exponent
+        return RPowScalar(input).apply(x)
+    a, b = binary_operands(input, exponent)
+    return Pow().apply(a, b)
+
+
+def neg(input: Tensor) -> Tensor:
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported.")
+    return Neg().apply(input)
+
+
+negative = neg
+
+
+def exp(input: Tensor) -> Tensor:
+    """e^x; its derivative is itself."""
+    return Exp().apply(float_operand(input, "exp"))
+
+
+def expm1(input: Tensor) -> Tensor:
+    return Expm1().apply(float_operand(input, "expm1"))
+
+
+def log(input: Tensor) -> Tensor:
+    """Natural logarithm; derivative 1/x."""
+    return Log().apply(float_operand(input, "log"))
+
+
+def log1p(input: Tensor) -> Tensor:
+    """log(1 + x), accurate for small x; derivative 1/(1 + x)."""
+    return Log1p().apply(float_operand(input, "log1p"))
+
+
+def log2(input: Tensor) -> Tensor:
+    return log(input) * (1.0 / math.log(2.0))
+
+
+def log10(input: Tensor) -> Tensor:
+    return log(input) * (1.0 / math.log(10.0))
+
+
+def sqrt(input: Tensor) -> Tensor:
+    """Square root; derivative 1/(2 sqrt x)."""
+    return Sqrt().apply(float_operand(input, "sqrt"))
+
+
+def rsqrt(input: Tensor) -> Tensor:
+    """1/sqrt(x); derivative -x^(-3/2)/2."""
+    return Rsqrt().apply(float_operand(input, "rsqrt"))
+
+
+def square(input: Tensor) -> Tensor:
+    return PowScalar(2).apply(input)
+
+
+def reciprocal(input: Tensor) -> Tensor:
+    x = float_operand(input, "reciprocal")
+    return Div().apply(to_tensor(1.0, x.dtype), x)
+
+
+def abs(input: Tensor) -> Tensor:  # noqa: A001
+    """|x|; derivative sign(x) (0 at 0, as PyTorch)."""
+    return Abs().apply(input)
+
+
+absolute = abs
+
+
+def sign(input: Tensor) -> Tensor:
+    """-1, 0 or 1; no gradient flows (its derivative is 0 almost everywhere)."""
+    xp = backend.array_module(input._data)
+    return Tensor._make(xp.sign(input._data))
+
+
+def sgn(input: Tensor) -> Tensor:
+    return sign(input)
+
+
+def _no_grad_unary(name: str):
+    def fn(input: Tensor) -> Tensor:
+        xp = backend.array_module(input._data)
+        return Tensor._make(xp.asarray(getattr(xp, name)(input._data)))
+
+    fn.__name__ = name
+    fn.__doc__ = f"Element-wise {name}; piecewise constant, so no gradient flows."
+    return fn
+
+
+floor = _no_grad_unary("floor")
+ceil = _no_grad_unary("ceil")
+trunc = _no_grad_unary("trunc")
+round = _no_grad_unary("round")  # noqa: A001  (numpy and PyTorch both round half to even)
+
+
+def sin(input: Tensor) -> Tensor:
+    return Sin().apply(float_operand(input, "sin"))
+
+
+def cos(input: Tensor) -> Tensor:
+    return Cos().apply(float_operand(input, "cos"))
+
+
+def tan(input: Tensor) -> Tensor:
+    return sin(input) / cos(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    """Hyperbolic tangent; derivative 1 - tanh(x)^2."""
+    return Tanh().apply(float_operand(input, "tanh"))
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """Logistic 1/(1 + e^-x), computed without overflow; derivative s(1 - s)."""
+    return Sigmoid().apply(float_operand(input, "sigmoid"))
+
+
+def erf(input: Tensor) -> Tensor:
+    return Erf().apply(float_operand(input, "erf"))
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0); the derivative at 0 is taken as 0 (PyTorch's choice)."""
+    if inplace:
+        return input.relu_()
+    return Relu().apply(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x for x > 0, negative_slope * x otherwise."""
+    y = LeakyRelu(float(negative_slope)).apply(input)
+    return _maybe_inplace(input, y, inplace)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, alpha (e^x - 1) otherwise."""
+    return _maybe_inplace(input, Elu(float(alpha)).apply(float_operand(input, "elu")), inplace)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x Phi(x) with Phi the standard normal CDF; ``approximate='tanh'`` uses the tanh formula."""
+    x = float_operand(input, "gelu")
+    if approximate == "none":
+        return x * (erf(x * (1.0 / math.sqrt(2.0))) + 1.0) * 0.5
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
+        return x * (tanh(inner) + 1.0) * 0.5
+    raise ValueError(f"approximate argument must be either none or tanh, got '{approximate}'")
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x) (also called swish)."""
+    x = float_operand(input, "silu")
+    return _maybe_inplace(input, x * sigmoid(x), inplace)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(beta x)) / beta, linear where beta x > threshold."""
+    return Softplus(float(beta), float(threshold)).apply(float_operand(input, "softplus"))
+
+
+def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
+    if not inplace:
+        return result
+    return input.copy_(result) if not (input.requires_grad or result.requires_grad) else result
+
+
+def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
+    """Limit values to [min, max]; the gradient passes where min <= x <= max."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    if input._data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
+        input = input.to(backend.get_default_dtype())
+    return Clamp(min, max).apply(input)
+
+
+clip = clamp
+
+
+def clamp_min(input: Tensor, min) -> Tensor:  # noqa: A002
+    return clamp(input, min=min)
+
+
+def clamp_max(input: Tensor, max) -> Tensor:  # noqa: A002
+    return clamp(input, max=max)
+
+
+def maximum(input, other) -> Tensor:
+    """Element-wise maximum; on ties each operand receives half of the gradient."""
+    a, b = binary_operands(input, other)
+    return Maximum().apply(a, b)
+
+
+def minimum(input, other) -> Tensor:
+    """Element-wise minimum; on ties each operand receives half of the gradient."""
+    a, b = binary_operands(input, other)
+    return Minimum().apply(a, b)
+
+
+def where(condition, input=None, other=None):
+    """Pick ``input`` where ``condition`` holds, ``other`` elsewhere (numbers allowed)."""
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+    if input is None and other is None:
+        return tuple(Tensor._make(i) for i in backend.array_module(cond).nonzero(cond))
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {from_np(cond)}")
+    a, b = binary_operands(input, other)
+    return Where(cond).apply(a, b)
+
+
+def from_np(arr) -> str:
+    return str(backend.from_numpy_dtype(arr.dtype))
+
+
+# ---- comparisons and logic (no gradient) --------------------------------------------------------
+def _compare(name: str):
+    def fn(input, other) -> Tensor:
+        a, b = binary_operands(input, other)
+        xp = backend.array_module(a._data)
+        try:
+            return Tensor._make(xp.asarray(getattr(xp, name)(a._data, b._data)))
+        except ValueError:
+            raise _broadcast_error(a._data, b._data) from None
+
+    fn.__name__ = name
+    fn.__doc__ = f"Element-wise ``{name}`` as a bool tensor (no gradient)."
+    return fn
+
+
+eq = _compare("equal")
+ne = _compare("not_equal")
+lt = _compare("less")
+le = _compare("less_equal")
+gt = _compare("greater")
+ge = _compare("greater_equal")
+less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
+logical_and = _compare("logical_and")
+logical_or = _compare("logical_or")
+logical_xor = _compare("logical_xor")
+bitwise_and = _compare("bitwise_and")
+bitwise_or = _compare("bitwise_or")
+bitwise_xor = _compare("bitwise_xor")
+
+
+def logical_not(input: Tensor) -> Tensor:
+    return Tensor._make(backend.array_module(input._data).logical_not(input._data))
+
+
+def bitwise_not(input: Tensor) -> Tensor:
+    xp = backend.array_module(input._data)
+    if input._data.dtype == np.bool_:
+        return Tensor._make(xp.logical_not(input._data))
+    return Tensor._make(xp.invert(input._data))
+
+
+def isnan(input: Tensor) -> Tensor:
+    return Tensor._make(backend.array_module(input._data).isnan(input._data))
+
+
+def isinf(input: Tensor) -> Tensor:
+    return Tensor._make(backend.array_module(input._data).isinf(input._data))
+
+
+def isfinite(input: Tensor) -> Tensor:
+    return Tensor._make(backend.array_module(input._data).isfinite(input._data))
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True when both tensors have the same shape and values."""
+    return input.shape == other.shape and bool((input._data == other._data).all())
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+    return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(input: Tensor, other, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> Tensor:
+    a, b = binary_operands(input, other)
+    return Tensor._make(np.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+__all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder", "pow", "neg", "negative", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "square", "reciprocal", "abs", "absolute", "sign", "sgn", "floor", "ceil", "trunc", "round", "sin", "cos", "tan", "tanh", "sigmoid", "erf", "relu", "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge", "less", "less_equal", "greater", "greater_equal", "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "isnan", "isinf", "isfinite", "equal", "allclose", "isclose", "leaky_relu", "elu", "gelu", "silu", "softplus"]
+
+TENSOR_METHODS = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder", "pow", "neg", "negative", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "square", "reciprocal", "abs", "absolute", "sign", "sgn", "floor", "ceil", "trunc", "round", "sin", "cos", "tan", "tanh", "sigmoid", "erf", "relu", "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "less", "less_equal", "greater", "greater_equal", "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "isnan", "isinf", "isfinite", "equal", "allclose", "isclose"]

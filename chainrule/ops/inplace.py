@@ -1,0 +1,299 @@
+"""In-place tensor methods (``add_``, ``mul_``, ``zero_``, ``uniform_`` ...).
+
+Rules, as in PyTorch:
+
+* a leaf that requires grad may be modified in place only under ``no_grad`` (optimisers and
+  initialisers work that way);
+* every in-place write bumps the tensor's version counter (shared with its views), so a node
+  that saved the old values raises at backward instead of using the new ones;
+* on a non-leaf that is part of a graph, the operation is recorded: the tensor takes the new
+  node as its ``grad_fn`` (PyTorch's "rebase"), so ``out += identity`` works in a ResNet.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import backend
+from ..autograd.grad_mode import is_grad_enabled
+from ..tensor import Tensor
+from . import elementwise as E
+from .shape import broadcast_to
+
+_LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def _check_leaf(t: Tensor) -> bool:
+    """Raise for a grad-requiring leaf under grad mode; return whether the write is recorded."""
+    if not is_grad_enabled():
+        return False
+    if t._requires_grad and t.grad_fn is None:
+        raise RuntimeError(_LEAF_MSG)
+    return True
+
+
+def _write(t: Tensor, value) -> None:
+    """Store ``value`` (array or number) into ``t``'s memory, with the broadcast/dtype checks."""
+    data = t._data
+    if isinstance(value, np.ndarray) or hasattr(value, "shape"):
+        if value.dtype.kind == "f" and data.dtype.kind in "biu":
+            raise RuntimeError(
+                f"result type {backend.from_numpy_dtype(value.dtype)} can't be cast to the desired output "
+                f"type {t.dtype}")
+        if value.shape != data.shape:
+            try:
+                out_shape = np.broadcast_shapes(value.shape, data.shape)
+            except ValueError:
+                out_shape = None
+            if out_shape != data.shape:
+                raise RuntimeError(
+                    f"output with shape {list(data.shape)} doesn't match the broadcast shape "
+                    f"{list(out_shape) if out_shape else list(value.shape)}")
+    if not data.flags.writeable:
+        raise RuntimeError(
+            "unsupported operation: the tensor is a read-only view (e.g. made by expand/broadcast_to); "
+            "call .clone() before modifying it in place")
+    data[...] = value
+    t._version[0] += 1
+
+
+def _apply(t: Tensor, result_fn, *others, saves_self: bool = True) -> Tensor:
+    """Run ``result_fn(t, *others)`` out of place and make ``t`` hold (and, if recorded, be) the result."""
+    recorded = _check_leaf(t) and (
+        t._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others))
+    if not recorded:
+        from ..autograd.grad_mode import no_grad
+
+        with no_grad():
+            result = result_fn(t, *others)
+        _write(t, result._data)
+        return t
+    if t._base is not None and t._base._requires_grad:
+        raise RuntimeError(
+            "in-place modification of a view of a tensor that requires grad is not supported; "
+            "use the out-of-place operation instead (e.g. y = x.clone(); y = y + 1)")
+    # the node of the result may save its input: give it a snapshot, not memory we overwrite
+    src = Tensor._make(t._data.copy() if saves_self else t._data, t._requires_grad, t.grad_fn,
+                       t._output_nr)
+    result = result_fn(src, *others)
+    _write(t, result._data)
+    t.grad_fn = result.grad_fn
+    t._output_nr = result._output_nr
+    t._requires_grad = result._requires_grad
+    return t
+
+
+def _raw(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _fast_ufunc(t: Tensor, ufunc, other) -> bool:
+    """``t = ufunc(t, other)`` straight into t's memory when nothing is recorded (optimiser path)."""
+    if is_grad_enabled() and (t._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+        return False
+    data = t._data
+    b = _raw(other)
+    if isinstance(b, numbers.Number):
+        if data.dtype.kind != "f" and isinstance(b, float):
+            raise RuntimeError(f"result type Float can't be cast to the desired output type {t.dtype}")
+    elif b.dtype.kind == "f" and data.dtype.kind != "f":
+        raise RuntimeError(f"result type {backend.from_numpy_dtype(b.dtype)} can't be cast to the desired "
+                           f"output type {t.dtype}")
+    if not data.flags.writeable:
+        return False
+    try:
+        ufunc(data, b, out=data, casting="unsafe")
+    except ValueError:
+        raise RuntimeError(
+            f"output with shape {list(data.shape)} doesn't match the broadcast shape "
+            f"{list(np.broadcast_shapes(data.shape, np.shape(b)))}") from None
+    t._version[0] += 1
+    return True
+
+
+def add_(self: Tensor, other, *, alpha=1) -> Tensor:
+    if alpha != 1:
+        other = _raw(other) * alpha if not isinstance(other, Tensor) or not other._requires_grad else other * alpha
+    if _fast_ufunc(self, np.add, other):
+        return self
+    return _apply(self, E.add, other, saves_self=False)
+
+
+def sub_(self: Tensor, other, *, alpha=1) -> Tensor:
+    if alpha != 1:
+        other = _raw(other) * alpha if not isinstance(other, Tensor) or not other._requires_grad else other * alpha
+    if _fast_ufunc(self, np.subtract, other):
+        return self
+    return _apply(self, E.sub, other, saves_self=False)
+
+
+def mul_(self: Tensor, other) -> Tensor:
+    if _fast_ufunc(self, np.multiply, other):
+        return self
+    return _apply(self, E.mul, other)
+
+
+def div_(self: Tensor, other, *, rounding_mode=None) -> Tensor:
+    if rounding_mode is None and self._data.dtype.kind == "f" and _fast_ufunc(self, np.true_divide, other):
+        return self
+    return _apply(self, lambda a, b: E.div(a, b, rounding_mode=rounding_mode), other)
+
+
+def pow_(self: Tensor, exponent) -> Tensor:
+    return _apply(self, E.pow, exponent)
+
+
+def addcmul_(self: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+    """self += value * tensor1 * tensor2"""
+    return _apply(self, lambda s, a, b: s + a * b * value, tensor1, tensor2, saves_self=False)
+
+
+def addcdiv_(self: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+    """self += value * tensor1 / tensor2"""
+    return _apply(self, lambda s, a, b: s + a / b * value, tensor1, tensor2, saves_self=False)
+
+
+def lerp_(self: Tensor, end: Tensor, weight) -> Tensor:
+    """self += weight * (end - self)"""
+    return _apply(self, lambda s, e: s + (e - s) * weight, end)
+
+
+def clamp_(self: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
+    return _apply(self, lambda s: E.clamp(s, min, max))
+
+
+clip_ = clamp_
+
+
+def clamp_min_(self: Tensor, min) -> Tensor:  # noqa: A002
+    return clamp_(self, min=min)
+
+
+def clamp_max_(self: Tensor, max) -> Tensor:  # noqa: A002
+    return clamp_(self, max=max)
+
+
+def masked_fill_(self: Tensor, mask: Tensor, value) -> Tensor:
+    if mask.dtype is not backend.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype}")
+    return _apply(self, lambda s: E.where(mask, value, s), saves_self=False)
+
+
+def _unary_(name: str, fn):
+    def method(self: Tensor) -> Tensor:
+        return _apply(self, fn)
+
+    method.__name__ = name
+    method.__doc__ = f"In-place ``{name[:-1]}``."
+    return method
+
+
+relu_ = _unary_("relu_", E.relu)
+sigmoid_ = _unary_("sigmoid_", E.sigmoid)
+tanh_ = _unary_("tanh_", E.tanh)
+exp_ = _unary_("exp_", E.exp)
+log_ = _unary_("log_", E.log)
+sqrt_ = _unary_("sqrt_", E.sqrt)
+neg_ = _unary_("neg_", E.neg)
+abs_ = _unary_("abs_", E.abs)
+sign_ = _unary_("sign_", E.sign)
+floor_ = _unary_("floor_", E.floor)
+round_ = _unary_("round_", E.round)
+
+
+def zero_(self: Tensor) -> Tensor:
+    """Fill with zeros."""
+    return fill_(self, 0)
+
+
+def fill_(self: Tensor, value) -> Tensor:
+    """Fill with one value (a number or a one-element tensor)."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
+        if value._requires_grad and is_grad_enabled():
+            return _apply(self, lambda s, v: broadcast_to(v.reshape(()), s.shape) + s * 0.0, value)
+        value = value.item()
+    if _check_leaf(self) and self._requires_grad:
+        return _apply(self, lambda s: s * 0.0 + value, saves_self=False)
+    _write(self, value)
+    return self
+
+
+def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
+    """Copy ``src`` (broadcast, cast to this dtype) into this tensor's memory."""
+    if not isinstance(src, Tensor):
+        src = Tensor._make(np.asarray(src))
+    recorded = _check_leaf(self) and (self._requires_grad or src._requires_grad)
+    if not recorded:
+        if src._data.dtype.kind == "f" and self._data.dtype.kind in "biu":
+            value = src._data.astype(self._data.dtype)  # PyTorch's copy_ casts silently
+        else:
+            value = src._data
+        _write(self, value)
+        return self
+    return _apply(self, lambda s, v: broadcast_to(v.to(s.dtype), s.shape).clone(), src, saves_self=False)
+
+
+def _random_(self: Tensor, draw) -> Tensor:
+    if _check_leaf(self) and self._requires_grad:
+        raise RuntimeError(_LEAF_MSG)
+    _write(self, draw(self._data.shape).astype(self._data.dtype, copy=False))
+    return self
+
+
+def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
+    """Fill with samples of U(a, b)."""
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
+    return _random_(self, lambda s: backend.rng(generator).uniform(a, b, size=s))
+
+
+def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+    """Fill with samples of N(mean, std^2)."""
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    return _random_(self, lambda s: backend.rng(generator).normal(mean, std, size=s))
+
+
+def bernoulli_(self: Tensor, p: float = 0.5, *, generator=None) -> Tensor:
+    """Fill with 1 with probability ``p`` and 0 otherwise."""
+    if not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    return _random_(self, lambda s: backend.rng(generator).random(s) < p)
+
+
+def exponential_(self: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
+    return _random_(self, lambda s: backend.rng(generator).exponential(1.0 / lambd, size=s))
+
+
+def random_(self: Tensor, low: int = 0, high: int | None = None, *, generator=None) -> Tensor:
+    if high is None:
+        low, high = 0, low if low else 2**31
+    return _random_(self, lambda s: backend.rng(generator).integers(low, high, size=s))
+
+
+def setitem(self: Tensor, index, value) -> None:
+    """``x[index] = value``: allowed on tensors outside the graph (e.g. under ``no_grad``)."""
+    if is_grad_enabled() and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+        raise RuntimeError(
+            "index assignment (x[i] = v) on a tensor that requires grad, or with a value that requires "
+            "grad, is not recorded by autograd; do it under chainrule.no_grad(), or build the result "
+            "out of place (chainrule.where, scatter_add, cat)")
+    from .indexing import normalize_index
+
+    idx = normalize_index(self, index)
+    v = value._data if isinstance(value, Tensor) else value
+    if not self._data.flags.writeable:
+        raise RuntimeError("cannot assign into a read-only (broadcast) view; clone it first")
+    self._data[idx] = v
+    self._version[0] += 1
+
+
+METHODS = {
+    name: obj for name, obj in dict(globals()).items()
+    if name.endswith("_") and not name.startswith("_") and callable(obj)
+}
