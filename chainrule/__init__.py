@@ -65,19 +65,19 @@ float = float32  # noqa: A001
 int = int32  # noqa: A001
 
 
-def is_tensor(obj) -> "builtins_bool":
+def is_tensor(obj) :
     return isinstance(obj, Tensor)
 
 
-def numel(input: Tensor) -> "builtins_int":
+def numel(input: Tensor) :
     return input.numel()
 
 
-def initial_seed() -> "builtins_int":
+def initial_seed() :
     return default_generator.initial_seed()
 
 
-def seed() -> "builtins_int":
+def seed() :
     return default_generator.seed()
 
 

@@ -1,0 +1,13 @@
+"""Shared test setup: float64 checks are exact enough to compare at tight tolerances."""
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
