@@ -24,11 +24,14 @@ class Tensor:
     recorded operations carry the node that made them in ``grad_fn``.
     """
 
-    __slots__ = (
-        "_data", "_requires_grad", "grad_fn", "_output_nr", "_grad", "_version", "_base",
-        "_accumulator", "_leaf_hooks", "_post_accumulate_hooks", "_retains_grad", "_name",
-        "__dict__", "__weakref__",
-    )
+    __slots__ = ("_data", "_requires_grad", "grad_fn", "_output_nr", "_grad", "_version", "__dict__", "__weakref__")
+    # rarely set, so class-level defaults instead of slots: creating a tensor stays cheap
+    _base: Tensor | None = None  # the tensor a view was taken of (for in-place checks)
+    _accumulator = None  # weakref to the leaf's AccumulateGrad node
+    _leaf_hooks: list | None = None
+    _post_accumulate_hooks: list | None = None
+    _retains_grad = False
+    _name: str | None = None
     __array_priority__ = 1000  # numpy scalars/arrays defer to our reflected operators
 
     def __init__(self, *args: Any, dtype: Any = None, requires_grad: bool = False):
@@ -54,12 +57,6 @@ class Tensor:
         t._output_nr = output_nr
         t._grad = None
         t._version = [0] if version is None else version
-        t._base = None
-        t._accumulator = None
-        t._leaf_hooks = None
-        t._post_accumulate_hooks = None
-        t._retains_grad = False
-        t._name = None
 
     @classmethod
     def _make(cls, data, requires_grad: bool = False, grad_fn=None, output_nr: int = 0,

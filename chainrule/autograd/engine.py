@@ -8,6 +8,7 @@ is itself recorded when asked, which is all higher-order derivatives need.
 
 from __future__ import annotations
 
+from ..backend import from_numpy_dtype
 from ..tensor import Tensor
 from .function import AccumulateGrad, Node
 from .grad_mode import set_grad_enabled
@@ -220,8 +221,8 @@ def _validate(node: Node, i: int, g) -> Tensor:
             raise RuntimeError(
                 f"Function {node.name()} returned an invalid gradient at index {i} - got "
                 f"{list(g.shape)} but expected shape compatible with {list(shape)}") from None
-    if g._data.dtype != dt.np:
-        g = g.to(dt)
+    if g._data.dtype != dt:
+        g = g.to(from_numpy_dtype(dt))
     return g
 
 

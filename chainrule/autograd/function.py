@@ -23,7 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import array_module, from_numpy_dtype
 from ..tensor import Tensor
+from . import anomaly_mode
 from .grad_mode import is_grad_enabled, no_grad
 
 _FREED_MSG = (
@@ -35,6 +37,7 @@ _FREED_MSG = (
 
 _INPUT, _OUTPUT, _OTHER = 0, 1, 2
 _ndarray = np.ndarray
+_NO_GRAD = [(False,) * n for n in range(16)]
 
 
 class Node:
@@ -106,12 +109,12 @@ class Node:
         for kind, v, version in self._saved:
             if kind == _INPUT:
                 if v._version[0] != version:
-                    raise RuntimeError(_modified_msg(self, v.shape, v._version[0], version))
+                    raise RuntimeError(_modified_msg(v.grad_fn, v.shape, v._version[0], version))
                 out.append(v)
             elif kind == _OUTPUT:
                 data, j, box = v
                 if box[0] != version:
-                    raise RuntimeError(_modified_msg(self, data.shape, box[0], version))
+                    raise RuntimeError(_modified_msg(self, data.shape, box[0], version, j))
                 out.append(Tensor._make(data, True, self, j, box))
             else:
                 out.append(None if v is None else (v if isinstance(v, Tensor) else Tensor._make(v)))
@@ -182,10 +185,11 @@ class Node:
         raise NotImplementedError(f"{type(self).__name__} has no backward")
 
 
-def _modified_msg(node: Node, shape, now: int, expected: int) -> str:
+def _modified_msg(node: Node | None, shape, now: int, expected: int, output_nr: int = 0) -> str:
+    origin = f"output {output_nr} of {node.name()}" if node is not None else "a leaf"
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [Tensor of shape {list(shape)}], which is output 0 of {node.name()}, is at "
+        f"operation: [Tensor of shape {list(shape)}], which is {origin}, is at "
         f"version {now}; expected version {expected} instead. Hint: replace the in-place operation "
         "by an out-of-place one (e.g. x = x + 1 instead of x += 1)."
     )
@@ -202,60 +206,71 @@ class FunctionNode(Node):
     xp: Any = None
 
     def apply(self, *inputs: Tensor):
-        from ..backend import array_module
-
-        arrays = tuple(t._data for t in inputs)
+        arrays = tuple([t._data for t in inputs])
         self.xp = array_module(*arrays)
-        record = is_grad_enabled() and any(t.requires_grad for t in inputs)
-        if record:
-            self.needs_input_grad = tuple(t.requires_grad for t in inputs)
-        else:
-            self.needs_input_grad = (False,) * len(inputs)
+        record = is_grad_enabled() and any([t._requires_grad for t in inputs])
+        self.needs_input_grad = tuple([t._requires_grad for t in inputs]) if record else _NO_GRAD[len(inputs)]
         raw = self.forward(*arrays)
-        single = not isinstance(raw, tuple)
-        outs_raw = (raw,) if single else raw
-        if any(type(o) is not _ndarray for o in outs_raw):  # ufuncs give numpy scalars for 0-d
+        if type(raw) is not tuple:  # the common single-output case, kept short
+            if type(raw) is not _ndarray:  # ufuncs give numpy scalars for 0-d results
+                fixed = self.xp.asarray(raw)
+                if self._to_save:
+                    self._to_save = tuple(fixed if v is raw else v for v in self._to_save)
+                raw = fixed
+            if not record:
+                return Tensor._make(raw, False, None, 0, inputs[0]._version if self._is_view else None)
+            outs = _connect(self, inputs, (raw,))
+            if self._to_save is not None:
+                self._resolve_saved(inputs, arrays, outs, (raw,))
+            return outs[0]
+        outs_raw = raw
+        if any(type(o) is not _ndarray for o in outs_raw):
             fixed = tuple(o if type(o) is _ndarray else self.xp.asarray(o) for o in outs_raw)
             if self._to_save:
                 swap = {id(o): f for o, f in zip(outs_raw, fixed)}
                 self._to_save = tuple(swap.get(id(v), v) for v in self._to_save)
             outs_raw = fixed
         if not record:
-            self._to_save = None
-            outs = tuple(Tensor._make(o) for o in outs_raw)
-        else:
-            outs = _connect(self, inputs, outs_raw)
+            return tuple(Tensor._make(o) for o in outs_raw)
+        outs = _connect(self, inputs, outs_raw)
+        if self._to_save is not None:
             self._resolve_saved(inputs, arrays, outs, outs_raw)
-        return outs[0] if single else outs
+        return outs
 
 
-def _connect(node: Node, inputs: tuple, outs_raw: tuple, view_of: Tensor | None = None) -> tuple:
+def _connect(node: Node, inputs: tuple, outs_raw: tuple) -> tuple:
     """Wire ``node`` into the graph: edges to the inputs' nodes, output Tensors pointing to it."""
     edges = []
     meta = []
     for t in inputs:
-        if isinstance(t, Tensor) and t.requires_grad:
+        if isinstance(t, Tensor) and t._requires_grad:
             fn = t.grad_fn
-            edges.append((fn, t._output_nr) if fn is not None else (t._grad_accumulator(), 0))
-            meta.append((t._data.shape, t.dtype))
+            edges.append((fn, t._output_nr) if fn is not None else (accumulator_of(t), 0))
+            meta.append((t._data.shape, t._data.dtype))
         else:
             edges.append(None)
             meta.append(None)
     node.next_functions = tuple(edges)
     node._in_meta = tuple(meta)
     n = len(outs_raw)
-    node._n_out = n
     if n > 1:
-        from ..backend import from_numpy_dtype
-
+        node._n_out = n
         node._out_meta = tuple((o.shape, from_numpy_dtype(o.dtype)) for o in outs_raw)
-    if _anomaly_enabled():
+    if anomaly_mode._state.__dict__.get("enabled", False):
         import traceback
 
         node._trace = traceback.extract_stack()[:-3]
-    view_box = None
-    if node._is_view and inputs:
-        view_box = inputs[0]._version
+    view_box = inputs[0]._version if node._is_view else None
+    if n == 1:
+        o = outs_raw[0]
+        if o.dtype.kind == "f":
+            out = Tensor._make(o, True, node, 0, view_box)
+        else:
+            out = Tensor._make(o, False, None, 0, view_box)
+        if view_box is not None:
+            base = inputs[0]._base
+            out._base = inputs[0] if base is None else base
+        return (out,)
     outs = []
     for j, o in enumerate(outs_raw):
         diff = o.dtype.kind == "f"
@@ -267,12 +282,6 @@ def _connect(node: Node, inputs: tuple, outs_raw: tuple, view_of: Tensor | None 
 
 
 Node._is_view = False
-
-
-def _anomaly_enabled() -> bool:
-    from . import anomaly_mode
-
-    return anomaly_mode.is_anomaly_enabled()
 
 
 class Function(Node):
@@ -331,20 +340,17 @@ def once_differentiable(backward):
             result = backward(ctx, *grads)
         if not enabled():
             return result
-        requires = any(isinstance(g, Tensor) and g.requires_grad for g in grads)
-        if not requires:
-            return result
+        # create_graph=True: the returned gradients depend on ctx's inputs through a node whose
+        # backward raises, so a second derivative fails loudly instead of being silently zero
         single = not isinstance(result, tuple)
         results = (result,) if single else result
         node = _OnceDifferentiableError(type(ctx).__name__)
-        marked = []
-        for r in results:
-            if r is None:
-                marked.append(None)
-            else:
-                marked.append(_connect(node, tuple(g for g in grads if isinstance(g, Tensor)),
-                                       (r._data,))[0])
-        return marked[0] if single else tuple(marked)
+        node.next_functions = ctx.next_functions
+        node._in_meta = ctx._in_meta
+        node._n_out = len(results)
+        node._materialize_grads = False
+        marked = tuple(None if r is None else Tensor._make(r._data, True, node, k) for k, r in enumerate(results))
+        return marked[0] if single else marked
 
     return wrapper
 

@@ -128,7 +128,7 @@ def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float 
                 where = np.unravel_index(j, t.shape) if t.ndim else ()
                 return _fail(
                     f"Jacobian mismatch for output {out_idx} (element {elem}) with respect to input {i}, "
-                    f"element {tuple(int(w) for w in where)}:\n numerical: {num[r]!r}\n analytical: {ana[r]!r}\n"
+                    f"element {tuple(int(w) for w in where)}:\n numerical: {float(num[r])!r}\n analytical: {float(ana[r])!r}\n"
                     f"(atol={atol}, rtol={rtol})", raise_exception)
     return True
 

@@ -77,6 +77,7 @@ def _apply(t: Tensor, result_fn, *others, saves_self: bool = True) -> Tensor:
     # the node of the result may save its input: give it a snapshot, not memory we overwrite
     src = Tensor._make(t._data.copy() if saves_self else t._data, t._requires_grad, t.grad_fn,
                        t._output_nr)
+    others = tuple(src if o is t else o for o in others)  # x.mul_(x) reads the old x twice
     result = result_fn(src, *others)
     _write(t, result._data)
     t.grad_fn = result.grad_fn

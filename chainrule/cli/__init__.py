@@ -1,0 +1,1 @@
+"""The ``chainrule`` command: training, evaluation and inspection from the shell."""

@@ -1,0 +1,311 @@
+"""The backward engine: accumulation, retained graphs, grad(), hooks, grad mode, version counters."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import autograd
+
+
+def leaf(values, dtype=cr.float64):
+    return cr.tensor(values, dtype=dtype, requires_grad=True)
+
+
+def test_non_scalar_backward_needs_gradient():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
+        y.backward()
+    y.backward(cr.tensor([1.0, 10.0], dtype=cr.float64))
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 20.0])
+
+
+def test_gradient_shape_mismatch_names_both_shapes():
+    x = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"Mismatch in shape.*\[3\].*\[2\]"):
+        (x * 2).backward(cr.ones(3, dtype=cr.float64))
+
+
+def test_backward_on_tensor_without_grad_raises():
+    with pytest.raises(RuntimeError, match="does not require grad and does not have a grad_fn"):
+        cr.tensor([1.0, 2.0]).sum().backward()
+
+
+def test_second_backward_raises_and_names_retain_graph():
+    x = leaf([1.0, 2.0])
+    y = (x.exp() * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
+
+
+def test_retain_graph_allows_second_backward_and_accumulates():
+    x = leaf([1.0, 2.0])
+    y = (x.exp()).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp([1.0, 2.0]))
+
+
+def test_saved_buffers_are_freed_after_backward():
+    x = leaf([1.0, 2.0])
+    y = x.exp()
+    node = y.grad_fn
+    assert node._saved is not None
+    y.sum().backward()
+    assert node._saved is None
+
+
+def test_no_grad_records_nothing_and_keeps_nothing_alive():
+    x = leaf([1.0, 2.0])
+    with cr.no_grad():
+        y = x * 2 + 1
+    assert y.grad_fn is None and not y.requires_grad
+    z = (x * 3).exp()
+    ref = weakref.ref(z.grad_fn)
+    del z
+    gc.collect()
+    assert ref() is None
+
+
+def test_grad_mode_switches_nest_and_decorate():
+    x = leaf([1.0])
+    with cr.no_grad():
+        assert not cr.is_grad_enabled()
+        with cr.enable_grad():
+            assert (x * 2).requires_grad
+        assert not (x * 2).requires_grad
+    assert cr.is_grad_enabled()
+
+    @cr.no_grad()
+    def f(t):
+        return t * 2
+
+    assert not f(x).requires_grad
+    with cr.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert cr.is_grad_enabled()
+    cr.set_grad_enabled(False)
+    assert not cr.is_grad_enabled()
+    cr.set_grad_enabled(True)
+
+
+def test_grad_does_not_touch_dot_grad_and_handles_unused_inputs():
+    x, y = leaf([1.0, 2.0]), leaf([3.0])
+    out = (x * x).sum()
+    (gx,) = autograd.grad(out, x, retain_graph=True)
+    np.testing.assert_array_equal(gx.numpy(), [2.0, 4.0])
+    assert x.grad is None
+    with pytest.raises(RuntimeError, match="allow_unused=True"):
+        autograd.grad(out, [x, y], retain_graph=True)
+    gx, gy = autograd.grad(out, [x, y], allow_unused=True, retain_graph=True)
+    assert gy is None
+    gx, gy = autograd.grad(out, [x, y], materialize_grads=True)
+    np.testing.assert_array_equal(gy.numpy(), [0.0])
+
+
+def test_grad_with_respect_to_intermediate_tensor():
+    x = leaf([1.0, 2.0])
+    h = x * 3
+    out = (h * h).sum()
+    gh, gx = autograd.grad(out, [h, x])
+    np.testing.assert_allclose(gh.numpy(), 2 * h.detach().numpy())
+    np.testing.assert_allclose(gx.numpy(), 18 * x.detach().numpy())
+
+
+def test_third_derivative():
+    x = leaf([0.5, -1.5])
+    y = (x**4).sum()
+    (g1,) = autograd.grad(y, x, create_graph=True)
+    (g2,) = autograd.grad(g1.sum(), x, create_graph=True)
+    (g3,) = autograd.grad(g2.sum(), x)
+    np.testing.assert_allclose(g3.numpy(), 24 * x.detach().numpy())
+
+
+def test_backward_create_graph_makes_grad_differentiable():
+    x = leaf([2.0])
+    (x**3).sum().backward(create_graph=True)
+    assert x.grad.requires_grad
+    (g2,) = autograd.grad(x.grad.sum(), x)
+    np.testing.assert_allclose(g2.numpy(), [12.0])
+
+
+def test_backward_inputs_restricts_accumulation():
+    x, y = leaf([1.0]), leaf([2.0])
+    (x * y).sum().backward(inputs=[x])
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0])
+    assert y.grad is None
+
+
+def test_shared_tensor_gets_sum_of_gradients():
+    x = leaf([1.0, 2.0])
+    (x * x + x.exp() + x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.array([1.0, 2.0]) + np.exp([1.0, 2.0]) + 1)
+
+
+def test_broadcast_gradients_are_summed_to_input_shape():
+    a = leaf(np.ones((3, 1)))
+    b = leaf(np.arange(4.0))
+    (a * b).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), np.full((3, 1), 6.0))
+    np.testing.assert_allclose(b.grad.numpy(), np.full(4, 3.0))
+
+
+def test_hooks_modify_gradients_and_retain_grad():
+    x = leaf([1.0, 2.0])
+    h = x * 2
+    h.retain_grad()
+    handle = h.register_hook(lambda g: g * 10)
+    x.register_hook(lambda g: g + 1)
+    (h * h).sum().backward()
+    # dL/dh = 2h; the hook on h runs before retain_grad's (registered earlier runs first)
+    np.testing.assert_allclose(h.grad.numpy(), 2 * h.detach().numpy())
+    np.testing.assert_allclose(x.grad.numpy(), 2 * 10 * 2 * h.detach().numpy() + 1)
+    handle.remove()
+
+
+def test_register_hook_needs_requires_grad():
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        cr.ones(2).register_hook(lambda g: g)
+
+
+def test_in_place_on_leaf_requiring_grad_raises_unless_no_grad():
+    w = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        w.add_(1.0)
+    with cr.no_grad():
+        w.add_(1.0)
+        w.mul_(2.0)
+    np.testing.assert_array_equal(w.detach().numpy(), [4.0, 6.0])
+    assert w.is_leaf and w.requires_grad
+
+
+def test_modifying_a_saved_tensor_makes_backward_raise():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    z = (y * y).sum()  # saves y
+    with cr.no_grad():
+        y.mul_(3)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.backward()
+
+
+def test_in_place_on_non_leaf_is_recorded():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    y += x  # y = 3x
+    y.mul_(y)  # y = 9x^2, multiplies by itself: the snapshot keeps the old value for backward
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 18 * np.array([1.0, 2.0]))
+
+
+def test_in_place_through_a_view_bumps_the_shared_version():
+    x = leaf([[1.0, 2.0], [3.0, 4.0]])
+    y = x * 1
+    z = (y.exp()).sum()  # exp saves its output, not y; sum of y's view:
+    v = y.reshape(4)
+    w = (v * v).sum()
+    with cr.no_grad():
+        y[0, 0] = 5.0
+    z.backward()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        w.backward()
+
+
+def test_detach_shares_memory_and_leaves_graph():
+    x = leaf([1.0, 2.0])
+    d = x.detach()
+    assert not d.requires_grad and d.grad_fn is None
+    with cr.no_grad():
+        x[0] = 7.0
+    assert d[0].item() == 7.0
+
+
+class Cube(autograd.Function):
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.save_for_backward(x)
+        ctx.scale = scale
+        return x**3 * scale
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x**2 * ctx.scale, None
+
+
+class CubeOnce(Cube):
+    @staticmethod
+    @autograd.once_differentiable
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x**2 * ctx.scale, None
+
+
+def test_custom_function_first_and_second_derivative():
+    x = leaf([1.0, -2.0])
+    y = Cube.apply(x, 2.0)
+    assert y.grad_fn is not None and "Cube" in y.grad_fn.name()
+    (g,) = autograd.grad(y.sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), 6 * np.array([1.0, 4.0]))
+    (g2,) = autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(g2.numpy(), 12 * np.array([1.0, -2.0]))
+    assert autograd.gradcheck(lambda t: Cube.apply(t, 0.5), (leaf([0.3, 1.1]),))
+    assert autograd.gradgradcheck(lambda t: Cube.apply(t, 0.5), (leaf([0.3, 1.1]),))
+
+
+def test_custom_function_needs_input_grad():
+    seen = {}
+
+    class Probe(autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            seen["needs"] = ctx.needs_input_grad
+            return a * b
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    Probe.apply(leaf([1.0]), cr.tensor([2.0], dtype=cr.float64))
+    assert seen["needs"] == (True, False)
+
+
+def test_once_differentiable_raises_on_double_backward():
+    x = leaf([1.0, 2.0])
+    (g,) = autograd.grad(CubeOnce.apply(x, 1.0).sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), [3.0, 12.0])
+    with pytest.raises(RuntimeError, match="once_differentiable"):
+        autograd.grad(g.sum(), x)
+
+
+def test_gradcheck_reports_input_index_and_values():
+    class Wrong(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x  # should be 2x
+
+    with pytest.raises(autograd.GradcheckError, match=r"(?s)input 0.*numerical.*analytical"):
+        autograd.gradcheck(Wrong.apply, (leaf([1.0, 2.0]),))
+    assert not autograd.gradcheck(Wrong.apply, (leaf([1.0, 2.0]),), raise_exception=False)
+    with pytest.raises(autograd.GradcheckError, match="random direction"):
+        autograd.gradcheck(Wrong.apply, (leaf([1.0, 2.0]),), fast_mode=True)
+
+
+def test_detect_anomaly_names_the_forward_line():
+    x = leaf([0.0, 1.0])
+    with autograd.detect_anomaly():
+        y = x.sqrt()  # d sqrt/dx at 0 is inf
+        with pytest.raises(RuntimeError, match=r"(?s)SqrtBackward.*test_engine.py"):
+            y.sum().backward()
