@@ -1,13 +1,64 @@
-"""Reductions: sums, means, extrema, variances, norms, softmax and friends."""
+"""Reductions: sums, means, products, extrema, variances, norms, softmax and friends.
+
+Every reduction runs over a tuple of axes ``dims`` (PyTorch's ``dim`` argument normalised).
+Backward puts the reduced axes back as size-1 axes (``_unsqueeze_reduced``) so the incoming
+gradient broadcasts against the input. Where a gradient picks elements (``max(x, dim)``) it is a
+gather whose adjoint is a scatter, two small operators that differentiate into each other.
+
+This module defines ``sum``, ``max``, ``min``, ``all`` and ``any``, shadowing the builtins of the
+same names; the code below therefore never uses those builtins.
+"""
 
 from __future__ import annotations
 
+import math
+import numbers
+import warnings
+from collections import namedtuple
+
+import numpy as np
+
+from .. import backend
 from ..autograd.function import FunctionNode
 from ..tensor import Tensor
-from ._util import wrap_dims
+from ._util import check_tensor, float_operand, wrap_dim, wrap_dims
+from .elementwise import abs as _abs
+from .elementwise import exp, maximum, minimum, sqrt, where
 from .shape import broadcast_to, reshape
 
+_TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                "bool": "Bool", "float16": "Half", "float32": "Float", "float64": "Double"}
 
+max_result = namedtuple("max", ("values", "indices"))
+min_result = namedtuple("min", ("values", "indices"))
+
+
+def _torch_name(t: Tensor) -> str:
+    return _TORCH_NAMES.get(t.dtype.name, t.dtype.name)
+
+
+def _dims(dim, ndim: int) -> tuple:
+    """``dim`` (None, int or sequence; empty means all) as sorted axes; a 0-d tensor has none."""
+    dims = wrap_dims(dim, ndim)
+    return () if ndim == 0 else dims
+
+
+def _kept_shape(in_shape: tuple, dims: tuple) -> tuple:
+    return tuple(1 if i in dims else s for i, s in enumerate(in_shape))
+
+
+def _unsqueeze_reduced(g: Tensor, in_shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
+    """Put back the reduced axes (as size 1) so that ``g`` broadcasts against the input."""
+    if keepdim:
+        return g
+    return reshape(g, _kept_shape(in_shape, dims))
+
+
+def _count(shape: tuple, dims: tuple) -> int:
+    return math.prod(shape[d] for d in dims)
+
+
+# ---- sum, mean, cumsum ---------------------------------------------------------------------------
 class Sum(FunctionNode):
     def __init__(self, dims: tuple, keepdim: bool):
         self.dims, self.keepdim = dims, keepdim
@@ -20,25 +71,640 @@ class Sum(FunctionNode):
         return broadcast_to(_unsqueeze_reduced(gy, self.in_shape, self.dims, self.keepdim), self.in_shape)
 
 
-def _unsqueeze_reduced(g: Tensor, in_shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
-    """Put back the reduced axes (as size 1) so that ``g`` broadcasts against the input."""
-    if keepdim:
-        return g
-    shape = tuple(1 if i in dims else s for i, s in enumerate(in_shape))
-    return reshape(g, shape)
+class Mean(FunctionNode):
+    def __init__(self, dims: tuple, keepdim: bool):
+        self.dims, self.keepdim = dims, keepdim
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return x.mean(axis=self.dims, keepdims=self.keepdim)
+
+    def backward(self, gy):
+        g = broadcast_to(_unsqueeze_reduced(gy, self.in_shape, self.dims, self.keepdim), self.in_shape)
+        n = _count(self.in_shape, self.dims)
+        return g / n if n > 1 else g
+
+
+class Cumsum(FunctionNode):
+    """y_i = sum_{j<=i} x_j along ``dim``; its adjoint is the reversed cumulative sum."""
+
+    def __init__(self, dim: int):
+        self.dim = dim
+
+    def forward(self, x):
+        return self.xp.cumsum(x, axis=self.dim)
+
+    def backward(self, gy):
+        return RevCumsum(self.dim).apply(gy)
+
+
+class RevCumsum(FunctionNode):
+    """y_i = sum_{j>=i} x_j along ``dim`` (the gradient of cumsum; its own adjoint is cumsum)."""
+
+    def __init__(self, dim: int):
+        self.dim = dim
+
+    def forward(self, x):
+        rev = (slice(None),) * self.dim + (slice(None, None, -1),)
+        return self.xp.ascontiguousarray(self.xp.cumsum(x[rev], axis=self.dim)[rev])
+
+    def backward(self, gy):
+        return Cumsum(self.dim).apply(gy)
+
+
+def _integer_to_long(input: Tensor, dtype) -> Tensor:
+    """PyTorch's accumulation rule: bool and integer inputs sum to int64 unless ``dtype`` is given."""
+    if dtype is not None:
+        return input.to(dtype)
+    if input._data.dtype.kind in "bui":
+        return input.to(backend.int64)
+    return input
 
 
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
-    """Sum over ``dim`` (all axes when None); bool and integer inputs sum to int64."""
+    """sum_i x_i over ``dim`` (all axes when None or empty); bool and integer inputs sum to int64."""
+    x = _integer_to_long(check_tensor(input, "sum"), dtype)
+    return Sum(_dims(dim, x.ndim), keepdim).apply(x)
+
+
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """(1/N) sum_i x_i over ``dim``; integer inputs need an explicit floating ``dtype``."""
+    x = check_tensor(input, "mean")
     if dtype is not None:
-        input = input.to(dtype)
-    elif input._data.dtype.kind in "bui":
-        from .. import backend
+        x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or "
+            f"complex dtype. Got: {_torch_name(x)}")
+    return Mean(_dims(dim, x.ndim), keepdim).apply(x)
 
-        input = input.to(backend.int64)
-    return Sum(wrap_dims(dim, input._data.ndim), keepdim).apply(input)
+
+def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """y_i = x_0 + ... + x_i along ``dim``; the gradient is the sum of later gradients."""
+    x = _integer_to_long(check_tensor(input, "cumsum"), dtype)
+    if x.ndim == 0:
+        wrap_dim(dim, 0)
+        return Cumsum(0).apply(reshape(x, (1,))).reshape(())
+    return Cumsum(wrap_dim(dim, x.ndim)).apply(x)
 
 
-__all__ = ["sum"]
+# ---- product -------------------------------------------------------------------------------------
+def _groups(x, dims: tuple):
+    """``x`` with the axes ``dims`` moved last and flattened: shape (..., n), plus the undo."""
+    keep = [d for d in range(x.ndim) if d not in dims]
+    perm = keep + list(dims)
+    xt = x.transpose(perm)
+    flat = xt.reshape(xt.shape[:len(keep)] + (_count(x.shape, dims),))
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return flat, lambda a: a.reshape(xt.shape).transpose(inv)
 
-TENSOR_METHODS = ["sum"]
+
+class Prod(FunctionNode):
+    """prod_i x_i; gradient prod_{j != i} x_j (y / x_i when no factor is zero)."""
+
+    def __init__(self, dims: tuple, keepdim: bool):
+        self.dims, self.keepdim = dims, keepdim
+
+    def forward(self, x):
+        y = x.prod(axis=self.dims, keepdims=self.keepdim)
+        self.in_shape = x.shape
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, gy):
+        x, y = self.saved_tensors
+        g = _unsqueeze_reduced(gy, self.in_shape, self.dims, self.keepdim)
+        if not (x._data == 0).any():
+            return g * _unsqueeze_reduced(y, self.in_shape, self.dims, self.keepdim) / x
+        # y / x is 0/0 at a zero factor: use the leave-one-out products instead
+        return g * ProdOthers(self.dims).apply(x)
+
+
+class ProdOthers(FunctionNode):
+    """o_k = prod_{j != k} x_j within each reduced group, exact with zeros (no division)."""
+
+    def __init__(self, dims: tuple):
+        self.dims = dims
+
+    def forward(self, x):
+        xp = self.xp
+        self.save_for_backward(x)
+        flat, undo = _groups(x, self.dims)
+        ones = xp.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
+        left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+        rev = flat[..., ::-1]
+        right = xp.cumprod(xp.concatenate([ones, rev[..., :-1]], axis=-1), axis=-1)[..., ::-1]
+        return xp.ascontiguousarray(undo(left * right))
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        return ProdOthersVjp(self.dims).apply(g, x)
+
+
+class ProdOthersVjp(FunctionNode):
+    """v_k = sum_{i != k} g_i prod_{j not in {i, k}} x_j: the vector-Jacobian product of ProdOthers.
+
+    Computed by the number of zero factors in each group (0, 1, 2, or more), never dividing by
+    a zero. The matrix prod_{j not in {i, k}} x_j is symmetric, so the gradient with respect to
+    ``g`` is this operator again; third derivatives with respect to ``x`` are not provided.
+    """
+
+    def __init__(self, dims: tuple):
+        self.dims = dims
+
+    def forward(self, g, x):
+        xp = self.xp
+        self.save_for_backward(x)
+        gf, undo = _groups(g, self.dims)
+        xf, _ = _groups(x, self.dims)
+        zero = xf == 0
+        nz = zero.sum(axis=-1, keepdims=True)
+        xs = xp.where(zero, 1, xf).astype(x.dtype, copy=False)
+        p = xs.prod(axis=-1, keepdims=True)  # product of the non-zero factors
+        gxs = gf / xs
+        s = gxs.sum(axis=-1, keepdims=True)
+        gz = (gf * zero).sum(axis=-1, keepdims=True)  # g at the zero factors
+        none = p / xs * (s - gxs)
+        one = xp.where(zero, p * (s - gz), gz * p / xs)
+        two = xp.where(zero, (gz - gf) * p, 0)
+        out = xp.where(nz == 0, none, xp.where(nz == 1, one, xp.where(nz == 2, two, 0)))
+        return xp.ascontiguousarray(undo(out.astype(x.dtype, copy=False)))
+
+    def backward(self, h):
+        if self.needs_input_grad[1]:
+            raise RuntimeError(
+                "prod: derivatives of order three and higher are not implemented for inputs that "
+                "contain zeros")
+        (x,) = self.saved_tensors
+        return ProdOthersVjp(self.dims).apply(h, x), None
+
+
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """prod_i x_i over one ``dim`` (or all elements); exact gradients also when factors are zero."""
+    x = _integer_to_long(check_tensor(input, "prod"), dtype)
+    if dim is None:
+        return Prod(tuple(range(x.ndim)), False).apply(x)
+    return Prod(_dims(wrap_dim(dim, x.ndim), x.ndim), keepdim).apply(x)
+
+
+# ---- extrema -------------------------------------------------------------------------------------
+class Amax(FunctionNode):
+    """max (``largest``) or min over ``dims``; tied extrema share the gradient evenly."""
+
+    def __init__(self, dims: tuple, keepdim: bool, largest: bool):
+        self.dims, self.keepdim, self.largest = dims, keepdim, largest
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        y = (x.max if self.largest else x.min)(axis=self.dims, keepdims=self.keepdim)
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, gy):
+        x, y = self.saved_arrays
+        xp = self.xp
+        yk = y.reshape(_kept_shape(self.in_shape, self.dims))
+        hit = ((x == yk) | (xp.isnan(x) & xp.isnan(yk))).astype(x.dtype)  # NaN results came from NaNs
+        share = hit / hit.sum(axis=self.dims, keepdims=True)
+        g = _unsqueeze_reduced(gy, self.in_shape, self.dims, self.keepdim)
+        return g * Tensor._make(share)
+
+
+class TakeAlong(FunctionNode):
+    """y = x[..., index, ...] along ``dim`` (``index`` has size 1 there); adjoint: PutAlong."""
+
+    def __init__(self, dim: int, index):
+        self.dim, self.index = dim, index
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return self.xp.take_along_axis(x, self.index, axis=self.dim)
+
+    def backward(self, gy):
+        return PutAlong(self.dim, self.index, self.in_shape).apply(gy)
+
+
+class PutAlong(FunctionNode):
+    """Zeros of ``shape`` with ``g`` written at ``index`` along ``dim``; adjoint: TakeAlong."""
+
+    def __init__(self, dim: int, index, shape: tuple):
+        self.dim, self.index, self.shape = dim, index, shape
+
+    def forward(self, g):
+        xp = self.xp
+        n = self.shape[self.dim]
+        pos = xp.arange(n).reshape((n,) + (1,) * (len(self.shape) - self.dim - 1))
+        return xp.where(pos == self.index, g, xp.zeros((), dtype=g.dtype))
+
+    def backward(self, gy):
+        return TakeAlong(self.dim, self.index).apply(gy)
+
+
+def _check_nonempty(x: Tensor, dims: tuple, name: str) -> None:
+    if x.numel() == 0:
+        for d in dims:
+            if x.shape[d] == 0:
+                raise IndexError(
+                    f"{name}(): Expected reduction dim {d} to have non-zero size (input shape "
+                    f"{list(x.shape)})")
+        if not dims:
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+                "the reduction dim with the 'dim' argument.")
+
+
+def _extremum_with_index(x: Tensor, dim: int, keepdim: bool, largest: bool, name: str):
+    zero_d = x.ndim == 0
+    d = wrap_dim(dim, x.ndim)
+    if zero_d:
+        x = reshape(x, (1,))
+    _check_nonempty(x, (d,), name)
+    xp = backend.array_module(x._data)
+    find = xp.argmax if largest else xp.argmin
+    index = xp.expand_dims(find(x._data, axis=d), d).astype(np.int64, copy=False)
+    values = TakeAlong(d, index).apply(x)
+    if zero_d:
+        values, index = reshape(values, ()), index.reshape(())
+    elif not keepdim:
+        values, index = reshape(values, values.shape[:d] + values.shape[d + 1:]), xp.squeeze(index, d)
+    return (max_result if largest else min_result)(values, Tensor._make(index))
+
+
+def _extremum(input, dim, keepdim, largest: bool):
+    name = "max" if largest else "min"
+    x = check_tensor(input, name)
+    if isinstance(dim, Tensor):  # max(a, b): the element-wise maximum
+        return (maximum if largest else minimum)(x, dim)
+    if dim is None:
+        _check_nonempty(x, (), name)
+        return Amax(tuple(range(x.ndim)), False, largest).apply(x)
+    return _extremum_with_index(x, dim, keepdim, largest, name)
+
+
+def max(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
+    """``max(x)``: the largest element (ties share the gradient evenly).
+
+    ``max(x, dim, keepdim=False)``: a namedtuple ``(values, indices)``; the gradient of ``values``
+    goes to the returned index. ``max(x, other)`` with a Tensor ``other``: ``maximum``.
+    """
+    return _extremum(input, dim, keepdim, True)
+
+
+def min(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
+    """The smallest element(s); the same forms as ``max``."""
+    return _extremum(input, dim, keepdim, False)
+
+
+def _amax(input: Tensor, dim, keepdim: bool, largest: bool) -> Tensor:
+    name = "amax" if largest else "amin"
+    x = check_tensor(input, name)
+    dims = _dims(dim, x.ndim)
+    _check_nonempty(x, dims, name)
+    return Amax(dims, keepdim, largest).apply(x)
+
+
+def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """max over ``dim`` (int or tuple; all when empty); tied maxima share the gradient evenly."""
+    return _amax(input, dim, keepdim, True)
+
+
+def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """min over ``dim`` (int or tuple; all when empty); tied minima share the gradient evenly."""
+    return _amax(input, dim, keepdim, False)
+
+
+def _arg(input: Tensor, dim, keepdim: bool, largest: bool) -> Tensor:
+    name = "argmax" if largest else "argmin"
+    x = check_tensor(input, name)
+    xp = backend.array_module(x._data)
+    find = xp.argmax if largest else xp.argmin
+    if dim is None:
+        _check_nonempty(x, (), name)
+        index = xp.asarray(find(x._data.reshape(-1)))
+        if keepdim:
+            index = index.reshape((1,) * x.ndim)
+    else:
+        d = wrap_dim(dim, x.ndim)
+        if x.ndim == 0:
+            return Tensor._make(xp.zeros((), dtype=np.int64))
+        _check_nonempty(x, (d,), name)
+        index = find(x._data, axis=d, keepdims=keepdim)
+    return Tensor._make(xp.asarray(index, dtype=np.int64))
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the first maximum along ``dim`` (of the flattened tensor when None); int64."""
+    return _arg(input, dim, keepdim, True)
+
+
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the first minimum along ``dim`` (of the flattened tensor when None); int64."""
+    return _arg(input, dim, keepdim, False)
+
+
+# ---- variance and standard deviation ----------------------------------------------------------------
+class Var(FunctionNode):
+    """sum_i (x_i - mean)^2 / max(N - correction, 0); gradient 2 (x_i - mean) / (N - correction)."""
+
+    def __init__(self, dims: tuple, correction: float, keepdim: bool):
+        self.dims, self.correction, self.keepdim = dims, correction, keepdim
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        self.save_for_backward(x)
+        d = x - x.mean(axis=self.dims, keepdims=True)
+        ss = (d * d).sum(axis=self.dims, keepdims=self.keepdim)
+        dof = self._dof()
+        with np.errstate(divide="ignore", invalid="ignore"):  # PyTorch divides by max(dof, 0)
+            return ss / x.dtype.type(dof if dof > 0 else 0)
+
+    def _dof(self) -> float:
+        return _count(self.in_shape, self.dims) - self.correction
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        g = _unsqueeze_reduced(gy, self.in_shape, self.dims, self.keepdim)
+        dof = self._dof()
+        scale = 2.0 / dof if dof > 0 else math.inf
+        return g * (x - mean(x, self.dims, keepdim=True)) * scale
+
+
+def _correction(name: str, dim, unbiased, correction):
+    """Resolve the legacy ``unbiased`` flag (also passed positionally as ``dim``) and ``correction``."""
+    if isinstance(dim, bool):
+        if unbiased is not None:
+            raise TypeError(f"{name}(): got the flag unbiased twice (as dim={dim} and unbiased={unbiased})")
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}(): pass either unbiased or correction, not both")
+    if correction is None:
+        correction = 1 if unbiased is None else int(bool(unbiased))
+    if not isinstance(correction, numbers.Real):
+        raise TypeError(f"{name}(): correction must be a number, got {type(correction).__name__}")
+    return dim, correction
+
+
+def _var(name: str, input: Tensor, dim, unbiased, keepdim: bool, correction) -> Tensor:
+    x = check_tensor(input, name)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    dim, correction = _correction(name, dim, unbiased, correction)
+    dims = _dims(dim, x.ndim)
+    if _count(x.shape, dims) - correction <= 0:
+        warnings.warn(
+            f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+            "reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+    return Var(dims, correction, keepdim).apply(x)
+
+
+def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction=None) -> Tensor:
+    """Variance sum_i (x_i - mean)^2 / (N - correction) over ``dim``; ``correction`` defaults to 1.
+
+    ``unbiased=True/False`` (PyTorch's legacy flag) means correction 1/0.
+    """
+    return _var("var", input, dim, unbiased, keepdim, correction)
+
+
+def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction=None) -> Tensor:
+    """Standard deviation sqrt(var); the gradient is (x - mean) / ((N - correction) std)."""
+    return sqrt(_var("std", input, dim, unbiased, keepdim, correction))
+
+
+def var_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction=None) -> tuple:
+    """``(var(input, ...), mean(input, ...))`` over the same ``dim``."""
+    v = _var("var_mean", input, dim, unbiased, keepdim, correction)
+    dim, _ = _correction("var_mean", dim, unbiased, correction)
+    return v, mean(input, _dims(dim, input.ndim), keepdim)
+
+
+def std_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
+             correction=None) -> tuple:
+    """``(std(input, ...), mean(input, ...))`` over the same ``dim``."""
+    v = _var("std_mean", input, dim, unbiased, keepdim, correction)
+    dim, _ = _correction("std_mean", dim, unbiased, correction)
+    return sqrt(v), mean(input, _dims(dim, input.ndim), keepdim)
+
+
+# ---- log-sum-exp and softmax ---------------------------------------------------------------------
+def _stable_max(xp, x, axis):
+    """max over ``axis`` (kept), with infinite maxima replaced by 0 so that x - m stays finite."""
+    m = x.max(axis=axis, keepdims=True) if x.size else xp.zeros(
+        _kept_shape(x.shape, axis if isinstance(axis, tuple) else (axis,)), dtype=x.dtype)
+    return xp.where(xp.isfinite(m), m, xp.zeros((), dtype=x.dtype))
+
+
+class LogSumExp(FunctionNode):
+    """y = m + log sum_i exp(x_i - m), m = max x (no overflow); gradient exp(x_i - y) = softmax."""
+
+    def __init__(self, dims: tuple, keepdim: bool):
+        self.dims, self.keepdim = dims, keepdim
+
+    def forward(self, x):
+        xp = self.xp
+        self.in_shape = x.shape
+        m = _stable_max(xp, x, self.dims)
+        with np.errstate(divide="ignore"):  # log 0 = -inf when every term is -inf
+            y = xp.log(xp.exp(x - m).sum(axis=self.dims, keepdims=True)) + m
+        if not self.keepdim:
+            y = y.reshape(tuple(s for i, s in enumerate(x.shape) if i not in self.dims))
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, gy):
+        x, y = self.saved_tensors
+        g = _unsqueeze_reduced(gy, self.in_shape, self.dims, self.keepdim)
+        return g * exp(x - _unsqueeze_reduced(y, self.in_shape, self.dims, self.keepdim))
+
+
+class Softmax(FunctionNode):
+    """y_i = exp(x_i - m) / sum_j exp(x_j - m); vjp y * (g - sum_j g_j y_j)."""
+
+    def __init__(self, dim: int):
+        self.dim = dim
+
+    def forward(self, x):
+        xp = self.xp
+        e = xp.exp(x - _stable_max(xp, x, self.dim))
+        y = e / e.sum(axis=self.dim, keepdims=True)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return y * (gy - sum(gy * y, self.dim, keepdim=True))
+
+
+class LogSoftmax(FunctionNode):
+    """y_i = x_i - logsumexp(x); vjp g - exp(y) sum_j g_j."""
+
+    def __init__(self, dim: int):
+        self.dim = dim
+
+    def forward(self, x):
+        xp = self.xp
+        z = x - _stable_max(xp, x, self.dim)
+        with np.errstate(divide="ignore"):
+            y = z - xp.log(xp.exp(z).sum(axis=self.dim, keepdims=True))
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy - exp(y) * sum(gy, self.dim, keepdim=True)
+
+
+def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """log sum_i exp(x_i) over ``dim`` (int or tuple), computed without overflow."""
+    x = float_operand(check_tensor(input, "logsumexp"), "logsumexp")
+    return LogSumExp(_dims(dim, x.ndim), keepdim).apply(x)
+
+
+def _softmax_dim(x: Tensor, dim, name: str, stacklevel: int) -> int:
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+                      "include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+        dim = 0 if x.ndim in (0, 1, 3) else 1
+    return wrap_dim(dim, x.ndim)
+
+
+def _softmax_input(input: Tensor, dtype, name: str) -> Tensor:
+    x = check_tensor(input, name)
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{name}: expected a floating-point input (or dtype=), got {_torch_name(x)}")
+    return x
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """exp(x_i) / sum_j exp(x_j) along ``dim`` (the max is subtracted first, so no overflow).
+
+    ``dtype`` casts the input before the operation.
+    """
+    x = _softmax_input(input, dtype, "softmax")
+    d = _softmax_dim(x, dim, "softmax", _stacklevel)
+    if x.ndim == 0:
+        return Softmax(0).apply(reshape(x, (1,))).reshape(())
+    return Softmax(d).apply(x)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """x_i - log sum_j exp(x_j) along ``dim``, stable for large |x|."""
+    x = _softmax_input(input, dtype, "log_softmax")
+    d = _softmax_dim(x, dim, "log_softmax", _stacklevel)
+    if x.ndim == 0:
+        return LogSoftmax(0).apply(reshape(x, (1,))).reshape(())
+    return LogSoftmax(d).apply(x)
+
+
+# ---- norms ---------------------------------------------------------------------------------------
+class Norm(FunctionNode):
+    """(sum_i |x_i|^p)^(1/p) over ``dims`` for a finite p not in {0, 1}.
+
+    Gradient (PyTorch's choices at zero): x |x|^(p-2) / norm^(p-1), taken as 0 where norm = 0,
+    and for p < 1 also 0 where x = 0.
+    """
+
+    def __init__(self, p: float, dims: tuple, keepdim: bool):
+        self.p, self.dims, self.keepdim = p, dims, keepdim
+
+    def forward(self, x):
+        xp = self.xp
+        self.in_shape = x.shape
+        p = self.p
+        if p == 2:
+            y = xp.sqrt((x * x).sum(axis=self.dims, keepdims=self.keepdim))
+        else:
+            a = xp.abs(x)
+            y = (a ** x.dtype.type(p)).sum(axis=self.dims, keepdims=self.keepdim) ** x.dtype.type(1.0 / p)
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, gy):
+        x, y = self.saved_tensors
+        p = self.p
+        norm = _unsqueeze_reduced(y, self.in_shape, self.dims, self.keepdim)
+        g = _unsqueeze_reduced(gy, self.in_shape, self.dims, self.keepdim)
+        zero_norm = norm._data == 0
+        safe_norm = where(zero_norm, 1.0, norm)  # the masked quotient then has no 0/0 to differentiate
+        if p == 2:
+            return x * where(zero_norm, 0.0, g / safe_norm)
+        sgn = Tensor._make(self.xp.sign(x._data))
+        zero_x = x._data == 0
+        if p < 1:
+            mag = where(zero_x, 0.0, where(zero_x, 1.0, _abs(x)) ** (p - 1))
+            return sgn * mag * g * norm ** (1 - p)
+        scale = where(zero_norm, 0.0, g / safe_norm ** (p - 1))
+        if p < 2:
+            return sgn * _abs(x) ** (p - 1) * scale
+        return x * _abs(x) ** (p - 2) * scale
+
+
+def _vector_norm(x: Tensor, p: float, dims: tuple, keepdim: bool) -> Tensor:
+    if p == math.inf or p == -math.inf:
+        _check_nonempty(x, dims, "linalg.vector_norm")
+        return Amax(dims, keepdim, p > 0).apply(_abs(x))
+    if p == 0:  # the number of non-zero elements; x stays in the graph with a zero gradient
+        never = backend.array_module(x._data).zeros((), dtype=bool)
+        return sum(where(x._data != 0, 1.0, where(never, x, 0.0)), dims, keepdim)
+    if p == 1:
+        return sum(_abs(x), dims, keepdim)
+    return Norm(float(p), dims, keepdim).apply(x)
+
+
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """Vector p-norm over ``dim`` (all elements when None): (sum_i |x_i|^p)^(1/p).
+
+    ``p`` may be 'fro' (= 2 over at most two dims), any number, ``inf`` (max |x_i|), ``-inf``
+    (min |x_i|) or 0 (count of non-zeros). At the zero vector the 2-norm's gradient is 0.
+    """
+    x = check_tensor(input, "norm")
+    if dtype is not None:
+        x = x.to(dtype)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {_torch_name(x)}")
+    dims = _dims(dim, x.ndim)
+    if isinstance(p, str):
+        if p != "fro":
+            raise RuntimeError(f"norm: p={p!r} is not supported (supported: 'fro', inf, -inf or a number)")
+        if dim is not None and len(dims) > 2:
+            raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dims))}")
+        p = 2
+    elif p is None:
+        p = 2
+    elif not isinstance(p, numbers.Real):
+        raise TypeError(f"norm(): p must be a number or 'fro', got {type(p).__name__}")
+    return _vector_norm(x, p, dims, keepdim)
+
+
+# ---- logical reductions (no gradient) --------------------------------------------------------------
+def _logical(input: Tensor, dim, keepdim: bool, name: str) -> Tensor:
+    x = check_tensor(input, name)
+    xp = backend.array_module(x._data)
+    r = getattr(xp, name)(x._data, axis=_dims(dim, x.ndim), keepdims=keepdim)
+    r = xp.asarray(r)
+    # PyTorch keeps uint8 for uint8 inputs and gives bool otherwise
+    return Tensor._make(r.astype(np.uint8) if x._data.dtype == np.uint8 else r)
+
+
+def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """True where every element along ``dim`` is non-zero (all elements when None)."""
+    return _logical(input, dim, keepdim, "all")
+
+
+def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """True where some element along ``dim`` is non-zero (all elements when None)."""
+    return _logical(input, dim, keepdim, "any")
+
+
+__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
+           "var_mean", "std_mean", "logsumexp", "softmax", "log_softmax", "norm", "cumsum", "all", "any"]
+
+TENSOR_METHODS = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std",
+                  "logsumexp", "softmax", "log_softmax", "norm", "cumsum", "all", "any"]
