@@ -330,6 +330,24 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """A copy of the data (and of ``.grad``) as a new leaf; ``copy.deepcopy(model)`` relies on it."""
+        if id(self) in memo:
+            return memo[id(self)]
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment")
+        out = type(self)._make(self._data.copy(), self._requires_grad)
+        if self._grad is not None:
+            out._grad = Tensor._make(self._grad._data.copy())
+        memo[id(self)] = out
+        if self.__dict__:
+            import copy
+
+            out.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return out
+
     def __reduce_ex__(self, protocol):
         raise TypeError(
             "chainrule tensors are not pickled: use chainrule.save (safetensors) for weights")

@@ -1,0 +1,1 @@
+"""Layer modules, one file per family; ``chainrule.nn`` re-exports their classes."""

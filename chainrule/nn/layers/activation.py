@@ -1,0 +1,356 @@
+"""Activation layers: thin modules over the element-wise and softmax operators.
+
+The common ones call the operators of ``chainrule.ops``; the rarer ones (ReLU6, Hardtanh, SELU,
+CELU, Mish, Hardswish, Hardsigmoid, Softsign, Tanhshrink, LogSigmoid, PReLU, Threshold) are
+written as compositions of differentiable operators, with the formula in the docstring.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from ... import _factory, backend
+from ...ops import elementwise as E
+from ...ops.reduction import log_softmax, softmax
+from ...ops.shape import reshape
+from ...tensor import Tensor
+from .. import init
+from ..module import Module
+from ..parameter import Parameter
+
+
+def _number(owner: str, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__} ({value!r})")
+    return float(value)
+
+
+def _inplace_str(inplace: bool, lead: bool) -> str:
+    if not inplace:
+        return ""
+    return ", inplace=True" if lead else "inplace=True"
+
+
+def _finish(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
+    """Write ``result`` into ``input`` when asked to and nothing is recorded; else return it."""
+    if inplace and not (input.requires_grad or result.requires_grad):
+        return input.copy_(result)
+    return result
+
+
+class ReLU(Module):
+    """max(x, 0)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return E.relu(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_str(self.inplace, False)
+
+
+class LeakyReLU(Module):
+    """x for x > 0, negative_slope * x otherwise."""
+
+    def __init__(self, negative_slope: float = 1e-2, inplace: bool = False):
+        super().__init__()
+        self.negative_slope = _number("LeakyReLU", "negative_slope", negative_slope)
+        self.inplace = bool(inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return E.leaky_relu(input, self.negative_slope, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}" + _inplace_str(self.inplace, True)
+
+
+class ELU(Module):
+    """x for x > 0, alpha (e^x - 1) otherwise."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha = _number("ELU", "alpha", alpha)
+        self.inplace = bool(inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return E.elu(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + _inplace_str(self.inplace, True)
+
+
+class CELU(Module):
+    """x for x > 0, alpha (e^(x/alpha) - 1) otherwise (= alpha * elu(x / alpha))."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha = _number("CELU", "alpha", alpha)
+        if self.alpha == 0:
+            raise ValueError("CELU: alpha must be non-zero (the formula divides by it)")
+        self.inplace = bool(inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return _finish(input, E.elu(input * (1.0 / self.alpha)) * self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + _inplace_str(self.inplace, True)
+
+
+class SELU(Module):
+    """scale * elu(x, alpha) with scale = 1.0507..., alpha = 1.6733... (self-normalising)."""
+
+    alpha = 1.6732632423543772848170429916717
+    scale = 1.0507009873554804934193349852946
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return _finish(input, E.elu(input, self.alpha) * self.scale, self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_str(self.inplace, False)
+
+
+class GELU(Module):
+    """x Phi(x) (Phi the standard normal CDF); ``approximate='tanh'`` uses
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, input: Tensor) -> Tensor:
+        return E.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """x * sigmoid(x) (swish)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return E.silu(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_str(self.inplace, False)
+
+
+class Mish(Module):
+    """x * tanh(softplus(x))."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return _finish(input, input * E.tanh(E.softplus(input)), self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_str(self.inplace, False)
+
+
+class Sigmoid(Module):
+    """1 / (1 + e^-x)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return E.sigmoid(input)
+
+
+class Tanh(Module):
+    """tanh(x)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return E.tanh(input)
+
+
+class Softplus(Module):
+    """log(1 + e^(beta x)) / beta, linear where beta x > threshold."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta = _number("Softplus", "beta", beta)
+        if self.beta == 0:
+            raise ValueError("Softplus: beta must be non-zero (the formula divides by it)")
+        self.threshold = _number("Softplus", "threshold", threshold)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return E.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(Module):
+    """clamp(x, min_val, max_val)."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.min_val = _number(type(self).__name__, "min_val", min_val)
+        self.max_val = _number(type(self).__name__, "max_val", max_val)
+        if self.max_val <= self.min_val:
+            raise ValueError(f"{type(self).__name__}: max_val ({self.max_val}) must be greater than "
+                             f"min_val ({self.min_val})")
+        self.inplace = bool(inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return _finish(input, E.clamp(input, self.min_val, self.max_val), self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}" + _inplace_str(self.inplace, True)
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_str(self.inplace, False)
+
+
+class Hardsigmoid(Module):
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear in between."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return _finish(input, E.clamp(input + 3.0, 0.0, 6.0) * (1.0 / 6.0), self.inplace)
+
+
+class Hardswish(Module):
+    """x * relu6(x + 3) / 6."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return _finish(input, input * E.clamp(input + 3.0, 0.0, 6.0) * (1.0 / 6.0), self.inplace)
+
+
+class Softsign(Module):
+    """x / (1 + |x|)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return input / (E.abs(input) + 1.0)
+
+
+class Tanhshrink(Module):
+    """x - tanh(x)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return input - E.tanh(input)
+
+
+class LogSigmoid(Module):
+    """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return -E.softplus(-input)
+
+
+class Threshold(Module):
+    """x where x > threshold, ``value`` elsewhere."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False):
+        super().__init__()
+        self.threshold = _number("Threshold", "threshold", threshold)
+        self.value = value if isinstance(value, numbers.Integral) else _number("Threshold", "value", value)
+        self.inplace = bool(inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        filler = _factory.full_like(input, self.value)
+        return _finish(input, E.where(input > self.threshold, input, filler), self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}, value={self.value}" + _inplace_str(self.inplace, True)
+
+
+class PReLU(Module):
+    """max(0, x) + a min(0, x) with a learnt slope ``a`` (one, or one per channel of dim 1)."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None):
+        super().__init__()
+        if isinstance(num_parameters, bool) or not isinstance(num_parameters, numbers.Integral) or num_parameters < 1:
+            raise ValueError(f"PReLU: num_parameters must be a positive integer, got {num_parameters!r}")
+        backend.check_device(device)
+        self.num_parameters = int(num_parameters)
+        self.init = _number("PReLU", "init", init)
+        self.weight = Parameter(_factory.empty(self.num_parameters, dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """a = init (0.25 by default) for every slope."""
+        init.constant_(self.weight, self.init)
+
+    def forward(self, input: Tensor) -> Tensor:
+        w = self.weight
+        if self.num_parameters > 1:
+            channels = input.shape[1] if input.ndim >= 2 else (input.shape[0] if input.ndim == 1 else 1)
+            if channels != self.num_parameters:
+                raise RuntimeError(
+                    f"{self!r}: Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                    f"{self.num_parameters} and channel size = {channels}.")
+            if input.ndim >= 2:
+                w = reshape(w, (self.num_parameters,) + (1,) * (input.ndim - 2))
+        elif input.ndim == 0:
+            w = reshape(w, ())
+        return E.relu(input) - w * E.relu(-input)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
+class _SoftmaxBase(Module):
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        if dim is not None and (isinstance(dim, bool) or not isinstance(dim, numbers.Integral)):
+            raise TypeError(f"{type(self).__name__}: dim must be an int or None, got {dim!r}")
+        self.dim = dim
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax(_SoftmaxBase):
+    """exp(x_i) / sum_j exp(x_j) along ``dim``."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return softmax(input, self.dim, _stacklevel=5)
+
+
+class LogSoftmax(_SoftmaxBase):
+    """x_i - log sum_j exp(x_j) along ``dim``."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return log_softmax(input, self.dim, _stacklevel=5)
+
+
+class Softmin(_SoftmaxBase):
+    """softmax(-x) along ``dim``."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return softmax(-input, self.dim, _stacklevel=5)
+
+
+__all__ = [
+    "ReLU", "LeakyReLU", "ELU", "CELU", "SELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh", "Softplus",
+    "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Softsign", "Tanhshrink", "LogSigmoid", "Threshold",
+    "PReLU", "Softmax", "LogSoftmax", "Softmin",
+]

@@ -1,0 +1,109 @@
+"""Affine maps: ``linear`` (y = x W^T + b) and ``bilinear`` (y_k = x1^T A_k x2 + b_k).
+
+``linear`` is one node so that its gradients are three 2-D matrix products whatever the number
+of leading dimensions (a broadcast ``matmul`` would build a per-sample weight gradient first).
+"""
+
+from __future__ import annotations
+
+from ..autograd.function import FunctionNode
+from ..tensor import Tensor
+from ._util import check_tensor
+from .linalg import matmul
+from .reduction import sum as _sum
+from .shape import permute, reshape, transpose
+
+
+class Linear(FunctionNode):
+    """y = x W^T (+ b), x of shape (..., in), W (out, in), b (out,)."""
+
+    def forward(self, x, w, b=None):
+        self.save_for_backward(x, w)
+        y = self.xp.matmul(x, w.T)
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, gy):
+        x, w = self.saved_tensors
+        needs = self.needs_input_grad
+        out_f, in_f = w.shape
+        gx = gw = gb = None
+        if needs[0]:
+            gx = matmul(gy, w)  # dL/dx = gy W
+        if needs[1] or (len(needs) > 2 and needs[2]):
+            gy2 = reshape(gy, (-1, out_f))
+            if needs[1]:
+                gw = matmul(transpose(gy2, 0, 1), reshape(x, (-1, in_f)))  # dL/dW = gy^T x
+            if len(needs) > 2 and needs[2]:
+                gb = _sum(gy2, 0)  # dL/db = sum of gy over all leading positions
+        return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b for x of shape (..., in_features), W (out_features, in_features), b (out_features,).
+
+    Gradients: dx = gy W, dW = sum over leading positions of gy^T x, db = sum of gy.
+    """
+    check_tensor(input, "linear")
+    check_tensor(weight, "linear", "weight")
+    if weight.ndim != 2:
+        raise RuntimeError(f"linear: weight must be 2-D (out_features, in_features), got shape {list(weight.shape)}")
+    if input.ndim == 0:
+        raise RuntimeError("linear: input must have at least 1 dimension, got a 0-d tensor")
+    if input.shape[-1] != weight.shape[1]:
+        raise RuntimeError(
+            f"linear: input's last dimension ({input.shape[-1]}) must equal weight's in_features "
+            f"({weight.shape[1]}); got input shape {list(input.shape)} and weight shape {list(weight.shape)}")
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(
+            f"linear: input and weight must have the same dtype, but got {input.dtype} and {weight.dtype}")
+    if bias is None:
+        return Linear().apply(input, weight)
+    check_tensor(bias, "linear", "bias")
+    if tuple(bias.shape) != (weight.shape[0],) and bias.numel() != 1:
+        raise RuntimeError(
+            f"linear: bias must have shape [{weight.shape[0]}] (out_features), got {list(bias.shape)}")
+    if bias.dtype is not weight.dtype:
+        raise RuntimeError(f"linear: bias and weight must have the same dtype, but got {bias.dtype} and {weight.dtype}")
+    if bias.numel() == 1 and bias.ndim != 1:
+        bias = reshape(bias, (1,))
+    return Linear().apply(input, weight, bias)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y_k = sum_ij x1_i A_kij x2_j + b_k for x1 (..., in1), x2 (..., in2), A (out, in1, in2).
+
+    Computed as t = x1 reshape(A^(in1, out*in2)) then y = sum_j t_kj x2_j, two differentiable
+    products, so every derivative (of any order) follows.
+    """
+    for t, name in ((input1, "input1"), (input2, "input2"), (weight, "weight")):
+        check_tensor(t, "bilinear", name)
+    if weight.ndim != 3:
+        raise RuntimeError(f"bilinear: weight must be 3-D (out, in1, in2), got shape {list(weight.shape)}")
+    out_f, in1, in2 = weight.shape
+    if input1.shape[-1] != in1 or input2.shape[-1] != in2:
+        raise RuntimeError(
+            f"bilinear: expected inputs with last dimensions {in1} and {in2}, got shapes "
+            f"{list(input1.shape)} and {list(input2.shape)}")
+    if tuple(input1.shape[:-1]) != tuple(input2.shape[:-1]):
+        raise RuntimeError(
+            f"bilinear: input1 and input2 must have the same leading dimensions, got {list(input1.shape)} "
+            f"and {list(input2.shape)}")
+    lead = tuple(input1.shape[:-1])
+    x1 = reshape(input1, (-1, in1))
+    x2 = reshape(input2, (-1, 1, in2))
+    a = reshape(permute(weight, (1, 0, 2)), (in1, out_f * in2))
+    t = reshape(matmul(x1, a), (-1, out_f, in2))
+    y = _sum(t * x2, -1)
+    if bias is not None:
+        check_tensor(bias, "bilinear", "bias")
+        if tuple(bias.shape) != (out_f,):
+            raise RuntimeError(f"bilinear: bias must have shape [{out_f}], got {list(bias.shape)}")
+        y = y + bias
+    return reshape(y, lead + (out_f,))
+
+
+__all__ = ["bilinear"]  # torch.bilinear is top-level; linear lives in nn.functional only
+
+TENSOR_METHODS: list[str] = []
