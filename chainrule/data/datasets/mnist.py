@@ -1,0 +1,102 @@
+"""MNIST and Fashion-MNIST, read from local IDX files (plain or gzipped)."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+from collections.abc import Callable
+
+import numpy as np
+
+from ...tensor import Tensor
+from ._common import VisionDataset, find_files, missing_files_error
+
+# IDX type codes -> big-endian NumPy dtypes
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (LeCun's format; gzipped when the name ends in ``.gz``) into an array.
+
+    Layout: two zero bytes, a type code (0x08 ubyte, 0x09 byte, 0x0B short, 0x0C int, 0x0D float,
+    0x0E double), the number of dimensions, each dimension as a big-endian int32, then the data.
+    """
+    path = os.fspath(path)
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
+        raise ValueError(f"{path} is not an IDX file: bad magic number {raw[:4].hex() or '(empty file)'}")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"{path}: truncated IDX header")
+    dims = struct.unpack(">" + "I" * ndim, raw[4:header])
+    dtype = np.dtype(_IDX_TYPES[raw[2]])
+    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    if len(raw) - header != expected:
+        raise ValueError(f"{path}: IDX header announces shape {dims} ({expected} bytes of data) "
+                         f"but the file holds {len(raw) - header} bytes")
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
+
+
+class MNIST(VisionDataset):
+    """The MNIST handwritten digits (60,000 training and 10,000 test 28x28 grey images).
+
+    Files (each may also be gzipped, with ``.gz`` added): ``train-images-idx3-ubyte``,
+    ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``, ``t10k-labels-idx1-ubyte``, looked up in
+    ``root/MNIST/raw`` (torchvision's layout), ``root/MNIST`` or ``root``. Nothing is downloaded:
+    a missing file raises ``FileNotFoundError`` saying where to get it and where to put it.
+
+    Samples are ``(image, label)``: the image a uint8 NumPy array ``H x W`` (what torchvision's PIL
+    image holds; ``ToTensor()`` makes it a ``1 x 28 x 28`` float Tensor), the label an int.
+    ``data`` (uint8, N x 28 x 28) and ``targets`` (int64) are Tensors.
+    """
+
+    source = "https://ossci-datasets.s3.amazonaws.com/mnist/ (a mirror of http://yann.lecun.com/exdb/mnist/)"
+    classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six", "7 - seven",
+               "8 - eight", "9 - nine"]
+    files = {True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+             False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+
+    def __init__(self, root: str | os.PathLike, train: bool = True, transform: Callable | None = None,
+                 target_transform: Callable | None = None, download: bool = False) -> None:
+        super().__init__(root, transform, target_transform)
+        self.train = train
+        name = type(self).__name__
+        folders = [os.path.join(self.root, name, "raw"), os.path.join(self.root, name), self.root]
+        names = self.files[bool(train)]
+        paths = find_files(folders, names, suffixes=("", ".gz"))
+        if paths is None:
+            raise missing_files_error(
+                name, [n + "[.gz]" for n in names], folders, self.source,
+                "keep them gzipped or not, and put them in one of those folders")
+        images, labels = read_idx(paths[0]), read_idx(paths[1])
+        if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
+            raise ValueError(f"{name}: expected images (N, H, W) and labels (N,), got {images.shape} and "
+                             f"{labels.shape} from {paths[0]} and {paths[1]}")
+        self.data = Tensor._make(np.ascontiguousarray(images.astype(np.uint8, copy=False)))
+        self.targets = Tensor._make(labels.astype(np.int64))
+
+    def __len__(self) -> int:
+        return self.data._data.shape[0]
+
+    def __getitem__(self, index: int) -> tuple:
+        img = self.data._data[index].copy()
+        return self._apply(img, int(self.targets._data[index]))
+
+    @property
+    def class_to_idx(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.classes)}
+
+    def extra_repr(self) -> str:
+        return f"Split: {'Train' if self.train else 'Test'}"
+
+
+class FashionMNIST(MNIST):
+    """Zalando's Fashion-MNIST: the same file names and format as MNIST, in ``root/FashionMNIST/raw``."""
+
+    source = "https://github.com/zalandoresearch/fashion-mnist (data/fashion/*.gz)"
+    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+               "Ankle boot"]

@@ -1,0 +1,129 @@
+"""Adam and AdamW: adaptive moment estimation, with coupled (L2) or decoupled weight decay."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .. import backend
+from .optimizer import (
+    Optimizer,
+    _bump_step,
+    _check_lr,
+    _grad_array,
+    _lerp_,
+    _new_step_counter,
+    _use_grad_for_step,
+    _written,
+    _zeros_like,
+)
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba), as PyTorch computes it.
+
+    At step :math:`t`, with gradient :math:`g` (negated when ``maximize``)::
+
+        g <- g + weight_decay * theta            (Adam: L2 penalty folded into the gradient)
+        theta <- theta * (1 - lr * weight_decay)  (decoupled_weight_decay, i.e. AdamW, instead)
+        m <- beta1 * m + (1 - beta1) * g
+        v <- beta2 * v + (1 - beta2) * g^2
+        v_max <- max(v_max, v)                   (amsgrad; then v_max replaces v below)
+        theta <- theta - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+    State per parameter: ``step`` (float32 scalar tensor), ``exp_avg`` (m), ``exp_avg_sq`` (v) and
+    ``max_exp_avg_sq`` with amsgrad. ``foreach``, ``fused`` and ``capturable`` are accepted for
+    compatibility and change nothing.
+    """
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None,
+                 decoupled_weight_decay: bool = False) -> None:
+        lr = _check_lr(lr, differentiable)
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
+                    "amsgrad": amsgrad, "maximize": maximize, "decoupled_weight_decay": decoupled_weight_decay}
+        super().__init__(params, defaults)
+
+    @_use_grad_for_step
+    def step(self, closure: Callable[[], Any] | None = None):
+        for group in self.param_groups:
+            lr = float(group["lr"])
+            beta1, beta2 = (float(b) for b in group["betas"])
+            eps, weight_decay = float(group["eps"]), float(group["weight_decay"])
+            amsgrad, maximize = bool(group["amsgrad"]), bool(group["maximize"])
+            decoupled = bool(group["decoupled_weight_decay"])
+            for p in group["params"]:
+                if p._grad is None:
+                    continue
+                theta = p._data
+                xp = backend.array_module(theta)
+                g = _grad_array(p, maximize)
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _new_step_counter()
+                    state["exp_avg"] = _zeros_like(p)
+                    state["exp_avg_sq"] = _zeros_like(p)
+                    if amsgrad:
+                        state["max_exp_avg_sq"] = _zeros_like(p)
+                step = _bump_step(state["step"])
+
+                if weight_decay != 0:
+                    if decoupled:
+                        theta *= 1.0 - lr * weight_decay
+                    else:
+                        g = g + weight_decay * theta
+
+                m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+                tmp = xp.empty_like(theta)  # the one scratch buffer of this update
+                _lerp_(m, g, 1.0 - beta1, tmp)
+                v *= beta2
+                xp.multiply(g, g, out=tmp)
+                tmp *= 1.0 - beta2
+                v += tmp
+
+                step_size = lr / (1.0 - beta1**step)
+                bias_correction2_sqrt = (1.0 - beta2**step) ** 0.5
+                if amsgrad:
+                    v_max = state["max_exp_avg_sq"]._data
+                    xp.maximum(v_max, v, out=v_max)
+                    xp.sqrt(v_max, out=tmp)
+                else:
+                    xp.sqrt(v, out=tmp)
+                tmp /= bias_correction2_sqrt
+                tmp += eps
+                xp.divide(m, tmp, out=tmp)
+                tmp *= step_size
+                theta -= tmp
+                _written(p)
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter)::
+
+        theta <- theta * (1 - lr * weight_decay), then the Adam update without any L2 term.
+
+    Same arguments as :class:`Adam`, but ``weight_decay`` defaults to ``1e-2``.
+    """
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False, foreach: bool | None = None, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:  # AdamW always decouples, whatever the checkpoint says
+            group["decoupled_weight_decay"] = True

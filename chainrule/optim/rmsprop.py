@@ -1,0 +1,101 @@
+"""RMSprop: gradient steps scaled by a running root-mean-square of past gradients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .. import backend
+from .optimizer import (
+    Optimizer,
+    _bump_step,
+    _check_lr,
+    _grad_array,
+    _lerp_,
+    _new_step_counter,
+    _use_grad_for_step,
+    _written,
+    _zeros_like,
+)
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop (Hinton), as PyTorch computes it.
+
+    With gradient :math:`g` (negated when ``maximize``)::
+
+        g <- g + weight_decay * theta
+        s <- alpha * s + (1 - alpha) * g^2
+        a <- alpha * a + (1 - alpha) * g          (centered only)
+        d <- sqrt(s - a^2) + eps   if centered else   sqrt(s) + eps
+        b <- momentum * b + g / d;  theta <- theta - lr * b     (momentum > 0)
+        theta <- theta - lr * g / d                               (otherwise)
+
+    State per parameter: ``step``, ``square_avg`` (s), ``momentum_buffer`` (b, when momentum > 0)
+    and ``grad_avg`` (a, when centered). ``foreach`` and ``capturable`` change nothing.
+    """
+
+    def __init__(self, params: Iterable, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
+                 foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
+        lr = _check_lr(lr, differentiable)
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        defaults = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay, "momentum": momentum,
+                    "centered": centered, "maximize": maximize}
+        super().__init__(params, defaults)
+
+    @_use_grad_for_step
+    def step(self, closure: Callable[[], Any] | None = None):
+        for group in self.param_groups:
+            lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
+            weight_decay, momentum = float(group["weight_decay"]), float(group["momentum"])
+            centered, maximize = bool(group["centered"]), bool(group["maximize"])
+            for p in group["params"]:
+                if p._grad is None:
+                    continue
+                theta = p._data
+                xp = backend.array_module(theta)
+                g = _grad_array(p, maximize)
+                state = self.state[p]
+                if len(state) == 0:
+                    state["step"] = _new_step_counter()
+                    state["square_avg"] = _zeros_like(p)
+                    if momentum > 0:
+                        state["momentum_buffer"] = _zeros_like(p)
+                    if centered:
+                        state["grad_avg"] = _zeros_like(p)
+                _bump_step(state["step"])
+                if weight_decay != 0:
+                    g = g + weight_decay * theta
+
+                s = state["square_avg"]._data
+                tmp = xp.multiply(g, g)
+                tmp *= 1.0 - alpha
+                s *= alpha
+                s += tmp
+                if centered:
+                    a = state["grad_avg"]._data
+                    _lerp_(a, g, 1.0 - alpha, tmp)
+                    xp.multiply(a, a, out=tmp)
+                    xp.subtract(s, tmp, out=tmp)
+                    xp.sqrt(tmp, out=tmp)
+                else:
+                    xp.sqrt(s, out=tmp)
+                tmp += eps
+                xp.divide(g, tmp, out=tmp)  # g / d
+                if momentum > 0:
+                    b = state["momentum_buffer"]._data
+                    b *= momentum
+                    b += tmp
+                    xp.multiply(b, lr, out=tmp)
+                else:
+                    tmp *= lr
+                theta -= tmp
+                _written(p)
