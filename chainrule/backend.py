@@ -145,6 +145,10 @@ def scalar_dtype(value: Any) -> dtype:
 
 
 def promote_types(a: dtype, b: dtype) -> dtype:
+    # across categories the higher one wins as it is (float32 with int64 stays float32, PyTorch's
+    # rule; NumPy would widen to float64); within a category NumPy's rule is PyTorch's
+    if a.category != b.category:
+        return a if a.category > b.category else b
     return _BY_NP[np.promote_types(a.np, b.np)]
 
 

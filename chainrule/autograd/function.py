@@ -274,10 +274,11 @@ def _connect(node: Node, inputs: tuple, outs_raw: tuple) -> tuple:
     outs = []
     for j, o in enumerate(outs_raw):
         diff = o.dtype.kind == "f"
-        outs.append(Tensor._make(o, diff, node if diff else None, j if diff else 0,
-                                 view_box if (view_box is not None and j == 0) else None))
+        outs.append(Tensor._make(o, diff, node if diff else None, j if diff else 0, view_box))
     if view_box is not None:
-        outs[0]._base = inputs[0] if inputs[0]._base is None else inputs[0]._base
+        # every output of a view node (e.g. the pieces of split) shares the input's memory
+        for o in outs:
+            o._base = inputs[0] if inputs[0]._base is None else inputs[0]._base
     return tuple(outs)
 
 
