@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 import warnings
 from collections.abc import Mapping
 
+from .._io import atomic_write
 from ..tensor import Tensor
 from .function import AccumulateGrad, Node
 
@@ -136,7 +136,7 @@ def render(dot_or_output, path: str | os.PathLike, format: str = "svg", params: 
     exe = shutil.which("dot")
     if exe is None:
         dot_path = os.path.splitext(path)[0] + ".dot"
-        _atomic_write(dot_path, source.encode())
+        atomic_write(dot_path, source.encode())
         warnings.warn(
             f"Graphviz's `dot` program was not found, so the graph was written as DOT source to {dot_path}. "
             "Install Graphviz (e.g. `apt-get install graphviz` or `brew install graphviz`) to get "
@@ -145,20 +145,5 @@ def render(dot_or_output, path: str | os.PathLike, format: str = "svg", params: 
     result = subprocess.run([exe, f"-T{format}"], input=source.encode(), capture_output=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"dot failed: {result.stderr.decode(errors='replace').strip()}")
-    _atomic_write(path, result.stdout)
+    atomic_write(path, result.stdout)
     return path
-
-
-def _atomic_write(path: str, data: bytes) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
