@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+_ndarray = np.ndarray
+
 # ----------------------------------------------------------------------------------------------
 # array modules
 
@@ -30,6 +32,8 @@ def array_module(*arrays: Any):
     NumPy unless one of them is a CuPy array; mixing is left to the module to reject.
     """
     for a in arrays:
+        if type(a) is _ndarray:  # the common case, checked first because it is cheap
+            continue
         if type(a).__module__.startswith("cupy"):
             cp = _cupy()
             if cp is not None:

@@ -98,39 +98,24 @@ def run_backward(outputs: tuple, grads: list, *, retain_graph: bool, create_grap
         node, nr = (t.grad_fn, t._output_nr) if t.grad_fn is not None else (t._grad_accumulator(), 0)
         capture.setdefault(node, []).append((nr, k))
 
-    # collect the reachable graph; order[] is a DFS post-order (children before parents)
-    children: dict[Node, tuple] = {}
-    order: list[Node] = []
-    stack: list = [(n, False) for n, _ in roots]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if node in children:
-            continue
-        nexts = tuple(e[0] for e in node.next_functions if e is not None)
-        children[node] = nexts
-        stack.append((node, True))
-        for c in nexts:
-            if c not in children:
-                stack.append((c, False))
-
-    # with ``inputs``, run only nodes from which some input is reachable
+    root_nodes = list(dict.fromkeys(n for n, _ in roots))
     if inputs:
-        needed = set()
-        for node in order:
-            if node in capture or any(c in needed for c in children[node]):
-                needed.add(node)
+        needed, children, deps = _needed_subgraph(root_nodes, capture)
     else:
-        needed = None
-
-    deps: dict[Node, int] = dict.fromkeys(children, 0)
-    for node, nexts in children.items():
-        if needed is not None and node not in needed:
-            continue
-        for c in nexts:
-            deps[c] += 1
+        # one pass: count, for every reachable node, the edges that will bring it a gradient
+        needed, children = None, None
+        deps: dict[Node, int] = dict.fromkeys(root_nodes, 0)
+        stack = list(root_nodes)
+        while stack:
+            for edge in stack.pop().next_functions:
+                if edge is None:
+                    continue
+                child = edge[0]
+                if child in deps:
+                    deps[child] += 1
+                else:
+                    deps[child] = 1
+                    stack.append(child)
 
     buffers: dict[Node, list] = {}
     for (node, nr), g in zip(roots, grads):
@@ -140,8 +125,7 @@ def run_backward(outputs: tuple, grads: list, *, retain_graph: bool, create_grap
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
     results: list = [None] * len(inputs)
-    ready = [n for n, _ in dict.fromkeys(roots) if deps[n] == 0]
-    ready = list(dict.fromkeys(ready))
+    ready = [n for n in root_nodes if deps[n] == 0]
     leaf_filter = {id(t) for t in inputs} if (inputs and accumulate) else None
 
     with set_grad_enabled(create_graph):
@@ -179,7 +163,8 @@ def run_backward(outputs: tuple, grads: list, *, retain_graph: bool, create_grap
                     node._release()
                 continue
             grads_in = node._call_backward(buf)
-            _check_anomaly_exit(node, grads_in)
+            if node._trace is not None:
+                _check_anomaly(node, grads_in)
             if not retain_graph:
                 node._release()
             for i, (edge, g) in enumerate(zip(node.next_functions, grads_in)):
@@ -189,7 +174,9 @@ def run_backward(outputs: tuple, grads: list, *, retain_graph: bool, create_grap
                 if needed is not None and child not in needed:
                     continue
                 if g is not None:
-                    g = _validate(node, i, g)
+                    shape, dt = node._in_meta[i]
+                    if type(g) is not Tensor or g._data.shape != shape or g._data.dtype != dt:
+                        g = _validate(node, i, g)
                     cbuf = buffers.get(child)
                     if cbuf is None:
                         cbuf = buffers[child] = [None] * child._n_out
@@ -226,9 +213,37 @@ def _validate(node: Node, i: int, g) -> Tensor:
     return g
 
 
-def _check_anomaly_exit(node: Node, grads: tuple) -> None:
-    if node._trace is None:
-        return
+def _needed_subgraph(root_nodes: list, capture: dict) -> tuple[set, dict, dict]:
+    """The nodes from which some captured input is reachable, their children, and edge counts."""
+    children: dict[Node, tuple] = {}
+    order: list[Node] = []  # DFS post-order: children before parents
+    stack: list = [(n, False) for n in root_nodes]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if node in children:
+            continue
+        nexts = tuple(e[0] for e in node.next_functions if e is not None)
+        children[node] = nexts
+        stack.append((node, True))
+        for c in nexts:
+            if c not in children:
+                stack.append((c, False))
+    needed = set()
+    for node in order:
+        if node in capture or any(c in needed for c in children[node]):
+            needed.add(node)
+    deps: dict[Node, int] = dict.fromkeys(children, 0)
+    for node, nexts in children.items():
+        if node in needed:
+            for c in nexts:
+                deps[c] += 1
+    return needed, children, deps
+
+
+def _check_anomaly(node: Node, grads: tuple) -> None:
     from .anomaly_mode import check_gradients
 
     check_gradients(node, grads)

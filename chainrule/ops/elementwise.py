@@ -256,7 +256,20 @@ class Tanh(FunctionNode):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return gy * (1.0 - y * y)
+        return TanhGrad().apply(gy, y)
+
+
+class TanhGrad(FunctionNode):
+    """``gy * (1 - y^2)`` as one node (tanh's backward), itself differentiable in ``gy`` and ``y``."""
+
+    def forward(self, gy, y):
+        self.save_for_backward(gy, y)
+        return gy * (1 - y * y)
+
+    def backward(self, g):
+        gy, y = self.saved_tensors
+        n_gy, n_y = self.needs_input_grad
+        return (TanhGrad().apply(g, y) if n_gy else None), (g * gy * y * -2.0 if n_y else None)
 
 
 class Sigmoid(FunctionNode):
@@ -270,7 +283,20 @@ class Sigmoid(FunctionNode):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return gy * (y * (1.0 - y))
+        return SigmoidGrad().apply(gy, y)
+
+
+class SigmoidGrad(FunctionNode):
+    """``gy * y (1 - y)`` as one node (the logistic's backward), differentiable in ``gy`` and ``y``."""
+
+    def forward(self, gy, y):
+        self.save_for_backward(gy, y)
+        return gy * (y * (1 - y))
+
+    def backward(self, g):
+        gy, y = self.saved_tensors
+        n_gy, n_y = self.needs_input_grad
+        return (SigmoidGrad().apply(g, y) if n_gy else None), (g * gy * (1.0 - 2.0 * y) if n_y else None)
 
 
 class Erf(FunctionNode):
