@@ -303,6 +303,7 @@ def test_gradcheck_reports_input_index_and_values():
         autograd.gradcheck(Wrong.apply, (leaf([1.0, 2.0]),), fast_mode=True)
 
 
+@pytest.mark.filterwarnings("ignore:divide by zero")
 def test_detect_anomaly_names_the_forward_line():
     x = leaf([0.0, 1.0])
     with autograd.detect_anomaly():
