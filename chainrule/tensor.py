@@ -411,7 +411,7 @@ def _format(t: Tensor) -> str:
         integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
         big = finite.size and (np.abs(finite).max() >= 1e8 or (np.abs(finite[finite != 0]).min(initial=1) < 1e-4))
         if integral and not big:
-            fmt = {"float_kind": lambda v: f"{v:.0f}."}
+            fmt = {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else f"{v}"}
         elif big:
             fmt = {"float_kind": lambda v: f"{v:.4e}"}
         else:

@@ -1,0 +1,582 @@
+"""Pooling, N-d: max, average, adaptive average/max, and max-unpooling.
+
+Max pooling picks, per window, the first maximum in scan order (row-major over the kernel; a
+NaN wins, the last one if several, as PyTorch). Its value is a *gather* of the input at those
+positions, so its gradient is the adjoint *scatter-add* of the output gradient onto them, an
+operator linear in that gradient whose own derivative is the gather again (``PlaneGather`` /
+``PlaneScatter``). Average pooling is a window sum divided by a per-position divisor; its
+gradient is the transposed window sum (``AvgPool`` / ``AvgPoolTranspose``, each the other's
+adjoint). Adaptive average pooling with windows of unequal size is a product with one averaging
+matrix per axis.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ..autograd.function import FunctionNode
+from ..tensor import Tensor
+from ._windows import (
+    Window,
+    crop,
+    flat_phases,
+    flat_taps,
+    from_flat,
+    merge_phases,
+    phases,
+    pool_out_size,
+    to_flat,
+)
+from .conv import _channels_first, ntuple
+from .linalg import matmul
+from .shape import reshape, transpose
+
+# ---- index gather / scatter on the (N, C) planes -------------------------------------------------
+
+
+def _global_index(xp, idx, plane: int):
+    """Per-plane flat indices (N, C, *P) -> indices into the flattened (N, C, plane) array."""
+    n, c = idx.shape[:2]
+    base = (xp.arange(n * c, dtype=idx.dtype) * plane).reshape((n, c) + (1,) * (idx.ndim - 2))
+    return (idx + base).ravel()
+
+
+class PlaneGather(FunctionNode):
+    """``y[n, c, p] = x[n, c, idx[n, c, p]]`` with ``idx`` a flat index into each (n, c) plane."""
+
+    def __init__(self, idx, in_shape: tuple):
+        self.idx, self.in_shape = idx, tuple(in_shape)
+
+    def forward(self, x):
+        n, c = x.shape[:2]
+        flat = x.reshape(n, c, -1)
+        return self.xp.take_along_axis(flat, self.idx.reshape(n, c, -1), axis=2).reshape(self.idx.shape)
+
+    def backward(self, gy):
+        return PlaneScatter(self.idx, self.in_shape).apply(gy)
+
+
+class PlaneScatter(FunctionNode):
+    """The adjoint of ``PlaneGather``: zeros of ``shape`` with ``g[n, c, p]`` added at ``idx[n, c, p]``
+    (repeated indices add up)."""
+
+    def __init__(self, idx, shape: tuple):
+        self.idx, self.shape = idx, tuple(shape)
+
+    def forward(self, g):
+        xp = self.xp
+        plane = math.prod(self.shape[2:])
+        out = xp.zeros(math.prod(self.shape), dtype=g.dtype)
+        xp.add.at(out, _global_index(xp, self.idx, plane), g.ravel())
+        return out.reshape(self.shape)
+
+    def backward(self, gg):
+        return PlaneGather(self.idx, self.shape).apply(gg)
+
+
+class _IndexedMax(FunctionNode):
+    """Base of the max pools. Forward keeps, per window, which tap held the maximum (a small
+    integer array) and a table of the flat input position of every tap of every window; the flat
+    indices (for backward and ``return_indices``) are looked up from those two only when needed."""
+
+    arg = None
+
+    def _keep(self, x, arg, table) -> None:
+        self.in_shape = x.shape
+        self.arg, self.table = arg, table
+        self.save_for_backward(arg)
+
+    def indices(self, arg=None):
+        """Flat per-plane input index of each window's maximum, shape (N, C, *P)."""
+        arg = self.arg if arg is None else arg
+        xp = self.xp
+        n_win, n_tap = self.table.shape
+        table = xp.asarray(self.table.ravel())
+        q = arg.reshape(arg.shape[:2] + (n_win,)).astype(np.intp)
+        q += xp.arange(0, n_win * n_tap, n_tap, dtype=np.intp)
+        return table.take(q).reshape(arg.shape)
+
+    def backward(self, gy):
+        (arg,) = self.saved_arrays
+        return PlaneScatter(self.indices(arg), self.in_shape).apply(gy)
+
+    def _release_extra(self) -> None:
+        self.arg = None
+
+
+def _argmax_taps(xp, views, n_taps: int):
+    """Running maximum over the arrays ``views()`` yields (equally shaped, in scan order).
+
+    Returns (max, tap): ``tap`` is the position of the first maximum, or of the last NaN where a
+    window holds NaN (PyTorch's ``val > max || isnan(val)`` scan); the max propagates NaN.
+    """
+    it = views()
+    m = next(it).copy()
+    arg = xp.zeros(m.shape, dtype=np.int8 if n_taps <= 127 else np.int32)  # small: written every tap
+    for j, v in enumerate(it, start=1):
+        # taps come in increasing j, so "arg = j where v > m" is max(arg, (v > m) * j); masked
+        # copies are ~20x slower than this pair of int8 operations
+        xp.maximum(arg, (v > m).view(np.int8) * arg.dtype.type(j), out=arg)
+        xp.maximum(m, v, out=m)
+    if m.dtype.kind == "f" and xp.isnan(m).any():  # rare: a second scan for the NaN rule
+        for j, v in enumerate(views()):
+            xp.copyto(arg, j, where=xp.isnan(v))
+    return m, arg
+
+
+def _tap_table(pos: list, size: tuple) -> np.ndarray:
+    """(prod P, prod k) table of flat input positions from per-axis positions ``pos[a]`` (P_a, k_a)."""
+    nd = len(pos)
+    flat = np.zeros((), dtype=np.int64)
+    for a, pa in enumerate(pos):
+        stride = math.prod(size[a + 1:])
+        shape = [1] * (2 * nd)
+        shape[a], shape[nd + a] = pa.shape
+        flat = flat + pa.reshape(shape).astype(np.int64) * stride
+    n_win = math.prod(p.shape[0] for p in pos)
+    return flat.reshape(n_win, -1)
+
+
+class MaxPool(_IndexedMax):
+    def __init__(self, win: Window):
+        self.win = win
+
+    def forward(self, x):
+        xp, win = self.xp, self.win
+        phf = flat_phases(phases(xp, x, win, fill=-np.inf), win)
+        m, arg = _argmax_taps(xp, lambda: (v for _, v in flat_taps(phf, win)), math.prod(win.kernel))
+        y, arg = from_flat(xp, m, win), from_flat(xp, arg, win)
+        pos = []
+        for a in range(win.nd):
+            p = np.arange(win.out_size[a])[:, None] * win.stride[a] - win.pad[a]
+            pa = p + np.arange(win.kernel[a])[None, :] * win.dilation[a]
+            valid = (pa >= 0) & (pa < win.in_size[a])
+            # a padding tap wins only in a window of -inf; send it to the window's first real tap
+            first = np.take_along_axis(pa, valid.argmax(axis=1)[:, None], axis=1)
+            pos.append(np.clip(np.where(valid, pa, first), 0, win.in_size[a] - 1))
+        self._keep(x, arg, _tap_table(pos, win.in_size))
+        return y
+
+
+def _adaptive_bounds(size: int, out: int) -> tuple[list, list]:
+    starts = [(i * size) // out for i in range(out)]
+    ends = [-((-(i + 1) * size) // out) for i in range(out)]
+    return starts, ends
+
+
+class AdaptiveMaxPool(_IndexedMax):
+    """Max over the windows ``[floor(i*S/P), ceil((i+1)*S/P))`` of each axis."""
+
+    def __init__(self, out_size: tuple):
+        self.out_size = tuple(out_size)
+
+    def forward(self, x):
+        xp = self.xp
+        size = x.shape[2:]
+        nd = len(size)
+        index, pos, kmax = [], [], []
+        for a, (s, p) in enumerate(zip(size, self.out_size)):
+            starts, ends = _adaptive_bounds(s, p)
+            k = max(e - b for b, e in zip(starts, ends))
+            # windows shorter than the longest repeat their last element: that changes neither
+            # the maximum nor which position comes first in the scan
+            ii = np.minimum(np.asarray(starts)[:, None] + np.arange(k)[None, :], np.asarray(ends)[:, None] - 1)
+            shape = [1] * (2 * nd)
+            shape[2 * a], shape[2 * a + 1] = p, k
+            index.append(xp.asarray(ii.reshape(shape)))
+            pos.append(ii)
+            kmax.append(k)
+        g = x[(slice(None), slice(None)) + tuple(index)]  # (N, C, P0, k0, P1, k1, ...)
+
+        def views():
+            for off in np.ndindex(*kmax):
+                sel = (slice(None), slice(None))
+                for j in off:
+                    sel += (slice(None), j)
+                yield g[sel]
+
+        y, arg = _argmax_taps(xp, views, math.prod(kmax))
+        self._keep(x, arg, _tap_table(pos, size))
+        return y
+
+
+class MaxUnpool(FunctionNode):
+    """Zeros of ``shape`` with ``x[n, c, p]`` written at flat plane index ``idx[n, c, p]``."""
+
+    def __init__(self, idx, shape: tuple):
+        self.idx, self.shape = idx, tuple(shape)
+
+    def forward(self, x):
+        xp = self.xp
+        out = xp.zeros(math.prod(self.shape), dtype=x.dtype)
+        out[_global_index(xp, self.idx, math.prod(self.shape[2:]))] = x.ravel()
+        return out.reshape(self.shape)
+
+    def backward(self, gy):
+        return PlaneGather(self.idx, self.shape).apply(gy)
+
+
+# ---- average pooling ----------------------------------------------------------------------------
+
+
+def _tiles(win: Window) -> bool:
+    """Whether the windows tile the input exactly (no padding, no gaps, no overlap) with more
+    than 16 taps: then one reshaped reduction beats a pass per tap (global pooling)."""
+    return math.prod(win.kernel) > 16 and all(
+        p == 0 and s == k and (d == 1 or k == 1) and size == o * k
+        for size, o, k, s, d, p in zip(win.in_size, win.out_size, win.kernel, win.stride, win.dilation, win.pad))
+
+
+def _tile_shape(lead: tuple, win: Window) -> tuple:
+    shape = lead
+    for o, k in zip(win.out_size, win.kernel):
+        shape += (o, k)
+    return shape
+
+
+def window_sum(xp, x, win: Window):
+    """``y[n, c, p] = sum_j xpad[n, c, p*s + j*d]`` (zero padding)."""
+    if _tiles(win):
+        axes = tuple(3 + 2 * a for a in range(win.nd))
+        return x.reshape(_tile_shape(x.shape[:2], win)).sum(axis=axes)
+    phf = flat_phases(phases(xp, x, win), win)
+    acc = None
+    for _, v in flat_taps(phf, win):
+        if acc is None:
+            acc = v.copy()
+        else:
+            acc += v
+    return from_flat(xp, acc, win)
+
+
+def window_sum_transpose(xp, g, win: Window):
+    """The adjoint of ``window_sum``: every ``g[n, c, p]`` added onto each element of window p."""
+    n, c = g.shape[:2]
+    if _tiles(win):
+        shape = _tile_shape((n, c), win)
+        expanded = g.reshape(tuple(s if i < 2 or i % 2 == 0 else 1 for i, s in enumerate(shape)))
+        return xp.ascontiguousarray(xp.broadcast_to(expanded, shape)).reshape((n, c) + tuple(win.in_size))
+    gf = to_flat(xp, g, win)
+    gph = xp.zeros((n, c) + tuple(win.stride) + tuple(win.phased), dtype=g.dtype)
+    for _, v in flat_taps(flat_phases(gph, win), win):
+        v += gf
+    return crop(xp, merge_phases(xp, gph, win), win)
+
+
+class AvgPool(FunctionNode):
+    """``window_sum(x) / divisor`` with a per-position divisor (a number or an array of shape P)."""
+
+    def __init__(self, win: Window, divisor):
+        self.win, self.divisor = win, divisor
+
+    def forward(self, x):
+        y = window_sum(self.xp, x, self.win)
+        y /= self.xp.asarray(self.divisor, dtype=x.dtype)  # small integers: exact in any float type
+        return y
+
+    def backward(self, gy):
+        return AvgPoolTranspose(self.win, self.divisor).apply(gy)
+
+
+class AvgPoolTranspose(FunctionNode):
+    """The adjoint of ``AvgPool``: ``window_sum_transpose(g / divisor)``."""
+
+    def __init__(self, win: Window, divisor):
+        self.win, self.divisor = win, divisor
+
+    def forward(self, g):
+        return window_sum_transpose(self.xp, g / self.xp.asarray(self.divisor, dtype=g.dtype), self.win)
+
+    def backward(self, gg):
+        return AvgPool(self.win, self.divisor).apply(gg)
+
+
+def _avg_divisor(win: Window, count_include_pad: bool, divisor_override):
+    """PyTorch's divisor: the window clipped to the padded input (count_include_pad) or to the
+    input itself, per position; a product of per-axis counts."""
+    if divisor_override is not None:
+        return divisor_override
+    div = np.ones((), dtype=np.float64)
+    for a in range(win.nd):
+        p = np.arange(win.out_size[a])
+        start = p * win.stride[a] - win.pad[a]
+        end = np.minimum(start + win.kernel[a], win.in_size[a] + win.pad[a])
+        if count_include_pad:
+            count = end - start
+        else:
+            count = np.minimum(end, win.in_size[a]) - np.maximum(start, 0)
+        div = np.multiply.outer(div, count.astype(np.float64))
+    return div
+
+
+# ---- functional API -----------------------------------------------------------------------------
+
+
+def _pool_window(nd: int, op: str, x: Tensor, kernel_size, stride, padding, dilation,
+                 ceil_mode: bool) -> Window:
+    k = ntuple(kernel_size, nd, "kernel_size", op)
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else \
+        ntuple(stride, nd, "stride", op)
+    p = ntuple(padding, nd, "padding", op)
+    d = ntuple(dilation, nd, "dilation", op)
+    if any(v <= 0 for v in k):
+        raise RuntimeError(f"{op}: kernel_size must be greater than zero, but got kernel_size={list(k)}")
+    if any(v <= 0 for v in s):
+        raise RuntimeError(f"{op}: stride must be greater than zero, but got stride={list(s)}")
+    if any(v <= 0 for v in d):
+        raise RuntimeError(f"{op}: dilation must be greater than zero, but got dilation={list(d)}")
+    if any(v < 0 for v in p):
+        raise RuntimeError(f"{op}: negative padding is not supported, got padding={list(p)}")
+    if any(pp > kk // 2 for pp, kk in zip(p, k)):
+        raise RuntimeError(f"{op}: pad should be at most half of kernel size, but got pad={list(p)} "
+                           f"and kernel_size={list(k)}")
+    size = tuple(x.shape[2:])
+    if any(v == 0 for v in size):
+        raise RuntimeError(f"{op}: expected non-empty spatial dimensions, got input of size {list(x.shape)}")
+    out = tuple(pool_out_size(n, kk, ss, dd, pp, ceil_mode) for n, kk, ss, dd, pp in zip(size, k, s, d, p))
+    if any(o < 1 for o in out):
+        raise RuntimeError(
+            f"{op}: given input size: ({'x'.join(map(str, x.shape[1:]))}). Calculated output size: "
+            f"({'x'.join(map(str, (x.shape[1],) + out))}). Output size is too small")
+    return Window(size, out, k, s, d, p)
+
+
+def _require_float(op: str, x: Tensor) -> None:
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating-point input, got {x.dtype}")
+
+
+def _unbatch(input: Tensor, nd: int, y: Tensor) -> Tensor:
+    return y if input.ndim == nd + 2 else reshape(y, tuple(y.shape[1:]))
+
+
+def _max_poolnd(nd, op, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    x = _channels_first(nd, op, input)
+    _require_float(op, x)
+    win = _pool_window(nd, op, x, kernel_size, stride, padding, dilation, ceil_mode)
+    node = MaxPool(win)
+    y = node.apply(x)
+    if not return_indices:
+        return _unbatch(input, nd, y)
+    idx = node.indices()
+    idx = idx if input.ndim == nd + 2 else idx[0]
+    return _unbatch(input, nd, y), Tensor._make(idx)
+
+
+def _avg_poolnd(nd, op, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                divisor_override):
+    x = _channels_first(nd, op, input)
+    _require_float(op, x)
+    if divisor_override is not None:
+        if isinstance(divisor_override, bool) or not isinstance(divisor_override, numbers.Integral):
+            raise TypeError(f"{op}: divisor_override must be an int, got {divisor_override!r}")
+        if divisor_override == 0:
+            raise RuntimeError(f"{op}: divisor must be not zero")
+    win = _pool_window(nd, op, x, kernel_size, stride, padding, 1, ceil_mode)
+    div = _avg_divisor(win, count_include_pad, divisor_override)
+    return _unbatch(input, nd, AvgPool(win, div).apply(x))
+
+
+def _adaptive_size(nd: int, op: str, x: Tensor, output_size) -> tuple:
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) == 1:
+            output_size = tuple(output_size) * nd
+        if len(output_size) != nd:
+            raise RuntimeError(f"{op}: output_size must have {nd} elements, got {list(output_size)}")
+        out = tuple(x.shape[2 + a] if v is None else v for a, v in enumerate(output_size))
+    else:
+        out = ntuple(output_size, nd, "output_size", op)
+    if any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1 for v in out):
+        raise RuntimeError(f"{op}: elements of output_size must be positive ints, got {list(out)}")
+    if any(v == 0 for v in x.shape[2:]):
+        raise RuntimeError(f"{op}: expected non-empty spatial dimensions, got input of size {list(x.shape)}")
+    return tuple(int(v) for v in out)
+
+
+def _averaging_matrix(size: int, out: int, dtype) -> np.ndarray:
+    starts, ends = _adaptive_bounds(size, out)
+    a = np.zeros((out, size))
+    for i, (b, e) in enumerate(zip(starts, ends)):
+        a[i, b:e] = 1.0 / (e - b)
+    return a.astype(dtype)
+
+
+def _adaptive_avg_poolnd(nd, op, input, output_size):
+    x = _channels_first(nd, op, input)
+    _require_float(op, x)
+    out = _adaptive_size(nd, op, x, output_size)
+    size = tuple(x.shape[2:])
+    if all(s % o == 0 for s, o in zip(size, out)):
+        k = tuple(s // o for s, o in zip(size, out))
+        win = Window(size, out, k, k, (1,) * nd, (0,) * nd)
+        return _unbatch(input, nd, AvgPool(win, float(math.prod(k))).apply(x))
+    # unequal windows: y = x multiplied along each axis a by its averaging matrix A_a (P_a x S_a)
+    dt = x._data.dtype
+    y = x
+    for a in range(nd):
+        at = Tensor._make(np.ascontiguousarray(_averaging_matrix(size[a], out[a], dt).T))
+        axis = 2 + a
+        y = transpose(matmul(transpose(y, axis, -1), at), axis, -1)
+    return _unbatch(input, nd, y)
+
+
+def _adaptive_max_poolnd(nd, op, input, output_size, return_indices):
+    x = _channels_first(nd, op, input)
+    _require_float(op, x)
+    out = _adaptive_size(nd, op, x, output_size)
+    size = tuple(x.shape[2:])
+    if all(s % o == 0 for s, o in zip(size, out)):
+        # equal windows [i*S/P, (i+1)*S/P): a plain max pool, which reads them much faster
+        k = tuple(s // o for s, o in zip(size, out))
+        node = MaxPool(Window(size, out, k, k, (1,) * nd, (0,) * nd))
+    else:
+        node = AdaptiveMaxPool(out)
+    y = node.apply(x)
+    if not return_indices:
+        return _unbatch(input, nd, y)
+    idx = node.indices()
+    idx = idx if input.ndim == nd + 2 else idx[0]
+    return _unbatch(input, nd, y), Tensor._make(idx)
+
+
+def _max_unpoolnd(nd, op, input, indices, kernel_size, stride, padding, output_size):
+    x = _channels_first(nd, op, input)
+    _require_float(op, x)
+    if not isinstance(indices, Tensor) or indices._data.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: expected indices to be an integer Tensor")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"{op}: expected shape of indices to be same as that of the input tensor "
+                           f"({list(input.shape)}) but got indices tensor with shape: {list(indices.shape)}")
+    k = ntuple(kernel_size, nd, "kernel_size", op)
+    s = k if stride is None else ntuple(stride, nd, "stride", op)
+    p = ntuple(padding, nd, "padding", op)
+    size = tuple(x.shape[2:])
+    default = tuple((n - 1) * ss - 2 * pp + kk for n, ss, pp, kk in zip(size, s, p, k))
+    if output_size is None:
+        out = default
+    else:
+        out = tuple(int(v) for v in output_size)
+        if len(out) == nd + 2:
+            out = out[2:]
+        if len(out) != nd:
+            raise ValueError(f"{op}: output_size should be a sequence containing {nd} or {nd + 2} elements, "
+                             f"but it has a length of '{len(out)}'")
+        for a in range(nd):
+            lo, hi = default[a] - s[a], default[a] + s[a]
+            if not lo < out[a] < hi:
+                raise ValueError(f"{op}: invalid output_size {list(out)} (dim {a} must be between {lo} and {hi})")
+    idx = indices._data.astype(np.int64, copy=False)
+    if input.ndim == nd + 1:
+        idx = idx[None]
+    plane = math.prod(out)
+    if idx.size and (idx.min() < 0 or idx.max() >= plane):
+        bad = int(idx.max()) if idx.max() >= plane else int(idx.min())
+        raise RuntimeError(f"{op}: found an invalid max index: {bad} (output volumes are of size "
+                           f"{'x'.join(map(str, out))})")
+    y = MaxUnpool(idx, tuple(x.shape[:2]) + out).apply(x)
+    return _unbatch(input, nd, y)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_poolnd(1, "max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_poolnd(2, "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_poolnd(3, "max_pool3d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    return _avg_poolnd(1, "avg_pool1d", input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    return _avg_poolnd(2, "avg_pool2d", input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    return _avg_poolnd(3, "avg_pool3d", input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return _adaptive_avg_poolnd(1, "adaptive_avg_pool1d", input, output_size)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    return _adaptive_avg_poolnd(2, "adaptive_avg_pool2d", input, output_size)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    return _adaptive_avg_poolnd(3, "adaptive_avg_pool3d", input, output_size)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    return _adaptive_max_poolnd(1, "adaptive_max_pool1d", input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    return _adaptive_max_poolnd(2, "adaptive_max_pool2d", input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    return _adaptive_max_poolnd(3, "adaptive_max_pool3d", input, output_size, return_indices)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpoolnd(1, "max_unpool1d", input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpoolnd(2, "max_unpool2d", input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpoolnd(3, "max_unpool3d", input, indices, kernel_size, stride, padding, output_size)
+
+
+_DOCS = {
+    "max_pool": """{nd}-d max pooling of (N, C, {dims}) or (C, {dims}):
+
+        y[n, c, p] = max_j x_pad[n, c, p*stride + j*dilation]   (padding is -inf, never picked)
+
+    L_out = floor((L + 2*padding - dilation*(k - 1) - 1) / stride) + 1, rounded up instead with
+    ``ceil_mode`` as long as the last window starts inside the input or its left padding;
+    ``stride`` defaults to ``kernel_size``; ``padding`` is at most half the kernel. Ties go to the
+    first maximum in row-major scan order of the window, a NaN wins. ``return_indices`` also
+    returns the flat index of each maximum within its (H*W...) plane, as int64. The gradient is
+    routed to those positions (a scatter-add, differentiable again).""",
+    "avg_pool": """{nd}-d average pooling of (N, C, {dims}) or (C, {dims}):
+
+        y[n, c, p] = sum_j x_pad[n, c, p*stride + j] / divisor[p]
+
+    Output sizes as in max pooling. The divisor counts the window's elements inside the padded
+    input (``count_include_pad=True``) or inside the input itself (False); ``divisor_override``
+    replaces it. The gradient is the transposed window sum of ``g / divisor``.""",
+    "adaptive_avg_pool": """{nd}-d adaptive average pooling to ``output_size`` (ints; ``None`` keeps
+    an axis): output i of an axis of length L averages inputs [floor(i*L/P), ceil((i+1)*L/P)).
+    ``adaptive_avg_pool2d(x, 1)`` is global average pooling.""",
+    "adaptive_max_pool": """{nd}-d adaptive max pooling to ``output_size``: output i of an axis of
+    length L is the maximum over inputs [floor(i*L/P), ceil((i+1)*L/P)) (ties and NaN as in
+    max pooling); ``return_indices`` also returns the flat plane index of each maximum.""",
+    "max_unpool": """{nd}-d max-unpooling: the partial inverse of max pooling. Zeros of spatial size
+    (L - 1)*stride - 2*padding + kernel_size (or ``output_size``) with ``input[n, c, p]`` written at
+    flat plane index ``indices[n, c, p]``; the gradient gathers at the same indices.""",
+}
+for _nd, _dims in ((1, "L"), (2, "H, W"), (3, "D, H, W")):
+    for _name, _doc in _DOCS.items():
+        globals()[f"{_name}{_nd}d"].__doc__ = _doc.format(nd=_nd, dims=_dims)
+
+
+__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d"]
+
+TENSOR_METHODS: list[str] = []
