@@ -1,0 +1,166 @@
+"""Folding an inference-mode batch norm into the convolution or linear layer before it.
+
+In eval mode a batch norm is a fixed per-channel affine map, y = gamma (z - mu) / sigma + beta
+with sigma = sqrt(running_var + eps). Applied to z = W x + b it gives
+
+    y = W' x + b',   W' = (gamma / sigma) W   (row o of W scaled by gamma_o / sigma_o),
+                     b' = gamma (b - mu) / sigma + beta,
+
+one layer instead of two. A convolution's weight is (out, in / groups, *k): output channel o
+is its axis 0. A transposed convolution's weight is (in, out / groups, *k): output channel
+o = g * (out / groups) + j lives in group g's input rows at column j, so the scale is applied
+per group along axis 1. ``fuse_bn`` folds every such pair found in the ``Sequential``
+containers of a model (nested ones too) into an eval-mode copy; the model itself is untouched.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from ...autograd.grad_mode import no_grad
+from ...ops.elementwise import rsqrt
+from ...tensor import Tensor
+from ..layers.container import Sequential
+from ..layers.conv import Conv2d, _Conv, _ConvTranspose
+from ..layers.linear import Identity, Linear
+from ..layers.normalization import _BatchNorm
+from ..layers.wsconv import WSConv2d
+from ..module import Module
+from ..parameter import Parameter
+
+
+def _bn_terms(bn_rm: Tensor, bn_rv: Tensor, bn_eps: float, bn_w: Tensor | None, bn_b: Tensor | None):
+    """scale = gamma / sqrt(var + eps) and beta, with the identity for a missing gamma or beta."""
+    scale = rsqrt(bn_rv + float(bn_eps))
+    if bn_w is not None:
+        scale = scale * bn_w
+    beta = bn_b if bn_b is not None else bn_rm * 0.0
+    return scale, beta
+
+
+def fuse_conv_bn_weights(conv_w: Tensor, conv_b: Tensor | None, bn_rm: Tensor, bn_rv: Tensor, bn_eps: float,
+                         bn_w: Tensor | None, bn_b: Tensor | None, transpose: bool = False,
+                         *, groups: int = 1) -> tuple[Parameter, Parameter]:
+    """The weight and bias of the convolution that equals ``conv`` followed by the frozen batch norm.
+
+    ``transpose=True`` for a transposed convolution (weight (in, out / groups, *k)); ``groups``
+    is only needed then, to find each output channel's column.
+    """
+    dtype = conv_w.dtype
+    with no_grad():
+        scale, beta = _bn_terms(bn_rm, bn_rv, bn_eps, bn_w, bn_b)
+        k = (1,) * (conv_w.ndim - 2)
+        if not transpose:
+            w = conv_w * scale.reshape((-1, 1) + k)
+        else:
+            in_ch, out_per_group = conv_w.shape[0], conv_w.shape[1]
+            grouped = conv_w.reshape((groups, in_ch // groups, out_per_group) + tuple(conv_w.shape[2:]))
+            w = (grouped * scale.reshape((groups, 1, out_per_group) + k)).reshape(tuple(conv_w.shape))
+        b = conv_b if conv_b is not None else bn_rm * 0.0
+        b = (b - bn_rm) * scale + beta
+    return (Parameter(w.to(dtype).detach(), conv_w.requires_grad),
+            Parameter(b.to(dtype).detach(), conv_w.requires_grad if conv_b is None else conv_b.requires_grad))
+
+
+def fuse_linear_bn_weights(linear_w: Tensor, linear_b: Tensor | None, bn_rm: Tensor, bn_rv: Tensor,
+                           bn_eps: float, bn_w: Tensor | None, bn_b: Tensor | None) -> tuple[Parameter, Parameter]:
+    """The weight and bias of the linear layer that equals ``linear`` followed by the frozen batch norm
+    (a batch norm over the linear layer's output features, or over a single feature)."""
+    with no_grad():
+        scale, beta = _bn_terms(bn_rm, bn_rv, bn_eps, bn_w, bn_b)
+        w = linear_w * scale.reshape(-1, 1)
+        b = linear_b if linear_b is not None else bn_rm * 0.0
+        b = (b - bn_rm) * scale + beta
+    return (Parameter(w.to(linear_w.dtype).detach(), linear_w.requires_grad),
+            Parameter(b.to(linear_w.dtype).detach(), linear_w.requires_grad if linear_b is None
+                      else linear_b.requires_grad))
+
+
+def _check_pair(layer: Module, bn: Module, out_features: int, what: str) -> None:
+    if layer.training or bn.training:
+        raise RuntimeError("Fusion only for eval! Call .eval() on both modules first (batch statistics "
+                           "in training mode cannot be folded into weights)")
+    if bn.running_mean is None or bn.running_var is None:
+        raise RuntimeError(f"cannot fuse {type(bn).__name__} without running statistics "
+                           "(track_running_stats=False normalises with batch statistics)")
+    if bn.num_features != out_features and not (what == "linear" and bn.num_features == 1):
+        raise RuntimeError(f"cannot fuse: the {what} layer has {out_features} outputs but the batch norm "
+                           f"normalises {bn.num_features} features")
+
+
+def fuse_conv_bn_eval(conv: Module, bn: Module, transpose: bool = False) -> Module:
+    """A copy of ``conv`` (eval mode) whose output equals ``bn(conv(x))`` in eval mode."""
+    _check_pair(conv, bn, conv.out_channels, "convolution")
+    fused = _plain_conv(conv) if isinstance(conv, WSConv2d) else copy.deepcopy(conv)
+    fused.weight, fused.bias = fuse_conv_bn_weights(
+        fused.weight, fused.bias, bn.running_mean, bn.running_var, bn.eps, bn.weight, bn.bias, transpose,
+        groups=conv.groups)
+    return fused
+
+
+def fuse_conv_transpose_bn_eval(conv: Module, bn: Module) -> Module:
+    """``fuse_conv_bn_eval`` for a transposed convolution (weight laid out (in, out / groups, *k))."""
+    return fuse_conv_bn_eval(conv, bn, transpose=True)
+
+
+def fuse_linear_bn_eval(linear: Module, bn: Module) -> Module:
+    """A copy of ``linear`` (eval mode) whose output equals ``bn(linear(x))`` in eval mode, for a
+    BatchNorm1d over the linear layer's output features (2-d activations (N, features))."""
+    _check_pair(linear, bn, linear.out_features, "linear")
+    fused = copy.deepcopy(linear)
+    fused.weight, fused.bias = fuse_linear_bn_weights(
+        fused.weight, fused.bias, bn.running_mean, bn.running_var, bn.eps, bn.weight, bn.bias)
+    return fused
+
+
+def _plain_conv(conv: Module) -> Module:
+    """A ``Conv2d`` holding a ``WSConv2d``'s standardised weight (the weight its forward uses)."""
+    plain = Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
+                   conv.dilation, conv.groups, conv.bias is not None, conv.padding_mode, dtype=conv.weight.dtype)
+    with no_grad():
+        plain.weight.copy_(conv.standardized_weight())
+        if conv.bias is not None:
+            plain.bias.copy_(conv.bias)
+    return plain.train(conv.training)
+
+
+def _fuser(layer: Module, bn: Module):
+    """The function folding ``bn`` into ``layer``, or None when the pair cannot be folded."""
+    if not isinstance(bn, _BatchNorm) or bn.running_mean is None:
+        return None
+    if isinstance(layer, _Conv) and bn.num_features == layer.out_channels:
+        return fuse_conv_bn_eval
+    if isinstance(layer, _ConvTranspose) and bn.num_features == layer.out_channels:
+        return fuse_conv_transpose_bn_eval
+    if isinstance(layer, Linear) and bn.num_features in (layer.out_features, 1):
+        return fuse_linear_bn_eval
+    return None
+
+
+def _fuse_sequentials(module: Module) -> int:
+    count = sum(_fuse_sequentials(child) for child in module.children() if child is not None)
+    if isinstance(module, Sequential):
+        names = list(module._modules)
+        for a, b in zip(names, names[1:]):
+            layer, bn = module._modules[a], module._modules[b]
+            fuse = _fuser(layer, bn)
+            if fuse is not None:
+                module._modules[a] = fuse(layer, bn)
+                module._modules[b] = Identity()
+                count += 1
+    return count
+
+
+def fuse_bn(model: Module) -> Module:
+    """An eval-mode deep copy of ``model`` with every batch norm that directly follows a convolution,
+    transposed convolution or linear layer inside a ``Sequential`` (at any depth) folded into that
+    layer and replaced by ``Identity``. Layers reached only through a custom ``forward`` are left
+    as they are (their data flow is not visible from the module tree). ``model`` is not modified.
+    """
+    fused = copy.deepcopy(model).eval()
+    _fuse_sequentials(fused)
+    return fused
+
+
+__all__ = ["fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_conv_transpose_bn_eval", "fuse_linear_bn_eval",
+           "fuse_linear_bn_weights", "fuse_bn"]

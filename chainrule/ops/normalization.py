@@ -1,0 +1,462 @@
+"""Normalisation operators: batch, instance, layer, group, RMS and local response normalisation,
+filter response normalisation and the thresholded linear unit.
+
+All standardising norms share one operator, ``Normalize``: over a set of ``axes``
+
+    mu = mean(x),  var = mean((x - mu)^2)  (biased),  x_hat = (x - mu) / sqrt(var + eps),
+    y = x_hat * w + b     (w, b optional, broadcastable to x)
+
+and differ only in which axes they reduce and what shape the affine parameters have. Its
+backward is the closed form
+
+    dx = rstd * (g_hat - mean(g_hat) - x_hat * mean(g_hat * x_hat)),   g_hat = g * w,
+    dw = g * x_hat,   db = g      (summed to the parameters' shapes by the engine),
+
+written with differentiable operators. When the graph of the gradient is recorded
+(``create_graph=True``), mu and rstd are recomputed from x with differentiable operators, so
+second derivatives (gradient penalties through a batch norm in training mode) are exact; when
+it is not, the statistics saved by forward are used as constants, which is what makes this op
+faster than autograd through the composition (bench/bn_backward_probe.py). Means are taken in
+two steps (a rough mean, then the mean of the residuals) so that float32 inputs far from zero
+mean keep their precision.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..autograd.function import FunctionNode
+from ..autograd.grad_mode import is_grad_enabled, no_grad
+from ..tensor import Tensor
+from ._util import require_float
+from .elementwise import abs as _abs
+from .elementwise import maximum, rsqrt
+from .reduction import sum as _sum
+from .shape import reshape
+
+
+def _prod(values) -> int:
+    n = 1
+    for v in values:
+        n *= int(v)
+    return n
+
+
+def _centred_stats(x: Tensor, axes: tuple, eps: float, shift) -> tuple[Tensor, Tensor]:
+    """x - mu and 1/sqrt(var + eps) over ``axes`` (kept as size-1 axes), as differentiable ops of x.
+
+    ``shift`` (a constant close to the mean) is subtracted first: the sums then run over small
+    numbers, so float32 keeps its precision for inputs far from zero mean.
+    """
+    inv_n = 1.0 / _prod(x.shape[a] for a in axes)
+    xs = x - Tensor._make(shift)
+    xc = xs - _sum(xs, axes, keepdim=True) * inv_n
+    var = _sum(xc * xc, axes, keepdim=True) * inv_n
+    return xc, rsqrt(var + eps)
+
+
+class Normalize(FunctionNode):
+    """``(x - mu) / sqrt(var + eps) * w + b`` with the statistics taken over ``axes``.
+
+    Inputs are ``x`` followed by ``w`` and/or ``b`` when present (``has_weight``/``has_bias``);
+    both broadcast against ``x``. After forward, ``self.mean`` and ``self.var`` hold the batch
+    statistics (raw arrays with the reduced axes kept) for running-average updates.
+    """
+
+    def __init__(self, axes: tuple, eps: float, has_weight: bool, has_bias: bool):
+        self.axes, self.eps = tuple(axes), float(eps)
+        self.has_weight, self.has_bias = has_weight, has_bias
+
+    def forward(self, x, *affine):
+        w = affine[0] if self.has_weight else None
+        b = affine[-1] if self.has_bias else None
+        axes = self.axes
+        self.n = _prod(x.shape[a] for a in axes)
+        # two-step mean: x - shift is exact for x near the mean, and delta = mean(x - shift)
+        # recovers what rounding the first mean lost (float32 inputs far from zero mean)
+        shift = x.mean(axis=axes, keepdims=True)
+        xc = x - shift
+        delta = xc.mean(axis=axes, keepdims=True)
+        var = (xc * xc).mean(axis=axes, keepdims=True) - delta * delta
+        rstd = (1.0 / self.xp.sqrt(var + x.dtype.type(self.eps))).astype(x.dtype, copy=False)
+        self.shift, self.delta, self.rstd = shift, delta, rstd
+        self.mean, self.var = shift + delta, var
+        # with w constant along the reduced axes (batch and instance norm) the first-order
+        # backward folds into per-channel coefficients, see _backward_constant_stats
+        self.per_slice = w is None or all(
+            a < x.ndim - w.ndim or w.shape[a - (x.ndim - w.ndim)] == 1 for a in axes)
+        scale = rstd if w is None else rstd * w
+        offset = -(delta * scale)
+        if b is not None:
+            offset = offset + b
+        # xc is this op's own temporary, and w, b broadcast to x's shape (the wrappers check):
+        # the output is written into it, saving an allocation the size of x
+        xc *= scale
+        xc += offset
+        self.save_for_backward(x, w)
+        return xc
+
+    def backward(self, g):
+        x, w = self.saved_tensors
+        if self.per_slice and not is_grad_enabled():
+            gx, gw, gb = self._backward_constant_stats(g, x, w)
+        else:
+            gx, gw, gb = self._backward_graph(g, x, w)
+        out = [gx if self.needs_input_grad[0] else None]
+        if self.has_weight:
+            out.append(gw if self.needs_input_grad[1] else None)
+        if self.has_bias:
+            out.append(gb if self.needs_input_grad[-1] else None)
+        return tuple(out)
+
+    def _backward_graph(self, g: Tensor, x: Tensor, w: Tensor | None) -> tuple:
+        """The closed form with every factor a differentiable function of x, w and g."""
+        axes, inv_n = self.axes, 1.0 / self.n
+        if is_grad_enabled():
+            xc, rstd = _centred_stats(x, axes, self.eps, self.shift)
+        else:
+            xc = (x - Tensor._make(self.shift)) - Tensor._make(self.delta)
+            rstd = Tensor._make(self.rstd)
+        x_hat = xc * rstd
+        gx = None
+        if self.needs_input_grad[0]:
+            g_hat = g if w is None else g * w
+            mg = _sum(g_hat, axes, keepdim=True) * inv_n
+            mgx = _sum(g_hat * x_hat, axes, keepdim=True) * inv_n
+            gx = (g_hat - mg - x_hat * mgx) * rstd
+        gw = g * x_hat if self.has_weight and self.needs_input_grad[1] else None
+        return gx, gw, g
+
+    def _backward_constant_stats(self, g: Tensor, x: Tensor, w: Tensor | None) -> tuple:
+        """First-order backward with w constant on each reduced slice (no graph is recorded).
+
+        With x - mu = xs - delta (xs = x - shift, as in forward), S1 = sum(g) and
+        S2 = sum(g xs) - delta S1 per slice: db = S1, dw = rstd S2 and
+        dx = a g + b1 xs + c0 where a = w rstd, b1 = -rstd^2 w dw / n, c0 = -a S1 / n - delta b1:
+        a handful of passes over the data instead of a dozen. No term cancels for inputs far
+        from zero mean, since xs is small there.
+        """
+        axes, n = self.axes, self.n
+        delta, rstd = Tensor._make(self.delta), Tensor._make(self.rstd)
+        xs = x - Tensor._make(self.shift)
+        s1 = _sum(g, axes, keepdim=True)
+        dw_slice = (_sum(g * xs, axes, keepdim=True) - delta * s1) * rstd  # sum(g * x_hat) per slice
+        gx = None
+        if self.needs_input_grad[0]:
+            a = rstd if w is None else rstd * w
+            wdw = dw_slice if w is None else dw_slice * w
+            b1 = -(rstd * rstd) * wdw * (1.0 / n)
+            c0 = -(a * s1) * (1.0 / n) - delta * b1
+            gx = g * a + xs * b1 + c0
+        gw = dw_slice if self.has_weight else None
+        gb = s1 if self.has_bias else None
+        return gx, gw, gb
+
+    def _release_extra(self) -> None:
+        self.mean = self.var = self.rstd = self.shift = self.delta = None
+
+
+def _normalize(x: Tensor, axes: tuple, eps: float, weight: Tensor | None, bias: Tensor | None):
+    """Run ``Normalize``; returns the output and the node (for its batch statistics)."""
+    require_float(x, "normalization")
+    node = Normalize(axes, eps, weight is not None, bias is not None)
+    inputs = [x] + [t for t in (weight, bias) if t is not None]
+    return node.apply(*inputs), node
+
+
+def _channel_shape(ndim: int, c: int) -> tuple:
+    """Shape that broadcasts a per-channel vector against an (N, C, *) tensor."""
+    return (c,) + (1,) * (ndim - 2)
+
+
+def _check_dtype(op: str, x: Tensor, **others) -> None:
+    for name, t in others.items():
+        if t is not None and t._data.dtype != x._data.dtype:
+            raise RuntimeError(
+                f"{op}: expected {name} to have the input's dtype {x.dtype}, got {t.dtype} "
+                "(convert the module or the input with .to(dtype))")
+
+
+def _check_numel(name: str, t: Tensor | None, c: int) -> None:
+    if t is not None and t.numel() != c:
+        raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+
+
+def _verify_batch_size(shape: tuple) -> None:
+    if _prod((shape[0],) + tuple(shape[2:])) == 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {_size_str(shape)}")
+
+
+def _size_str(shape) -> str:
+    return f"chainrule.Size({list(shape)})"
+
+
+def _update_running(running: Tensor, stat: np.ndarray, momentum: float) -> None:
+    """running <- (1 - momentum) running + momentum stat, in place and outside the graph."""
+    stat_t = Tensor._make(stat.reshape(running._data.shape).astype(running._data.dtype, copy=False))
+    with no_grad():
+        running.mul_(1.0 - momentum).add_(stat_t, alpha=momentum)
+
+
+def _affine_eval(x: Tensor, mean: Tensor, var: Tensor, weight, bias, eps: float) -> Tensor:
+    """Normalise with given (running) statistics: x * scale + shift, scale = w / sqrt(var + eps)."""
+    require_float(x, "normalization")
+    shape = _channel_shape(x.ndim, x.shape[1])
+    scale = rsqrt(var + eps)
+    if weight is not None:
+        scale = scale * weight
+    shift = -(mean * scale)
+    if bias is not None:
+        shift = shift + bias
+    return x * reshape(scale, shape) + reshape(shift, shape)
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalisation of an (N, C, *) input, per channel C.
+
+    Training: y = (x - mu_B) / sqrt(var_B + eps) * w + b with mu_B, var_B (biased) taken over N
+    and the spatial axes; given running buffers are updated in place,
+    running <- (1 - momentum) running + momentum stat, with the unbiased variance
+    var_B * m / (m - 1) (m values per channel). Evaluation: the running statistics replace mu_B
+    and var_B.
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"batch_norm(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input of shape (N, C, *), got {input.ndim}D input "
+                         f"of size {list(input.shape)}")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        _check_numel(name, t, c)
+    _check_dtype("batch_norm", input, weight=weight, bias=bias, running_mean=running_mean,
+                 running_var=running_var)
+    if training:
+        _verify_batch_size(tuple(input.shape))
+        if eps <= 0.0:
+            raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    elif eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    if not training:
+        if running_mean is None:
+            raise RuntimeError("batch_norm: running_mean and running_var must be defined in evaluation mode "
+                               "(pass training=True to normalise with the batch statistics)")
+        return _affine_eval(input, running_mean, running_var, weight, bias, eps)
+    shape = _channel_shape(input.ndim, c)
+    w = None if weight is None else reshape(weight, shape)
+    b = None if bias is None else reshape(bias, shape)
+    axes = (0,) + tuple(range(2, input.ndim))
+    y, node = _normalize(input, axes, eps, w, b)
+    if running_mean is not None and momentum:
+        m = node.n
+        _update_running(running_mean, node.mean, momentum)
+        _update_running(running_var, node.var * (m / (m - 1)), momentum)
+    return y
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Instance normalisation: each (sample, channel) slice of an (N, C, *) input standardised
+    over its spatial axes, then y = x_hat * w + b per channel.
+
+    With ``use_input_stats`` given running buffers receive the batch average of the per-instance
+    statistics (unbiased variance); without it the running statistics are used instead.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"instance_norm: expected an input of shape (N, C, *), got {input.ndim}D input")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        _check_numel(name, t, c)
+    _check_dtype("instance_norm", input, weight=weight, bias=bias, running_mean=running_mean,
+                 running_var=running_var)
+    if not use_input_stats:
+        if running_mean is None:
+            raise RuntimeError("instance_norm: expected running_mean and running_var to be defined when "
+                               "use_input_stats is False")
+        return _affine_eval(input, running_mean, running_var, weight, bias, eps)
+    if _prod(input.shape[2:]) == 1:
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {_size_str(input.shape)}")
+    shape = _channel_shape(input.ndim, c)
+    w = None if weight is None else reshape(weight, shape)
+    b = None if bias is None else reshape(bias, shape)
+    y, node = _normalize(input, tuple(range(2, input.ndim)), eps, w, b)
+    if running_mean is not None and momentum:
+        m = node.n
+        batch_axis_mean = node.mean.reshape(input.shape[0], c).mean(axis=0)
+        batch_axis_var = (node.var.reshape(input.shape[0], c) * (m / (m - 1))).mean(axis=0)
+        _update_running(running_mean, batch_axis_mean, momentum)
+        _update_running(running_var, batch_axis_var, momentum)
+    return y
+
+
+def _normalized_shape(normalized_shape) -> tuple:
+    if isinstance(normalized_shape, numbers.Integral):
+        return (int(normalized_shape),)
+    if isinstance(normalized_shape, Sequence):
+        return tuple(int(s) for s in normalized_shape)
+    raise TypeError(f"normalized_shape must be an int or a sequence of ints, got {type(normalized_shape).__name__}")
+
+
+def _check_trailing(op: str, input: Tensor, shape: tuple, sep: str = "") -> None:
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        inner = ", ".join(str(s) for s in shape)
+        raise RuntimeError(
+            f"Given normalized_shape={list(shape)}, expected input with shape [*{sep}{inner}], but got "
+            f"input of size{list(input.shape)}")
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Layer normalisation over the trailing ``normalized_shape`` axes of each sample:
+    y = (x - mu) / sqrt(var + eps) * w + b, with w and b of shape ``normalized_shape``."""
+    shape = _normalized_shape(normalized_shape)
+    _check_trailing("layer_norm", input, shape, sep=", ")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of "
+                               f"shape {list(t.shape)} and normalized_shape = {list(shape)}")
+    _check_dtype("layer_norm", input, weight=weight, bias=bias)
+    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    return _normalize(input, axes, eps, weight, bias)[0]
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Group normalisation: the C channels of an (N, C, *) input split into ``num_groups`` groups,
+    each (sample, group) standardised over its channels and spatial axes; then per-channel
+    y = x_hat * w + b."""
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
+    n, c = input.shape[0], input.shape[1]
+    if num_groups <= 0 or c % num_groups:
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got input of shape "
+            f"{list(input.shape)} and num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.ndim != 1 or t.numel() != c):
+            raise RuntimeError(
+                f"Expected {name} to be a vector of size equal to the number of channels in input, but got "
+                f"{name} of shape {list(t.shape)} and input of shape {list(input.shape)}")
+    _check_dtype("group_norm", input, weight=weight, bias=bias)
+    if _prod((n * c // num_groups,) + tuple(input.shape[2:])) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                         f"{[n * c // num_groups, num_groups] + list(input.shape[2:])}")
+    grouped = reshape(input, (n, num_groups, -1))
+    y = reshape(_normalize(grouped, (2,), eps, None, None)[0], tuple(input.shape))
+    shape = _channel_shape(input.ndim, c)
+    if weight is not None:
+        y = y * reshape(weight, shape)
+    if bias is not None:
+        y = y + reshape(bias, shape)
+    return y
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
+    """Root-mean-square normalisation over the trailing axes: y = x / sqrt(mean(x^2) + eps) * w;
+    ``eps=None`` uses the machine epsilon of the input's dtype."""
+    shape = _normalized_shape(normalized_shape)
+    _check_trailing("rms_norm", input, shape)
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of "
+                           f"shape {list(weight.shape)} and normalized_shape = {list(shape)}")
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps) if input.is_floating_point() else 1e-7
+    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    ms = _sum(input * input, axes, keepdim=True) * (1.0 / _prod(shape))
+    y = input * rsqrt(ms + eps)
+    return y if weight is None else y * weight
+
+
+class WindowSum(FunctionNode):
+    """out[..., c, ...] = sum of x[..., j, ...] for c - before <= j <= c + after along ``dim``
+    (zeros outside). Linear; its adjoint is the same sum with ``before`` and ``after`` swapped."""
+
+    def __init__(self, dim: int, before: int, after: int):
+        self.dim, self.before, self.after = dim, before, after
+
+    def forward(self, x):
+        out = self.xp.zeros_like(x)
+        c = x.shape[self.dim]
+        lead = (slice(None),) * self.dim
+        # one slice-add per window offset: the window is short, the slices are whole arrays
+        for k in range(-self.before, self.after + 1):
+            lo, hi = max(0, -k), min(c, c - k)
+            if lo < hi:
+                out[lead + (slice(lo, hi),)] += x[lead + (slice(lo + k, hi + k),)]
+        return out
+
+    def backward(self, g):
+        return WindowSum(self.dim, self.after, self.before).apply(g)
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """Normalise each channel by its neighbours across channels:
+    y_c = x_c / (k + alpha / size * sum_{c' in window(c)} x_{c'}^2) ^ beta,
+    the window covering channels c - size//2 .. c + (size-1)//2 (zero padded)."""
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
+    if int(size) < 1:
+        raise ValueError(f"local_response_norm: size must be a positive integer, got {size}")
+    if input.numel() == 0:
+        return input
+    sq = WindowSum(1, size // 2, (size - 1) // 2).apply(input * input)
+    return input / ((sq * (alpha / size) + k) ** beta)
+
+
+def filter_response_norm(input: Tensor, weight: Tensor | None = None, bias: Tensor | None = None,
+                         eps: float | Tensor = 1e-6) -> Tensor:
+    """Filter response normalisation (Singh & Krishnan, 2019) of an (N, C, *) input:
+    nu2 = mean of x^2 over the spatial axes, y = x / sqrt(nu2 + |eps|) * w + b per channel.
+
+    No mean is subtracted and no batch statistic is used, so it works for a batch of one. A
+    Tensor ``eps`` is learnable (its absolute value is used, keeping the denominator positive).
+    """
+    if input.ndim < 3:
+        raise ValueError(f"filter_response_norm: expected an input of shape (N, C, *) with spatial axes, "
+                         f"got {input.ndim}D input")
+    c = input.shape[1]
+    for name, t in (("weight", weight), ("bias", bias)):
+        _check_numel(name, t, c)
+    axes = tuple(range(2, input.ndim))
+    nu2 = _sum(input * input, axes, keepdim=True) * (1.0 / _prod(input.shape[2:]))
+    if isinstance(eps, Tensor):
+        eps = _abs(eps)
+    y = input * rsqrt(nu2 + eps)
+    shape = _channel_shape(input.ndim, c)
+    if weight is not None:
+        y = y * reshape(weight, shape)
+    if bias is not None:
+        y = y + reshape(bias, shape)
+    return y
+
+
+def tlu(input: Tensor, tau: Tensor) -> Tensor:
+    """Thresholded linear unit: y = max(x, tau) with a learnable per-channel threshold ``tau``
+    (on ties the gradient is split evenly, as for ``maximum``)."""
+    if input.ndim < 2:
+        raise ValueError(f"tlu: expected an input of shape (N, C, *), got {input.ndim}D input")
+    _check_numel("tau", tau, input.shape[1])
+    return maximum(input, reshape(tau, _channel_shape(input.ndim, input.shape[1])))
+
+
+# torch.batch_norm and torch.instance_norm take (input, weight, bias, running_mean, running_var,
+# ...) in another order than torch.nn.functional, so only the names whose top-level signature
+# agrees with nn.functional are exported as chainrule.<name>.
+__all__ = ["layer_norm", "group_norm", "rms_norm"]
+
+TENSOR_METHODS: list = []
