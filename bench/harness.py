@@ -1,0 +1,353 @@
+"""Run each workload in chainrule and in PyTorch in one process and compare them.
+
+Method: same thread count and float32 on both sides; each callable is warmed up, then the two
+are timed alternately, swapping which goes first every round (ABBA), so drift in clock speed or
+load from other processes hits both alike; the median of the repeats is reported. The share of
+the matrix-multiply peak uses a float32 NumPy GEMM measured in the same run. Results go to a
+table on stdout and to JSON (``--json``, default bench/results.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import gc
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from . import memory
+from .workloads import WORKLOADS, Case, Spec
+
+DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="tiny sizes and few repeats (the smoke test)")
+    p.add_argument("--only", action="append", default=None, metavar="NAME",
+                   help="run only workloads whose name starts with NAME (repeatable; 'memory' for workload 7)")
+    p.add_argument("--repeats", type=int, default=None, help="timed runs per side (default 10, quick 2)")
+    p.add_argument("--warmup", type=int, default=None, help="untimed runs per side first (default 2, quick 1)")
+    p.add_argument("--settle", type=int, default=1,
+                   help="untimed calls after each switch of framework (default 1)")
+    p.add_argument("--threads", type=int, default=None, help="threads for both frameworks (default: all cores)")
+    p.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write results (default {DEFAULT_JSON})")
+    p.add_argument("--no-memory", action="store_true", help="skip workload 7 (child processes)")
+    p.add_argument("--profile", action="store_true", help="cProfile chainrule's side of each workload run")
+    p.add_argument("--list", action="store_true", help="list the workload names and exit")
+    args = p.parse_args(argv)
+    if args.repeats is None:
+        args.repeats = 2 if args.quick else 10
+    if args.warmup is None:
+        args.warmup = 1 if args.quick else 2
+    if args.threads is None or args.threads <= 0:
+        args.threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if args.repeats < 1:
+        p.error("--repeats must be at least 1")
+    return args
+
+
+# ---- threads --------------------------------------------------------------------------------
+class ThreadPin:
+    """Pin NumPy's BLAS and PyTorch's intra-op pool to ``n`` threads for the run, then restore.
+
+    ``python -m bench`` already set OMP/OPENBLAS/MKL_NUM_THREADS before NumPy loaded; this also
+    covers a process that imported NumPy earlier (pytest), through threadpoolctl at run time.
+    """
+
+    def __init__(self, n: int):
+        import torch
+
+        self.n = n
+        self._torch_prev = torch.get_num_threads()
+        torch.set_num_threads(n)
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # comes with scikit-learn; without it only the env vars apply
+            self._limits = None
+        else:
+            self._limits = threadpool_limits(limits=n)
+
+    def info(self) -> dict:
+        import torch
+
+        blas = []
+        if self._limits is not None:
+            from threadpoolctl import threadpool_info
+
+            blas = [{"api": d.get("internal_api"), "num_threads": d.get("num_threads")} for d in threadpool_info()]
+        return {"requested": self.n, "torch": torch.get_num_threads(), "pools": blas,
+                "env": {v: os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}}
+
+    def restore(self) -> None:
+        import torch
+
+        torch.set_num_threads(self._torch_prev)
+        if self._limits is not None:
+            self._limits.restore_original_limits()
+
+
+# ---- timing ---------------------------------------------------------------------------------
+def _once(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def time_pair(ours: Callable | None, theirs: Callable, repeats: int, warmup: int,
+              settle: int = 1) -> tuple[list, list]:
+    """Warm both up, then time them alternately (ABBA order); ``ours=None`` times PyTorch alone.
+
+    After switching sides, ``settle`` calls run untimed first: the other side has just evicted
+    the caches, and its thread pool (libgomp, OpenBLAS) keeps spinning for a while after it
+    returns, which would otherwise be charged to whichever framework runs next.
+    """
+    for _ in range(warmup):
+        if ours is not None:
+            ours()
+        theirs()
+    # objects alive now (both frameworks, the models) go to the permanent generation: a
+    # collection triggered inside a timed call then scans only what the calls create, instead
+    # of the ~10^5 objects of the imported libraries (0.1 s a time)
+    gc.collect()
+    gc.freeze()
+    try:
+        return _interleave(ours, theirs, repeats, settle)
+    finally:
+        gc.unfreeze()
+
+
+def _interleave(ours: Callable | None, theirs: Callable, repeats: int, settle: int) -> tuple[list, list]:
+    t_ours, t_theirs = [], []
+    for r in range(repeats):
+        pair = [(ours, t_ours), (theirs, t_theirs)] if r % 2 == 0 else [(theirs, t_theirs), (ours, t_ours)]
+        for fn, out in pair:
+            if fn is None:
+                continue
+            for _ in range(settle):
+                fn()
+            gc.collect()  # garbage of earlier calls is not charged to the timed one (cheap when frozen)
+            out.append(_once(fn))
+    return t_ours, t_theirs
+
+
+def matmul_peak(n: int, repeats: int) -> dict:
+    """Median GFLOP/s of an n x n float32 matrix product, NumPy (the reference) and PyTorch."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+    t_np, t_torch = time_pair(lambda: a @ b, lambda: ta @ tb, repeats, warmup=2, settle=3)
+    flops = 2.0 * n ** 3
+    return {"n": n, "numpy_gflops": flops / statistics.median(t_np) / 1e9,
+            "torch_gflops": flops / statistics.median(t_torch) / 1e9}
+
+
+def peak_size(quick: bool) -> tuple[int, int]:
+    """(matrix size, repeats) of the matmul peak."""
+    return (128, 3) if quick else (1024, 20)
+
+
+def _set_peak(meta: dict, rows: list[dict], size: tuple[int, int]) -> None:
+    after = matmul_peak(*size)
+    before = meta["peak"]
+    meta["peak_before"], meta["peak_after"] = before, after
+    meta["peak"] = max(before, after, key=lambda p: p["numpy_gflops"])
+    for r in rows:
+        if r["ours_gflops"] is not None:
+            r["peak_share"] = r["ours_gflops"] / meta["peak"]["numpy_gflops"]
+
+
+# ---- rows -----------------------------------------------------------------------------------
+def _row(name: str, title: str, unit: str) -> dict:
+    return {"name": name, "title": title, "unit": unit, "status": "ok", "ours": None, "torch": None,
+            "ratio": None, "flops": None, "ours_gflops": None, "torch_gflops": None, "peak_share": None,
+            "missing": [], "error": None, "ours_samples": [], "torch_samples": []}
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+
+
+def run_workload(spec: Spec, quick: bool, repeats: int, warmup: int, settle: int) -> tuple[dict, Case | None]:
+    try:
+        case = spec.build(quick)
+    except Exception as exc:
+        row = _row(spec.name, spec.name, "s")
+        row.update(status="error", error=f"building the workload: {_error_text(exc)}")
+        return row, None
+    row = _row(spec.name, case.title, "s")
+    row["flops"] = case.flops
+    ours = case.ours
+    if ours is None:
+        row.update(status="n/a", missing=case.missing)
+    else:
+        try:
+            ours()  # a broken chainrule op shows up here, before the timed loop
+        except Exception as exc:
+            row.update(status="error", error=_error_text(exc))
+            ours = None
+    try:
+        t_ours, t_theirs = time_pair(ours, case.torch, repeats, warmup, settle)
+    except Exception as exc:  # a later call failed (state carried between calls): report, go on
+        row.update(status="error", error=f"while timing: {_error_text(exc)}")
+        return row, None
+    row["ours_samples"], row["torch_samples"] = t_ours, t_theirs
+    row["torch"] = statistics.median(t_theirs)
+    row["torch_min"] = min(t_theirs)
+    if case.flops:
+        row["torch_gflops"] = case.flops / row["torch"] / 1e9
+    if t_ours:
+        row["ours"] = statistics.median(t_ours)
+        row["ours_min"] = min(t_ours)
+        row["ratio"] = row["ours"] / row["torch"]
+        if case.flops:
+            row["ours_gflops"] = case.flops / row["ours"] / 1e9
+    return row, (case if t_ours else None)
+
+
+def run_memory(quick: bool, threads: int) -> list[dict]:
+    """Workload 7: two rows, the first steps and one steady-state step (see bench/memory.py)."""
+    batch = memory.QUICK_BATCH if quick else memory.FULL_BATCH
+    children = memory.run_children(("ours", "torch"), batch, threads)
+    ours, theirs = children["ours"], children["torch"]
+    rows = []
+    for name, key, what in ((memory.NAME, "growth_mib", f"first {memory.STEPS} steps"),
+                            (memory.STEADY_NAME, "steady_growth_mib", "one step after those")):
+        row = _row(name, f"peak RSS growth, small ResNet training, batch {batch}: {what}", "MiB")
+        row["detail"] = {"ours": ours, "torch": theirs}
+        rows.append(row)
+        if theirs.get("status") != "ok":
+            row.update(status="error", error=f"PyTorch side: {theirs.get('error')}")
+            continue
+        row["torch"] = theirs[key]
+        if ours.get("status") == "ok":
+            row["ours"] = ours[key]
+            row["ratio"] = row["ours"] / row["torch"] if row["torch"] > 0 else None
+        elif ours.get("status") == "n/a":
+            row.update(status="n/a", missing=ours.get("missing", []))
+        else:
+            row.update(status="error", error=ours.get("error"))
+    return rows
+
+
+# ---- output ---------------------------------------------------------------------------------
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "MiB":
+        return f"{value:.1f} MiB"
+    if value < 1e-3:
+        return f"{value * 1e6:.1f} us"
+    if value < 1.0:
+        return f"{value * 1e3:.2f} ms"
+    return f"{value:.3f} s"
+
+
+def format_table(rows: list[dict], meta: dict) -> str:
+    head = ("workload", "ours", "PyTorch", "ours/PyTorch", "our GFLOP/s", "% of peak")
+    body = []
+    for r in rows:
+        ours = _fmt(r["ours"], r["unit"])
+        if r["status"] == "n/a":
+            ours = "n/a"
+        elif r["status"] == "error":
+            ours = "error"
+        body.append((r["name"], ours, _fmt(r["torch"], r["unit"]),
+                     "-" if r["ratio"] is None else f"{r['ratio']:.2f}x",
+                     "-" if r["ours_gflops"] is None else f"{r['ours_gflops']:.2f}",
+                     "-" if r["peak_share"] is None else f"{r['peak_share']:.1%}"))
+    widths = [max(len(str(x[i])) for x in [head, *body]) for i in range(len(head))]
+    line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(head, widths)))
+    out = [f"matmul peak: NumPy float32 {meta['peak']['n']}x{meta['peak']['n']} "
+           f"{meta['peak']['numpy_gflops']:.1f} GFLOP/s, the better of before/after the workloads "
+           f"(PyTorch {meta['peak']['torch_gflops']:.1f}); "
+           f"threads {meta['threads']['requested']}; median of {meta['repeats']} interleaved runs"
+           + (" [quick sizes]" if meta["quick"] else ""), "", line, "-" * len(line)]
+    for b in body:
+        out.append("  ".join(str(x).ljust(w) if i == 0 else str(x).rjust(w)
+                             for i, (x, w) in enumerate(zip(b, widths))))
+    notes = []
+    for r in rows:
+        if r["status"] == "n/a":
+            notes.append(f"  {r['name']}: n/a (missing: {', '.join(r['missing'])})")
+        elif r["status"] == "error":
+            notes.append(f"  {r['name']}: error: {r['error']}")
+    out += ["", "workloads:"] + [f"  {r['name']}: {r['title']}" for r in rows]
+    if notes:
+        out += ["", "not measured on chainrule's side:"] + notes
+    return "\n".join(out)
+
+
+def _meta(args: argparse.Namespace, pin: ThreadPin, peak: dict) -> dict:
+    import torch
+
+    import chainrule
+
+    return {"date": datetime.datetime.now().isoformat(timespec="seconds"), "quick": args.quick,
+            "repeats": args.repeats, "warmup": args.warmup, "settle": args.settle, "threads": pin.info(), "peak": peak,
+            "python": sys.version.split()[0], "numpy": np.__version__, "torch": torch.__version__,
+            "chainrule": getattr(chainrule, "__version__", "?"), "machine": platform.machine(),
+            "cpu_count": os.cpu_count(), "command": "python -m bench " + " ".join(args.argv)}
+
+
+def select(only: list[str] | None) -> tuple[list[Spec], bool]:
+    """The workloads whose names start with one of ``only`` (all when None), and whether memory runs."""
+    if not only:
+        return list(WORKLOADS), True
+    specs = [s for s in WORKLOADS if any(s.name.startswith(o) for o in only)]
+    mem = any(memory.NAME.startswith(o) or memory.STEADY_NAME.startswith(o) for o in only)
+    if not specs and not mem:
+        names = ", ".join([s.name for s in WORKLOADS] + [memory.NAME, memory.STEADY_NAME])
+        raise SystemExit(f"--only {only}: no such workload; choose from {names}")
+    return specs, mem
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv)
+    args.argv = argv
+    if args.list:
+        print("\n".join([s.name for s in WORKLOADS] + [memory.NAME, memory.STEADY_NAME]))
+        return 0
+    specs, with_memory = select(args.only)
+    pin = ThreadPin(args.threads)
+    try:
+        peak = matmul_peak(*peak_size(args.quick))
+        meta = _meta(args, pin, peak)
+        rows = []
+        for spec in specs:
+            t0 = time.perf_counter()
+            row, case = run_workload(spec, args.quick, args.repeats, args.warmup, args.settle)
+            rows.append(row)
+            print(f"[bench] {spec.name}: ours {_fmt(row['ours'], 's')}, PyTorch {_fmt(row['torch'], 's')}"
+                  f" ({row['status']}; {time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
+            if args.profile and case is not None:
+                from .profiling import profile, report
+
+                calls = max(3, args.repeats // 2)
+                print(f"\n==== profile of chainrule: {spec.name} ====\n"
+                      f"{report(profile(case.ours, calls), calls)}", flush=True)
+            del case
+        if with_memory and not args.no_memory:
+            rows += run_memory(args.quick, args.threads)
+        # the peak is measured before and after the workloads and the higher one is used, so
+        # that a burst of load from elsewhere during one measurement does not inflate the shares
+        _set_peak(meta, rows, peak_size(args.quick))
+    finally:
+        pin.restore()
+    print(format_table(rows, meta))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"meta": meta, "results": rows}, indent=1))
+    print(f"\nwrote {args.json}")
+    return 0

@@ -1,0 +1,87 @@
+"""The benchmark harness (bench/) runs end to end on tiny sizes, so it cannot rot.
+
+Timings are noisy and never asserted; what is checked is the plumbing: every workload yields a
+row, missing chainrule pieces give "n/a" rows instead of crashes, the timing loop interleaves,
+and the table and JSON agree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import harness, memory, workloads
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_run_covers_every_workload(tmp_path):
+    # through the real entry point, with no thread variables inherited (conftest sets one)
+    out = tmp_path / "results.json"
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--threads", "1", "--repeats", "1", "--json", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    rows = data["results"]
+    assert [r["name"] for r in rows] == [s.name for s in workloads.WORKLOADS] + [memory.NAME, memory.STEADY_NAME]
+    for r in rows:
+        # "error" means a workload or the harness is broken; "n/a" must say what is missing
+        assert r["status"] in ("ok", "n/a"), (r["name"], r["error"])
+        # times are positive; a resident-set growth can be 0 when freed pages are reused
+        positive = (lambda v: v > 0) if r["unit"] == "s" else (lambda v: v >= 0)
+        assert positive(r["torch"])
+        if r["status"] == "ok":
+            assert positive(r["ours"])
+            if r["unit"] == "s":
+                assert r["ratio"] == pytest.approx(r["ours"] / r["torch"])
+        else:
+            assert r["missing"]
+    # the element-wise ops of workload 6 exist from the start: its chainrule side must run
+    overhead = next(r for r in rows if r["name"] == "autograd_overhead")
+    assert overhead["status"] == "ok" and len(overhead["ours_samples"]) == 1
+    meta = data["meta"]
+    assert meta["peak"]["numpy_gflops"] > 0
+    # --threads reached the environment before NumPy loaded, and PyTorch's pool
+    assert meta["threads"]["env"]["OPENBLAS_NUM_THREADS"] == "1"
+    assert meta["threads"]["torch"] == 1
+    for r in rows:
+        assert r["name"] in proc.stdout
+
+
+def test_time_pair_alternates_and_settles():
+    calls = []
+    ours_t, torch_t = harness.time_pair(lambda: calls.append("o"), lambda: calls.append("t"),
+                                        repeats=4, warmup=1, settle=1)
+    assert len(ours_t) == len(torch_t) == 4
+    # warm-up o t; then per round the first side runs settle + timed, swapping who goes first
+    assert "".join(calls) == "ot" + "oott" + "ttoo" + "oott" + "ttoo"
+
+
+def test_missing_pieces_give_na_row():
+    def build(fw):
+        if fw.__name__ == "chainrule":
+            workloads.require(fw, "nn.NoSuchLayer", "from_numpy", "no_such_function")
+        return lambda: None
+
+    spec = workloads.Spec("fake", lambda: workloads._case("fake workload", build, 10), (), ())
+    row, case = harness.run_workload(spec, quick=True, repeats=1, warmup=0, settle=0)
+    assert row["status"] == "n/a" and case is None
+    assert row["missing"] == ["nn.NoSuchLayer", "no_such_function"]
+    assert row["ours"] is None and row["torch"] > 0
+    text = harness.format_table([row], {"peak": {"n": 8, "numpy_gflops": 1.0, "torch_gflops": 1.0},
+                                        "threads": {"requested": 1}, "repeats": 1, "quick": True})
+    assert "n/a (missing: nn.NoSuchLayer, no_such_function)" in text
+
+
+def test_flop_counts_follow_the_layer_shapes():
+    # LeNet-5 per sample: conv1 6*28*28*25, conv2 16*10*10*150, then 400*120 + 120*84 + 84*10
+    assert sum(workloads.LENET_MACS) == 117600 + 240000 + 48000 + 10080 + 840
+    # training: 3 GEMMs per layer, the first layer has no input gradient
+    assert workloads.train_flops([10, 20], batch=2) == 2 * 2 * (3 * 30 - 10)
