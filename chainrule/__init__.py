@@ -56,9 +56,12 @@ from .backend import (
     short,
     uint8,
 )
+from .serialization import load, save
 from .tensor import Size, Tensor
 
 globals().update(ops.FUNCTIONS)  # chainrule.exp, chainrule.cat, ... (PyTorch's top-level names)
+
+from . import data, nn, optim, utils  # noqa: E402  (chainrule.nn, chainrule.optim, chainrule.utils.data)
 
 bool = bool_  # noqa: A001  (chainrule.bool, as torch.bool)
 float = float32  # noqa: A001

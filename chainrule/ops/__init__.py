@@ -10,13 +10,19 @@ from __future__ import annotations
 
 from .. import backend
 from ..tensor import Tensor
-from . import elementwise, indexing, inplace, linalg, reduction, shape
+from . import (
+    conv, dropout, elementwise, fold, indexing, inplace, join, linalg, linear, normalization, pad, pooling,
+    reduction, scatter, shape,
+)
 
-FAMILIES = (elementwise, reduction, shape, linalg, indexing)
+FAMILIES = (elementwise, reduction, shape, join, pad, indexing, scatter, linalg, linear, conv, fold, pooling,
+            normalization, dropout)
 
 FUNCTIONS: dict = {}
 for _mod in FAMILIES:
     for _name in _mod.__all__:
+        if _name in FUNCTIONS and FUNCTIONS[_name] is not getattr(_mod, _name):
+            raise ImportError(f"chainrule.{_name} is exported by two operator families")
         FUNCTIONS[_name] = getattr(_mod, _name)
 
 
