@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 
 import chainrule as cr
@@ -40,3 +42,12 @@ def print_report(result: dict) -> None:
     total = (result["w1_use1"] + result["w1_use2"]).numpy()
     err = np.abs(total - result["w1"].numpy()).max()
     print(f"max |dq/dw1 - (use 1 + use 2)| = {err:.2e}")
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("autograd-demo", help="the course's worked autograd example (a DAG with a shared weight)",
+                              description="Differentiate q = ||w1 (w1 x0 + x0 + w2 w1 x0)|| and show that the "
+                                          "gradient of the shared weight w1 is the sum over its two uses.")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random w1, w2 and x0")
+    p.set_defaults(func=lambda args: print_report(run(seed=args.seed)) or 0)
+    return p

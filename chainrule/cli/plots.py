@@ -1,0 +1,162 @@
+"""PNG plots of a run, drawn with matplotlib's Agg renderer (no display, no pyplot global state).
+
+curves.png (loss and accuracy per epoch), filters.png (the first layer's filters),
+feature_maps.png (what the first convolution layers make of one image) and confusion_matrix.png.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from .. import nn
+from ..autograd.grad_mode import no_grad
+from ..tensor import Tensor
+
+
+def _figure(width: float, height: float):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # heavy: imported only when plotting
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=80)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig, path: str) -> str:
+    fig.savefig(path, format="png")
+    return path
+
+
+def plot_curves(history: Sequence[dict], path: str) -> str:
+    """Train and validation loss (left) and accuracy (right) against the epoch."""
+    fig = _figure(8, 3.2)
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    epochs = [h["epoch"] for h in history]
+    for split, style in (("train", "-o"), ("val", "--s")):
+        loss = [h.get(f"{split}_loss") for h in history]
+        acc = [h.get(f"{split}_accuracy") for h in history]
+        if any(v is not None for v in loss):
+            ax_loss.plot(epochs, [np.nan if v is None else v for v in loss], style, ms=3, label=split)
+            ax_acc.plot(epochs, [np.nan if v is None else 100 * v for v in acc], style, ms=3, label=split)
+    ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
+    ax_loss.set_yscale("log")
+    ax_acc.set(xlabel="epoch", ylabel="%", title="accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _first_layer(model: nn.Module) -> nn.Module | None:
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            return m
+    return None
+
+
+def _layer_weight(layer: nn.Module) -> np.ndarray:
+    standardized = getattr(layer, "standardized_weight", None)  # WSConv2d: the weight actually used
+    with no_grad():
+        w = standardized() if callable(standardized) else layer.weight
+    return w.detach().numpy()
+
+
+def _grid(n: int) -> tuple[int, int]:
+    cols = min(n, 8)
+    return math.ceil(n / cols), cols
+
+
+def _image(a: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """A (C, H, W) array ready for imshow: RGB for three channels (scaled to [0, 1]), else channel 0."""
+    if a.shape[0] == 3:
+        lo, hi = a.min(), a.max()
+        return np.transpose((a - lo) / (hi - lo + 1e-12), (1, 2, 0)), None
+    return a[0], "gray"
+
+
+def plot_filters(model: nn.Module, path: str, input_shape: tuple[int, int, int], max_filters: int = 32) -> str | None:
+    """The first layer's filters: conv kernels, or a Linear layer's rows seen as images."""
+    layer = _first_layer(model)
+    if layer is None:
+        return None
+    w = _layer_weight(layer)
+    if isinstance(layer, nn.Linear):
+        if w.shape[1] != int(np.prod(input_shape)):
+            return None
+        w = w.reshape((w.shape[0],) + tuple(input_shape))
+    w = w[:max_filters]
+    rows, cols = _grid(w.shape[0])
+    fig = _figure(1.1 * cols, 1.1 * rows + 0.4)
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    for k, ax in enumerate(axes):
+        ax.axis("off")
+        if k < w.shape[0]:
+            img, cmap = _image(w[k])
+            ax.imshow(img, cmap=cmap, interpolation="nearest")
+    kind = "kernels" if isinstance(layer, nn.Conv2d) else "weights of the first hidden units"
+    fig.suptitle(f"first-layer {kind} ({w.shape[0]} shown)", fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_feature_maps(model: nn.Module, image: Tensor, path: str, label: str = "", max_layers: int = 2,
+                      max_maps: int = 16) -> str | None:
+    """One input image and the outputs of the first ``max_layers`` convolutions on it (eval mode)."""
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)][:max_layers]
+    if not convs:
+        return None
+    captured: list[np.ndarray] = []
+    handles = [c.register_forward_hook(lambda mod, inp, out: captured.append(out.detach().numpy()[0]))
+               for c in convs]
+    model.eval()
+    try:
+        with no_grad():
+            model(image.unsqueeze(0))
+    finally:
+        for h in handles:
+            h.remove()
+    rows = 1 + sum(_grid(min(m.shape[0], max_maps))[0] for m in captured)
+    fig = _figure(8.8, 1.15 * rows + 0.5)
+    grid = fig.add_gridspec(rows, 8)
+    ax = fig.add_subplot(grid[0, 0])
+    img, cmap = _image(image.numpy())
+    ax.imshow(img, cmap=cmap, interpolation="nearest")
+    ax.set_title(f"input {label}".strip(), fontsize=8)
+    ax.axis("off")
+    row = 1
+    for i, maps in enumerate(captured):
+        maps = maps[:max_maps]
+        r, cols = _grid(maps.shape[0])
+        for k in range(maps.shape[0]):
+            ax = fig.add_subplot(grid[row + k // cols, k % cols])
+            ax.imshow(maps[k], cmap="viridis", interpolation="nearest")
+            ax.axis("off")
+            if k == 0:
+                ax.set_title(f"conv {i + 1}: {maps.shape[1]}x{maps.shape[2]}", fontsize=8, loc="left")
+        row += r
+    fig.suptitle("feature maps of one test image", fontsize=9)
+    return _save(fig, path)
+
+
+def plot_confusion(cm: np.ndarray, classes: Sequence[str], path: str) -> str:
+    """The confusion matrix as a heat map with the counts written in."""
+    k = cm.shape[0]
+    fig = _figure(0.45 * k + 2.2, 0.45 * k + 1.6)
+    ax = fig.subplots()
+    ax.imshow(cm, cmap="Blues")
+    for i in range(k):
+        for j in range(k):
+            if cm[i, j]:
+                ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", fontsize=7,
+                        color="white" if cm[i, j] > cm.max() / 2 else "black")
+    ticks = list(range(k))
+    short = [c if len(c) <= 8 else c[:7] + "." for c in classes]
+    ax.set_xticks(ticks, short, rotation=90 if max(map(len, short)) > 2 else 0, fontsize=7)
+    ax.set_yticks(ticks, short, fontsize=7)
+    ax.set(xlabel="predicted", ylabel="true", title="test confusion matrix")
+    fig.tight_layout()
+    return _save(fig, path)
