@@ -3,26 +3,63 @@
 The operators live in ``chainrule.ops``; this module gathers the ones PyTorch exposes here.
 """
 
-from ..ops.elementwise import elu, gelu, leaky_relu, relu, sigmoid, silu, softplus, tanh  # noqa: F401
-from ..ops.loss import (  # noqa: F401
-    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber_loss, kl_div,
-    l1_loss, mse_loss, nll_loss, smooth_l1_loss,
-)
-from ..ops.normalization import (  # noqa: F401
-    batch_norm, filter_response_norm, group_norm, instance_norm, layer_norm, local_response_norm, rms_norm, tlu,
+from ..ops.activation import elu, gelu, leaky_relu, relu, silu, softplus  # noqa: F401
+from ..ops.conv import (  # noqa: F401
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
 )
 from ..ops.dropout import (  # noqa: F401
-    alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout,
+    alpha_dropout,
+    dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
 )
-from ..ops.linear import bilinear, linear  # noqa: F401
-from ..ops.conv import (  # noqa: F401
-    conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d,
-)
+from ..ops.elementwise import sigmoid, tanh  # noqa: F401
 from ..ops.fold import fold, unfold  # noqa: F401
-from ..ops.pooling import (  # noqa: F401
-    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool2d,
-    adaptive_max_pool3d, avg_pool1d, avg_pool2d, avg_pool3d, max_pool1d, max_pool2d, max_pool3d, max_unpool1d,
-    max_unpool2d, max_unpool3d,
+from ..ops.linear import bilinear, linear  # noqa: F401
+from ..ops.loss import (  # noqa: F401
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from ..ops.normalization import (  # noqa: F401
+    batch_norm,
+    filter_response_norm,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+    rms_norm,
+    tlu,
 )
 from ..ops.pad import pad  # noqa: F401
+from ..ops.pooling import (  # noqa: F401
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    adaptive_max_pool3d,
+    avg_pool1d,
+    avg_pool2d,
+    avg_pool3d,
+    max_pool1d,
+    max_pool2d,
+    max_pool3d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
 from ..ops.reduction import log_softmax, softmax  # noqa: F401

@@ -11,11 +11,11 @@ from __future__ import annotations
 from .. import backend
 from ..tensor import Tensor
 from . import (
-    conv, dropout, elementwise, fold, indexing, inplace, join, linalg, linear, normalization, pad, pooling,
-    reduction, scatter, shape,
+    activation, compare, conv, dropout, elementwise, fold, indexing, inplace, join, linalg, linear, normalization,
+    pad, pooling, reduction, scatter, shape,
 )
 
-FAMILIES = (elementwise, reduction, shape, join, pad, indexing, scatter, linalg, linear, conv, fold, pooling,
+FAMILIES = (elementwise, activation, compare, reduction, shape, join, pad, indexing, scatter, linalg, linear, conv, fold, pooling,
             normalization, dropout)
 
 FUNCTIONS: dict = {}
@@ -36,6 +36,7 @@ def _iop(name: str):
 
 
 _E = elementwise
+_C = compare
 _DUNDERS = {
     "__add__": _E.add, "__radd__": _rev(_E.add),
     "__sub__": _E.sub, "__rsub__": _rev(_E.sub),
@@ -46,10 +47,10 @@ _DUNDERS = {
     "__pow__": _E.pow, "__rpow__": _rev(_E.pow),
     "__matmul__": linalg.matmul, "__rmatmul__": _rev(linalg.matmul),
     "__neg__": _E.neg, "__pos__": lambda self: self, "__abs__": _E.abs,
-    "__eq__": _E.eq, "__ne__": _E.ne, "__lt__": _E.lt, "__le__": _E.le, "__gt__": _E.gt, "__ge__": _E.ge,
-    "__and__": _E.bitwise_and, "__or__": _E.bitwise_or, "__xor__": _E.bitwise_xor,
-    "__rand__": _rev(_E.bitwise_and), "__ror__": _rev(_E.bitwise_or), "__rxor__": _rev(_E.bitwise_xor),
-    "__invert__": _E.bitwise_not,
+    "__eq__": _C.eq, "__ne__": _C.ne, "__lt__": _C.lt, "__le__": _C.le, "__gt__": _C.gt, "__ge__": _C.ge,
+    "__and__": _C.bitwise_and, "__or__": _C.bitwise_or, "__xor__": _C.bitwise_xor,
+    "__rand__": _rev(_C.bitwise_and), "__ror__": _rev(_C.bitwise_or), "__rxor__": _rev(_C.bitwise_xor),
+    "__invert__": _C.bitwise_not,
     "__iadd__": _iop("add_"), "__isub__": _iop("sub_"), "__imul__": _iop("mul_"), "__itruediv__": _iop("div_"),
     "__getitem__": indexing.getitem, "__setitem__": inplace.setitem,
     # dtype shorthands

@@ -95,3 +95,16 @@ def broadcast_shapes(*shapes) -> tuple[int, ...]:
             "shapes cannot be broadcast together: "
             + " and ".join(str(list(s)) for s in shapes)
             + " (sizes must be equal or 1 in each trailing dimension)") from None
+
+
+def broadcast_error(a, b) -> RuntimeError:
+    """PyTorch's message for two arrays whose shapes do not broadcast, naming the first bad dimension."""
+    sa, sb = a.shape, b.shape
+    n = max(len(sa), len(sb))
+    pa, pb = (1,) * (n - len(sa)) + tuple(sa), (1,) * (n - len(sb)) + tuple(sb)
+    for d in range(n - 1, -1, -1):
+        if pa[d] != pb[d] and pa[d] != 1 and pb[d] != 1:
+            return RuntimeError(
+                f"The size of tensor a ({pa[d]}) must match the size of tensor b ({pb[d]}) at "
+                f"non-singleton dimension {d} (shapes {list(sa)} and {list(sb)})")
+    return RuntimeError(f"shapes {list(sa)} and {list(sb)} cannot be broadcast together")

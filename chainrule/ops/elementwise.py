@@ -15,19 +15,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import FunctionNode
 from ..tensor import Tensor
-from ._util import binary_operands, float_operand, to_tensor
-
-
-def _broadcast_error(a, b) -> RuntimeError:
-    sa, sb = a.shape, b.shape
-    n = max(len(sa), len(sb))
-    pa, pb = (1,) * (n - len(sa)) + tuple(sa), (1,) * (n - len(sb)) + tuple(sb)
-    for d in range(n - 1, -1, -1):
-        if pa[d] != pb[d] and pa[d] != 1 and pb[d] != 1:
-            return RuntimeError(
-                f"The size of tensor a ({pa[d]}) must match the size of tensor b ({pb[d]}) at "
-                f"non-singleton dimension {d} (shapes {list(sa)} and {list(sb)})")
-    return RuntimeError(f"shapes {list(sa)} and {list(sb)} cannot be broadcast together")
+from ._util import binary_operands, broadcast_error, float_operand, to_tensor
 
 
 class _Binary(FunctionNode):
@@ -35,7 +23,7 @@ class _Binary(FunctionNode):
         try:
             return self.compute(a, b)
         except ValueError:
-            raise _broadcast_error(a, b) from None
+            raise broadcast_error(a, b) from None
 
 
 # ---- arithmetic ---------------------------------------------------------------------------------
@@ -311,64 +299,6 @@ class Erf(FunctionNode):
         return gy * (2.0 / math.sqrt(math.pi)) * exp(-(x * x))
 
 
-# ---- activations --------------------------------------------------------------------------------
-class Relu(FunctionNode):
-    def forward(self, x):
-        y = self.xp.maximum(x, 0)
-        self.save_for_backward(y)
-        return y
-
-    def backward(self, gy):
-        (y,) = self.saved_arrays
-        return gy * Tensor._make((y > 0).astype(gy._data.dtype))
-
-
-class LeakyRelu(FunctionNode):
-    def __init__(self, slope: float):
-        self.slope = slope
-
-    def forward(self, x):
-        self.save_for_backward(x)
-        return self.xp.where(x > 0, x, x * x.dtype.type(self.slope))
-
-    def backward(self, gy):
-        (x,) = self.saved_arrays
-        return gy * Tensor._make(self.xp.where(x > 0, 1.0, self.slope).astype(gy._data.dtype))
-
-
-class Elu(FunctionNode):
-    def __init__(self, alpha: float):
-        self.alpha = alpha
-
-    def forward(self, x):
-        self.save_for_backward(x)
-        return self.xp.where(x > 0, x, self.alpha * self.xp.expm1(self.xp.minimum(x, 0))).astype(x.dtype)
-
-    def backward(self, gy):
-        (x,) = self.saved_tensors
-        positive = x._data > 0
-        # for x <= 0 the derivative is alpha * exp(x), itself differentiable in x
-        neg = exp(minimum(x, 0.0)) * self.alpha
-        return gy * where(positive, 1.0, neg)
-
-
-class Softplus(FunctionNode):
-    def __init__(self, beta: float, threshold: float):
-        self.beta, self.threshold = beta, threshold
-
-    def forward(self, x):
-        xp = self.xp
-        bx = x * self.beta
-        soft = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / self.beta
-        self.save_for_backward(x)
-        return xp.where(bx > self.threshold, x, soft).astype(x.dtype)
-
-    def backward(self, gy):
-        (x,) = self.saved_tensors
-        linear = x._data * self.beta > self.threshold
-        return gy * where(linear, 1.0, sigmoid(x * self.beta))
-
-
 # ---- selection ----------------------------------------------------------------------------------
 class Maximum(_Binary):
     def compute(self, a, b):
@@ -634,52 +564,6 @@ def erf(input: Tensor) -> Tensor:
     return Erf().apply(float_operand(input, "erf"))
 
 
-def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """max(x, 0); the derivative at 0 is taken as 0 (PyTorch's choice)."""
-    if inplace:
-        return input.relu_()
-    return Relu().apply(input)
-
-
-def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    """x for x > 0, negative_slope * x otherwise."""
-    y = LeakyRelu(float(negative_slope)).apply(input)
-    return _maybe_inplace(input, y, inplace)
-
-
-def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """x for x > 0, alpha (e^x - 1) otherwise."""
-    return _maybe_inplace(input, Elu(float(alpha)).apply(float_operand(input, "elu")), inplace)
-
-
-def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    """x Phi(x) with Phi the standard normal CDF; ``approximate='tanh'`` uses the tanh formula."""
-    x = float_operand(input, "gelu")
-    if approximate == "none":
-        return x * (erf(x * (1.0 / math.sqrt(2.0))) + 1.0) * 0.5
-    if approximate == "tanh":
-        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
-        return x * (tanh(inner) + 1.0) * 0.5
-    raise ValueError(f"approximate argument must be either none or tanh, got '{approximate}'")
-
-
-def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """x * sigmoid(x) (also called swish)."""
-    x = float_operand(input, "silu")
-    return _maybe_inplace(input, x * sigmoid(x), inplace)
-
-
-def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """log(1 + e^(beta x)) / beta, linear where beta x > threshold."""
-    return Softplus(float(beta), float(threshold)).apply(float_operand(input, "softplus"))
-
-
-def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
-    if not inplace:
-        return result
-    return input.copy_(result) if not (input.requires_grad or result.requires_grad) else result
-
-
 def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002
     """Limit values to [min, max]; the gradient passes where min <= x <= max."""
     if min is None and max is None:
@@ -734,73 +618,20 @@ def from_np(arr) -> str:
     return str(backend.from_numpy_dtype(arr.dtype))
 
 
-# ---- comparisons and logic (no gradient) --------------------------------------------------------
-def _compare(name: str):
-    def fn(input, other) -> Tensor:
-        a, b = binary_operands(input, other)
-        xp = backend.array_module(a._data)
-        try:
-            return Tensor._make(xp.asarray(getattr(xp, name)(a._data, b._data)))
-        except ValueError:
-            raise _broadcast_error(a._data, b._data) from None
-
-    fn.__name__ = name
-    fn.__doc__ = f"Element-wise ``{name}`` as a bool tensor (no gradient)."
-    return fn
 
 
-eq = _compare("equal")
-ne = _compare("not_equal")
-lt = _compare("less")
-le = _compare("less_equal")
-gt = _compare("greater")
-ge = _compare("greater_equal")
-less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
-logical_and = _compare("logical_and")
-logical_or = _compare("logical_or")
-logical_xor = _compare("logical_xor")
-bitwise_and = _compare("bitwise_and")
-bitwise_or = _compare("bitwise_or")
-bitwise_xor = _compare("bitwise_xor")
+__all__ = [
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
+    "remainder", "pow", "neg", "negative", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt",
+    "rsqrt", "square", "reciprocal", "abs", "absolute", "sign", "sgn", "floor", "ceil", "trunc",
+    "round", "sin", "cos", "tan", "tanh", "sigmoid", "erf", "clamp", "clip", "clamp_min",
+    "clamp_max", "maximum", "minimum", "where"
+]
 
-
-def logical_not(input: Tensor) -> Tensor:
-    return Tensor._make(backend.array_module(input._data).logical_not(input._data))
-
-
-def bitwise_not(input: Tensor) -> Tensor:
-    xp = backend.array_module(input._data)
-    if input._data.dtype == np.bool_:
-        return Tensor._make(xp.logical_not(input._data))
-    return Tensor._make(xp.invert(input._data))
-
-
-def isnan(input: Tensor) -> Tensor:
-    return Tensor._make(backend.array_module(input._data).isnan(input._data))
-
-
-def isinf(input: Tensor) -> Tensor:
-    return Tensor._make(backend.array_module(input._data).isinf(input._data))
-
-
-def isfinite(input: Tensor) -> Tensor:
-    return Tensor._make(backend.array_module(input._data).isfinite(input._data))
-
-
-def equal(input: Tensor, other: Tensor) -> bool:
-    """True when both tensors have the same shape and values."""
-    return input.shape == other.shape and bool((input._data == other._data).all())
-
-
-def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
-    return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
-
-
-def isclose(input: Tensor, other, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> Tensor:
-    a, b = binary_operands(input, other)
-    return Tensor._make(np.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
-
-
-__all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder", "pow", "neg", "negative", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "square", "reciprocal", "abs", "absolute", "sign", "sgn", "floor", "ceil", "trunc", "round", "sin", "cos", "tan", "tanh", "sigmoid", "erf", "relu", "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge", "less", "less_equal", "greater", "greater_equal", "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "isnan", "isinf", "isfinite", "equal", "allclose", "isclose", "leaky_relu", "elu", "gelu", "silu", "softplus"]
-
-TENSOR_METHODS = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "remainder", "pow", "neg", "negative", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "square", "reciprocal", "abs", "absolute", "sign", "sgn", "floor", "ceil", "trunc", "round", "sin", "cos", "tan", "tanh", "sigmoid", "erf", "relu", "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "less", "less_equal", "greater", "greater_equal", "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "isnan", "isinf", "isfinite", "equal", "allclose", "isclose"]
+TENSOR_METHODS = [
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
+    "remainder", "pow", "neg", "negative", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt",
+    "rsqrt", "square", "reciprocal", "abs", "absolute", "sign", "sgn", "floor", "ceil", "trunc",
+    "round", "sin", "cos", "tan", "tanh", "sigmoid", "erf", "clamp", "clip", "clamp_min",
+    "clamp_max", "maximum", "minimum"
+]

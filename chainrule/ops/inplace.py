@@ -20,6 +20,7 @@ from .. import backend
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from . import elementwise as E
+from .activation import relu
 from .shape import broadcast_to
 
 _LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -191,7 +192,7 @@ def _unary_(name: str, fn):
     return method
 
 
-relu_ = _unary_("relu_", E.relu)
+relu_ = _unary_("relu_", relu)
 sigmoid_ = _unary_("sigmoid_", E.sigmoid)
 tanh_ = _unary_("tanh_", E.tanh)
 exp_ = _unary_("exp_", E.exp)

@@ -1,4 +1,4 @@
-"""Rows for element-wise operators (chainrule/ops/elementwise.py)."""
+"""Rows for element-wise operators and activations (chainrule/ops/elementwise.py, activation.py)."""
 
 from __future__ import annotations
 

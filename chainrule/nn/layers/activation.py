@@ -11,6 +11,7 @@ import numbers
 from typing import Any
 
 from ... import _factory, backend
+from ...ops import activation as A
 from ...ops import elementwise as E
 from ...ops.reduction import log_softmax, softmax
 from ...ops.shape import reshape
@@ -47,7 +48,7 @@ class ReLU(Module):
         self.inplace = bool(inplace)
 
     def forward(self, input: Tensor) -> Tensor:
-        return E.relu(input, inplace=self.inplace)
+        return A.relu(input, inplace=self.inplace)
 
     def extra_repr(self) -> str:
         return _inplace_str(self.inplace, False)
@@ -62,7 +63,7 @@ class LeakyReLU(Module):
         self.inplace = bool(inplace)
 
     def forward(self, input: Tensor) -> Tensor:
-        return E.leaky_relu(input, self.negative_slope, self.inplace)
+        return A.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + _inplace_str(self.inplace, True)
@@ -77,7 +78,7 @@ class ELU(Module):
         self.inplace = bool(inplace)
 
     def forward(self, input: Tensor) -> Tensor:
-        return E.elu(input, self.alpha, self.inplace)
+        return A.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + _inplace_str(self.inplace, True)
@@ -94,7 +95,7 @@ class CELU(Module):
         self.inplace = bool(inplace)
 
     def forward(self, input: Tensor) -> Tensor:
-        return _finish(input, E.elu(input * (1.0 / self.alpha)) * self.alpha, self.inplace)
+        return _finish(input, A.elu(input * (1.0 / self.alpha)) * self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + _inplace_str(self.inplace, True)
@@ -111,7 +112,7 @@ class SELU(Module):
         self.inplace = bool(inplace)
 
     def forward(self, input: Tensor) -> Tensor:
-        return _finish(input, E.elu(input, self.alpha) * self.scale, self.inplace)
+        return _finish(input, A.elu(input, self.alpha) * self.scale, self.inplace)
 
     def extra_repr(self) -> str:
         return _inplace_str(self.inplace, False)
@@ -128,7 +129,7 @@ class GELU(Module):
         self.approximate = approximate
 
     def forward(self, input: Tensor) -> Tensor:
-        return E.gelu(input, approximate=self.approximate)
+        return A.gelu(input, approximate=self.approximate)
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
@@ -142,7 +143,7 @@ class SiLU(Module):
         self.inplace = bool(inplace)
 
     def forward(self, input: Tensor) -> Tensor:
-        return E.silu(input, inplace=self.inplace)
+        return A.silu(input, inplace=self.inplace)
 
     def extra_repr(self) -> str:
         return _inplace_str(self.inplace, False)
@@ -156,7 +157,7 @@ class Mish(Module):
         self.inplace = bool(inplace)
 
     def forward(self, input: Tensor) -> Tensor:
-        return _finish(input, input * E.tanh(E.softplus(input)), self.inplace)
+        return _finish(input, input * E.tanh(A.softplus(input)), self.inplace)
 
     def extra_repr(self) -> str:
         return _inplace_str(self.inplace, False)
@@ -187,7 +188,7 @@ class Softplus(Module):
         self.threshold = _number("Softplus", "threshold", threshold)
 
     def forward(self, input: Tensor) -> Tensor:
-        return E.softplus(input, self.beta, self.threshold)
+        return A.softplus(input, self.beta, self.threshold)
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
@@ -262,7 +263,7 @@ class LogSigmoid(Module):
     """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return -E.softplus(-input)
+        return -A.softplus(-input)
 
 
 class Threshold(Module):
@@ -311,7 +312,7 @@ class PReLU(Module):
                 w = reshape(w, (self.num_parameters,) + (1,) * (input.ndim - 2))
         elif input.ndim == 0:
             w = reshape(w, ())
-        return E.relu(input) - w * E.relu(-input)
+        return A.relu(input) - w * A.relu(-input)
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 
 from ... import _factory, backend
 from ...autograd.grad_mode import no_grad
-from ...ops.elementwise import clamp, isfinite
+from ...ops.compare import isfinite
+from ...ops.elementwise import clamp
 from ...ops.join import stack
 from ...ops.reduction import norm
 from ...tensor import Tensor

@@ -1,0 +1,90 @@
+"""Comparisons, logic and tests of values: element-wise results without gradient."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..tensor import Tensor
+from ._util import binary_operands, broadcast_error
+
+
+def _compare(name: str):
+    def fn(input, other) -> Tensor:
+        a, b = binary_operands(input, other)
+        xp = backend.array_module(a._data)
+        try:
+            return Tensor._make(xp.asarray(getattr(xp, name)(a._data, b._data)))
+        except ValueError:
+            raise broadcast_error(a._data, b._data) from None
+
+    fn.__name__ = name
+    fn.__doc__ = f"Element-wise ``{name}`` as a bool tensor (no gradient)."
+    return fn
+
+
+eq = _compare("equal")
+ne = _compare("not_equal")
+lt = _compare("less")
+le = _compare("less_equal")
+gt = _compare("greater")
+ge = _compare("greater_equal")
+less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
+logical_and = _compare("logical_and")
+logical_or = _compare("logical_or")
+logical_xor = _compare("logical_xor")
+bitwise_and = _compare("bitwise_and")
+bitwise_or = _compare("bitwise_or")
+bitwise_xor = _compare("bitwise_xor")
+
+
+def logical_not(input: Tensor) -> Tensor:
+    return Tensor._make(backend.array_module(input._data).logical_not(input._data))
+
+
+def bitwise_not(input: Tensor) -> Tensor:
+    xp = backend.array_module(input._data)
+    if input._data.dtype == np.bool_:
+        return Tensor._make(xp.logical_not(input._data))
+    return Tensor._make(xp.invert(input._data))
+
+
+def isnan(input: Tensor) -> Tensor:
+    return Tensor._make(backend.array_module(input._data).isnan(input._data))
+
+
+def isinf(input: Tensor) -> Tensor:
+    return Tensor._make(backend.array_module(input._data).isinf(input._data))
+
+
+def isfinite(input: Tensor) -> Tensor:
+    return Tensor._make(backend.array_module(input._data).isfinite(input._data))
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True when both tensors have the same shape and values."""
+    return input.shape == other.shape and bool((input._data == other._data).all())
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+    return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(input: Tensor, other, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> Tensor:
+    a, b = binary_operands(input, other)
+    return Tensor._make(np.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+__all__ = [
+    "eq", "ne", "lt", "le", "gt", "ge", "less", "less_equal", "greater", "greater_equal",
+    "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and",
+    "bitwise_or", "bitwise_xor", "bitwise_not", "isnan", "isinf", "isfinite", "equal", "allclose",
+    "isclose"
+]
+
+TENSOR_METHODS = [
+    "eq", "ne", "lt", "le", "gt", "ge", "less", "less_equal", "greater", "greater_equal",
+    "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and",
+    "bitwise_or", "bitwise_xor", "bitwise_not", "isnan", "isinf", "isfinite", "equal", "allclose",
+    "isclose"
+]
