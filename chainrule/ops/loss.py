@@ -18,8 +18,9 @@ import numpy as np
 from .. import backend
 from ..autograd.function import FunctionNode
 from ..tensor import Tensor
+from .activation import softplus
 from .elementwise import abs as _abs
-from .elementwise import clamp, exp, log, log1p, softplus, where
+from .elementwise import clamp, exp, log, log1p, where
 from .indexing import getitem
 from .reduction import log_softmax
 from .shape import broadcast_tensors, reshape
