@@ -334,3 +334,16 @@ def test_cat_error_names_dim_and_shapes():
     assert t_ours is RuntimeError
     assert message.startswith(expected.rstrip("."))
     assert "dimension 0" in message and "[2, 3]" in message and "[2, 4]" in message
+
+
+def test_one_hot_matches_torch():
+    idx = np.array([[0, 3], [2, 1]])
+    for n in (-1, 5):
+        ours = F.one_hot(cr.tensor(idx), n)
+        theirs = TF.one_hot(torch.tensor(idx), n)
+        assert ours.dtype is cr.int64
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(RuntimeError, match="smaller than num_classes"):
+        F.one_hot(cr.tensor([4]), 3)
+    with pytest.raises(RuntimeError, match="LongTensor"):
+        F.one_hot(cr.tensor([1.0]), 3)

@@ -22,6 +22,7 @@ from ..ops.dropout import (  # noqa: F401
 )
 from ..ops.elementwise import sigmoid, tanh  # noqa: F401
 from ..ops.fold import fold, unfold  # noqa: F401
+from ..ops.indexing import one_hot  # noqa: F401
 from ..ops.linear import bilinear, linear  # noqa: F401
 from ..ops.loss import (  # noqa: F401
     binary_cross_entropy,

@@ -347,6 +347,30 @@ def argwhere(input: Tensor) -> Tensor:
     return nonzero(input)
 
 
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Class indices of shape ``(*)`` to int64 one-hot vectors of shape ``(*, num_classes)``.
+
+    ``num_classes=-1`` takes one more than the largest index. No gradient (the input is integer).
+    """
+    data = tensor._data
+    if data.dtype.kind not in "iu":
+        raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor, got {tensor.dtype}")
+    xp = backend.array_module(data)
+    if data.size and data.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    biggest = int(data.max()) + 1 if data.size else 0
+    if num_classes == -1:
+        if not data.size:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = biggest
+    elif biggest > num_classes:
+        raise RuntimeError(f"Class values must be smaller than num_classes (got class {biggest - 1} "
+                           f"and num_classes={num_classes}).")
+    out = xp.zeros(data.shape + (num_classes,), dtype=np.int64)
+    xp.put_along_axis(out, data.astype(np.int64)[..., None], 1, axis=-1)
+    return Tensor._make(out)
+
+
 __all__ = ["narrow", "select", "take", "masked_fill", "masked_select", "nonzero", "argwhere"]
 
 TENSOR_METHODS = ["narrow", "select", "take", "masked_fill", "masked_select", "nonzero", "argwhere"]
