@@ -33,7 +33,7 @@ from ._factory import (
     zeros,
     zeros_like,
 )
-from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import (
     Generator,
     bool_,

@@ -75,3 +75,16 @@ class set_grad_enabled(_GradModeContext):
     def __call__(self, fn):
         _set_enabled(self._prev)  # used as a decorator: undo the immediate switch
         return super().__call__(fn)
+
+
+class inference_mode(_GradModeContext):
+    """PyTorch's ``inference_mode(mode=True)``: here the same as ``no_grad`` when ``mode`` is true.
+
+    (PyTorch also skips version counting inside it; chainrule keeps counting, which is cheap.)
+    """
+
+    def __init__(self, mode: bool = True):
+        self._mode = not bool(mode)
+
+    def _args(self) -> tuple:
+        return (not self._mode,)

@@ -310,3 +310,17 @@ def test_detect_anomaly_names_the_forward_line():
         y = x.sqrt()  # d sqrt/dx at 0 is inf
         with pytest.raises(RuntimeError, match=r"(?s)SqrtBackward.*test_engine.py"):
             y.sum().backward()
+
+
+def test_inference_mode_disables_recording_and_decorates():
+    x = leaf([1.0])
+    with cr.inference_mode():
+        assert not (x * 2).requires_grad
+    with cr.inference_mode(False):
+        assert (x * 2).requires_grad
+
+    @cr.inference_mode()
+    def f(t):
+        return t * 2
+
+    assert not f(x).requires_grad and cr.is_grad_enabled()
