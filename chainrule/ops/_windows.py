@@ -76,15 +76,21 @@ def pool_out_size(size: int, k: int, s: int, d: int, p: int, ceil_mode: bool) ->
 
 
 # ---- padding ------------------------------------------------------------------------------------
-def pad_input(xp, x, win: Window, fill=0, length: tuple | None = None):
+def pad_input(xp, x, win: Window, fill=0, length: tuple | None = None, out=None):
     """``x`` placed at offset ``lo`` of an array of spatial shape ``length`` (default ``Lp``)
     filled with ``fill``; input beyond the end is dropped. ``x`` itself (or a view) when no
-    element has to move."""
+    element has to move. ``out``: a function of the shape returning the array to write into,
+    whose elements outside the input's region already hold ``fill`` (a reused buffer)."""
     length = win.padded if length is None else length
     lead = x.shape[:2]
     if all(p == 0 for p in win.pad) and all(s >= n for s, n in zip(win.in_size, length)):
         return x[(Ellipsis,) + tuple(slice(0, n) for n in length)] if tuple(win.in_size) != tuple(length) else x
-    out = xp.full(lead + tuple(length), fill, dtype=x.dtype)
+    if out is not None:
+        out = out(lead + tuple(length))
+    elif fill == 0:  # zeros come from calloc (pages zeroed lazily, by the kernel)
+        out = xp.zeros(lead + tuple(length), dtype=x.dtype)
+    else:
+        out = xp.full(lead + tuple(length), fill, dtype=x.dtype)
     dst, src = [], []
     for s, lo, n in zip(win.in_size, win.pad, length):
         m = min(s, n - lo)
@@ -243,17 +249,28 @@ def im2col(xp, x, win: Window):
     return cols
 
 
-def col2im(xp, cols, win: Window):
+def col2im(xp, cols, win: Window, work=None):
     """The adjoint of ``im2col``: add each column entry onto the input element it was read from.
 
-    ``cols`` has shape (N, C, *K, *P); returns (N, C, *S). One pass per kernel offset, on the
-    phase split so every addition is a unit-step slice.
+    ``cols`` has shape (N, C, *K, *P); returns (N, C, *S). One strided addition per kernel
+    offset straight into the padded input (measured against additions on the phase split and
+    merging the phases after: 0.86 against 1.41 ms for a 3x3 stride-2 chunk, 0.41 against 6.6
+    ms for 1x1 stride 2 at (64, 16, 32, 32), where the merge's transposing copy dominated).
+    ``work``: a function of the shape returning a reusable array for the padded sums.
     """
     n, c = cols.shape[:2]
     if (all(k == 1 for k in win.kernel) and all(s == 1 for s in win.stride)):
         gpad = cols.reshape((n, c) + tuple(win.out_size))
         return crop(xp, gpad, win)
-    gph = xp.zeros(_phase_shape((n, c), win), dtype=cols.dtype)
+    # long enough for the windows (Lp) and for the input behind the front padding
+    length = tuple(max(lp, lo + s) for lp, lo, s in zip(win.padded, win.pad, win.in_size))
+    if work is None:
+        g = xp.zeros((n, c) + length, dtype=cols.dtype)
+    else:
+        g = work((n, c) + length)
+        g.fill(0)
     for off in win.offsets():
-        gph[tap_index(win, off)] += cols[(slice(None), slice(None)) + off]
-    return crop(xp, merge_phases(xp, gph, win), win)
+        dst = tuple(slice(j * d, j * d + (p - 1) * s + 1, s)
+                    for j, d, p, s in zip(off, win.dilation, win.out_size, win.stride))
+        g[(slice(None), slice(None)) + dst] += cols[(slice(None), slice(None)) + off]
+    return crop(xp, g, win)

@@ -141,12 +141,21 @@ def _tap_table(pos: list, size: tuple) -> np.ndarray:
 
 
 class MaxPool(_IndexedMax):
-    def __init__(self, win: Window):
-        self.win = win
+    """``indices``: whether the caller asks for the indices (``return_indices``); without that
+    and without a gradient to route (inference) only the maximum is computed."""
+
+    def __init__(self, win: Window, indices: bool = False):
+        self.win, self.want_indices = win, indices
 
     def forward(self, x):
         xp, win = self.xp, self.win
         phf = flat_phases(phases(xp, x, win, fill=-np.inf), win)
+        if not self.want_indices and not any(self.needs_input_grad):
+            # measured on LeNet's first pool at batch 256: 1.65 against 2.55 ms with the tap index
+            m = None
+            for _, v in flat_taps(phf, win):
+                m = v.copy() if m is None else xp.maximum(m, v, out=m)  # NaN propagates
+            return from_flat(xp, m, win)
         m, arg = _argmax_taps(xp, lambda: (v for _, v in flat_taps(phf, win)), math.prod(win.kernel))
         y, arg = from_flat(xp, m, win), from_flat(xp, arg, win)
         pos = []
@@ -357,7 +366,7 @@ def _max_poolnd(nd, op, input, kernel_size, stride, padding, dilation, ceil_mode
     x = _channels_first(nd, op, input)
     _require_float(op, x)
     win = _pool_window(nd, op, x, kernel_size, stride, padding, dilation, ceil_mode)
-    node = MaxPool(win)
+    node = MaxPool(win, return_indices)
     y = node.apply(x)
     if not return_indices:
         return _unbatch(input, nd, y)
@@ -431,7 +440,7 @@ def _adaptive_max_poolnd(nd, op, input, output_size, return_indices):
     if all(s % o == 0 for s, o in zip(size, out)):
         # equal windows [i*S/P, (i+1)*S/P): a plain max pool, which reads them much faster
         k = tuple(s // o for s, o in zip(size, out))
-        node = MaxPool(Window(size, out, k, k, (1,) * nd, (0,) * nd))
+        node = MaxPool(Window(size, out, k, k, (1,) * nd, (0,) * nd), return_indices)
     else:
         node = AdaptiveMaxPool(out)
     y = node.apply(x)
