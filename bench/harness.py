@@ -41,6 +41,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None, help="threads for both frameworks (default: all cores)")
     p.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write results (default {DEFAULT_JSON})")
     p.add_argument("--no-memory", action="store_true", help="skip workload 7 (child processes)")
+    p.add_argument("--keep-malloc", action="store_true",
+                   help="do not pin glibc's malloc thresholds (see bench/__main__.py)")
     p.add_argument("--profile", action="store_true", help="cProfile chainrule's side of each workload run")
     p.add_argument("--list", action="store_true", help="list the workload names and exit")
     args = p.parse_args(argv)
