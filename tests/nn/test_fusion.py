@@ -195,3 +195,44 @@ def test_fusion_errors():
         fuse_conv_bn_eval(conv.eval(), nn.BatchNorm2d(3, track_running_stats=False).eval())
     with pytest.raises(RuntimeError, match="has 3 outputs but the batch norm normalises 4"):
         fuse_conv_bn_eval(conv.eval(), nn.BatchNorm2d(4).eval())
+
+
+def test_fuse_bn_traced_folds_pairs_wired_in_forward():
+    from chainrule import models
+
+    cr.manual_seed(0)
+    model = models.get_model("resnet")
+    model.train()
+    for _ in range(2):  # non-trivial running statistics
+        model(cr.randn(8, 3, 32, 32))
+    model.eval()
+    count = lambda m: sum(isinstance(q, nn.BatchNorm2d) for q in m.modules())  # noqa: E731
+    assert count(model) == 9
+    assert count(fuse_bn(model)) == 7  # only the pairs inside Sequentials (the shortcuts)
+    fused = fuse_bn(model, example_input=(2, 3, 32, 32))
+    assert count(fused) == 0 and count(model) == 9
+    x = cr.randn(4, 3, 32, 32)
+    with cr.no_grad():
+        ref, out = model(x).numpy(), fused(x).numpy()
+    assert np.abs(out - ref).max() <= 1e-5 * np.abs(ref).max()
+
+
+def test_fuse_bn_traced_leaves_a_layer_whose_output_is_used_twice():
+    class Branchy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(2, 3, 3, padding=1)
+            self.bn = nn.BatchNorm2d(3)
+
+        def forward(self, x):
+            y = self.conv(x)
+            return self.bn(y) + y  # folding would change the second use of y
+
+    model = Branchy().eval()
+    with cr.no_grad():
+        model.bn.running_mean.copy_(cr.tensor([0.5, -1.0, 2.0]))
+    fused = fuse_bn(model, example_input=(1, 2, 5, 5))
+    assert isinstance(fused.bn, nn.BatchNorm2d)
+    x = cr.randn(1, 2, 5, 5)
+    with cr.no_grad():
+        np.testing.assert_allclose(fused(x).numpy(), model(x).numpy(), rtol=1e-6)

@@ -151,15 +151,102 @@ def _fuse_sequentials(module: Module) -> int:
     return count
 
 
-def fuse_bn(model: Module) -> Module:
-    """An eval-mode deep copy of ``model`` with every batch norm that directly follows a convolution,
-    transposed convolution or linear layer inside a ``Sequential`` (at any depth) folded into that
-    layer and replaced by ``Identity``. Layers reached only through a custom ``forward`` are left
-    as they are (their data flow is not visible from the module tree). ``model`` is not modified.
+def fuse_bn(model: Module, example_input: Tensor | tuple | None = None) -> Module:
+    """An eval-mode deep copy of ``model`` with batch norms folded into the layer before them.
+
+    Without ``example_input``: every batch norm that directly follows a convolution, transposed
+    convolution or linear layer inside a ``Sequential`` (at any depth) is folded into that layer
+    and replaced by ``Identity``. With ``example_input`` (a tensor, or a shape for a random one),
+    the copy is also run once and pairs wired in a custom ``forward`` are found from the data flow:
+    a batch norm whose input is exactly a layer's output, used by nothing else (e.g.
+    ``self.bn1(self.conv1(x))`` in a ResNet block). ``model`` is not modified.
     """
     fused = copy.deepcopy(model).eval()
     _fuse_sequentials(fused)
+    if example_input is not None:
+        _fuse_traced(fused, example_input)
     return fused
+
+
+def _fuse_traced(model: Module, example_input) -> int:
+    """Fold the (layer, batch norm) pairs seen in one forward pass; returns how many."""
+    from ..._factory import randn
+
+    x = randn(*example_input) if isinstance(example_input, (tuple, list)) else example_input.detach()
+    x.requires_grad_(x.is_floating_point())  # so that every layer's output has a graph node
+    names = {id(m): name for name, m in model.named_modules()}
+    outputs: dict[int, tuple[str, Tensor]] = {}  # id(output tensor) -> (layer name, output)
+    bn_inputs: dict[str, Tensor] = {}
+    calls: dict[str, int] = {}
+    handles = []
+
+    def after_layer(module, args, out):
+        name = names[id(module)]
+        calls[name] = calls.get(name, 0) + 1
+        if isinstance(out, Tensor):
+            outputs[id(out)] = (name, out)
+
+    def before_bn(module, args):
+        name = names[id(module)]
+        calls[name] = calls.get(name, 0) + 1
+        if args and isinstance(args[0], Tensor):
+            bn_inputs[name] = args[0]
+
+    for module in model.modules():
+        if isinstance(module, (_Conv, _ConvTranspose, Linear)):
+            handles.append(module.register_forward_hook(after_layer))
+        elif isinstance(module, _BatchNorm):
+            handles.append(module.register_forward_pre_hook(before_bn))
+    try:
+        result = model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    uses = _edge_counts([t for t in (result if isinstance(result, (tuple, list)) else (result,))
+                         if isinstance(t, Tensor)])
+    count = 0
+    for bn_name, inp in bn_inputs.items():
+        hit = outputs.get(id(inp))
+        if hit is None:
+            continue
+        layer_name, out = hit
+        if calls.get(layer_name) != 1 or calls.get(bn_name) != 1 or out.grad_fn is None:
+            continue
+        if uses.get((id(out.grad_fn), out.output_nr), 0) != 1:  # the layer's output feeds more than the BN
+            continue
+        layer, bn = model.get_submodule(layer_name), model.get_submodule(bn_name)
+        fuse = _fuser(layer, bn)
+        if fuse is None:
+            continue
+        _replace(model, layer_name, fuse(layer, bn))
+        _replace(model, bn_name, Identity())
+        count += 1
+    return count
+
+
+def _edge_counts(outputs: list) -> dict:
+    """How many graph edges point at each (node, output number) reachable from ``outputs``."""
+    counts: dict = {}
+    seen: set = set()
+    stack = [t.grad_fn for t in outputs if t.grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        for edge in node.next_functions:
+            if edge is None:
+                continue
+            key = (id(edge[0]), edge[1])
+            counts[key] = counts.get(key, 0) + 1
+            stack.append(edge[0])
+    return counts
+
+
+def _replace(model: Module, name: str, new: Module) -> None:
+    parent_name, _, leaf = name.rpartition(".")
+    parent = model.get_submodule(parent_name) if parent_name else model
+    setattr(parent, leaf, new)
 
 
 __all__ = ["fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_conv_transpose_bn_eval", "fuse_linear_bn_eval",
