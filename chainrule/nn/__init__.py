@@ -17,3 +17,8 @@ from .layers.loss import *  # noqa: F403
 from .layers.pooling import *  # noqa: F403
 from .layers.normalization import *  # noqa: F403
 from .layers.wsconv import *  # noqa: F403
+from .layers.distance import *  # noqa: F403
+from .layers.padding import *  # noqa: F403
+from .layers.fold import *  # noqa: F403
+from .layers.sparse import *  # noqa: F403
+from .layers.resample import *  # noqa: F403

@@ -3,7 +3,28 @@
 The operators live in ``chainrule.ops``; this module gathers the ones PyTorch exposes here.
 """
 
-from ..ops.activation import elu, gelu, leaky_relu, relu, silu, softplus  # noqa: F401
+from ..ops.activation import (  # noqa: F401
+    celu,
+    elu,
+    gelu,
+    glu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    leaky_relu,
+    logsigmoid,
+    mish,
+    prelu,
+    relu,
+    relu6,
+    selu,
+    silu,
+    softmin,
+    softplus,
+    softsign,
+    tanhshrink,
+    threshold,
+)
 from ..ops.conv import (  # noqa: F401
     conv1d,
     conv2d,
@@ -12,6 +33,7 @@ from ..ops.conv import (  # noqa: F401
     conv_transpose2d,
     conv_transpose3d,
 )
+from ..ops.distance import cosine_similarity, normalize, pairwise_distance  # noqa: F401
 from ..ops.dropout import (  # noqa: F401
     alpha_dropout,
     dropout,
@@ -21,6 +43,7 @@ from ..ops.dropout import (  # noqa: F401
     feature_alpha_dropout,
 )
 from ..ops.elementwise import sigmoid, tanh  # noqa: F401
+from ..ops.embedding import embedding  # noqa: F401
 from ..ops.fold import fold, unfold  # noqa: F401
 from ..ops.indexing import one_hot  # noqa: F401
 from ..ops.linear import bilinear, linear  # noqa: F401
@@ -64,3 +87,4 @@ from ..ops.pooling import (  # noqa: F401
     max_unpool3d,
 )
 from ..ops.reduction import log_softmax, softmax  # noqa: F401
+from ..ops.resample import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401

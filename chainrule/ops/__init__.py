@@ -13,10 +13,11 @@ from ..tensor import Tensor
 from . import (
     activation, compare, conv, dropout, elementwise, fold, indexing, inplace, join, linalg, linear, normalization,
     pad, pooling, reduction, scatter, shape,
+    distance, factory_methods, math_extra, resample, sorting,
 )
 
 FAMILIES = (elementwise, activation, compare, reduction, shape, join, pad, indexing, scatter, linalg, linear, conv, fold, pooling,
-            normalization, dropout)
+            normalization, dropout, sorting, math_extra, factory_methods, distance, resample)
 
 FUNCTIONS: dict = {}
 for _mod in FAMILIES:

@@ -1,4 +1,6 @@
-"""Activation functions: relu, leaky_relu, elu, gelu, silu, softplus.
+"""Activation functions: relu, leaky_relu, elu, gelu, silu, softplus, and the compositions
+relu6, hardtanh, softmin, logsigmoid, hardswish, hardsigmoid, mish, selu, celu, glu, prelu,
+softsign, tanhshrink, threshold.
 
 Each backward is written with differentiable operators (masks are constants of the node), so
 second derivatives work where the function has them.
@@ -11,7 +13,11 @@ import math
 from ..autograd.function import FunctionNode
 from ..tensor import Tensor
 from ._util import float_operand
-from .elementwise import erf, exp, minimum, sigmoid, tanh, where
+from .elementwise import abs as _abs
+from .elementwise import clamp, erf, exp, minimum, sigmoid, tanh, where
+from .indexing import narrow
+from .reduction import softmax
+from .shape import reshape
 
 
 # ---- activations --------------------------------------------------------------------------------
@@ -23,7 +29,20 @@ class Relu(FunctionNode):
 
     def backward(self, gy):
         (y,) = self.saved_arrays
-        return gy * Tensor._make((y > 0).astype(gy._data.dtype))
+        return ReluGrad(y > 0).apply(gy)
+
+
+class ReluGrad(FunctionNode):
+    """``gy`` where the ReLU was active, 0 elsewhere: linear in ``gy``, so its own backward is itself."""
+
+    def __init__(self, mask):
+        self.mask = mask
+
+    def forward(self, gy):
+        return gy * self.mask  # a bool mask multiplies without a float copy of it
+
+    def backward(self, g):
+        return ReluGrad(self.mask).apply(g)
 
 
 class LeakyRelu(FunctionNode):
@@ -112,6 +131,109 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return Softplus(float(beta), float(threshold)).apply(float_operand(input, "softplus"))
 
 
+# ---- compositions of the operators above (the maths of nn's activation modules) ----------------------
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """clamp(x, min_val, max_val)."""
+    if max_val < min_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _maybe_inplace(input, clamp(input, min_val, max_val), inplace)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """softmax(-x) along ``dim``."""
+    return softmax(-input, dim, _stacklevel=_stacklevel + 1, dtype=dtype)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
+    return -softplus(-float_operand(input, "log_sigmoid"))
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear in between."""
+    x = float_operand(input, "hardsigmoid")
+    return _maybe_inplace(input, clamp(x + 3.0, 0.0, 6.0) * (1.0 / 6.0), inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * relu6(x + 3) / 6."""
+    x = float_operand(input, "hardswish")
+    return _maybe_inplace(input, x * clamp(x + 3.0, 0.0, 6.0) * (1.0 / 6.0), inplace)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x))."""
+    x = float_operand(input, "mish")
+    return _maybe_inplace(input, x * tanh(softplus(x)), inplace)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale * elu(x, alpha) with scale = 1.0507..., alpha = 1.6733... (self-normalising)."""
+    return _maybe_inplace(input, elu(input, _SELU_ALPHA) * _SELU_SCALE, inplace)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, alpha (e^(x/alpha) - 1) otherwise (= alpha * elu(x / alpha))."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: celu's alpha must be non-zero")
+    x = float_operand(input, "celu")
+    return _maybe_inplace(input, elu(x * (1.0 / alpha)) * alpha, inplace)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """a * sigmoid(b), where a and b are the two halves of ``input`` along ``dim``."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = dim % input.ndim if -input.ndim <= dim < input.ndim else dim
+    n = input.shape[d] if isinstance(d, int) and 0 <= d < input.ndim else None
+    if n is None:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-input.ndim}, "
+                         f"{input.ndim - 1}], but got {dim})")
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
+    return narrow(input, d, 0, n // 2) * sigmoid(narrow(input, d, n // 2, n // 2))
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """max(0, x) + w min(0, x); ``weight`` has one slope, or one per channel (dimension 1)."""
+    w = weight
+    if w.numel() != 1:
+        channels = input.shape[1] if input.ndim >= 2 else (input.shape[0] if input.ndim == 1 else 1)
+        if w.ndim != 1 or w.shape[0] != channels:
+            raise RuntimeError(
+                f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                f"{w.numel()} and channel size = {channels}.")
+        if input.ndim >= 2:
+            w = reshape(w, (channels,) + (1,) * (input.ndim - 2))
+    elif input.ndim == 0:
+        w = reshape(w, ())
+    return relu(input) - w * relu(-input)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    return input / (_abs(input) + 1.0)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x)."""
+    return input - tanh(input)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, ``value`` elsewhere."""
+    return _maybe_inplace(input, where(input > threshold, input, value), inplace)
+
+
 def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
     if not inplace:
         return result
@@ -119,9 +241,9 @@ def _maybe_inplace(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
 
 
 __all__ = [
-    "relu", "leaky_relu", "elu", "gelu", "silu", "softplus"
-]
+    "relu", "leaky_relu", "elu", "gelu", "silu", "softplus", "selu", "celu", "prelu", "threshold",
+]  # relu6, hardtanh, softmin, logsigmoid, ... are nn.functional only, as in PyTorch
 
 TENSOR_METHODS = [
-    "relu"
+    "relu", "prelu"
 ]
