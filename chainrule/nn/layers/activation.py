@@ -1,8 +1,7 @@
 """Activation layers: thin modules over the element-wise and softmax operators.
 
-The common ones call the operators of ``chainrule.ops``; the rarer ones (ReLU6, Hardtanh, SELU,
-CELU, Mish, Hardswish, Hardsigmoid, Softsign, Tanhshrink, LogSigmoid, PReLU, Threshold) are
-written as compositions of differentiable operators, with the formula in the docstring.
+Each module validates its hyper-parameters and calls the functional operator of
+``chainrule.ops.activation`` (or ``elementwise``/``reduction``), where the maths lives once.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from ... import _factory, backend
 from ...ops import activation as A
 from ...ops import elementwise as E
 from ...ops.reduction import log_softmax, softmax
-from ...ops.shape import reshape
 from ...tensor import Tensor
 from .. import init
 from ..module import Module
@@ -31,13 +29,6 @@ def _inplace_str(inplace: bool, lead: bool) -> str:
     if not inplace:
         return ""
     return ", inplace=True" if lead else "inplace=True"
-
-
-def _finish(input: Tensor, result: Tensor, inplace: bool) -> Tensor:
-    """Write ``result`` into ``input`` when asked to and nothing is recorded; else return it."""
-    if inplace and not (input.requires_grad or result.requires_grad):
-        return input.copy_(result)
-    return result
 
 
 class ReLU(Module):
@@ -95,7 +86,7 @@ class CELU(Module):
         self.inplace = bool(inplace)
 
     def forward(self, input: Tensor) -> Tensor:
-        return _finish(input, A.elu(input * (1.0 / self.alpha)) * self.alpha, self.inplace)
+        return A.celu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + _inplace_str(self.inplace, True)
@@ -112,7 +103,7 @@ class SELU(Module):
         self.inplace = bool(inplace)
 
     def forward(self, input: Tensor) -> Tensor:
-        return _finish(input, A.elu(input, self.alpha) * self.scale, self.inplace)
+        return A.selu(input, self.inplace)
 
     def extra_repr(self) -> str:
         return _inplace_str(self.inplace, False)
@@ -157,7 +148,7 @@ class Mish(Module):
         self.inplace = bool(inplace)
 
     def forward(self, input: Tensor) -> Tensor:
-        return _finish(input, input * E.tanh(A.softplus(input)), self.inplace)
+        return A.mish(input, self.inplace)
 
     def extra_repr(self) -> str:
         return _inplace_str(self.inplace, False)
@@ -207,7 +198,7 @@ class Hardtanh(Module):
         self.inplace = bool(inplace)
 
     def forward(self, input: Tensor) -> Tensor:
-        return _finish(input, E.clamp(input, self.min_val, self.max_val), self.inplace)
+        return A.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
         return f"min_val={self.min_val}, max_val={self.max_val}" + _inplace_str(self.inplace, True)
@@ -231,7 +222,7 @@ class Hardsigmoid(Module):
         self.inplace = bool(inplace)
 
     def forward(self, input: Tensor) -> Tensor:
-        return _finish(input, E.clamp(input + 3.0, 0.0, 6.0) * (1.0 / 6.0), self.inplace)
+        return A.hardsigmoid(input, self.inplace)
 
 
 class Hardswish(Module):
@@ -242,28 +233,28 @@ class Hardswish(Module):
         self.inplace = bool(inplace)
 
     def forward(self, input: Tensor) -> Tensor:
-        return _finish(input, input * E.clamp(input + 3.0, 0.0, 6.0) * (1.0 / 6.0), self.inplace)
+        return A.hardswish(input, self.inplace)
 
 
 class Softsign(Module):
     """x / (1 + |x|)."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return input / (E.abs(input) + 1.0)
+        return A.softsign(input)
 
 
 class Tanhshrink(Module):
     """x - tanh(x)."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return input - E.tanh(input)
+        return A.tanhshrink(input)
 
 
 class LogSigmoid(Module):
     """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return -A.softplus(-input)
+        return A.logsigmoid(input)
 
 
 class Threshold(Module):
@@ -276,8 +267,7 @@ class Threshold(Module):
         self.inplace = bool(inplace)
 
     def forward(self, input: Tensor) -> Tensor:
-        filler = _factory.full_like(input, self.value)
-        return _finish(input, E.where(input > self.threshold, input, filler), self.inplace)
+        return A.threshold(input, self.threshold, self.value, self.inplace)
 
     def extra_repr(self) -> str:
         return f"threshold={self.threshold}, value={self.value}" + _inplace_str(self.inplace, True)
@@ -301,18 +291,7 @@ class PReLU(Module):
         init.constant_(self.weight, self.init)
 
     def forward(self, input: Tensor) -> Tensor:
-        w = self.weight
-        if self.num_parameters > 1:
-            channels = input.shape[1] if input.ndim >= 2 else (input.shape[0] if input.ndim == 1 else 1)
-            if channels != self.num_parameters:
-                raise RuntimeError(
-                    f"{self!r}: Mismatch of parameter numbers and input channel size. Found parameter numbers = "
-                    f"{self.num_parameters} and channel size = {channels}.")
-            if input.ndim >= 2:
-                w = reshape(w, (self.num_parameters,) + (1,) * (input.ndim - 2))
-        elif input.ndim == 0:
-            w = reshape(w, ())
-        return A.relu(input) - w * A.relu(-input)
+        return A.prelu(input, self.weight)
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
@@ -347,7 +326,7 @@ class Softmin(_SoftmaxBase):
     """softmax(-x) along ``dim``."""
 
     def forward(self, input: Tensor) -> Tensor:
-        return softmax(-input, self.dim, _stacklevel=5)
+        return A.softmin(input, self.dim, _stacklevel=4)
 
 
 __all__ = [
