@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Sequence
 
 import numpy as np
+
+from .._io import atomic_write
 
 # metrics.csv columns, in order; one row per finished epoch
 COLUMNS = ("epoch", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "epoch_seconds",
@@ -61,34 +61,6 @@ def format_confusion_matrix(cm: np.ndarray, classes: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def atomic_write_text(path: str, text: str) -> None:
-    """Write ``text`` to a temporary file next to ``path`` and rename it over ``path``.
-
-    A reader (or a crash) never sees a half-written file: it sees the old one or the new one.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; give it a normal file's mode
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def _csv_text(header: Sequence[str], rows: Sequence[Sequence]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -108,10 +80,10 @@ def _cell(value) -> str:
 def write_metrics_csv(path: str, history: Sequence[dict]) -> None:
     """metrics.csv: one row per epoch with the ``COLUMNS``; an empty cell where a value is missing."""
     rows = [[_cell(h.get(c)) for c in COLUMNS] for h in history]
-    atomic_write_text(path, _csv_text(COLUMNS, rows))
+    atomic_write(path, _csv_text(COLUMNS, rows))
 
 
 def write_confusion_csv(path: str, cm: np.ndarray, classes: Sequence[str]) -> None:
     """The confusion matrix as CSV: a header of predicted class names, one row per true class."""
     rows = [[classes[i]] + [int(v) for v in cm[i]] for i in range(cm.shape[0])]
-    atomic_write_text(path, _csv_text(["true \\ predicted"] + list(classes), rows))
+    atomic_write(path, _csv_text(["true \\ predicted"] + list(classes), rows))

@@ -6,12 +6,14 @@ feature_maps.png (what the first convolution layers make of one image) and confu
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from .. import nn
+from .._io import atomic_write
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 
@@ -26,8 +28,9 @@ def _figure(width: float, height: float):
 
 
 def _save(fig, path: str) -> str:
-    fig.savefig(path, format="png")
-    return path
+    buf = io.BytesIO()  # render in memory, then write atomically: no half-written PNG on a crash
+    fig.savefig(buf, format="png")
+    return atomic_write(path, buf.getvalue())
 
 
 def plot_curves(history: Sequence[dict], path: str) -> str:
