@@ -45,6 +45,7 @@ from .backend import (
     float32,
     float64,
     get_default_dtype,
+    get_num_threads,
     half,
     int8,
     int16,
@@ -53,6 +54,7 @@ from .backend import (
     long,
     manual_seed,
     set_default_dtype,
+    set_num_threads,
     short,
     uint8,
 )

@@ -189,3 +189,17 @@ def test_setitem_requires_no_grad_for_graph_tensors():
     y[:, 1] = cr.tensor([4.0, 5.0])
     y[y > 4] = -1
     np.testing.assert_array_equal(y.numpy(), [[0, 4, 0], [0, -1, 0]])
+
+
+def test_set_num_threads_limits_blas():
+    from threadpoolctl import threadpool_info
+
+    before = cr.get_num_threads()
+    try:
+        cr.set_num_threads(1)
+        assert cr.get_num_threads() == 1
+        assert all(i["num_threads"] == 1 for i in threadpool_info() if i["user_api"] == "blas")
+        with pytest.raises(ValueError, match="positive integer"):
+            cr.set_num_threads(0)
+    finally:
+        cr.set_num_threads(before)
