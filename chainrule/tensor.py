@@ -411,11 +411,15 @@ def _format(t: Tensor) -> str:
         integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
         big = finite.size and (np.abs(finite).max() >= 1e8 or (np.abs(finite[finite != 0]).min(initial=1) < 1e-4))
         if integral and not big:
-            fmt = {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else f"{v}"}
+            one = lambda v: f"{v:.0f}." if np.isfinite(v) else f"{v}"  # noqa: E731
         elif big:
-            fmt = {"float_kind": lambda v: f"{v:.4e}"}
+            one = lambda v: f"{v:.4e}"  # noqa: E731
         else:
-            fmt = {"float_kind": lambda v: f"{v:.4f}"}
+            one = lambda v: f"{v:.4f}"  # noqa: E731
+        # PyTorch right-aligns every element to the widest one: tensor([ 1.5000, -2.0000])
+        shown = finite if finite.size <= 1000 else np.concatenate([finite[:3], finite[-3:]])
+        width = max((len(one(v)) for v in shown), default=0)
+        fmt = {"float_kind": lambda v: one(v).rjust(width)}
         body = np.array2string(a, separator=", ", prefix=prefix, formatter=fmt, threshold=1000, edgeitems=3)
     else:
         body = np.array2string(a, separator=", ", prefix=prefix, threshold=1000, edgeitems=3)

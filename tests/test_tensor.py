@@ -203,3 +203,9 @@ def test_set_num_threads_limits_blas():
             cr.set_num_threads(0)
     finally:
         cr.set_num_threads(before)
+
+
+@pytest.mark.parametrize("data", [[1.5, -2.0], [1.0, -12.0], [[1.5, 2.0], [-3.0, 4.0]], [float("nan"), 1.0],
+                                  [float("inf"), -1.0, 2.5], [1e-5, 2.0], [1e9, -1.0], [14.7781, 0.0, -806.8576]])
+def test_repr_aligns_like_torch(data):
+    assert repr(cr.tensor(data)) == repr(torch.tensor(data)).replace("torch.", "chainrule.")
