@@ -86,5 +86,5 @@ from ..ops.pooling import (  # noqa: F401
     max_unpool2d,
     max_unpool3d,
 )
-from ..ops.reduction import log_softmax, softmax  # noqa: F401
 from ..ops.resample import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401
+from ..ops.softmax import log_softmax, softmax  # noqa: F401

@@ -11,13 +11,12 @@ from __future__ import annotations
 from .. import backend
 from ..tensor import Tensor
 from . import (
-    activation, compare, conv, dropout, elementwise, fold, indexing, inplace, join, linalg, linear, normalization,
-    pad, pooling, reduction, scatter, shape,
-    distance, factory_methods, math_extra, resample, sorting,
+    activation, compare, conv, distance, dropout, elementwise, factory_methods, fold, indexing, inplace, join,
+    linalg, linear, math_extra, normalization, pad, pooling, reduction, resample, scatter, shape, softmax, sorting,
 )
 
-FAMILIES = (elementwise, activation, compare, reduction, shape, join, pad, indexing, scatter, linalg, linear, conv, fold, pooling,
-            normalization, dropout, sorting, math_extra, factory_methods, distance, resample)
+FAMILIES = (elementwise, activation, compare, reduction, softmax, shape, join, pad, indexing, scatter, linalg, linear,
+            conv, fold, pooling, normalization, dropout, sorting, math_extra, factory_methods, distance, resample)
 
 FUNCTIONS: dict = {}
 for _mod in FAMILIES:

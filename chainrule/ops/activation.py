@@ -16,8 +16,8 @@ from ._util import float_operand
 from .elementwise import abs as _abs
 from .elementwise import clamp, erf, exp, minimum, sigmoid, tanh, where
 from .indexing import narrow
-from .reduction import softmax
 from .shape import reshape
+from .softmax import softmax
 
 
 # ---- activations --------------------------------------------------------------------------------

@@ -22,8 +22,8 @@ from .activation import softplus
 from .elementwise import abs as _abs
 from .elementwise import clamp, exp, log, log1p, where
 from .indexing import getitem
-from .reduction import log_softmax
 from .shape import broadcast_tensors, reshape
+from .softmax import log_softmax
 
 _REDUCTIONS = ("none", "mean", "sum")
 

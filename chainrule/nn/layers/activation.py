@@ -12,7 +12,7 @@ from typing import Any
 from ... import _factory, backend
 from ...ops import activation as A
 from ...ops import elementwise as E
-from ...ops.reduction import log_softmax, softmax
+from ...ops.softmax import log_softmax, softmax
 from ...tensor import Tensor
 from .. import init
 from ..module import Module
