@@ -38,6 +38,27 @@ def _factory_dtype(dtype: Any) -> backend.dtype:
     return dt
 
 
+def _register_affine(module: Module, enabled: bool, shape, bias: bool, dt: backend.dtype) -> None:
+    """``weight`` (and ``bias`` unless ``bias=False``) of ``shape``, or both registered as None."""
+    if enabled:
+        module.weight = Parameter(_factory.empty(shape, dtype=dt))
+        if bias:
+            module.bias = Parameter(_factory.empty(shape, dtype=dt))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
+def _reset_affine(module: Module) -> None:
+    """weight = 1, bias = 0: the identity transform."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class _NormBase(Module):
     """Per-channel affine parameters and running statistics shared by batch and instance norm."""
 
@@ -57,15 +78,7 @@ class _NormBase(Module):
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
         dt = _factory_dtype(dtype)
-        if self.affine:
-            self.weight = Parameter(_factory.empty(num_features, dtype=dt))
-            if bias:
-                self.bias = Parameter(_factory.empty(num_features, dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, self.affine, num_features, bias, dt)
         if self.track_running_stats:
             self.register_buffer("running_mean", _factory.zeros(num_features, dtype=dt))
             self.register_buffer("running_var", _factory.ones(num_features, dtype=dt))
@@ -86,10 +99,7 @@ class _NormBase(Module):
     def reset_parameters(self) -> None:
         """weight = 1, bias = 0 (the identity transform), and fresh running statistics."""
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError
@@ -237,23 +247,12 @@ class LayerNorm(Module):
         self.eps = _check_eps("LayerNorm", eps)
         self.elementwise_affine = bool(elementwise_affine)
         dt = _factory_dtype(dtype)
-        if self.elementwise_affine:
-            self.weight = Parameter(_factory.empty(self.normalized_shape, dtype=dt))
-            if bias:
-                self.bias = Parameter(_factory.empty(self.normalized_shape, dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, self.elementwise_affine, self.normalized_shape, bias, dt)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """weight = 1, bias = 0."""
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return N.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -279,23 +278,12 @@ class GroupNorm(Module):
         self.eps = _check_eps("GroupNorm", eps)
         self.affine = bool(affine)
         dt = _factory_dtype(dtype)
-        if self.affine:
-            self.weight = Parameter(_factory.empty(num_channels, dtype=dt))
-            if bias:
-                self.bias = Parameter(_factory.empty(num_channels, dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, self.affine, num_channels, bias, dt)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """weight = 1, bias = 0."""
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return N.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
