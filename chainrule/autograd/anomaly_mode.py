@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import threading
 
-_state = threading.local()
+
+class _State(threading.local):
+    enabled = False  # a class default, so the check on every recorded node stays cheap
+
+
+_state = _State()
 
 
 def is_anomaly_enabled() -> bool:
-    return getattr(_state, "enabled", False)
+    return _state.enabled
 
 
 class detect_anomaly:

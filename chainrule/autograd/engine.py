@@ -255,7 +255,7 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
     outputs = _as_tuple(tensors)
     if retain_graph is None:
         retain_graph = create_graph
-    grads = _root_grads(outputs, grad_tensors if grad_tensors is not None else None, create_graph)
+    grads = _root_grads(outputs, grad_tensors, create_graph)
     ins = _as_tuple(inputs)
     if inputs is not None and not ins:
         raise RuntimeError("'inputs' argument to backward() cannot be empty.")

@@ -55,6 +55,7 @@ class Node:
     _post_hooks: list | None = None
     _materialize_grads = True
     _trace: Any = None  # where the forward ran, kept under detect_anomaly()
+    _is_view = False  # an output shares the first input's memory (reshape, permute, slicing ...)
 
     def name(self) -> str:
         return type(self).__name__ + "Backward"
@@ -256,7 +257,7 @@ def _connect(node: Node, inputs: tuple, outs_raw: tuple) -> tuple:
     if n > 1:
         node._n_out = n
         node._out_meta = tuple((o.shape, from_numpy_dtype(o.dtype)) for o in outs_raw)
-    if anomaly_mode._state.__dict__.get("enabled", False):
+    if anomaly_mode.is_anomaly_enabled():
         import traceback
 
         node._trace = traceback.extract_stack()[:-3]
@@ -281,8 +282,6 @@ def _connect(node: Node, inputs: tuple, outs_raw: tuple) -> tuple:
             o._base = inputs[0] if inputs[0]._base is None else inputs[0]._base
     return tuple(outs)
 
-
-Node._is_view = False
 
 
 class Function(Node):
