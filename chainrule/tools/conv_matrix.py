@@ -25,6 +25,7 @@ import numpy as np
 from .. import backend
 from ..autograd.grad_mode import no_grad
 from ..nn import Conv1d, Conv2d, Conv3d
+from ..ops.conv import ntuple
 from ..tensor import Tensor
 
 _CONVS = (Conv1d, Conv2d, Conv3d)
@@ -57,10 +58,11 @@ class SparseMatrix:
 
 
 def _ntuple(value: Any, n: int, name: str) -> tuple:
-    items = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
-    if len(items) != n or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in items):
-        raise ValueError(f"conv_matrix: {name} must be an int or a tuple of {n} ints, got {value!r}")
-    return tuple(int(v) for v in items)
+    """The convolution's own argument parsing (``ops.conv.ntuple``), reported as a ValueError."""
+    try:
+        return ntuple(value, n, name, "conv_matrix")
+    except TypeError as e:
+        raise ValueError(str(e)) from None
 
 
 def _resolve_padding(padding: Any, kernel: tuple, dilation: tuple, n: int) -> tuple[tuple, tuple]:
