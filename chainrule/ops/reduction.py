@@ -24,6 +24,7 @@ from ..tensor import Tensor
 from ._util import check_tensor, wrap_dim, wrap_dims
 from .elementwise import abs as _abs
 from .elementwise import maximum, minimum, sqrt, where
+from .scatter import Gather
 from .shape import broadcast_to, reshape
 
 _TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
@@ -272,36 +273,6 @@ class Amax(FunctionNode):
         return g * Tensor._make(share)
 
 
-class TakeAlong(FunctionNode):
-    """y = x[..., index, ...] along ``dim`` (``index`` has size 1 there); adjoint: PutAlong."""
-
-    def __init__(self, dim: int, index):
-        self.dim, self.index = dim, index
-
-    def forward(self, x):
-        self.in_shape = x.shape
-        return self.xp.take_along_axis(x, self.index, axis=self.dim)
-
-    def backward(self, gy):
-        return PutAlong(self.dim, self.index, self.in_shape).apply(gy)
-
-
-class PutAlong(FunctionNode):
-    """Zeros of ``shape`` with ``g`` written at ``index`` along ``dim``; adjoint: TakeAlong."""
-
-    def __init__(self, dim: int, index, shape: tuple):
-        self.dim, self.index, self.shape = dim, index, shape
-
-    def forward(self, g):
-        xp = self.xp
-        n = self.shape[self.dim]
-        pos = xp.arange(n).reshape((n,) + (1,) * (len(self.shape) - self.dim - 1))
-        return xp.where(pos == self.index, g, xp.zeros((), dtype=g.dtype))
-
-    def backward(self, gy):
-        return TakeAlong(self.dim, self.index).apply(gy)
-
-
 def _check_nonempty(x: Tensor, dims: tuple, name: str) -> None:
     if x.numel() == 0:
         for d in dims:
@@ -324,7 +295,7 @@ def _extremum_with_index(x: Tensor, dim: int, keepdim: bool, largest: bool, name
     xp = backend.array_module(x._data)
     find = xp.argmax if largest else xp.argmin
     index = xp.expand_dims(find(x._data, axis=d), d).astype(np.int64, copy=False)
-    values = TakeAlong(d, index).apply(x)
+    values = Gather(d, index).apply(x)  # its gradient goes to the returned index only
     if zero_d:
         values, index = reshape(values, ()), index.reshape(())
     elif not keepdim:
