@@ -315,15 +315,15 @@ _num_threads = _default_threads()
 def get_num_threads() -> int:
     """The thread count last given to ``set_num_threads`` (at start: OMP_NUM_THREADS or the cores).
 
-    Measured: running a convolution's batch chunks in threads made a ResNet step slower (157.7
-    against 148.0 ms at best, 2 cores), so chainrule's own loops stay serial; the threads are
-    BLAS's.
+    chainrule's convolutions run their batch chunks on this many threads (``_parallel``), with
+    NumPy's BLAS held to one thread meanwhile; elsewhere the threads are BLAS's.
     """
     return _num_threads
 
 
 def set_num_threads(n: int) -> None:
-    """PyTorch's ``torch.set_num_threads``: limit NumPy's BLAS to ``n`` threads (threadpoolctl)."""
+    """PyTorch's ``torch.set_num_threads``: the threads chainrule's own parallel loops use, and
+    the limit on NumPy's BLAS (threadpoolctl)."""
     global _num_threads
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"set_num_threads expects a positive integer, got {n!r}")

@@ -41,7 +41,7 @@ def test_chunked_batch_gives_torchs_results_and_second_derivatives(monkeypatch, 
     from chainrule.ops import conv_kernels
 
     op, xs, ws, kw = case
-    monkeypatch.setattr(conv_kernels, "samples_per_chunk", lambda per_sample: samples)
+    monkeypatch.setattr(conv_kernels, "samples_per_chunk", lambda per_sample, threads=1: samples)
     monkeypatch.setattr(conv_kernels, "SHIFT_MIN_DEPTH", 1 if shift else 10**9)
     monkeypatch.setattr(conv_kernels, "FOLD_BELOW", 10**9 if fold else 0)
     rng = np.random.default_rng(3)

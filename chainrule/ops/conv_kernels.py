@@ -16,7 +16,9 @@ small-matrix kernel where that is faster (``gemm``, ``_chunk``).
 from __future__ import annotations
 
 import math
+import threading
 
+from .._parallel import blas_single_threaded, parallel_for, threads_for
 from ._windows import (
     Window,
     col2im,
@@ -69,8 +71,9 @@ class _Plan:
     def buffer(self, xp, name: str, shape: tuple, dtype, zero: bool = False):
         """A work array that lives as long as the plan (one operator call), shared by the chunks
         of the batch instead of one allocation per chunk (with ``zero``, a padding border is
-        written once, not once per chunk; measured 1-3% per convolution)."""
-        key = (name, tuple(shape), dtype)
+        written once, not once per chunk; measured 1-3% per convolution). One set per thread:
+        chunks run in parallel (``_parallel``)."""
+        key = (name, tuple(shape), dtype, threading.get_ident())
         buf = self._buffers.get(key)
         if buf is None:
             buf = (xp.zeros if zero else xp.empty)(shape, dtype=dtype)
@@ -159,6 +162,15 @@ FOLD_BELOW = 64
 WIDE_GEMM = 2048
 # bytes of columns per chunk of the batch (about the L2 cache of one core: 1 MiB where measured)
 CHUNK_BYTES = 1 << 20
+# the same with the chunks spread over threads: fewer, larger chunks mean fewer hand-offs of the
+# GIL between the threads, which cost more than the cache misses (2 cores: the convolutions of
+# the bench's ResNet, forward and both gradients, 66 ms serial, 43 ms in parallel with 4 MiB
+# chunks, 45-48 ms with 1 MiB chunks)
+PARALLEL_CHUNK_BYTES = 1 << 22
+# convolutions with fewer multiply-adds per sample stay on one thread: LeNet-5's (0.1-0.25 M per
+# sample) measured slower in parallel (training step at batch 256: 28.0 against 26.2 ms, 2
+# cores), the bench ResNet's 3x3 convolutions (2.4 M) faster (a training step 116 -> 95 ms)
+PARALLEL_MIN_MACS = 1 << 20
 # OpenBLAS (0.3.31, SkylakeX kernels) multiplies small matrices without packing them when
 # M*N*K <= 100**3; below this many output channels per group the folded GEMMs are cut to fit
 SMALL_GEMM_MNK = 100 ** 3
@@ -183,29 +195,42 @@ def gemm(xp, a, b, out=None):
     return out
 
 
-def samples_per_chunk(per_sample: int) -> int:
+def samples_per_chunk(per_sample: int, threads: int = 1) -> int:
     """Samples per chunk of the batch when one sample's columns take ``per_sample`` bytes: as
-    many as keep a chunk under ``CHUNK_BYTES``, at least one."""
-    return max(1, CHUNK_BYTES // max(1, per_sample))
+    many as keep a chunk under ``CHUNK_BYTES`` (``PARALLEL_CHUNK_BYTES`` when the chunks run on
+    several threads), at least one."""
+    limit = CHUNK_BYTES if threads == 1 else PARALLEL_CHUNK_BYTES
+    return max(1, limit // max(1, per_sample))
 
 
-def _chunk(plan: _Plan, x, o: int) -> int:
-    """Samples per chunk for the column array of ``plan`` over ``x`` and ``o`` output channels.
+def _threads(xp, nbytes: int, macs_per_sample: int) -> int:
+    """Threads for the batch chunks of a convolution with ``nbytes`` of columns in all and
+    ``macs_per_sample`` multiply-adds per sample (``_parallel.threads_for``), or 1 when its
+    samples are too small to pay for it (``PARALLEL_MIN_MACS``)."""
+    return threads_for(xp, nbytes) if macs_per_sample >= PARALLEL_MIN_MACS else 1
+
+
+def _chunks(xp, plan: _Plan, x, o: int) -> tuple:
+    """(samples per chunk, threads) for the column array of ``plan`` over ``x`` and ``o`` output
+    channels: each thread of a parallel region (``_parallel.threads_for``) gets a chunk.
 
     Folded GEMMs with few output channels are also kept within OpenBLAS's small-matrix kernel
     (``M*N*K <= SMALL_GEMM_MNK``): measured 95 GFLOP/s for (6 x 25) @ (25 x 6272) against 48
     for (6 x 25) @ (25 x 7000), which is past the limit and goes through the packing kernel.
     """
-    win = plan.win
-    per_sample = x.shape[1] * math.prod(win.kernel[plan.copied:]) * plan.lead * plan.rest
-    nb = samples_per_chunk(per_sample * x.dtype.itemsize)
+    win, n = plan.win, x.shape[0]
+    per_sample = x.shape[1] * math.prod(win.kernel[plan.copied:]) * plan.lead * plan.rest * x.dtype.itemsize
+    threads = _threads(xp, n * per_sample, o * x.shape[1] // plan.groups * math.prod(win.kernel)
+                       * math.prod(win.out_size))
+    nb = samples_per_chunk(per_sample, threads)
     og = o // plan.groups
     if plan.fold and og < SMALL_GEMM_BELOW:
         depth = x.shape[1] // plan.groups * math.prod(win.kernel[plan.copied:])
         nb = min(nb, max(1, SMALL_GEMM_MNK // (og * depth * plan.rows * plan.rest)))
-    return nb
+    return min(nb, -(-n // threads)), threads
 
 
+@blas_single_threaded
 def conv_forward(xp, x, w, win: Window, groups: int):
     """``Y = conv(X, W)``: (N, C, *S), (O, C/g, *K) -> (N, O, *P).
 
@@ -218,12 +243,17 @@ def conv_forward(xp, x, w, win: Window, groups: int):
     plan = _Plan(win, groups, w.shape[1])
     wk = plan.weights(xp, w)
     n = x.shape[0]
-    nb = _chunk(plan, x, w.shape[0])
+    nb, threads = _chunks(xp, plan, x, w.shape[0])
     if nb >= n:
         return _forward_chunk(xp, plan, x, wk)
     y = xp.empty((n, w.shape[0]) + tuple(win.out_size), dtype=x.dtype)
-    for s in range(0, n, nb):
-        _forward_chunk(xp, plan, x[s:s + nb], wk, y[s:s + nb])
+
+    def part(lo, hi):  # samples lo:hi, one part per thread, in chunks
+        for s in range(lo, hi, nb):
+            e = min(hi, s + nb)
+            _forward_chunk(xp, plan, x[s:e], wk, y[s:e])
+
+    parallel_for(part, n, threads)
     return y
 
 
@@ -250,6 +280,7 @@ def _forward_chunk(xp, plan: _Plan, x, wk, out=None):
     return y
 
 
+@blas_single_threaded
 def conv_input(xp, gy, w, win: Window, groups: int):
     """``X = conv_input(Y, W)``, the adjoint of ``conv`` in X: (N, O, *P), (O, C/g, *K) -> (N, C, *S).
 
@@ -277,12 +308,19 @@ def conv_input(xp, gy, w, win: Window, groups: int):
         return conv_forward(xp, gy, wf, flipped, groups)
     plan = _Plan(win, groups, cg)
     wkt = xp.ascontiguousarray(w.reshape(groups, o // groups, -1).swapaxes(-1, -2))
-    nb = samples_per_chunk(c * math.prod(k) * math.prod(win.out_size) * gy.dtype.itemsize)
+    per_sample = c * math.prod(k) * math.prod(win.out_size) * gy.dtype.itemsize
+    threads = _threads(xp, n * per_sample, o * cg * math.prod(k) * math.prod(win.out_size))
+    nb = min(samples_per_chunk(per_sample, threads), -(-n // threads))
     if nb >= n:
         return _input_chunk(xp, plan, gy, wkt, c)
     gx = xp.empty((n, c) + tuple(win.in_size), dtype=gy.dtype)
-    for s in range(0, n, nb):  # chunks of the batch, as in conv_forward
-        gx[s:s + nb] = _input_chunk(xp, plan, gy[s:s + nb], wkt, c)
+
+    def part(lo, hi):  # chunks of the batch, as in conv_forward
+        for s in range(lo, hi, nb):
+            e = min(hi, s + nb)
+            gx[s:e] = _input_chunk(xp, plan, gy[s:e], wkt, c)
+
+    parallel_for(part, n, threads)
     return gx
 
 
@@ -299,6 +337,7 @@ def _input_chunk(xp, plan: _Plan, gy, wkt, c: int):
                   work=lambda shape: plan.buffer(xp, "col2im", shape, gy.dtype))
 
 
+@blas_single_threaded
 def conv_weight(xp, x, gy, win: Window, groups: int, cg: int):
     """``W = conv_weight(X, Y)``, the adjoint of ``conv`` in W: (N, C, *S), (N, O, *P) -> (O, C/g, *K)."""
     if depthwise(cg, gy.shape[1] // groups, groups):
@@ -306,15 +345,24 @@ def conv_weight(xp, x, gy, win: Window, groups: int, cg: int):
     o = gy.shape[1]
     plan = _Plan(win, groups, cg, o // groups)
     n = x.shape[0]
-    nb = _chunk(plan, x, o)
-    gwk = tmp = None
-    for s in range(0, n, nb):  # chunks of the batch, as in conv_forward
-        part = _weight_chunk(xp, plan, x[s:s + nb], gy[s:s + nb], tmp)
-        if gwk is None:
-            gwk, tmp = part, None
-        else:
-            gwk += part
-            tmp = part
+    nb, threads = _chunks(xp, plan, x, o)
+
+    def part(lo, hi):  # chunks of the batch, as in conv_forward; a sum per part
+        gwk = tmp = None
+        for s in range(lo, hi, nb):
+            e = min(hi, s + nb)
+            chunk = _weight_chunk(xp, plan, x[s:e], gy[s:e], tmp)
+            if gwk is None:
+                gwk, tmp = chunk, None
+            else:
+                gwk += chunk
+                tmp = chunk
+        return gwk
+
+    sums = parallel_for(part, n, threads)
+    gwk = sums[0]
+    for other in sums[1:]:
+        gwk += other
     return plan.fold_weights(gwk, o, cg)
 
 

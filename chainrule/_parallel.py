@@ -1,0 +1,186 @@
+"""Running chainrule's own loops over the batch on several CPU cores.
+
+NumPy runs one core per call, except for BLAS's large matrix products; PyTorch parallelises its
+kernels over its intra-op thread pool. ``parallel_for`` is ours: it splits ``range(count)`` into
+one contiguous part per thread, runs the parts at once (the calling thread takes the last one)
+and returns their results in order. NumPy releases the GIL inside its array loops, copies,
+reductions and BLAS calls, so parts whose work is in those calls run truly in parallel; the
+Python between them takes turns.
+
+Inside a region BLAS is held to one thread (each part's matrix products run on its own core,
+instead of two BLAS pools fighting over two cores) and restored afterwards; ``single_blas`` does
+the same for kernels that stay serial, since a product that OpenBLAS splits leaves its worker
+spinning for a while on the core the next region needs (measured: a ResNet step 155-163 ms
+without it, 112-130 with it). A part that calls ``parallel_for`` again (nested), and any call
+while the thread count is 1 or for a non-NumPy array module, runs serially in the caller. Each
+part writes its own slice of the output; sums over parts are added in part order, so results
+match the serial ones to rounding and do not vary from run to run.
+
+Used by the convolutions (``ops/conv_kernels.py``), whose batch chunks are independent. On the
+2-core machine of ``bench/README.md`` a ResNet training step at batch 64 went from 135-152 to
+111-130 ms (medians of runs interleaved in one process; PyTorch 51-65 ms), far from PyTorch's
+near-2x: this machine's cores share a busy memory system, and waking a worker thread or handing
+the GIL between threads costs about 50 us.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from .backend import get_num_threads
+
+# below this much work (bytes touched) a region runs serially: a hand-off to a worker costs
+# tens of microseconds
+MIN_PARALLEL_BYTES = 1 << 18
+
+_state = threading.local()
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_active = 0  # regions running now, in all threads (BLAS is restored when the last one ends)
+_blas_saved: list = []
+_blas = None  # threadpoolctl controllers of the BLAS libraries, found on first use
+
+
+def threads_for(xp, nbytes: int) -> int:
+    """How many threads a region of about ``nbytes`` of work on ``xp`` arrays should use."""
+    n = get_num_threads()
+    if n <= 1 or nbytes < MIN_PARALLEL_BYTES or getattr(_state, "inside", False):
+        return 1
+    if getattr(xp, "__name__", "") != "numpy" or not _blas_controllers():
+        return 1
+    return n
+
+
+def split(count: int, parts: int) -> list:
+    """``range(count)`` cut into ``parts`` contiguous (start, stop) pieces of near-equal size;
+    the larger ones last (the calling thread runs the last piece and starts first)."""
+    parts = max(1, min(parts, count))
+    q, r = divmod(count, parts)
+    out, start = [], 0
+    for i in range(parts):
+        stop = start + q + (1 if i >= parts - r else 0)
+        out.append((start, stop))
+        start = stop
+    return out
+
+
+def parallel_for(body, count: int, threads: int) -> list:
+    """``[body(start, stop) for each part]`` with the parts of ``range(count)`` run at once on
+    ``threads`` threads (see ``threads_for``); in order, serially, when ``threads`` is 1."""
+    pieces = split(count, threads)
+    if len(pieces) == 1:
+        return [body(*pieces[0])]
+    pool = _get_pool(len(pieces) - 1)
+    _enter()
+    try:
+        futures = [pool.submit(_run_part, body, a, b) for a, b in pieces[:-1]]
+        try:
+            last = _run_part(body, *pieces[-1])
+        finally:
+            # every part has finished before anything is raised: none still writes into buffers
+            results = []
+            error = None
+            for f in futures:
+                try:
+                    results.append(f.result())
+                except BaseException as e:  # noqa: BLE001 - re-raised below
+                    error = error or e
+        if error is not None:
+            raise error
+        results.append(last)
+        return results
+    finally:
+        _leave()
+
+
+@contextlib.contextmanager
+def single_blas():
+    """Hold BLAS to one thread inside the block (as in a parallel region), then restore it.
+
+    For kernels whose matrix products are too small to gain from BLAS threads: a product that
+    OpenBLAS does split leaves its worker threads spinning for a while after it returns, on the
+    cores where the next parallel region wants to run.
+    """
+    if get_num_threads() <= 1 or not _blas_controllers():
+        yield
+        return
+    _enter()
+    try:
+        yield
+    finally:
+        _leave()
+
+
+def blas_single_threaded(fn):
+    """Decorator: run ``fn`` inside ``single_blas()``."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with single_blas():
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+def _run_part(body, start: int, stop: int):
+    previous = getattr(_state, "inside", False)
+    _state.inside = True
+    try:
+        return body(start, stop)
+    finally:
+        _state.inside = previous
+
+
+def _get_pool(workers: int) -> ThreadPoolExecutor:
+    global _pool, _pool_size
+    with _lock:
+        if _pool is None or _pool_size < workers:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(workers, thread_name_prefix="chainrule")
+            _pool_size = workers
+        return _pool
+
+
+def _blas_controllers() -> list:
+    global _blas
+    if _blas is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - a dependency; without it regions stay serial
+            _blas = []
+        else:
+            _blas = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
+    return _blas
+
+
+def _after_fork_in_child() -> None:
+    """A forked child has none of the parent's threads: start a new pool when one is needed."""
+    global _pool, _pool_size, _active, _lock
+    _pool, _pool_size, _active, _lock = None, 0, 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _enter() -> None:
+    global _active, _blas_saved
+    with _lock:
+        if _active == 0:
+            _blas_saved = [c.get_num_threads() for c in _blas]
+            for c in _blas:
+                c.set_num_threads(1)
+        _active += 1
+
+
+def _leave() -> None:
+    global _active
+    with _lock:
+        _active -= 1
+        if _active == 0:
+            for c, n in zip(_blas, _blas_saved):
+                c.set_num_threads(n)

@@ -1,0 +1,165 @@
+"""chainrule's own thread pool (``chainrule._parallel``) and the convolutions that use it.
+
+The parallel path is forced on small shapes (thread count 2, no size thresholds): every
+convolution layout then gives PyTorch's results and exact second derivatives, as the serial
+path does (``test_conv_chunks.py``), and BLAS's thread count is back to what it was afterwards.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import chainrule as cr
+import chainrule.nn.functional as F
+from chainrule import _parallel
+from chainrule.autograd import gradcheck, gradgradcheck
+
+from .test_conv_chunks import CASES, t
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture
+def forced(monkeypatch):
+    """Two threads and no size thresholds, so that every region on NumPy arrays runs in parallel."""
+    from chainrule import backend
+    from chainrule.ops import conv_kernels
+
+    monkeypatch.setattr(backend, "_num_threads", 2)
+    monkeypatch.setattr(_parallel, "MIN_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(conv_kernels, "PARALLEL_MIN_MACS", 0)
+    assert _parallel.threads_for(np, 1) == 2
+
+
+@pytest.mark.parametrize("count,parts,expected", [
+    (10, 2, [(0, 5), (5, 10)]),
+    (7, 2, [(0, 3), (3, 7)]),  # the larger piece last: the calling thread runs it
+    (5, 3, [(0, 1), (1, 3), (3, 5)]),
+    (2, 4, [(0, 1), (1, 2)]),
+    (1, 2, [(0, 1)]),
+])
+def test_split_covers_the_range_in_order(count, parts, expected):
+    assert _parallel.split(count, parts) == expected
+
+
+def test_parallel_for_runs_parts_on_two_threads_and_returns_them_in_order(forced):
+    seen = []
+
+    def body(a, b):
+        seen.append(threading.current_thread().name)
+        return list(range(a, b))
+
+    out = _parallel.parallel_for(body, 9, 2)
+    assert out == [[0, 1, 2, 3], [4, 5, 6, 7, 8]]
+    assert len(set(seen)) == 2 and threading.current_thread().name in seen
+
+
+def test_nested_regions_run_serially_in_the_part(forced):
+    inner = []
+
+    def body(a, b):
+        inner.append(_parallel.threads_for(np, 1 << 30))
+        return a
+
+    _parallel.parallel_for(body, 4, 2)
+    assert inner == [1, 1]
+
+
+def test_an_error_in_a_part_is_raised_after_every_part_finished(forced):
+    finished = []
+
+    def body(a, b):
+        if a == 0:
+            raise ValueError("part 0 failed")
+        threading.Event().wait(0.05)
+        finished.append(a)
+
+    with pytest.raises(ValueError, match="part 0 failed"):
+        _parallel.parallel_for(body, 2, 2)
+    assert finished == [1]
+
+
+def test_blas_is_single_threaded_inside_a_region_and_restored_after(forced):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    # the libraries loaded when the pool first looked (NumPy's BLAS; SciPy's may come later)
+    paths = {c.filepath for c in _parallel._blas_controllers()}
+    assert paths
+
+    def blas_threads():
+        return {d["num_threads"] for d in threadpool_info() if d["filepath"] in paths}
+
+    with threadpool_limits(2, user_api="blas"):
+        inside = _parallel.parallel_for(lambda a, b: blas_threads(), 2, 2)
+        assert inside == [{1}, {1}]
+        with _parallel.single_blas():
+            assert blas_threads() == {1}
+        assert blas_threads() == {2}
+
+
+def test_other_array_modules_and_one_thread_stay_serial(monkeypatch):
+    from chainrule import backend
+
+    class FakeModule:
+        __name__ = "cupy"
+
+    monkeypatch.setattr(backend, "_num_threads", 2)
+    assert _parallel.threads_for(FakeModule(), 1 << 30) == 1
+    assert _parallel.threads_for(np, 1) == 1  # below MIN_PARALLEL_BYTES
+    monkeypatch.setattr(backend, "_num_threads", 1)
+    assert _parallel.threads_for(np, 1 << 30) == 1
+
+
+@pytest.mark.parametrize("samples", [1, 2])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}{c[1]}")
+def test_parallel_convolutions_give_torchs_results_and_second_derivatives(forced, monkeypatch, case, samples):
+    from chainrule.ops import conv_kernels
+
+    op, xs, ws, kw = case
+    monkeypatch.setattr(conv_kernels, "samples_per_chunk", lambda per_sample, threads=1: samples)
+    rng = np.random.default_rng(5)
+    groups = kw.get("groups", 1)
+    channels = ws[1] * groups if op.startswith("conv_transpose") else ws[0]
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(channels)
+    ours, theirs = [t(a, True) for a in (x, w, b)], [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    y, ty = getattr(F, op)(*ours, **kw), getattr(TF, op)(*theirs, **kw)
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    g = rng.standard_normal(tuple(ty.shape))
+    for o, th in zip(cr.autograd.grad(y, ours, t(g)), torch.autograd.grad(ty, theirs, torch.tensor(g))):
+        np.testing.assert_allclose(o.numpy(), th.numpy(), rtol=1e-12, atol=1e-12)
+    fn = lambda a, b, c: getattr(F, op)(a, b, c, **kw)  # noqa: E731
+    assert gradcheck(fn, ours) and gradgradcheck(fn, ours, fast_mode=True)
+
+
+def test_a_parallel_float32_resnet_block_matches_the_serial_one(monkeypatch):
+    """Same module, same input: the two paths agree to float32 rounding (sums over the batch
+    are added in another order) and a second run of the parallel path repeats itself exactly."""
+    from chainrule import backend
+    from chainrule.ops import conv_kernels
+
+    cr.manual_seed(0)
+    # no bias before the batch norm: its gradient is zero up to rounding noise, nothing to compare
+    block = cr.nn.Sequential(cr.nn.Conv2d(8, 16, 3, padding=1, bias=False), cr.nn.BatchNorm2d(16), cr.nn.ReLU(),
+                             cr.nn.Conv2d(16, 16, 3, stride=2, padding=1))
+    x = cr.randn(6, 8, 12, 12)
+
+    def run():
+        block.zero_grad()
+        xi = x.clone().requires_grad_()
+        y = block(xi)
+        y.square().sum().backward()
+        return [y.detach().numpy()] + [xi.grad.numpy()] + [p.grad.numpy() for p in block.parameters()]
+
+    serial = run()
+    monkeypatch.setattr(backend, "_num_threads", 2)
+    monkeypatch.setattr(_parallel, "MIN_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(conv_kernels, "PARALLEL_MIN_MACS", 0)
+    parallel, again = run(), run()
+    for s, p, a in zip(serial, parallel, again):
+        np.testing.assert_allclose(p, s, rtol=2e-5, atol=1e-5 * float(np.abs(s).max()))
+        np.testing.assert_array_equal(p, a)
