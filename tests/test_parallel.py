@@ -12,14 +12,13 @@ import threading
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as TF
 
 import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule import _parallel
 from chainrule.autograd import gradcheck, gradgradcheck
 
-from .test_conv_chunks import CASES, t
+from .test_conv_chunks import CASES, check_against_torch
 
 torch.set_num_threads(1)
 
@@ -122,16 +121,7 @@ def test_parallel_convolutions_give_torchs_results_and_second_derivatives(forced
 
     op, xs, ws, kw = case
     monkeypatch.setattr(conv_kernels, "samples_per_chunk", lambda per_sample, threads=1: samples)
-    rng = np.random.default_rng(5)
-    groups = kw.get("groups", 1)
-    channels = ws[1] * groups if op.startswith("conv_transpose") else ws[0]
-    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(channels)
-    ours, theirs = [t(a, True) for a in (x, w, b)], [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
-    y, ty = getattr(F, op)(*ours, **kw), getattr(TF, op)(*theirs, **kw)
-    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-12, atol=1e-12)
-    g = rng.standard_normal(tuple(ty.shape))
-    for o, th in zip(cr.autograd.grad(y, ours, t(g)), torch.autograd.grad(ty, theirs, torch.tensor(g))):
-        np.testing.assert_allclose(o.numpy(), th.numpy(), rtol=1e-12, atol=1e-12)
+    ours = check_against_torch(case, seed=5)
     fn = lambda a, b, c: getattr(F, op)(a, b, c, **kw)  # noqa: E731
     assert gradcheck(fn, ours) and gradgradcheck(fn, ours, fast_mode=True)
 
