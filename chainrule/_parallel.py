@@ -29,7 +29,7 @@ import contextlib
 import functools
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 from .backend import get_num_threads
 
@@ -82,18 +82,8 @@ def parallel_for(body, count: int, threads: int) -> list:
         try:
             last = _run_part(body, *pieces[-1])
         finally:
-            # every part has finished before anything is raised: none still writes into buffers
-            results = []
-            error = None
-            for f in futures:
-                try:
-                    results.append(f.result())
-                except BaseException as e:  # noqa: BLE001 - re-raised below
-                    error = error or e
-        if error is not None:
-            raise error
-        results.append(last)
-        return results
+            wait(futures)  # every part has finished before anything is raised: none still writes
+        return [f.result() for f in futures] + [last]
     finally:
         _leave()
 

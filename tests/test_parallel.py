@@ -73,14 +73,23 @@ def test_an_error_in_a_part_is_raised_after_every_part_finished(forced):
     finished = []
 
     def body(a, b):
-        if a == 0:
-            raise ValueError("part 0 failed")
+        if a == 1:  # the calling thread's part fails at once
+            raise ValueError("part 1 failed")
         threading.Event().wait(0.05)
         finished.append(a)
 
+    with pytest.raises(ValueError, match="part 1 failed"):
+        _parallel.parallel_for(body, 2, 2)
+    assert finished == [0]  # the worker's part had finished when the error came out
+
+
+def test_an_error_in_a_workers_part_is_raised(forced):
+    def body(a, b):
+        if a == 0:
+            raise ValueError("part 0 failed")
+
     with pytest.raises(ValueError, match="part 0 failed"):
         _parallel.parallel_for(body, 2, 2)
-    assert finished == [1]
 
 
 def test_blas_is_single_threaded_inside_a_region_and_restored_after(forced):

@@ -164,8 +164,8 @@ WIDE_GEMM = 2048
 CHUNK_BYTES = 1 << 20
 # the same with the chunks spread over threads: fewer, larger chunks mean fewer hand-offs of the
 # GIL between the threads, which cost more than the cache misses (2 cores: the convolutions of
-# the bench's ResNet, forward and both gradients, 66 ms serial, 43 ms in parallel with 4 MiB
-# chunks, 45-48 ms with 1 MiB chunks)
+# the bench's ResNet, forward and both gradients, 66 ms serial, 42-43 ms in parallel with 4 MiB
+# chunks, 44.6 ms with 1 MiB chunks)
 PARALLEL_CHUNK_BYTES = 1 << 22
 # convolutions with fewer multiply-adds per sample stay on one thread: LeNet-5's (0.1-0.25 M per
 # sample) measured slower in parallel (training step at batch 256: 28.0 against 26.2 ms, 2
@@ -203,31 +203,35 @@ def samples_per_chunk(per_sample: int, threads: int = 1) -> int:
     return max(1, limit // max(1, per_sample))
 
 
-def _threads(xp, nbytes: int, macs_per_sample: int) -> int:
-    """Threads for the batch chunks of a convolution with ``nbytes`` of columns in all and
-    ``macs_per_sample`` multiply-adds per sample (``_parallel.threads_for``), or 1 when its
-    samples are too small to pay for it (``PARALLEL_MIN_MACS``)."""
-    return threads_for(xp, nbytes) if macs_per_sample >= PARALLEL_MIN_MACS else 1
+def _split_batch(xp, n: int, per_sample: int, macs_per_sample: int) -> tuple:
+    """(samples per chunk, threads) for a batch of ``n`` samples whose columns take
+    ``per_sample`` bytes each and whose GEMMs do ``macs_per_sample`` multiply-adds each: the
+    threads of ``_parallel.threads_for``, or 1 when the samples are too small to pay for the
+    hand-offs (``PARALLEL_MIN_MACS``), and chunks small enough that each thread gets one."""
+    threads = threads_for(xp, n * per_sample) if macs_per_sample >= PARALLEL_MIN_MACS else 1
+    return min(samples_per_chunk(per_sample, threads), -(-n // threads)), threads
+
+
+def _spans(lo: int, hi: int, nb: int):
+    """(start, stop) of the chunks of ``nb`` samples that cover samples ``lo:hi``."""
+    return ((s, min(hi, s + nb)) for s in range(lo, hi, nb))
 
 
 def _chunks(xp, plan: _Plan, x, o: int) -> tuple:
-    """(samples per chunk, threads) for the column array of ``plan`` over ``x`` and ``o`` output
-    channels: each thread of a parallel region (``_parallel.threads_for``) gets a chunk.
+    """``_split_batch`` for the column array of ``plan`` over ``x`` and ``o`` output channels.
 
     Folded GEMMs with few output channels are also kept within OpenBLAS's small-matrix kernel
     (``M*N*K <= SMALL_GEMM_MNK``): measured 95 GFLOP/s for (6 x 25) @ (25 x 6272) against 48
     for (6 x 25) @ (25 x 7000), which is past the limit and goes through the packing kernel.
     """
-    win, n = plan.win, x.shape[0]
+    win, cg = plan.win, x.shape[1] // plan.groups
     per_sample = x.shape[1] * math.prod(win.kernel[plan.copied:]) * plan.lead * plan.rest * x.dtype.itemsize
-    threads = _threads(xp, n * per_sample, o * x.shape[1] // plan.groups * math.prod(win.kernel)
-                       * math.prod(win.out_size))
-    nb = samples_per_chunk(per_sample, threads)
+    nb, threads = _split_batch(xp, x.shape[0], per_sample, o * cg * math.prod(win.kernel) * math.prod(win.out_size))
     og = o // plan.groups
     if plan.fold and og < SMALL_GEMM_BELOW:
-        depth = x.shape[1] // plan.groups * math.prod(win.kernel[plan.copied:])
+        depth = cg * math.prod(win.kernel[plan.copied:])
         nb = min(nb, max(1, SMALL_GEMM_MNK // (og * depth * plan.rows * plan.rest)))
-    return min(nb, -(-n // threads)), threads
+    return nb, threads
 
 
 @blas_single_threaded
@@ -249,8 +253,7 @@ def conv_forward(xp, x, w, win: Window, groups: int):
     y = xp.empty((n, w.shape[0]) + tuple(win.out_size), dtype=x.dtype)
 
     def part(lo, hi):  # samples lo:hi, one part per thread, in chunks
-        for s in range(lo, hi, nb):
-            e = min(hi, s + nb)
+        for s, e in _spans(lo, hi, nb):
             _forward_chunk(xp, plan, x[s:e], wk, y[s:e])
 
     parallel_for(part, n, threads)
@@ -309,15 +312,13 @@ def conv_input(xp, gy, w, win: Window, groups: int):
     plan = _Plan(win, groups, cg)
     wkt = xp.ascontiguousarray(w.reshape(groups, o // groups, -1).swapaxes(-1, -2))
     per_sample = c * math.prod(k) * math.prod(win.out_size) * gy.dtype.itemsize
-    threads = _threads(xp, n * per_sample, o * cg * math.prod(k) * math.prod(win.out_size))
-    nb = min(samples_per_chunk(per_sample, threads), -(-n // threads))
+    nb, threads = _split_batch(xp, n, per_sample, o * cg * math.prod(k) * math.prod(win.out_size))
     if nb >= n:
         return _input_chunk(xp, plan, gy, wkt, c)
     gx = xp.empty((n, c) + tuple(win.in_size), dtype=gy.dtype)
 
     def part(lo, hi):  # chunks of the batch, as in conv_forward
-        for s in range(lo, hi, nb):
-            e = min(hi, s + nb)
+        for s, e in _spans(lo, hi, nb):
             gx[s:e] = _input_chunk(xp, plan, gy[s:e], wkt, c)
 
     parallel_for(part, n, threads)
@@ -349,8 +350,7 @@ def conv_weight(xp, x, gy, win: Window, groups: int, cg: int):
 
     def part(lo, hi):  # chunks of the batch, as in conv_forward; a sum per part
         gwk = tmp = None
-        for s in range(lo, hi, nb):
-            e = min(hi, s + nb)
+        for s, e in _spans(lo, hi, nb):
             chunk = _weight_chunk(xp, plan, x[s:e], gy[s:e], tmp)
             if gwk is None:
                 gwk, tmp = chunk, None
