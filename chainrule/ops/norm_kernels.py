@@ -6,7 +6,7 @@ Two passes over the data in forward and two in backward.
 
 These stay on one thread: splitting the batch over two threads (``_parallel``), partial sums
 per part, was measured no faster on the 2-core machine of ``bench/README.md`` (the batch norms
-of the bench ResNet's training step: 15.5-16.5 ms in parallel against 14.9-17.2 ms serial), the
+of the bench ResNet's training step: 15.8-16.8 ms in parallel against 15.4-17.2 ms serial, two runs), the
 passes being bound by memory, not arithmetic. They do run with BLAS held to one thread: its
 matrix-vector products are too small to gain from a second, whose worker would then spin on the
 core the next parallel convolution needs.
