@@ -19,6 +19,8 @@ import argparse
 import os
 import sys
 
+from . import THREAD_VARS, default_threads
+
 
 def _early_threads(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(add_help=False)
@@ -26,12 +28,11 @@ def _early_threads(argv: list[str]) -> int:
     known, _ = parser.parse_known_args(argv)
     if known.threads is not None and known.threads > 0:
         return known.threads
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return default_threads()
 
 
 def _pin_env(n: int) -> None:
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(n)
+    os.environ.update(dict.fromkeys(THREAD_VARS, str(n)))
 
 
 _MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(1 << 30), "MALLOC_TRIM_THRESHOLD_": str(1 << 32)}

@@ -19,6 +19,7 @@ Not a test; numbers depend on the machine and its load.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import subprocess
 import sys
@@ -62,37 +63,23 @@ def _inputs():
     return x, w, g
 
 
-def _ours(x, w, g):
-    import chainrule as cr
-    import chainrule.nn.functional as F
-
-    xs = cr.tensor(x, requires_grad=True)
-    ws = cr.tensor(w, requires_grad=True)
-    gs = cr.tensor(g)
+def _step(fw, x, w, g):
+    """Forward+backward of ``conv2d(x, w, padding=1)`` in ``fw`` (chainrule or torch); returns (x.grad, w.grad)."""
+    xs = fw.tensor(x, requires_grad=True)
+    ws = fw.tensor(w, requires_grad=True)
+    gs = fw.tensor(g)
 
     def step():
         xs.grad = ws.grad = None
-        y = F.conv2d(xs, ws, padding=1)
+        y = fw.nn.functional.conv2d(xs, ws, padding=1)
         y.backward(gs)
         return xs.grad, ws.grad
 
     return step
 
 
-def _theirs(x, w, g):
-    import torch
-
-    xt = torch.tensor(x, requires_grad=True)
-    wt = torch.tensor(w, requires_grad=True)
-    gt = torch.tensor(g)
-
-    def step():
-        xt.grad = wt.grad = None
-        y = torch.nn.functional.conv2d(xt, wt, padding=1)
-        y.backward(gt)
-        return xt.grad, wt.grad
-
-    return step
+def _framework(which: str):
+    return importlib.import_module("chainrule" if which == "ours" else "torch")
 
 
 def _best(fn, repeat: int) -> float:
@@ -124,7 +111,7 @@ def timing(threads: int, repeat: int) -> dict:
 
     _set_threads(threads)
     x, w, g = _inputs()
-    ours, theirs = _ours(x, w, g), _theirs(x, w, g)
+    ours, theirs = _step(_framework("ours"), x, w, g), _step(_framework("torch"), x, w, g)
     a = np.random.default_rng(1).standard_normal((2048, 2048), dtype=np.float32)
     b = np.random.default_rng(2).standard_normal((2048, 2048), dtype=np.float32)
     ours(), theirs(), a @ b  # warm up
@@ -159,9 +146,9 @@ def memory(which: str, threads: int) -> dict:
 
     _set_threads(threads)
     x, w, g = _inputs()
-    make = _ours if which == "ours" else _theirs
-    make(x[:1, :, :8, :8], w, g[:1, :, :8, :8])()  # load the libraries and their thread pools first
-    step = make(x, w, g)
+    fw = _framework(which)
+    _step(fw, x[:1, :, :8, :8], w, g[:1, :, :8, :8])()  # load the libraries and their thread pools first
+    step = _step(fw, x, w, g)
     base = _status("VmRSS")
     _reset_peak_rss()
     if which == "ours":

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import memory
+from . import default_threads, memory
 from .workloads import WORKLOADS, Case, Spec
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
@@ -51,7 +51,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.warmup is None:
         args.warmup = 1 if args.quick else 2
     if args.threads is None or args.threads <= 0:
-        args.threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        args.threads = default_threads()
     if args.repeats < 1:
         p.error("--repeats must be at least 1")
     return args

@@ -29,6 +29,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from . import THREAD_VARS
+
 NAME = "memory_resnet_b64_first_steps"
 STEADY_NAME = "memory_resnet_b64_steady_step"
 FULL_BATCH, QUICK_BATCH = 64, 2
@@ -93,9 +95,7 @@ def run_children(frameworks: tuple[str, ...], batch: int, threads: int, steps: i
     Resident sets are per process, so running the children side by side does not change what
     they measure; the thread count is pinned in their environment before NumPy loads.
     """
-    env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(threads)
+    env = dict(os.environ, **dict.fromkeys(THREAD_VARS, str(threads)))
     # glibc serves blocks of 64 KiB and more with mmap and unmaps them on free; by default it
     # raises that threshold as large blocks are freed and then keeps freed arrays in its heap,
     # so after the first step the resident set stops following what is alive

@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .workloads import op_mix
+
 
 def best_us(fn: Callable[[], object], number: int, repeat: int = 7) -> float:
     """Best time of one call in microseconds (min over ``repeat`` runs of ``number`` calls)."""
@@ -51,17 +53,6 @@ def chain_per_op_us(fw, kind: str, n: int = 1000, repeat: int = 9) -> tuple[floa
     return best_f / n * 1e6, best_b / n * 1e6
 
 
-def _forward(fw, x, w, n_ops: int):
-    # the op mix of workload 6 (bench.workloads.overhead)
-    y = x
-    for _ in range(n_ops // 4):
-        y = y * w
-        y = y + w
-        y = fw.tanh(y)
-        y = y * 0.5
-    return y.sum()
-
-
 def _numpy_forward_backward(x: np.ndarray, w: np.ndarray, n_ops: int, backward: bool) -> None:
     # the same arithmetic on raw arrays: what the kernels alone cost
     half = np.float32(0.5)
@@ -95,18 +86,21 @@ def decompose(fw, kernels: tuple[float, float], n_ops: int = 1000, repeat: int =
     x = fw.from_numpy(rng.standard_normal(16, dtype=np.float32)).requires_grad_(True)
     w = fw.from_numpy(rng.standard_normal(16, dtype=np.float32))
 
+    def forward():
+        return op_mix(fw, x, w, n_ops).sum()
+
     def full():
         x.grad = None
-        _forward(fw, x, w, n_ops).backward()
+        forward().backward()
 
     def fwd_no_grad():
         with fw.no_grad():
-            _forward(fw, x, w, n_ops)
+            forward()
 
     def best(fn) -> float:
         return min(timeit.repeat(fn, number=1, repeat=repeat)) / n_ops * 1e6
 
-    total, recorded, plain = best(full), best(lambda: _forward(fw, x, w, n_ops)), best(fwd_no_grad)
+    total, recorded, plain = best(full), best(forward), best(fwd_no_grad)
     return {
         "forward+backward": total,
         "forward, recorded": recorded,

@@ -251,11 +251,19 @@ def conv_fwd_bwd(fw: ModuleType, n: int, c: int, hw: int) -> Callable[[], None]:
     return run
 
 
-def overhead(fw: ModuleType, n_ops: int) -> Callable[[], None]:
-    """``n_ops`` element-wise ops on a 16-element tensor, then backward: the per-op fixed cost.
+def op_mix(fw: ModuleType, y, w, n_ops: int):
+    """``n_ops`` element-wise ops on ``y`` (whole rounds of 4): tensor*tensor, tensor+tensor,
+    tanh and tensor*python-float, in that order. Workload 6 and ``bench.overhead`` run this."""
+    for _ in range(n_ops // 4):
+        y = y * w
+        y = y + w
+        y = fw.tanh(y)
+        y = y * 0.5
+    return y
 
-    The ops cycle through tensor*tensor, tensor+tensor, tanh and tensor*python-float.
-    """
+
+def overhead(fw: ModuleType, n_ops: int) -> Callable[[], None]:
+    """``n_ops`` element-wise ops (``op_mix``) on a 16-element tensor, then backward: the per-op fixed cost."""
     require(fw, "from_numpy", "tanh")
     rng = np.random.default_rng(0)
     x = fw.from_numpy(rng.standard_normal(16, dtype=np.float32)).requires_grad_(True)
@@ -263,13 +271,7 @@ def overhead(fw: ModuleType, n_ops: int) -> Callable[[], None]:
 
     def run() -> None:
         x.grad = None
-        y = x
-        for _ in range(n_ops // 4):
-            y = y * w
-            y = y + w
-            y = fw.tanh(y)
-            y = y * 0.5
-        y.sum().backward()
+        op_mix(fw, x, w, n_ops).sum().backward()
 
     return run
 
