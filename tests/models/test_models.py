@@ -69,13 +69,13 @@ def test_matches_pytorch_twin(name, kwargs, twin, shape):
         expected = reference(torch.from_numpy(x)).numpy()
     assert tuple(out.shape) == (shape[0], kwargs["num_classes"])
     assert out.dtype == cr.float32
-    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-5, atol=1e-5)
     if not any(isinstance(m, nn.Dropout) for m in model.modules()):
         # training mode too: batch norm then normalises with the batch's own statistics
         out = model.train()(cr.from_numpy(x))
         with torch.no_grad():
             expected = reference.train()(torch.from_numpy(x)).numpy()
-        np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(out.detach().numpy(), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_allconv_takes_any_input_size():
@@ -89,7 +89,7 @@ def test_allconv_takes_any_input_size():
         assert tuple(out.shape) == (2, 7)
         with torch.no_grad():
             np.testing.assert_allclose(out.detach().numpy(), reference(torch.from_numpy(x)).numpy(),
-                                       rtol=1e-4, atol=1e-5)
+                                       rtol=1e-5, atol=1e-5)
 
 
 def test_models_reject_inputs_too_small():

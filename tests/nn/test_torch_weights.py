@@ -113,4 +113,4 @@ def test_torch_training_step_matches_after_loading(tmp_path):
     cr.nn.functional.cross_entropy(ours(cr.from_numpy(x)), cr.from_numpy(y)).backward()
     for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters()):
         scale = np.abs(q.grad.numpy()).max()
-        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-4, atol=1e-5 * scale, err_msg=name)
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-5, atol=1e-5 * scale, err_msg=name)

@@ -41,7 +41,7 @@ def _row(name, ours, theirs, shapes, *, make=None, fast=None, **kw) -> OpCase:
         in_sizes = (a.shape for a in make(np.random.default_rng(0), np.float64)) if make else shapes
         size = sum(math.prod(s) for s in in_sizes)
         fast = size + (_out_numel(theirs, shapes) if make is None else 0) > FULL_JACOBIAN_MAX
-    return OpCase(name, ours, theirs, shapes, make=make, fast=fast, atol32=2e-5, rtol32=1e-4, **kw)
+    return OpCase(name, ours, theirs, shapes, make=make, fast=fast, **kw)
 
 
 def _conv(nd: int, tag: str, x, w, bias: bool = True, **kw) -> OpCase:
