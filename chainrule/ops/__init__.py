@@ -30,11 +30,6 @@ def _rev(fn):
     return lambda self, other: fn(other, self)
 
 
-def _iop(name: str):
-    method = getattr(inplace, name)
-    return lambda self, other: method(self, other)
-
-
 _E = elementwise
 _C = compare
 _DUNDERS = {
@@ -51,7 +46,7 @@ _DUNDERS = {
     "__and__": _C.bitwise_and, "__or__": _C.bitwise_or, "__xor__": _C.bitwise_xor,
     "__rand__": _rev(_C.bitwise_and), "__ror__": _rev(_C.bitwise_or), "__rxor__": _rev(_C.bitwise_xor),
     "__invert__": _C.bitwise_not,
-    "__iadd__": _iop("add_"), "__isub__": _iop("sub_"), "__imul__": _iop("mul_"), "__itruediv__": _iop("div_"),
+    "__iadd__": inplace.add_, "__isub__": inplace.sub_, "__imul__": inplace.mul_, "__itruediv__": inplace.div_,
     "__getitem__": indexing.getitem, "__setitem__": inplace.setitem,
     # dtype shorthands
     "float": lambda self: shape.to(self, backend.float32),

@@ -55,6 +55,27 @@ def float_operand(x: Tensor, op: str) -> Tensor:
     return x
 
 
+# PyTorch's legacy type names (``FloatTensor`` less its suffix), as its error messages spell dtypes
+TORCH_TYPE_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+                    "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def torch_type_name(t: Tensor) -> str:
+    return TORCH_TYPE_NAMES.get(t.dtype.name, t.dtype.name)
+
+
+def no_grad_unary(ufunc: str, name: str, doc: str):
+    """A function applying the array module's ``ufunc`` to a tensor's data: a result without gradient."""
+
+    def fn(input: Tensor) -> Tensor:
+        xp = backend.array_module(input._data)
+        return Tensor._make(xp.asarray(getattr(xp, ufunc)(input._data)))  # ufuncs give scalars for 0-d
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
+
+
 def require_float(x: Tensor, op: str) -> None:
     if x._data.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point tensor, got {x.dtype}")

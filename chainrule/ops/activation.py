@@ -12,7 +12,7 @@ import math
 
 from ..autograd.function import FunctionNode
 from ..tensor import Tensor
-from ._util import float_operand
+from ._util import float_operand, wrap_dim
 from .elementwise import abs as _abs
 from .elementwise import clamp, erf, exp, minimum, sigmoid, tanh, where
 from .indexing import narrow
@@ -64,7 +64,7 @@ class Elu(FunctionNode):
 
     def forward(self, x):
         self.save_for_backward(x)
-        return self.xp.where(x > 0, x, self.alpha * self.xp.expm1(self.xp.minimum(x, 0))).astype(x.dtype)
+        return self.xp.where(x > 0, x, self.alpha * self.xp.expm1(self.xp.minimum(x, 0))).astype(x.dtype, copy=False)
 
     def backward(self, gy):
         (x,) = self.saved_tensors
@@ -83,7 +83,7 @@ class Softplus(FunctionNode):
         bx = x * self.beta
         soft = (xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))) / self.beta
         self.save_for_backward(x)
-        return xp.where(bx > self.threshold, x, soft).astype(x.dtype)
+        return xp.where(bx > self.threshold, x, soft).astype(x.dtype, copy=False)
 
     def backward(self, gy):
         (x,) = self.saved_tensors
@@ -193,11 +193,8 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     """a * sigmoid(b), where a and b are the two halves of ``input`` along ``dim``."""
     if input.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
-    d = dim % input.ndim if -input.ndim <= dim < input.ndim else dim
-    n = input.shape[d] if isinstance(d, int) and 0 <= d < input.ndim else None
-    if n is None:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-input.ndim}, "
-                         f"{input.ndim - 1}], but got {dim})")
+    d = wrap_dim(dim, input.ndim)
+    n = input.shape[d]
     if n % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {n}")
     return narrow(input, d, 0, n // 2) * sigmoid(narrow(input, d, n // 2, n // 2))

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import backend
 from ..tensor import Tensor
-from ._util import binary_operands, broadcast_error
+from ._util import binary_operands, broadcast_error, no_grad_unary
 
 
 def _compare(name: str):
@@ -38,27 +38,12 @@ bitwise_or = _compare("bitwise_or")
 bitwise_xor = _compare("bitwise_xor")
 
 
-def logical_not(input: Tensor) -> Tensor:
-    return Tensor._make(backend.array_module(input._data).logical_not(input._data))
-
-
-def bitwise_not(input: Tensor) -> Tensor:
-    xp = backend.array_module(input._data)
-    if input._data.dtype == np.bool_:
-        return Tensor._make(xp.logical_not(input._data))
-    return Tensor._make(xp.invert(input._data))
-
-
-def isnan(input: Tensor) -> Tensor:
-    return Tensor._make(backend.array_module(input._data).isnan(input._data))
-
-
-def isinf(input: Tensor) -> Tensor:
-    return Tensor._make(backend.array_module(input._data).isinf(input._data))
-
-
-def isfinite(input: Tensor) -> Tensor:
-    return Tensor._make(backend.array_module(input._data).isfinite(input._data))
+logical_not = no_grad_unary("logical_not", "logical_not", "Element-wise ``not`` as a bool tensor (no gradient).")
+# ``invert`` is the logical not on bool arrays, as PyTorch's ``~`` is on bool tensors
+bitwise_not = no_grad_unary("invert", "bitwise_not", "Element-wise ``~`` (no gradient).")
+isnan = no_grad_unary("isnan", "isnan", "True where the element is NaN.")
+isinf = no_grad_unary("isinf", "isinf", "True where the element is +inf or -inf.")
+isfinite = no_grad_unary("isfinite", "isfinite", "True where the element is neither NaN nor infinite.")
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
@@ -72,7 +57,8 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-
 
 def isclose(input: Tensor, other, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> Tensor:
     a, b = binary_operands(input, other)
-    return Tensor._make(np.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    xp = backend.array_module(a._data, b._data)
+    return Tensor._make(xp.asarray(xp.isclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 __all__ = [

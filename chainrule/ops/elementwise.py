@@ -15,7 +15,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import FunctionNode
 from ..tensor import Tensor
-from ._util import binary_operands, broadcast_error, float_operand, to_tensor
+from ._util import binary_operands, broadcast_error, float_operand, no_grad_unary, to_tensor
 
 
 class _Binary(FunctionNode):
@@ -84,7 +84,8 @@ class Pow(_Binary):
         gb = None
         if nb:
             # d/db a^b = a^b log a; PyTorch sets it to 0 where a == 0 and b >= 0
-            safe = where(a._data == 0, 1.0, a) if (a._data == 0).any() else a
+            zero = a._data == 0
+            safe = where(zero, 1.0, a) if zero.any() else a
             gb = gy * y * log(safe)
         return ga, gb
 
@@ -265,7 +266,8 @@ class Sigmoid(FunctionNode):
         xp = self.xp
         # exp of -|x| never overflows: both halves of the logistic written stably
         e = xp.exp(-xp.abs(x))
-        y = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+        d = 1.0 + e
+        y = xp.where(x >= 0, 1.0 / d, e / d).astype(x.dtype, copy=False)
         self.save_for_backward(y)
         return y
 
@@ -339,7 +341,7 @@ class Clamp(FunctionNode):
 
     def backward(self, gy):
         (x,) = self.saved_arrays
-        keep = np.ones(x.shape, dtype=bool) if self.xp is np else self.xp.ones(x.shape, dtype=bool)
+        keep = self.xp.ones(x.shape, dtype=bool)
         if self.lo is not None:
             keep &= x >= self.lo
         if self.hi is not None:
@@ -427,11 +429,8 @@ def floor_divide(input, other) -> Tensor:
 
 
 def remainder(input, other) -> Tensor:
-    """Python's ``%``: ``a - floor(a / b) * b`` (gradient 1 for ``a``)."""
-    if isinstance(other, Tensor) and other.requires_grad:
-        return input - floor_divide(input, other).detach() * other
-    q = floor_divide(input, other)
-    return sub(input, mul(q, other))
+    """Python's ``%``: ``a - floor(a / b) * b`` (gradient 1 for ``a``, -floor(a / b) for ``b``)."""
+    return sub(input, mul(floor_divide(input, other), other))  # the quotient carries no gradient
 
 
 def pow(input, exponent) -> Tensor:  # noqa: A001
@@ -512,30 +511,18 @@ def abs(input: Tensor) -> Tensor:  # noqa: A001
 absolute = abs
 
 
-def sign(input: Tensor) -> Tensor:
-    """-1, 0 or 1; no gradient flows (its derivative is 0 almost everywhere)."""
-    xp = backend.array_module(input._data)
-    return Tensor._make(xp.sign(input._data))
+sign = no_grad_unary("sign", "sign", "-1, 0 or 1; no gradient flows (its derivative is 0 almost everywhere).")
+sgn = sign
 
 
-def sgn(input: Tensor) -> Tensor:
-    return sign(input)
+def _piecewise_constant(name: str):
+    return no_grad_unary(name, name, f"Element-wise {name}; piecewise constant, so no gradient flows.")
 
 
-def _no_grad_unary(name: str):
-    def fn(input: Tensor) -> Tensor:
-        xp = backend.array_module(input._data)
-        return Tensor._make(xp.asarray(getattr(xp, name)(input._data)))
-
-    fn.__name__ = name
-    fn.__doc__ = f"Element-wise {name}; piecewise constant, so no gradient flows."
-    return fn
-
-
-floor = _no_grad_unary("floor")
-ceil = _no_grad_unary("ceil")
-trunc = _no_grad_unary("trunc")
-round = _no_grad_unary("round")  # noqa: A001  (numpy and PyTorch both round half to even)
+floor = _piecewise_constant("floor")
+ceil = _piecewise_constant("ceil")
+trunc = _piecewise_constant("trunc")
+round = _piecewise_constant("round")  # noqa: A001  (numpy and PyTorch both round half to even)
 
 
 def sin(input: Tensor) -> Tensor:
@@ -609,15 +596,10 @@ def where(condition, input=None, other=None):
     if input is None and other is None:
         return tuple(Tensor._make(i) for i in backend.array_module(cond).nonzero(cond))
     if cond.dtype != np.bool_:
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {from_np(cond)}")
+        raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{backend.from_numpy_dtype(cond.dtype)}")
     a, b = binary_operands(input, other)
     return Where(cond).apply(a, b)
-
-
-def from_np(arr) -> str:
-    return str(backend.from_numpy_dtype(arr.dtype))
-
-
 
 
 __all__ = [

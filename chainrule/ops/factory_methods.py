@@ -11,14 +11,11 @@ from typing import Any
 
 from .. import _factory, backend
 from ..tensor import Tensor
+from ._util import TORCH_TYPE_NAMES
 from .shape import to
 
 # PyTorch's legacy tensor-type names, ``torch.FloatTensor`` and friends, by NumPy dtype name
-_TYPE_NAMES = {
-    "float16": "HalfTensor", "float32": "FloatTensor", "float64": "DoubleTensor", "uint8": "ByteTensor",
-    "int8": "CharTensor", "int16": "ShortTensor", "int32": "IntTensor", "int64": "LongTensor",
-    "bool": "BoolTensor",
-}
+_TYPE_NAMES = {k: v + "Tensor" for k, v in TORCH_TYPE_NAMES.items()}
 _BY_TYPE_NAME = {v: k for k, v in _TYPE_NAMES.items()}
 
 
@@ -49,7 +46,7 @@ def new_full(self: Tensor, size, fill_value, *, dtype=None, device=None, require
 def new_tensor(self: Tensor, data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A copy of ``data`` (a list, array or tensor) as a leaf with ``self``'s dtype unless given."""
     if isinstance(data, Tensor):
-        data = data.detach()._data.copy()
+        data = data._data.copy()
     return _factory.tensor(data, dtype=_dtype(self, dtype), device=device, requires_grad=requires_grad)
 
 

@@ -17,7 +17,7 @@ import numbers
 import numpy as np
 
 from .. import backend
-from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..tensor import Tensor
 from . import elementwise as E
 from .activation import relu
@@ -65,8 +65,6 @@ def _apply(t: Tensor, result_fn, *others, saves_self: bool = True) -> Tensor:
     recorded = _check_leaf(t) and (
         t._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others))
     if not recorded:
-        from ..autograd.grad_mode import no_grad
-
         with no_grad():
             result = result_fn(t, *others)
         _write(t, result._data)
@@ -115,9 +113,16 @@ def _fast_ufunc(t: Tensor, ufunc, other) -> bool:
     return True
 
 
+def _scaled(other, alpha):
+    """``other * alpha``, on raw data unless ``other`` is in the graph (the optimisers' path)."""
+    if isinstance(other, Tensor) and other._requires_grad:
+        return other * alpha
+    return _raw(other) * alpha
+
+
 def add_(self: Tensor, other, *, alpha=1) -> Tensor:
     if alpha != 1:
-        other = _raw(other) * alpha if not isinstance(other, Tensor) or not other._requires_grad else other * alpha
+        other = _scaled(other, alpha)
     if _fast_ufunc(self, np.add, other):
         return self
     return _apply(self, E.add, other, saves_self=False)
@@ -125,7 +130,7 @@ def add_(self: Tensor, other, *, alpha=1) -> Tensor:
 
 def sub_(self: Tensor, other, *, alpha=1) -> Tensor:
     if alpha != 1:
-        other = _raw(other) * alpha if not isinstance(other, Tensor) or not other._requires_grad else other * alpha
+        other = _scaled(other, alpha)
     if _fast_ufunc(self, np.subtract, other):
         return self
     return _apply(self, E.sub, other, saves_self=False)

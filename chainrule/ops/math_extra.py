@@ -235,7 +235,7 @@ def hypot(input, other) -> Tensor:
     """sqrt(input^2 + other^2), without overflow for large operands."""
     a, b = binary_operands(input, other)
     if a._data.dtype.kind != "f":
-        raise RuntimeError(f"\"hypot_cpu\" not implemented for '{backend.from_numpy_dtype(a._data.dtype)}'")
+        raise RuntimeError(f"\"hypot_cpu\" not implemented for '{a.dtype}'")
     return Hypot().apply(a, b)
 
 

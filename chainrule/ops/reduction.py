@@ -21,21 +21,14 @@ import numpy as np
 from .. import backend
 from ..autograd.function import FunctionNode
 from ..tensor import Tensor
-from ._util import check_tensor, wrap_dim, wrap_dims
+from ._util import check_tensor, torch_type_name, wrap_dim, wrap_dims
 from .elementwise import abs as _abs
 from .elementwise import maximum, minimum, sqrt, where
 from .scatter import Gather
 from .shape import broadcast_to, reshape
 
-_TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                "bool": "Bool", "float16": "Half", "float32": "Float", "float64": "Double"}
-
 max_result = namedtuple("max", ("values", "indices"))
 min_result = namedtuple("min", ("values", "indices"))
-
-
-def _torch_name(t: Tensor) -> str:
-    return _TORCH_NAMES.get(t.dtype.name, t.dtype.name)
 
 
 def _dims(dim, ndim: int) -> tuple:
@@ -72,18 +65,14 @@ class Sum(FunctionNode):
         return broadcast_to(_unsqueeze_reduced(gy, self.in_shape, self.dims, self.keepdim), self.in_shape)
 
 
-class Mean(FunctionNode):
-    def __init__(self, dims: tuple, keepdim: bool):
-        self.dims, self.keepdim = dims, keepdim
-
+class Mean(Sum):
     def forward(self, x):
         self.in_shape = x.shape
         return x.mean(axis=self.dims, keepdims=self.keepdim)
 
     def backward(self, gy):
-        g = broadcast_to(_unsqueeze_reduced(gy, self.in_shape, self.dims, self.keepdim), self.in_shape)
         n = _count(self.in_shape, self.dims)
-        return g / n if n > 1 else g
+        return super().backward(gy / n if n > 1 else gy)  # divide before broadcasting: fewer elements
 
 
 class Cumsum(FunctionNode):
@@ -136,7 +125,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     if x._data.dtype.kind != "f":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
-            f"complex dtype. Got: {_torch_name(x)}")
+            f"complex dtype. Got: {torch_type_name(x)}")
     return Mean(_dims(dim, x.ndim), keepdim).apply(x)
 
 
@@ -417,7 +406,8 @@ def _correction(name: str, dim, unbiased, correction):
     return dim, correction
 
 
-def _var(name: str, input: Tensor, dim, unbiased, keepdim: bool, correction) -> Tensor:
+def _var(name: str, input: Tensor, dim, unbiased, keepdim: bool, correction) -> tuple[Tensor, tuple]:
+    """The variance and the axes it reduced."""
     x = check_tensor(input, name)
     if x._data.dtype.kind != "f":
         raise RuntimeError("std and var only support floating point and complex dtypes")
@@ -427,7 +417,7 @@ def _var(name: str, input: Tensor, dim, unbiased, keepdim: bool, correction) -> 
         warnings.warn(
             f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
             "reduction factor (input numel divided by output numel).", UserWarning, stacklevel=3)
-    return Var(dims, correction, keepdim).apply(x)
+    return Var(dims, correction, keepdim).apply(x), dims
 
 
 def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
@@ -436,29 +426,27 @@ def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = F
 
     ``unbiased=True/False`` (PyTorch's legacy flag) means correction 1/0.
     """
-    return _var("var", input, dim, unbiased, keepdim, correction)
+    return _var("var", input, dim, unbiased, keepdim, correction)[0]
 
 
 def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """Standard deviation sqrt(var); the gradient is (x - mean) / ((N - correction) std)."""
-    return sqrt(_var("std", input, dim, unbiased, keepdim, correction))
+    return sqrt(_var("std", input, dim, unbiased, keepdim, correction)[0])
 
 
 def var_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
              correction=None) -> tuple:
     """``(var(input, ...), mean(input, ...))`` over the same ``dim``."""
-    v = _var("var_mean", input, dim, unbiased, keepdim, correction)
-    dim, _ = _correction("var_mean", dim, unbiased, correction)
-    return v, mean(input, _dims(dim, input.ndim), keepdim)
+    v, dims = _var("var_mean", input, dim, unbiased, keepdim, correction)
+    return v, mean(input, dims, keepdim)
 
 
 def std_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
              correction=None) -> tuple:
     """``(std(input, ...), mean(input, ...))`` over the same ``dim``."""
-    v = _var("std_mean", input, dim, unbiased, keepdim, correction)
-    dim, _ = _correction("std_mean", dim, unbiased, correction)
-    return sqrt(v), mean(input, _dims(dim, input.ndim), keepdim)
+    v, dims = _var("std_mean", input, dim, unbiased, keepdim, correction)
+    return sqrt(v), mean(input, dims, keepdim)
 
 
 # ---- norms ---------------------------------------------------------------------------------------
@@ -527,7 +515,7 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
         x = x.to(dtype)
     if x._data.dtype.kind != "f":
         raise RuntimeError(
-            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {_torch_name(x)}")
+            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {torch_type_name(x)}")
     dims = _dims(dim, x.ndim)
     if isinstance(p, str):
         if p != "fro":

@@ -8,9 +8,9 @@ import numpy as np
 
 from ..autograd.function import FunctionNode
 from ..tensor import Tensor
-from ._util import check_tensor, float_operand, wrap_dim
+from ._util import check_tensor, float_operand, torch_type_name, wrap_dim
 from .elementwise import exp
-from .reduction import _dims, _kept_shape, _torch_name, _unsqueeze_reduced
+from .reduction import _dims, _kept_shape, _unsqueeze_reduced
 from .reduction import sum as _sum
 from .shape import reshape
 
@@ -101,7 +101,7 @@ def _softmax_input(input: Tensor, dtype, name: str) -> Tensor:
     if dtype is not None:
         x = x.to(dtype)
     if x._data.dtype.kind != "f":
-        raise RuntimeError(f"{name}: expected a floating-point input (or dtype=), got {_torch_name(x)}")
+        raise RuntimeError(f"{name}: expected a floating-point input (or dtype=), got {torch_type_name(x)}")
     return x
 
 
