@@ -61,9 +61,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     if weight.ndim != 2:
         raise RuntimeError(f"'weight' must be 2-D, got a {weight.ndim}-D tensor of shape {list(weight.shape)}")
     num = weight.shape[0]
-    if idx.size and (idx.min() < 0 or idx.max() >= num):
-        bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
-        raise IndexError(f"index {bad} is out of range for an embedding table of {num} rows")
+    if idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < 0 or hi >= num:
+            raise IndexError(f"index {lo if lo < 0 else hi} is out of range for an embedding table of {num} rows")
     if padding_idx is not None:
         if isinstance(padding_idx, bool) or not isinstance(padding_idx, numbers.Integral):
             raise TypeError(f"embedding(): padding_idx must be an int, got {padding_idx!r}")

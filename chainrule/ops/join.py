@@ -69,9 +69,7 @@ def _tensor_list(tensors, op: str) -> list:
 
 
 def _promote(tensors: list) -> list:
-    dt = tensors[0].dtype
-    for t in tensors[1:]:
-        dt = backend.promote_types(dt, t.dtype)
+    dt = backend.result_type(*tensors)  # 0-d tensors, which rank lower there, are refused by cat
     return [t if t._data.dtype == dt.np else t.to(dt) for t in tensors]
 
 

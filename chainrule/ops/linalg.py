@@ -12,16 +12,9 @@ import string
 from .. import backend
 from ..autograd.function import FunctionNode
 from ..tensor import Tensor
-from ._util import binary_operands, check_tensor
+from ._util import binary_operands, check_tensor, torch_type_name
 from .elementwise import where
 from .shape import broadcast_to, reshape, transpose
-
-_TORCH_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long",
-                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-
-
-def _name(t: Tensor) -> str:
-    return _TORCH_NAMES.get(t.dtype.name, t.dtype.name)
 
 
 class Matmul(FunctionNode):
@@ -62,8 +55,8 @@ class Matmul(FunctionNode):
 
 def _same_dtype(a: Tensor, b: Tensor) -> None:
     if a._data.dtype != b._data.dtype:
-        raise RuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: {_name(a).lower()} != {_name(b).lower()}")
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{torch_type_name(a).lower()} != {torch_type_name(b).lower()}")
 
 
 def _dot_size_error(a: Tensor, b: Tensor) -> RuntimeError:
@@ -162,7 +155,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
         raise _dot_size_error(a, b)
     if a._data.dtype != b._data.dtype:
         raise RuntimeError(
-            f"dot : expected both vectors to have same dtype, but found {_name(a)} and {_name(b)}")
+            f"dot : expected both vectors to have same dtype, but found {torch_type_name(a)} and {torch_type_name(b)}")
     return Matmul().apply(a, b)
 
 
@@ -339,7 +332,7 @@ def einsum(equation: str, *operands) -> Tensor:
         raise _einsum_error("must provide at least one operand")
     for t in ops[1:]:
         if t._data.dtype != ops[0]._data.dtype:
-            raise RuntimeError(f"expected scalar type {_name(ops[0])} but found {_name(t)}")
+            raise RuntimeError(f"expected scalar type {torch_type_name(ops[0])} but found {torch_type_name(t)}")
     terms, out, sizes = _parse_einsum(equation, [tuple(t.shape) for t in ops])
     # size-1 dimensions broadcast against their label's size; broadcast_to's adjoint sums them back
     ops = [broadcast_to(t, tuple(sizes[c] for c in term)) for t, term in zip(ops, terms)]

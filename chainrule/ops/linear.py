@@ -27,15 +27,16 @@ class Linear(FunctionNode):
     def backward(self, gy):
         x, w = self.saved_tensors
         needs = self.needs_input_grad
+        need_b = len(needs) > 2 and needs[2]
         out_f, in_f = w.shape
         gx = gw = gb = None
         if needs[0]:
             gx = matmul(gy, w)  # dL/dx = gy W
-        if needs[1] or (len(needs) > 2 and needs[2]):
+        if needs[1] or need_b:
             gy2 = reshape(gy, (-1, out_f))
             if needs[1]:
                 gw = matmul(transpose(gy2, 0, 1), reshape(x, (-1, in_f)))  # dL/dW = gy^T x
-            if len(needs) > 2 and needs[2]:
+            if need_b:
                 gb = _sum(gy2, 0)  # dL/db = sum of gy over all leading positions
         return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
 

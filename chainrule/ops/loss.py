@@ -18,6 +18,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import FunctionNode
 from ..tensor import Tensor
+from ._util import check_tensor
 from .activation import softplus
 from .elementwise import abs as _abs
 from .elementwise import clamp, exp, log, log1p, where
@@ -58,12 +59,6 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return total / loss._data.size  # an empty input gives 0/0 = nan, as PyTorch
 
 
-def _check_tensor(x, fn: str, name: str) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}(): argument '{name}' must be Tensor, not {type(x).__name__}")
-    return x
-
-
 def _check_float_input(input: Tensor, fn: str) -> None:
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"{fn}: expected a floating-point input (logits or log-probabilities), "
@@ -72,8 +67,8 @@ def _check_float_input(input: Tensor, fn: str) -> None:
 
 def _broadcast_pair(input: Tensor, target: Tensor, fn: str) -> tuple[Tensor, Tensor]:
     """PyTorch's regression losses warn on differently-shaped operands, then broadcast them."""
-    _check_tensor(input, fn, "input")
-    _check_tensor(target, fn, "target")
+    check_tensor(input, fn, "input")
+    check_tensor(target, fn, "target")
     if input.shape != target.shape:
         warnings.warn(
             f"Using a target size ({target.shape!r}) that is different to the input size "
@@ -84,16 +79,10 @@ def _broadcast_pair(input: Tensor, target: Tensor, fn: str) -> tuple[Tensor, Ten
 
 
 def _same_shape(input: Tensor, target: Tensor, fn: str, message: str) -> None:
-    _check_tensor(input, fn, "input")
-    _check_tensor(target, fn, "target")
+    check_tensor(input, fn, "input")
+    check_tensor(target, fn, "target")
     if input.shape != target.shape:
         raise ValueError(message.format(t=repr(target.shape), i=repr(input.shape)))
-
-
-def _const(x: Tensor, value: float) -> Tensor:
-    """A 0-d constant of ``x``'s dtype (keeps float32 float32)."""
-    xp = backend.array_module(x._data)
-    return Tensor._make(xp.asarray(value, dtype=x._data.dtype))
 
 
 # ---- regression losses ----------------------------------------------------------------------------
@@ -229,10 +218,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     # threshold=inf: the exact stable formula everywhere, with gradient sigmoid(z)
     sp = softplus(-input, threshold=float("inf"))
     if pos_weight is not None:
-        log_weight = (pos_weight - 1.0) * target + 1.0
-        loss = (1.0 - target) * input + log_weight * sp
-    else:
-        loss = (1.0 - target) * input + sp
+        sp = ((pos_weight - 1.0) * target + 1.0) * sp
+    loss = (1.0 - target) * input + sp
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -255,14 +242,14 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
             stacklevel=2)
     reduction = _reduction_arg(reduction, size_average, reduce,
                                allowed=("none", "batchmean", "sum", "mean"))
-    _check_tensor(input, "kl_div", "input")
-    _check_tensor(target, "kl_div", "target")
+    check_tensor(input, "kl_div", "input")
+    check_tensor(target, "kl_div", "target")
     if log_target:
         loss = exp(target) * (target - input)
     else:
-        nonzero = target._data != 0
-        safe = where(Tensor._make(nonzero), target, 1.0)
-        loss = where(Tensor._make(nonzero), target * log(safe), 0.0) - target * input
+        nonzero = Tensor._make(target._data != 0)
+        safe = where(nonzero, target, 1.0)
+        loss = where(nonzero, target * log(safe), 0.0) - target * input
     if reduction == "batchmean":
         batch = input.shape[0] if input.ndim else 1
         return loss.sum() / batch
@@ -272,6 +259,18 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
 # ---- classification ---------------------------------------------------------------------------------
 def _class_dim(input: Tensor) -> int:
     return 0 if input._data.ndim == 1 else 1
+
+
+def _check_class_weight(weight: Tensor | None, n_classes: int) -> None:
+    if weight is not None and (weight._data.ndim != 1 or weight.shape[0] != n_classes):
+        raise RuntimeError(
+            f"weight tensor should be defined either for all {n_classes} classes or no classes but "
+            f"got weight tensor of shape: {list(weight.shape)}")
+
+
+def _mean(total: Tensor, count) -> Tensor:
+    """``total / count``; nan when ``count`` is 0 (PyTorch's 0/0), without a division warning."""
+    return total * (1.0 / count if count else float("nan"))
 
 
 def _check_index_target(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,
@@ -302,10 +301,7 @@ def _check_index_target(input: Tensor, target: Tensor, weight: Tensor | None, ig
                     f"{list(input.shape)}, target shape {list(target.shape)})")
             raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
     n_classes = input.shape[_class_dim(input)]
-    if weight is not None and (weight._data.ndim != 1 or weight.shape[0] != n_classes):
-        raise RuntimeError(
-            f"weight tensor should be defined either for all {n_classes} classes or no classes but "
-            f"got weight tensor of shape: {list(weight.shape)}")
+    _check_class_weight(weight, n_classes)
     t = target._data.astype(np.int64, copy=False)
     bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
     if bool(bad.any()):
@@ -354,10 +350,7 @@ def _nll(logp: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,
     total = loss.sum()
     if reduction == "sum":
         return total
-    denom = coef.sum()
-    # all targets ignored: PyTorch gives nan (0/0); say so without a division warning
-    scale = 1.0 / float(denom) if float(denom) != 0 else float("nan")
-    return total * scale
+    return _mean(total, float(coef.sum()))  # all targets ignored: nan
 
 
 def _batched(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor, bool]:
@@ -376,8 +369,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     targets equal to ``ignore_index`` contribute to neither sum.
     """
     reduction = _reduction_arg(reduction, size_average, reduce)
-    _check_tensor(input, "nll_loss", "input")
-    _check_tensor(target, "nll_loss", "target")
+    check_tensor(input, "nll_loss", "input")
+    check_tensor(target, "nll_loss", "target")
     _check_float_input(input, "nll_loss")
     _check_index_target(input, target, weight, ignore_index, "nll_loss")
     x, t, unbatched = _batched(input, target)
@@ -398,8 +391,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     give finite losses and gradients.
     """
     reduction = _reduction_arg(reduction, size_average, reduce)
-    _check_tensor(input, "cross_entropy", "input")
-    _check_tensor(target, "cross_entropy", "target")
+    check_tensor(input, "cross_entropy", "input")
+    check_tensor(target, "cross_entropy", "target")
     _check_float_input(input, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
@@ -423,10 +416,7 @@ def _cross_entropy_probs(input: Tensor, target: Tensor, weight, reduction: str,
                            "(cross_entropy: the probability target must have the input's dtype)")
     cdim = _class_dim(input)
     n_classes = input.shape[cdim]
-    if weight is not None and (weight._data.ndim != 1 or weight.shape[0] != n_classes):
-        raise RuntimeError(
-            f"weight tensor should be defined either for all {n_classes} classes or no classes but "
-            f"got weight tensor of shape: {list(weight.shape)}")
+    _check_class_weight(weight, n_classes)
     logp = log_softmax(input, cdim)
     if label_smoothing > 0:
         target = target * (1.0 - label_smoothing) + label_smoothing / n_classes
@@ -440,8 +430,7 @@ def _cross_entropy_probs(input: Tensor, target: Tensor, weight, reduction: str,
     total = -prod.sum()
     if reduction == "sum":
         return total
-    count = input._data.size // n_classes if n_classes else 0
-    return total * (1.0 / count) if count else total * float("nan")
+    return _mean(total, input._data.size // n_classes if n_classes else 0)
 
 
 __all__ = [

@@ -52,8 +52,8 @@ class Gather(FunctionNode):
         return x[_grid(self.index, self.dim)]
 
     def backward(self, gy):
-        zeros = Tensor._make(self.xp.zeros(self.in_shape, dtype=gy._data.dtype))
-        return ScatterAdd(self.dim, self.index).apply(zeros, gy)
+        # scatter_add into zeros, written straight into a fresh array (no copy of a zeros input)
+        return IndexAccumulate(_grid(self.index, self.dim), self.in_shape).apply(gy)
 
 
 class ScatterAdd(FunctionNode):
@@ -121,8 +121,8 @@ class IndexSelect(FunctionNode):
         return self.xp.take(x, self.index, axis=self.dim)
 
     def backward(self, gy):
-        zeros = Tensor._make(self.xp.zeros(self.in_shape, dtype=gy._data.dtype))
-        return IndexAdd(self.dim, self.index, 1).apply(zeros, gy)
+        # index_add into zeros, written straight into a fresh array (no copy of a zeros input)
+        return IndexAccumulate((slice(None),) * self.dim + (self.index,), self.in_shape).apply(gy)
 
 
 class IndexAdd(FunctionNode):
@@ -167,7 +167,7 @@ def _check_bounds(index, n: int, dim: int, allow_negative: bool = False) -> None
         raise RuntimeError(f"index {hi if hi >= n else lo} is out of bounds for dimension {dim} with size {n}")
 
 
-def _check_index_shape(op: str, dim: int, x_shape: tuple, index_shape: tuple, src_shape=None) -> None:
+def _check_index_shape(dim: int, x_shape: tuple, index_shape: tuple, src_shape=None) -> None:
     if len(index_shape) != len(x_shape):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     for k, n in enumerate(index_shape):
@@ -187,10 +187,6 @@ def _as_1d(t: Tensor) -> Tensor:
     return t.reshape(1) if t._data.ndim == 0 else t
 
 
-def _to_shape(t: Tensor, shape: tuple) -> Tensor:
-    return t.reshape(shape)
-
-
 # ---- functional wrappers -------------------------------------------------------------------------
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
     """``out[i][j][k] = input[index[i][j][k]][j][k]`` (``dim=0``; likewise for other dims).
@@ -200,9 +196,9 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     """
     idx = _index(index, "gather")
     if input._data.ndim == 0 and idx.ndim == 0:
-        return _to_shape(gather(_as_1d(input), 0, _as_1d(index)), ())
+        return gather(_as_1d(input), 0, _as_1d(index)).reshape(())
     d = wrap_dim(dim, input._data.ndim)
-    _check_index_shape("gather", d, input._data.shape, idx.shape)
+    _check_index_shape(d, input._data.shape, idx.shape)
     _check_bounds(idx, input._data.shape[d], d)
     return Gather(d, idx).apply(input)
 
@@ -213,9 +209,9 @@ def _scatter_args(input: Tensor, dim: int, index: Tensor, src, op: str):
     if isinstance(src, Tensor):
         if src._data.dtype != input._data.dtype:
             raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-        _check_index_shape(op, d, input._data.shape, idx.shape, src._data.shape)
+        _check_index_shape(d, input._data.shape, idx.shape, src._data.shape)
     else:
-        _check_index_shape(op, d, input._data.shape, idx.shape)
+        _check_index_shape(d, input._data.shape, idx.shape)
     if input._data.ndim:
         _check_bounds(idx, input._data.shape[d], d)
     return d, idx
@@ -228,7 +224,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     ``input`` gets ``gy``, ``src`` gets ``gather(gy, dim, index)``.
     """
     if input._data.ndim == 0:
-        return _to_shape(scatter_add(_as_1d(input), 0, _as_1d(index), _as_1d(src)), ())
+        return scatter_add(_as_1d(input), 0, _as_1d(index), _as_1d(src)).reshape(())
     d, idx = _scatter_args(input, dim, index, src, "scatter_add")
     return ScatterAdd(d, idx).apply(input, src)
 
@@ -247,7 +243,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None) -> 
         value = value.item()
     if input._data.ndim == 0:
         s = _as_1d(src) if src is not None else None
-        return _to_shape(scatter(_as_1d(input), 0, _as_1d(index), s, value=value), ())
+        return scatter(_as_1d(input), 0, _as_1d(index), s, value=value).reshape(())
     d, idx = _scatter_args(input, dim, index, src, "scatter")
     if src is None:
         if not isinstance(value, numbers.Number):
@@ -265,7 +261,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     if input._data.ndim == 0:
         if idx.size != 1:
             raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size}")
-        return _to_shape(index_select(_as_1d(input), 0, Tensor._make(idx)), ())
+        return index_select(_as_1d(input), 0, Tensor._make(idx)).reshape(())
     d = wrap_dim(dim, input._data.ndim)
     _check_bounds(idx, input._data.shape[d], d)
     return IndexSelect(d, idx).apply(input)
@@ -278,7 +274,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
         raise IndexError("index_add_(): Index is supposed to be a vector")
     idx = idx.reshape(-1)
     if input._data.ndim == 0:
-        return _to_shape(index_add(_as_1d(input), 0, Tensor._make(idx), _as_1d(source), alpha=alpha), ())
+        return index_add(_as_1d(input), 0, Tensor._make(idx), _as_1d(source), alpha=alpha).reshape(())
     d = wrap_dim(dim, input._data.ndim)
     if source._data.dtype != input._data.dtype:
         raise RuntimeError(

@@ -21,6 +21,7 @@ class SumTo(FunctionNode):
         self.shape = tuple(shape)
 
     def forward(self, x):
+        self.in_shape = x.shape
         shape = self.shape
         lead = x.ndim - len(shape)
         if lead < 0:
@@ -37,10 +38,6 @@ class SumTo(FunctionNode):
 
     def backward(self, gy):
         return broadcast_to(gy, self.in_shape)
-
-    def apply(self, x):
-        self.in_shape = x._data.shape
-        return super().apply(x)
 
 
 class BroadcastTo(FunctionNode):
@@ -403,7 +400,6 @@ class Flip(FunctionNode):
 
     def backward(self, gy):
         return Flip(self.dims).apply(gy)
-
 
 
 def flip(input: Tensor, *dims, **kwargs) -> Tensor:

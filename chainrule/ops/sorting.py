@@ -54,6 +54,13 @@ def _as_1d(x: Tensor) -> tuple[Tensor, bool]:
     return (reshape(x, (1,)), True) if x.ndim == 0 else (x, False)
 
 
+def _result(result, values: Tensor, index, was_0d: bool):
+    """``result(values, indices)``, back to 0-d when the input was (``_as_1d`` undone)."""
+    if was_0d:
+        return result(reshape(values, ()), Tensor._make(index.reshape(())))
+    return result(values, Tensor._make(index))
+
+
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     """Sort along ``dim``: returns ``(values, indices)`` with ``values = input.gather(dim, indices)``.
 
@@ -64,10 +71,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     x1, was_0d = _as_1d(x)
     d = wrap_dim(dim, x1.ndim)
     index = _order(x1._data, d, bool(descending))
-    values = _pick(x1, d, index)
-    if was_0d:
-        return sort_result(reshape(values, ()), Tensor._make(index.reshape(())))
-    return sort_result(values, Tensor._make(index))
+    return _result(sort_result, _pick(x1, d, index), index, was_0d)
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
@@ -96,10 +100,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     k = _check_k(k, x1.shape[d], "topk", 0)
     xp = backend.array_module(x1._data)
     index = xp.take(_order(x1._data, d, bool(largest)), xp.arange(k), axis=d)
-    values = _pick(x1, d, index)
-    if was_0d:
-        return topk_result(reshape(values, ()), Tensor._make(index.reshape(())))
-    return topk_result(values, Tensor._make(index))
+    return _result(topk_result, _pick(x1, d, index), index, was_0d)
 
 
 def _select_rank(x: Tensor, rank: int, dim: int, keepdim: bool, result, was_0d: bool):
@@ -107,12 +108,9 @@ def _select_rank(x: Tensor, rank: int, dim: int, keepdim: bool, result, was_0d: 
     xp = backend.array_module(x._data)
     index = xp.take(_order(x._data, dim, False), xp.asarray([rank]), axis=dim)
     values = _pick(x, dim, index)
-    if was_0d:
-        return result(reshape(values, ()), Tensor._make(index.reshape(())))
-    if not keepdim:
-        shape = values.shape[:dim] + values.shape[dim + 1:]
-        return result(reshape(values, shape), Tensor._make(xp.squeeze(index, dim)))
-    return result(values, Tensor._make(index))
+    if not keepdim and not was_0d:
+        values, index = reshape(values, values.shape[:dim] + values.shape[dim + 1:]), xp.squeeze(index, dim)
+    return _result(result, values, index, was_0d)
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
