@@ -11,14 +11,15 @@ Two gathers and their adjoints live here:
 
 * ``im2col`` copies every window into a column array ``(N, C, *K, *P)`` and ``col2im`` adds a
   column array back onto the input positions (its adjoint);
-* ``taps`` yields, for each kernel offset ``j``, the view ``(N, C, *P)`` of the inputs that offset
-  reads; pooling reduces over these views with one whole-array operation per offset.
+* ``flat_taps`` yields, for each kernel offset ``j``, what that offset reads as one flat run
+  per (n, c) plane; pooling and depthwise convolutions work on these runs with one whole-array
+  operation per offset (``from_flat``/``to_flat`` convert to and from (N, C, *P)).
 
 Strided views with a non-unit innermost step make NumPy's loops an order of magnitude slower
-than unit-step ones (measured: 2.9 ms against 0.17 ms for a max over 1.6M float32), so strided
-windows are read from a *phase split* of the padded input: along an axis of stride ``s`` the
-positions ``m*s + r`` are gathered into phase ``r``, after which every tap is a unit-step slice,
-and pooling reads each tap as one flat run per (n, c) plane (see "flat taps").
+than unit-step ones (measured: 2.9 ms against 0.17 ms for a max over 1.6M float32), so the taps
+are read from a *phase split* of the padded input: along an axis of stride ``s`` the positions
+``m*s + r`` are gathered into phase ``r``, after which every tap is a unit-step slice (see
+"flat taps"). A plain copy is another matter: ``im2col`` copies the strided view directly.
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ class Window:
     def phased(self) -> tuple:
         """``M = ceil(Lp / s)``: the length of each phase of the padded input (see ``split_phases``)."""
         return tuple(-(-lp // s) for lp, s in zip(self.padded, self.stride))
+
+    @property
+    def flat_steps(self) -> tuple:
+        """Per axis, the step in elements between neighbouring positions of the flattened
+        phase grid ``prod M`` (row-major: ``prod(M[a+1:])``)."""
+        return tuple(math.prod(self.phased[a + 1:]) for a in range(self.nd))
 
     def offsets(self) -> Iterator[tuple]:
         """Kernel offsets in scan order (row-major over the kernel axes)."""
@@ -124,7 +131,8 @@ def crop(xp, g, win: Window):
 
 
 # ---- phase split ----------------------------------------------------------------------------
-def _phase_shape(lead: tuple, win: Window) -> tuple:
+def phase_shape(lead: tuple, win: Window) -> tuple:
+    """``lead + (*s, *M)``: the shape of the phase split (see ``split_phases``)."""
     return lead + tuple(win.stride) + tuple(win.phased)
 
 
@@ -139,7 +147,7 @@ def split_phases(xp, xq, win: Window):
         inter += (m, s)
     v = xq.reshape(inter)
     if all(s == 1 for s in win.stride):
-        return v.reshape(_phase_shape(lead, win))
+        return v.reshape(phase_shape(lead, win))
     nd = win.nd
     perm = (0, 1) + tuple(3 + 2 * a for a in range(nd)) + tuple(2 + 2 * a for a in range(nd))
     return xp.ascontiguousarray(v.transpose(perm))
@@ -170,18 +178,6 @@ def _phase_offset(win: Window, offset: tuple) -> tuple[tuple, tuple]:
     return tuple(r for _, r in qr), tuple(q for q, _ in qr)
 
 
-def tap_index(win: Window, offset: tuple) -> tuple:
-    """Index of the phase array selecting what kernel offset ``offset`` reads, shape (N, C, *P)."""
-    r, q = _phase_offset(win, offset)
-    return (slice(None), slice(None)) + r + tuple(slice(qa, qa + p) for qa, p in zip(q, win.out_size))
-
-
-def taps(ph, win: Window) -> Iterator[tuple]:
-    """``(offset, view)`` for each kernel offset in scan order; views have shape (N, C, *P)."""
-    for off in win.offsets():
-        yield off, ph[tap_index(win, off)]
-
-
 # ---- flat taps ------------------------------------------------------------------------------------
 # Inside one phase the window positions of a tap form a box of the (M0, M1, ...) grid; in the
 # flattened grid the box is the arithmetic range start + sum_a p_a * prod(M[a+1:]) with
@@ -192,7 +188,7 @@ def taps(ph, win: Window) -> Iterator[tuple]:
 
 def flat_length(win: Window) -> int:
     """``L``: the length of the flat run that covers one tap's box."""
-    return sum((p - 1) * math.prod(win.phased[a + 1:]) for a, p in enumerate(win.out_size)) + 1
+    return sum((p - 1) * step for p, step in zip(win.out_size, win.flat_steps)) + 1
 
 
 def flat_phases(ph, win: Window):
@@ -202,51 +198,44 @@ def flat_phases(ph, win: Window):
 
 def flat_taps(phf, win: Window) -> Iterator[tuple]:
     """``(offset, view)`` per kernel offset in scan order, each view (N, C, L) of ``flat_phases``."""
-    length = flat_length(win)
+    length, steps = flat_length(win), win.flat_steps
     for off in win.offsets():
         r, q = _phase_offset(win, off)
-        start = sum(qa * math.prod(win.phased[a + 1:]) for a, qa in enumerate(q))
+        start = sum(qa * step for qa, step in zip(q, steps))
         yield off, phf[(slice(None), slice(None)) + r + (slice(start, start + length),)]
+
+
+def _positions(xp, yf, win: Window):
+    """The window positions (N, C, *P) of a flat run (N, C, L), a strided view of it."""
+    strides = yf.strides[:2] + tuple(step * yf.dtype.itemsize for step in win.flat_steps)
+    return xp.lib.stride_tricks.as_strided(yf, yf.shape[:2] + tuple(win.out_size), strides)
 
 
 def from_flat(xp, yf, win: Window):
     """The window positions (N, C, *P) of a flat run (N, C, L), as a contiguous array."""
-    st = yf.strides
-    item = yf.dtype.itemsize
-    strides = st[:2] + tuple(math.prod(win.phased[a + 1:]) * item for a in range(win.nd))
-    view = xp.lib.stride_tricks.as_strided(yf, yf.shape[:2] + tuple(win.out_size), strides)
-    return xp.ascontiguousarray(view)
+    return xp.ascontiguousarray(_positions(xp, yf, win))
 
 
 def to_flat(xp, y, win: Window):
     """The adjoint of ``from_flat``: (N, C, *P) placed on a zero flat run (N, C, L)."""
     yf = xp.zeros(y.shape[:2] + (flat_length(win),), dtype=y.dtype)
-    st = yf.strides
-    strides = st[:2] + tuple(math.prod(win.phased[a + 1:]) * yf.dtype.itemsize for a in range(win.nd))
-    xp.lib.stride_tricks.as_strided(yf, y.shape, strides)[...] = y
+    _positions(xp, yf, win)[...] = y
     return yf
 
 
 # ---- im2col / col2im ----------------------------------------------------------------------------
 def im2col(xp, x, win: Window):
-    """Every window of ``x`` (N, C, *S) as a contiguous column array ``(N, C, *K, *P)``.
-
-    Unit strides: one strided view of the padded input copied once. Other strides: phase split,
-    then one unit-step copy per kernel offset (measured faster than the strided view).
+    """Every window of ``x`` (N, C, *S) as a contiguous column array ``(N, C, *K, *P)``: one
+    strided view of the padded input, copied once, for any stride (measured 0.14 against 3.0 ms
+    for a phase split and a copy per kernel offset, 3x3 stride 2 on (7, 16, 32, 32); 8.7 against
+    16.8 ms at (8, 64, 56, 56)).
     """
-    n, c = x.shape[:2]
-    if all(s == 1 for s in win.stride):
-        xq = pad_input(xp, x, win)
-        st = xq.strides
-        shape = (n, c) + tuple(win.kernel) + tuple(win.out_size)
-        strides = (st[0], st[1]) + tuple(st[2 + a] * win.dilation[a] for a in range(win.nd)) + tuple(
-            st[2 + a] for a in range(win.nd))
-        return xp.ascontiguousarray(xp.lib.stride_tricks.as_strided(xq, shape, strides))
-    ph = phases(xp, x, win)
-    cols = xp.empty((n, c) + tuple(win.kernel) + tuple(win.out_size), dtype=x.dtype)
-    for off, v in taps(ph, win):
-        cols[(slice(None), slice(None)) + off] = v
-    return cols
+    xq = pad_input(xp, x, win)
+    st = xq.strides
+    shape = x.shape[:2] + tuple(win.kernel) + tuple(win.out_size)
+    strides = (st[:2] + tuple(st[2 + a] * d for a, d in enumerate(win.dilation))
+               + tuple(st[2 + a] * s for a, s in enumerate(win.stride)))
+    return xp.ascontiguousarray(xp.lib.stride_tricks.as_strided(xq, shape, strides))
 
 
 def col2im(xp, cols, win: Window, work=None):

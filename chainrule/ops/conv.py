@@ -55,6 +55,11 @@ def _channels_first(nd: int, op: str, input: Tensor) -> Tensor:
     return input if input.ndim == nd + 2 else reshape(input, (1,) + tuple(input.shape))
 
 
+def _unbatch(input: Tensor, nd: int, y: Tensor) -> Tensor:
+    """The inverse of ``_channels_first`` on a result: drop the batch axis it added."""
+    return y if input.ndim == nd + 2 else reshape(y, tuple(y.shape[1:]))
+
+
 def _check_float(op: str, *tensors) -> None:
     t0 = tensors[0]
     if t0._data.dtype.kind != "f":
@@ -65,7 +70,22 @@ def _check_float(op: str, *tensors) -> None:
                 f"{op}: input type ({t0.dtype}) and weight/bias type ({t.dtype}) should be the same")
 
 
-def _bias_shape(b: Tensor | None, n: int, nd: int, op: str, weight_shape) -> None:
+def _check_weight(nd: int, op: str, weight, layout: str) -> None:
+    """``weight`` is an (nd + 2)-d Tensor laid out as ``(layout, *kernel_size)``."""
+    if not isinstance(weight, Tensor) or weight.ndim != nd + 2:
+        got = list(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__
+        raise RuntimeError(f"{op}: expected a {nd + 2}-D weight ({layout}, *kernel_size), but got "
+                           f"weight of size {got}")
+
+
+def _check_groups(weight: Tensor, groups: int) -> None:
+    """The weight's first axis splits into ``groups``."""
+    if weight.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
+                           f"dimension 0, but got weight of size {list(weight.shape)} instead")
+
+
+def _bias_shape(b: Tensor | None, n: int, op: str, weight_shape) -> None:
     if b is not None and (not isinstance(b, Tensor) or b.ndim != 1 or b.shape[0] != n):
         got = list(b.shape) if isinstance(b, Tensor) else type(b).__name__
         raise RuntimeError(
@@ -86,11 +106,15 @@ def _add_bias(y, b, nd: int):
     return y
 
 
-class Conv(FunctionNode):
-    """``conv(X, W) + b``; inputs ``(x, w)`` or ``(x, w, b)``."""
+class _ConvFace(FunctionNode):
+    """The geometry shared by the three faces of the trilinear form."""
 
     def __init__(self, win: Window, groups: int):
         self.win, self.groups = win, groups
+
+
+class Conv(_ConvFace):
+    """``conv(X, W) + b``; inputs ``(x, w)`` or ``(x, w, b)``."""
 
     def forward(self, x, w, b=None):
         self.save_for_backward(x, w)
@@ -105,11 +129,8 @@ class Conv(FunctionNode):
         return gx, gw, gb
 
 
-class ConvInput(FunctionNode):
+class ConvInput(_ConvFace):
     """``conv_input(Y, W) + b``, the transposed convolution; inputs ``(y, w)`` or ``(y, w, b)``."""
-
-    def __init__(self, win: Window, groups: int):
-        self.win, self.groups = win, groups
 
     def forward(self, y, w, b=None):
         self.save_for_backward(y, w)
@@ -124,11 +145,8 @@ class ConvInput(FunctionNode):
         return gy, gw, gb
 
 
-class ConvWeight(FunctionNode):
+class ConvWeight(_ConvFace):
     """``conv_weight(X, Y)``: the weight gradient of a convolution, as an operator of its own."""
-
-    def __init__(self, win: Window, groups: int):
-        self.win, self.groups = win, groups
 
     def forward(self, x, y):
         self.save_for_backward(x, y)
@@ -158,10 +176,16 @@ def _padding(padding, nd: int, kernel: tuple, stride: tuple, dilation: tuple, op
             lo = tuple(t // 2 for t in total)  # an odd total puts the extra zero at the end, as PyTorch
             return lo, tuple(t - lo_ for t, lo_ in zip(total, lo))
         raise RuntimeError(f"Invalid padding string: {padding!r}, expected 'valid' or 'same'")
+    pad = _int_padding(padding, nd, op)
+    return pad, pad
+
+
+def _int_padding(padding, nd: int, op: str) -> tuple:
+    """Padding given as an int or a tuple, the same at both ends."""
     pad = ntuple(padding, nd, "padding", op)
     if any(p < 0 for p in pad):
         raise RuntimeError(f"{op}: negative padding is not supported, got padding={list(pad)}")
-    return pad, pad
+    return pad
 
 
 def _common(nd: int, op: str, stride, dilation, groups) -> tuple:
@@ -182,23 +206,18 @@ def _fmt(t) -> str:
 
 def _convnd(nd: int, op: str, input, weight, bias, stride, padding, dilation, groups) -> Tensor:
     x = _channels_first(nd, op, input)
-    if not isinstance(weight, Tensor) or weight.ndim != nd + 2:
-        got = list(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__
-        raise RuntimeError(f"{op}: expected a {nd + 2}-D weight (out_channels, in_channels/groups, "
-                           f"*kernel_size), but got weight of size {got}")
+    _check_weight(nd, op, weight, "out_channels, in_channels/groups")
     _check_float(op, x, weight, bias)
     stride, dilation, groups = _common(nd, op, stride, dilation, groups)
     o, cg = weight.shape[:2]
     kernel = tuple(weight.shape[2:])
     c = x.shape[1]
-    if o % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
-                           f"dimension 0, but got weight of size {list(weight.shape)} instead")
+    _check_groups(weight, groups)
     if c != cg * groups:
         raise RuntimeError(
             f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
             f"{list(x.shape)} to have {cg * groups} channels, but got {c} channels instead")
-    _bias_shape(bias, o, nd, op, weight.shape)
+    _bias_shape(bias, o, op, weight.shape)
     lo, hi = _padding(padding, nd, kernel, stride, dilation, op)
     size = tuple(x.shape[2:])
     padded = tuple(s + a + b for s, a, b in zip(size, lo, hi))
@@ -211,24 +230,18 @@ def _convnd(nd: int, op: str, input, weight, bias, stride, padding, dilation, gr
                 for s, k, st, d, a, b in zip(size, kernel, stride, dilation, lo, hi))
     win = Window(size, out, kernel, stride, dilation, lo)
     args = (x, weight) if bias is None else (x, weight, bias)
-    y = Conv(win, groups).apply(*args)
-    return y if input.ndim == nd + 2 else reshape(y, tuple(y.shape[1:]))
+    return _unbatch(input, nd, Conv(win, groups).apply(*args))
 
 
 def _conv_transposend(nd: int, op: str, input, weight, bias, stride, padding, output_padding,
                       groups, dilation) -> Tensor:
     y = _channels_first(nd, op, input)
-    if not isinstance(weight, Tensor) or weight.ndim != nd + 2:
-        got = list(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__
-        raise RuntimeError(f"{op}: expected a {nd + 2}-D weight (in_channels, out_channels/groups, "
-                           f"*kernel_size), but got weight of size {got}")
+    _check_weight(nd, op, weight, "in_channels, out_channels/groups")
     _check_float(op, y, weight, bias)
     stride, dilation, groups = _common(nd, op, stride, dilation, groups)
     if isinstance(padding, str):
         raise RuntimeError(f"{op}: padding must be an int or a tuple of ints, got {padding!r}")
-    pad = ntuple(padding, nd, "padding", op)
-    if any(p < 0 for p in pad):
-        raise RuntimeError(f"{op}: negative padding is not supported, got padding={list(pad)}")
+    pad = _int_padding(padding, nd, op)
     opad = ntuple(output_padding, nd, "output_padding", op)
     if any(p < 0 for p in opad) or any(p >= s and p >= d for p, s, d in zip(opad, stride, dilation)):
         raise RuntimeError(
@@ -236,14 +249,12 @@ def _conv_transposend(nd: int, op: str, input, weight, bias, stride, padding, ou
             f"output_padding={list(opad)}, stride={list(stride)}, dilation={list(dilation)}")
     cin, cg = weight.shape[:2]
     kernel = tuple(weight.shape[2:])
-    if cin % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
-                           f"dimension 0, but got weight of size {list(weight.shape)} instead")
+    _check_groups(weight, groups)
     if y.shape[1] != cin:
         raise RuntimeError(
             f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(y.shape)} "
             f"to have {cin} channels, but got {y.shape[1]} channels instead")
-    _bias_shape(bias, cg * groups, nd, op, weight.shape)
+    _bias_shape(bias, cg * groups, op, weight.shape)
     length = tuple(y.shape[2:])
     size = tuple((n - 1) * s - 2 * p + d * (k - 1) + q + 1
                  for n, s, p, d, k, q in zip(length, stride, pad, dilation, kernel, opad))
@@ -252,8 +263,7 @@ def _conv_transposend(nd: int, op: str, input, weight, bias, stride, padding, ou
                            f"output size ({_fmt(size)}) is too small")
     win = Window(size, length, kernel, stride, dilation, pad)
     args = (y, weight) if bias is None else (y, weight, bias)
-    x = ConvInput(win, groups).apply(*args)
-    return x if input.ndim == nd + 2 else reshape(x, tuple(x.shape[1:]))
+    return _unbatch(input, nd, ConvInput(win, groups).apply(*args))
 
 
 _CONV_DOC = """{nd}-d convolution (cross-correlation) of ``input`` (N, C, {dims}) or (C, {dims}) with

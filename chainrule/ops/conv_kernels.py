@@ -28,6 +28,7 @@ from ._windows import (
     from_flat,
     merge_phases,
     pad_input,
+    phase_shape,
     phases,
     to_flat,
 )
@@ -423,7 +424,7 @@ def depthwise_input(xp, gy, w, win: Window, groups: int):
     n, c = gy.shape[:2]
     gyf = to_flat(xp, gy, win)
     wk = w.reshape(1, c, -1, 1)
-    gph = xp.zeros((n, c) + tuple(win.stride) + tuple(win.phased), dtype=gy.dtype)
+    gph = xp.zeros(phase_shape((n, c), win), dtype=gy.dtype)
     tmp = None
     for t, (_, v) in enumerate(flat_taps(flat_phases(gph, win), win)):
         tmp = xp.multiply(gyf, wk[:, :, t], out=tmp)

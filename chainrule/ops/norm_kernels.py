@@ -47,12 +47,6 @@ def channel_stats(xp, x3):
     return xc, shift, delta, var
 
 
-def channel_affine(xp, xc, scale, offset) -> None:
-    """``xc = xc * scale + offset`` in place, per channel (scale and offset of shape (C,))."""
-    xc *= scale[:, None]
-    xc += offset[:, None]
-
-
 @blas_single_threaded
 def channel_backward(xp, g3, x3, shift, delta, rstd, w, need_input: bool):
     """(gx, dw, db) of batch norm with the statistics constant (first order): with

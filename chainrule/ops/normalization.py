@@ -23,6 +23,7 @@ mean keep their precision.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 
@@ -34,16 +35,9 @@ from ..tensor import Tensor
 from ._util import require_float
 from .elementwise import abs as _abs
 from .elementwise import maximum, rsqrt
-from .norm_kernels import channel_affine, channel_backward, channel_stats
+from .norm_kernels import channel_backward, channel_stats
 from .reduction import sum as _sum
 from .shape import reshape
-
-
-def _prod(values) -> int:
-    n = 1
-    for v in values:
-        n *= int(v)
-    return n
 
 
 def _centred_stats(x: Tensor, axes: tuple, eps: float, shift) -> tuple[Tensor, Tensor]:
@@ -52,7 +46,7 @@ def _centred_stats(x: Tensor, axes: tuple, eps: float, shift) -> tuple[Tensor, T
     ``shift`` (a constant close to the mean) is subtracted first: the sums then run over small
     numbers, so float32 keeps its precision for inputs far from zero mean.
     """
-    inv_n = 1.0 / _prod(x.shape[a] for a in axes)
+    inv_n = 1.0 / math.prod(x.shape[a] for a in axes)
     xs = x - Tensor._make(shift)
     xc = xs - _sum(xs, axes, keepdim=True) * inv_n
     var = _sum(xc * xc, axes, keepdim=True) * inv_n
@@ -75,7 +69,7 @@ class Normalize(FunctionNode):
         w = affine[0] if self.has_weight else None
         b = affine[-1] if self.has_bias else None
         axes = self.axes
-        self.n = _prod(x.shape[a] for a in axes)
+        self.n = math.prod(x.shape[a] for a in axes)
         self.channels = _channel_view(x, axes)
         if self.channels is not None:
             return self._forward_channels(x, w, b)
@@ -88,27 +82,16 @@ class Normalize(FunctionNode):
         return self._finish(x, xc, w, b, shift, delta, var)
 
     def _forward_channels(self, x, w, b):
-        """The batch-norm layout, (N, C, L) with statistics per C, on raw arrays
-        (``norm_kernels``: the batch split over threads, x - shift as the output buffer)."""
+        """The batch-norm layout, (N, C, L) with statistics per C: the statistics on raw arrays
+        (``norm_kernels.channel_stats``), x - shift as the output buffer."""
         n_, c, length = self.channels
         xc, shift, delta, var = channel_stats(self.xp, x.reshape(n_, c, length))
         kept = (1, c) + (1,) * (x.ndim - 2)
-        scale, offset = self._keep_stats(x, w, b, shift.reshape(kept), delta.reshape(kept), var.reshape(kept))
-        channel_affine(self.xp, xc, scale.reshape(c), offset.reshape(c))
-        return xc.reshape(x.shape)
+        return self._finish(x, xc.reshape(x.shape), w, b, shift.reshape(kept), delta.reshape(kept),
+                            var.reshape(kept))
 
     def _finish(self, x, xc, w, b, shift, delta, var):
         """Keep the statistics and turn ``xc = x - shift`` into the output in place."""
-        scale, offset = self._keep_stats(x, w, b, shift, delta, var)
-        # xc is this op's own temporary, and w, b broadcast to x's shape (the wrappers check):
-        # the output is written into it, saving an allocation the size of x
-        xc *= scale
-        xc += offset
-        return xc
-
-    def _keep_stats(self, x, w, b, shift, delta, var):
-        """Keep the statistics for backward and running averages; return the (scale, offset)
-        that turn ``x - shift`` into the output."""
         rstd = (1.0 / self.xp.sqrt(var + x.dtype.type(self.eps))).astype(x.dtype, copy=False)
         self.shift, self.delta, self.rstd = shift, delta, rstd
         self.mean, self.var = shift + delta, var
@@ -120,8 +103,12 @@ class Normalize(FunctionNode):
         offset = -(delta * scale)
         if b is not None:
             offset = offset + b
+        # xc is this op's own temporary, and w, b broadcast to x's shape (the wrappers check):
+        # the output is written into it, saving an allocation the size of x
+        xc *= scale
+        xc += offset
         self.save_for_backward(x, w)
-        return scale, offset
+        return xc
 
     def backward(self, g):
         x, w = self.saved_tensors
@@ -208,7 +195,7 @@ def _channel_view(x, axes: tuple) -> tuple | None:
     layout) and ``x`` is contiguous, else None."""
     if x.ndim < 3 or tuple(axes) != (0,) + tuple(range(2, x.ndim)) or not x.flags.c_contiguous:
         return None
-    return x.shape[0], x.shape[1], _prod(x.shape[2:])
+    return x.shape[0], x.shape[1], math.prod(x.shape[2:])
 
 
 def _normalize(x: Tensor, axes: tuple, eps: float, weight: Tensor | None, bias: Tensor | None):
@@ -237,8 +224,20 @@ def _check_numel(name: str, t: Tensor | None, c: int) -> None:
         raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
 
 
+def _check_channel_args(op: str, input: Tensor, running_mean, running_var, weight, bias) -> int:
+    """The per-channel arguments of batch and instance norm agree with the input; returns C."""
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        _check_numel(name, t, c)
+    _check_dtype(op, input, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
+    return c
+
+
 def _verify_batch_size(shape: tuple) -> None:
-    if _prod((shape[0],) + tuple(shape[2:])) == 1:
+    if shape[0] * math.prod(shape[2:]) == 1:
         raise ValueError(
             f"Expected more than 1 value per channel when training, got input size {_size_str(shape)}")
 
@@ -283,21 +282,14 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected an input of shape (N, C, *), got {input.ndim}D input "
                          f"of size {list(input.shape)}")
-    if (running_mean is None) != (running_var is None):
-        raise ValueError("running_mean and running_var must either both be None or neither be None")
-    c = input.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
-                    ("bias", bias)):
-        _check_numel(name, t, c)
-    _check_dtype("batch_norm", input, weight=weight, bias=bias, running_mean=running_mean,
-                 running_var=running_var)
+    c = _check_channel_args("batch_norm", input, running_mean, running_var, weight, bias)
     if training:
         _verify_batch_size(tuple(input.shape))
         if eps <= 0.0:
             raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
-    elif eps < 0.0:
-        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
-    if not training:
+    else:
+        if eps < 0.0:
+            raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
         if running_mean is None:
             raise RuntimeError("batch_norm: running_mean and running_var must be defined in evaluation mode "
                                "(pass training=True to normalise with the batch statistics)")
@@ -325,20 +317,13 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     """
     if input.ndim < 2:
         raise ValueError(f"instance_norm: expected an input of shape (N, C, *), got {input.ndim}D input")
-    if (running_mean is None) != (running_var is None):
-        raise ValueError("running_mean and running_var must either both be None or neither be None")
-    c = input.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
-                    ("bias", bias)):
-        _check_numel(name, t, c)
-    _check_dtype("instance_norm", input, weight=weight, bias=bias, running_mean=running_mean,
-                 running_var=running_var)
+    c = _check_channel_args("instance_norm", input, running_mean, running_var, weight, bias)
     if not use_input_stats:
         if running_mean is None:
             raise RuntimeError("instance_norm: expected running_mean and running_var to be defined when "
                                "use_input_stats is False")
         return _affine_eval(input, running_mean, running_var, weight, bias, eps)
-    if _prod(input.shape[2:]) == 1:
+    if math.prod(input.shape[2:]) == 1:
         raise ValueError(
             f"Expected more than 1 spatial element when training, got input size {_size_str(input.shape)}")
     shape = _channel_shape(input.ndim, c)
@@ -404,7 +389,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
                 f"Expected {name} to be a vector of size equal to the number of channels in input, but got "
                 f"{name} of shape {list(t.shape)} and input of shape {list(input.shape)}")
     _check_dtype("group_norm", input, weight=weight, bias=bias)
-    if _prod((n * c // num_groups,) + tuple(input.shape[2:])) == 1:
+    if n * c // num_groups * math.prod(input.shape[2:]) == 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                          f"{[n * c // num_groups, num_groups] + list(input.shape[2:])}")
     grouped = reshape(input, (n, num_groups, -1))
@@ -428,7 +413,7 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps:
     if eps is None:
         eps = float(np.finfo(input._data.dtype).eps) if input.is_floating_point() else 1e-7
     axes = tuple(range(input.ndim - len(shape), input.ndim))
-    ms = _sum(input * input, axes, keepdim=True) * (1.0 / _prod(shape))
+    ms = _sum(input * input, axes, keepdim=True) * (1.0 / math.prod(shape))
     y = input * rsqrt(ms + eps)
     return y if weight is None else y * weight
 
@@ -485,7 +470,7 @@ def filter_response_norm(input: Tensor, weight: Tensor | None = None, bias: Tens
     for name, t in (("weight", weight), ("bias", bias)):
         _check_numel(name, t, c)
     axes = tuple(range(2, input.ndim))
-    nu2 = _sum(input * input, axes, keepdim=True) * (1.0 / _prod(input.shape[2:]))
+    nu2 = _sum(input * input, axes, keepdim=True) * (1.0 / math.prod(input.shape[2:]))
     if isinstance(eps, Tensor):
         eps = _abs(eps)
     y = input * rsqrt(nu2 + eps)

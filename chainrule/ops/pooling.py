@@ -18,6 +18,7 @@ import numbers
 import numpy as np
 
 from ..autograd.function import FunctionNode
+from ..backend import array_module
 from ..tensor import Tensor
 from ._windows import (
     Window,
@@ -26,13 +27,15 @@ from ._windows import (
     flat_taps,
     from_flat,
     merge_phases,
+    phase_shape,
     phases,
     pool_out_size,
     to_flat,
 )
-from .conv import _channels_first, ntuple
+from .conv import _channels_first, _check_float, _unbatch, ntuple
+from .indexing import scatter_add_into
 from .linalg import matmul
-from .shape import reshape, transpose
+from .shape import transpose
 
 # ---- index gather / scatter on the (N, C) planes -------------------------------------------------
 
@@ -70,7 +73,7 @@ class PlaneScatter(FunctionNode):
         xp = self.xp
         plane = math.prod(self.shape[2:])
         out = xp.zeros(math.prod(self.shape), dtype=g.dtype)
-        xp.add.at(out, _global_index(xp, self.idx, plane), g.ravel())
+        scatter_add_into(xp, out, _global_index(xp, self.idx, plane), g.ravel())
         return out.reshape(self.shape)
 
     def backward(self, gg):
@@ -269,7 +272,7 @@ def window_sum_transpose(xp, g, win: Window):
         expanded = g.reshape(tuple(s if i < 2 or i % 2 == 0 else 1 for i, s in enumerate(shape)))
         return xp.ascontiguousarray(xp.broadcast_to(expanded, shape)).reshape((n, c) + tuple(win.in_size))
     gf = to_flat(xp, g, win)
-    gph = xp.zeros((n, c) + tuple(win.stride) + tuple(win.phased), dtype=g.dtype)
+    gph = xp.zeros(phase_shape((n, c), win), dtype=g.dtype)
     for _, v in flat_taps(flat_phases(gph, win), win):
         v += gf
     return crop(xp, merge_phases(xp, gph, win), win)
@@ -353,32 +356,27 @@ def _pool_window(nd: int, op: str, x: Tensor, kernel_size, stride, padding, dila
     return Window(size, out, k, s, d, p)
 
 
-def _require_float(op: str, x: Tensor) -> None:
-    if x._data.dtype.kind != "f":
-        raise RuntimeError(f"{op}: expected a floating-point input, got {x.dtype}")
-
-
-def _unbatch(input: Tensor, nd: int, y: Tensor) -> Tensor:
-    return y if input.ndim == nd + 2 else reshape(y, tuple(y.shape[1:]))
+def _run_max(nd: int, input: Tensor, x: Tensor, node: _IndexedMax, return_indices: bool):
+    """Apply a max pool to ``x`` (``input`` with its batch axis); with ``return_indices`` also
+    return the flat plane indices of the maxima."""
+    y = _unbatch(input, nd, node.apply(x))
+    if not return_indices:
+        return y
+    idx = node.indices()
+    return y, Tensor._make(idx if input.ndim == nd + 2 else idx[0])
 
 
 def _max_poolnd(nd, op, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     x = _channels_first(nd, op, input)
-    _require_float(op, x)
+    _check_float(op, x)
     win = _pool_window(nd, op, x, kernel_size, stride, padding, dilation, ceil_mode)
-    node = MaxPool(win, return_indices)
-    y = node.apply(x)
-    if not return_indices:
-        return _unbatch(input, nd, y)
-    idx = node.indices()
-    idx = idx if input.ndim == nd + 2 else idx[0]
-    return _unbatch(input, nd, y), Tensor._make(idx)
+    return _run_max(nd, input, x, MaxPool(win, return_indices), return_indices)
 
 
 def _avg_poolnd(nd, op, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                 divisor_override):
     x = _channels_first(nd, op, input)
-    _require_float(op, x)
+    _check_float(op, x)
     if divisor_override is not None:
         if isinstance(divisor_override, bool) or not isinstance(divisor_override, numbers.Integral):
             raise TypeError(f"{op}: divisor_override must be an int, got {divisor_override!r}")
@@ -405,6 +403,15 @@ def _adaptive_size(nd: int, op: str, x: Tensor, output_size) -> tuple:
     return tuple(int(v) for v in out)
 
 
+def _equal_windows(size: tuple, out: tuple) -> Window | None:
+    """Where every output divides its axis, the adaptive windows ``[i*S/P, (i+1)*S/P)`` are those
+    of a plain pool with kernel = stride = S/P (which reads them much faster); else None."""
+    if any(s % o for s, o in zip(size, out)):
+        return None
+    k = tuple(s // o for s, o in zip(size, out))
+    return Window(size, out, k, k, (1,) * len(k), (0,) * len(k))
+
+
 def _averaging_matrix(size: int, out: int, dtype) -> np.ndarray:
     starts, ends = _adaptive_bounds(size, out)
     a = np.zeros((out, size))
@@ -415,18 +422,17 @@ def _averaging_matrix(size: int, out: int, dtype) -> np.ndarray:
 
 def _adaptive_avg_poolnd(nd, op, input, output_size):
     x = _channels_first(nd, op, input)
-    _require_float(op, x)
+    _check_float(op, x)
     out = _adaptive_size(nd, op, x, output_size)
     size = tuple(x.shape[2:])
-    if all(s % o == 0 for s, o in zip(size, out)):
-        k = tuple(s // o for s, o in zip(size, out))
-        win = Window(size, out, k, k, (1,) * nd, (0,) * nd)
-        return _unbatch(input, nd, AvgPool(win, float(math.prod(k))).apply(x))
+    win = _equal_windows(size, out)
+    if win is not None:
+        return _unbatch(input, nd, AvgPool(win, float(math.prod(win.kernel))).apply(x))
     # unequal windows: y = x multiplied along each axis a by its averaging matrix A_a (P_a x S_a)
-    dt = x._data.dtype
+    dt, xp = x._data.dtype, array_module(x._data)
     y = x
     for a in range(nd):
-        at = Tensor._make(np.ascontiguousarray(_averaging_matrix(size[a], out[a], dt).T))
+        at = Tensor._make(xp.asarray(np.ascontiguousarray(_averaging_matrix(size[a], out[a], dt).T)))
         axis = 2 + a
         y = transpose(matmul(transpose(y, axis, -1), at), axis, -1)
     return _unbatch(input, nd, y)
@@ -434,26 +440,16 @@ def _adaptive_avg_poolnd(nd, op, input, output_size):
 
 def _adaptive_max_poolnd(nd, op, input, output_size, return_indices):
     x = _channels_first(nd, op, input)
-    _require_float(op, x)
+    _check_float(op, x)
     out = _adaptive_size(nd, op, x, output_size)
-    size = tuple(x.shape[2:])
-    if all(s % o == 0 for s, o in zip(size, out)):
-        # equal windows [i*S/P, (i+1)*S/P): a plain max pool, which reads them much faster
-        k = tuple(s // o for s, o in zip(size, out))
-        node = MaxPool(Window(size, out, k, k, (1,) * nd, (0,) * nd), return_indices)
-    else:
-        node = AdaptiveMaxPool(out)
-    y = node.apply(x)
-    if not return_indices:
-        return _unbatch(input, nd, y)
-    idx = node.indices()
-    idx = idx if input.ndim == nd + 2 else idx[0]
-    return _unbatch(input, nd, y), Tensor._make(idx)
+    win = _equal_windows(tuple(x.shape[2:]), out)
+    node = AdaptiveMaxPool(out) if win is None else MaxPool(win, return_indices)
+    return _run_max(nd, input, x, node, return_indices)
 
 
 def _max_unpoolnd(nd, op, input, indices, kernel_size, stride, padding, output_size):
     x = _channels_first(nd, op, input)
-    _require_float(op, x)
+    _check_float(op, x)
     if not isinstance(indices, Tensor) or indices._data.dtype.kind not in "iu":
         raise RuntimeError(f"{op}: expected indices to be an integer Tensor")
     if tuple(indices.shape) != tuple(input.shape):
@@ -481,10 +477,11 @@ def _max_unpoolnd(nd, op, input, indices, kernel_size, stride, padding, output_s
     if input.ndim == nd + 1:
         idx = idx[None]
     plane = math.prod(out)
-    if idx.size and (idx.min() < 0 or idx.max() >= plane):
-        bad = int(idx.max()) if idx.max() >= plane else int(idx.min())
-        raise RuntimeError(f"{op}: found an invalid max index: {bad} (output volumes are of size "
-                           f"{'x'.join(map(str, out))})")
+    if idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < 0 or hi >= plane:
+            raise RuntimeError(f"{op}: found an invalid max index: {hi if hi >= plane else lo} (output "
+                               f"volumes are of size {'x'.join(map(str, out))})")
     y = MaxUnpool(idx, tuple(x.shape[:2]) + out).apply(x)
     return _unbatch(input, nd, y)
 
