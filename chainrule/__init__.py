@@ -70,19 +70,19 @@ float = float32  # noqa: A001
 int = int32  # noqa: A001
 
 
-def is_tensor(obj) :
+def is_tensor(obj):
     return isinstance(obj, Tensor)
 
 
-def numel(input: Tensor) :
+def numel(input: Tensor):
     return input.numel()
 
 
-def initial_seed() :
+def initial_seed():
     return default_generator.initial_seed()
 
 
-def seed() :
+def seed():
     return default_generator.seed()
 
 

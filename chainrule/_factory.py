@@ -19,13 +19,13 @@ from .tensor import Tensor
 
 
 def _sizes(size: tuple) -> tuple[int, ...]:
-    if len(size) == 1 and isinstance(size[0], (tuple, list, Sequence)) and not isinstance(size[0], str):
+    if len(size) == 1 and isinstance(size[0], Sequence) and not isinstance(size[0], str):
         size = tuple(size[0])
     out = []
     for s in size:
         if isinstance(s, Tensor):
             s = s.item()
-        if isinstance(s, bool) or not isinstance(s, (numbers.Integral,)):
+        if isinstance(s, bool) or not isinstance(s, numbers.Integral):
             raise TypeError(f"size must be a sequence of ints, got {type(s).__name__} ({s!r})")
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
@@ -81,14 +81,12 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"can't convert np.ndarray of type {arr.dtype}")
     else:
-        if isinstance(data, (list, tuple)):
-            data = [d.detach().numpy() if isinstance(d, Tensor) else d for d in data] if any(
-                isinstance(d, Tensor) for d in data) else data
+        if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
+            data = [d.detach().numpy() if isinstance(d, Tensor) else d for d in data]
+        # Python floats become the default dtype here, not NumPy's float64
         arr = np.array(data, dtype=_infer_dtype(data) if dtype is None else to_dtype(dtype).np)
     if dtype is not None:
         arr = arr.astype(to_dtype(dtype).np, copy=False)
-    elif arr.dtype == np.float64 and not isinstance(data, (np.ndarray, Tensor)):
-        arr = arr.astype(get_default_dtype().np)
     backend.from_numpy_dtype(arr.dtype)  # rejects unsupported dtypes
     return _finish(arr, requires_grad, device)
 
@@ -131,10 +129,10 @@ def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    if dtype is None:
-        dtype = backend.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    if dtype is None:
+        dtype = backend.scalar_dtype(fill_value)
     return _finish(np.full(_sizes((size,)), fill_value, dtype=_dt(dtype)), requires_grad, device)
 
 
@@ -171,9 +169,12 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if dtype is None:
         is_int = all(isinstance(v, numbers.Integral) for v in vals)
         dtype = backend.int64 if is_int else get_default_dtype()
-    n = max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
-    data = (vals[0] + vals[2] * np.arange(n, dtype=np.float64)).astype(_dt(dtype)) if not (
-        to_dtype(dtype).category == 1) else np.arange(vals[0], vals[1], vals[2]).astype(_dt(dtype))
+    dt = to_dtype(dtype)
+    if dt.category == 1:
+        data = np.arange(vals[0], vals[1], vals[2]).astype(dt.np)
+    else:  # start + step * i in float64, as PyTorch computes it, then cast
+        n = max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
+        data = (vals[0] + vals[2] * np.arange(n, dtype=np.float64)).astype(dt.np)
     return _finish(data, requires_grad, device)
 
 
@@ -237,4 +238,5 @@ def randint_like(input: Tensor, low, high=None, dtype=None) -> Tensor:
 
 
 def scalar_tensor(value, dtype=None) -> Tensor:
-    return tensor(value, dtype=dtype)
+    """A 0-d tensor of the default float dtype unless ``dtype`` is given (also for ints, as PyTorch)."""
+    return tensor(value, dtype=get_default_dtype() if dtype is None else dtype)

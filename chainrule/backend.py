@@ -185,9 +185,7 @@ def result_type(*operands) -> dtype:
             result = z
     if scalars:
         s = max(scalars, key=lambda d: d.category)
-        if result is None:
-            result = s
-        elif s.category > result.category:
+        if result is None or s.category > result.category:
             result = s
     return result
 

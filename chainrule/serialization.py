@@ -39,17 +39,13 @@ _SUPPORTED = ("Tensor, numpy arrays and scalars, int, float, bool, str, None, dt
 def _safetensors():
     try:
         import safetensors.numpy as st_numpy  # noqa: PLC0415  (a dependency, imported when used)
-        from safetensors import safe_open  # noqa: PLC0415
     except ImportError as e:  # pragma: no cover - safetensors is a declared dependency
         raise ImportError("chainrule.save/load need the 'safetensors' package: pip install safetensors") from e
-    return st_numpy, safe_open
+    return st_numpy
 
 
 def _host_array(t: Tensor) -> np.ndarray:
-    data = t._data
-    if backend.array_module(data) is not np:
-        data = data.get()
-    return _contiguous(data)
+    return _contiguous(t.numpy(force=True))
 
 
 def _contiguous(a: np.ndarray) -> np.ndarray:
@@ -93,8 +89,6 @@ class _Encoder:
         if isinstance(obj, Tensor):
             from .nn.parameter import Parameter  # noqa: PLC0415  (nn sits above; only a type check)
 
-            if obj.dtype.np.kind not in "biuf":
-                raise TypeError(f"chainrule.save: unsupported tensor dtype {obj.dtype} at '{_where(path)}'")
             key = self._store(obj, _host_array(obj), path)
             return {"__tensor__": key, "requires_grad": obj.requires_grad,
                     "parameter": isinstance(obj, Parameter)}
@@ -166,7 +160,7 @@ def _decode(node: Any, arrays: Mapping[str, np.ndarray], cache: dict) -> Any:
 
 
 def _serialize(obj: Any) -> bytes:
-    st_numpy, _ = _safetensors()
+    st_numpy = _safetensors()
     if _is_flat_state_dict(obj):
         arrays = {k: _host_array(v) for k, v in obj.items()}
         metadata = {"format": "pt", _ORDER_KEY: json.dumps(list(obj))}
@@ -215,7 +209,7 @@ def load(f: str | os.PathLike | Any, map_location: Any = None, *, weights_only: 
 
 
 def _deserialize_bytes(data: bytes, name: str) -> Any:
-    st_numpy, _ = _safetensors()
+    st_numpy = _safetensors()
     try:
         metadata = _read_metadata(data)
         raw = st_numpy.load(data)

@@ -258,18 +258,15 @@ class Tensor:
         if self.grad_fn is None or self._retains_grad:
             return
         self._retains_grad = True
+        from .autograd.function import accumulate_grad  # autograd imports tensor
+        from .autograd.grad_mode import is_grad_enabled
+
         ref = weakref.ref(self)
 
         def keep(grad: Tensor) -> None:
             t = ref()
-            if t is None:
-                return
-            from .autograd.grad_mode import is_grad_enabled
-
-            if t._grad is None:
-                t._grad = grad if is_grad_enabled() else Tensor._make(grad._data.copy())
-            else:
-                t._grad = Tensor._make(t._grad._data + grad._data)
+            if t is not None:  # backward runs with grad mode = create_graph
+                accumulate_grad(t, grad, is_grad_enabled())
 
         self.register_hook(keep)
 
@@ -286,9 +283,9 @@ class Tensor:
         return self._data if xp is np else xp.asnumpy(self._data)
 
     def __array__(self, dtype=None, copy=None):
-        a = self.detach().numpy()
-        if dtype is not None:
-            a = a.astype(dtype, copy=False)
+        a = self.numpy(force=True)
+        if dtype is not None or copy:  # np.array(t) asks for copy=True and trusts the answer
+            a = a.astype(a.dtype if dtype is None else dtype, copy=bool(copy))
         return a
 
     def item(self):
@@ -342,10 +339,13 @@ class Tensor:
         if self._grad is not None:
             out._grad = Tensor._make(self._grad._data.copy())
         memo[id(self)] = out
-        if self.__dict__:
+        # the leaf's AccumulateGrad belongs to the original: sharing it would send the copy's
+        # gradients to the original while a graph of it is alive
+        state = {k: v for k, v in self.__dict__.items() if k != "_accumulator"}
+        if state:
             import copy
 
-            out.__dict__.update(copy.deepcopy(self.__dict__, memo))
+            out.__dict__.update(copy.deepcopy(state, memo))
         return out
 
     def __reduce_ex__(self, protocol):
@@ -404,7 +404,7 @@ def _wrap_dim(dim: int, ndim: int) -> int:
 
 
 def _format(t: Tensor) -> str:
-    a = np.asarray(t._data if backend.array_module(t._data) is np else t._data.get())
+    a = t.numpy(force=True)
     prefix = "tensor("
     if a.dtype.kind == "f" and a.size:
         finite = a[np.isfinite(a)]

@@ -8,22 +8,24 @@ is itself recorded when asked, which is all higher-order derivatives need.
 
 from __future__ import annotations
 
+from .._factory import ones_like, tensor, zeros_like
 from ..backend import from_numpy_dtype
 from ..tensor import Tensor
-from .function import AccumulateGrad, Node
+from .function import AccumulateGrad, Node, accumulate_grad
 from .grad_mode import set_grad_enabled
 
-_ops_cache: dict = {}
+_sum_to_op = None
 
 
-def _op(name: str):
-    # the engine undoes broadcasting and dtype changes with differentiable operators of ``ops``
-    fn = _ops_cache.get(name)
-    if fn is None:
-        from ..ops import shape
+def _sum_to(g: Tensor, shape: tuple) -> Tensor:
+    # the engine undoes broadcasting with the differentiable ``ops.shape.sum_to``, imported on
+    # first use (ops imports autograd) and kept, since an import statement costs microseconds
+    global _sum_to_op
+    if _sum_to_op is None:
+        from ..ops.shape import sum_to
 
-        fn = _ops_cache[name] = getattr(shape, name)
-    return fn
+        _sum_to_op = sum_to
+    return _sum_to_op(g, shape)
 
 
 def _as_tuple(x) -> tuple:
@@ -35,8 +37,6 @@ def _as_tuple(x) -> tuple:
 
 
 def _root_grads(outputs: tuple, grad_outputs, create_graph: bool) -> list:
-    from .._factory import ones_like
-
     grads = list(_as_tuple(grad_outputs)) if grad_outputs is not None else [None] * len(outputs)
     if len(grads) != len(outputs):
         raise RuntimeError(
@@ -56,8 +56,6 @@ def _root_grads(outputs: tuple, grad_outputs, create_graph: bool) -> list:
             g = ones_like(out)
         else:
             if not isinstance(g, Tensor):
-                from .._factory import tensor
-
                 g = tensor(g, dtype=out.dtype)
             if g.shape != out.shape:
                 raise RuntimeError(
@@ -69,21 +67,27 @@ def _root_grads(outputs: tuple, grad_outputs, create_graph: bool) -> list:
     return result
 
 
+def _grad_edge(t: Tensor) -> tuple[Node, int]:
+    """Where the gradient of ``t`` arrives: its grad_fn at its output number, or its AccumulateGrad."""
+    if t.grad_fn is not None:
+        return t.grad_fn, t._output_nr
+    return t._grad_accumulator(), 0
+
+
 def _root_node(t: Tensor, i: int) -> tuple[Node, int]:
     if not t.requires_grad:
         raise RuntimeError(
             f"element {i} of tensors does not require grad and does not have a grad_fn")
-    if t.grad_fn is not None:
-        return t.grad_fn, t._output_nr
-    return t._grad_accumulator(), 0
+    return _grad_edge(t)
 
 
 def run_backward(outputs: tuple, grads: list, *, retain_graph: bool, create_graph: bool,
                  inputs: tuple = (), accumulate: bool = True, allow_unused: bool = False):
     """Propagate ``grads`` from ``outputs`` towards the leaves.
 
-    With ``accumulate`` gradients are added into ``.grad`` of the leaves reached (only those in
-    ``inputs`` when given); otherwise the gradients with respect to ``inputs`` are returned.
+    With ``accumulate`` gradients are added into ``.grad`` of the leaves reached (of ``inputs``
+    instead when given, leaves or not); otherwise the gradients with respect to ``inputs`` are
+    returned.
     """
     roots = [_root_node(t, i) for i, t in enumerate(outputs)]
 
@@ -95,7 +99,7 @@ def run_backward(outputs: tuple, grads: list, *, retain_graph: bool, create_grap
             raise TypeError(f"expected inputs to be Tensors, got {type(t).__name__} at index {k}")
         if not t.requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors (index {k}) does not require grad")
-        node, nr = (t.grad_fn, t._output_nr) if t.grad_fn is not None else (t._grad_accumulator(), 0)
+        node, nr = _grad_edge(t)
         capture.setdefault(node, []).append((nr, k))
 
     root_nodes = list(dict.fromkeys(n for n, _ in roots))
@@ -126,7 +130,6 @@ def run_backward(outputs: tuple, grads: list, *, retain_graph: bool, create_grap
 
     results: list = [None] * len(inputs)
     ready = [n for n in root_nodes if deps[n] == 0]
-    leaf_filter = {id(t) for t in inputs} if (inputs and accumulate) else None
 
     with set_grad_enabled(create_graph):
         while ready:
@@ -142,26 +145,29 @@ def run_backward(outputs: tuple, grads: list, *, retain_graph: bool, create_grap
                         new = hook(buf[nr])
                         if new is not None:
                             buf[nr] = new
-            if node in capture:
-                for nr, k in capture[node]:
-                    g = buf[nr]
-                    if isinstance(node, AccumulateGrad):
-                        for hook in node.variable._leaf_hooks or ():
-                            new = hook(g)
-                            if new is not None:
-                                g = new
-                    results[k] = g if (g is None or create_graph) else g.detach()
             if isinstance(node, AccumulateGrad):
-                if accumulate and buf[0] is not None and (
-                        leaf_filter is None or id(node.variable) in leaf_filter):
-                    node.accumulate(buf[0], create_graph)
+                # with ``inputs``, only their leaves: those are the captured AccumulateGrads
+                if needed is None or node in capture:
+                    if not accumulate:
+                        for _, k in capture[node]:
+                            results[k] = _leaf_result(node, buf[0], create_graph)
+                    elif buf[0] is not None:
+                        node.accumulate(buf[0], create_graph)
                 continue
-            if needed is not None and node not in needed:
-                continue
-            if needed is not None and not accumulate and not any(c in needed for c in children[node]):
-                if not retain_graph:
-                    node._release()
-                continue
+            if needed is not None:
+                if node not in needed:
+                    continue
+                if node in capture:  # non-leaf tensors among ``inputs``
+                    for nr, k in capture[node]:
+                        g = buf[nr]
+                        if not accumulate:
+                            results[k] = g if (g is None or create_graph) else g.detach()
+                        elif g is not None and not inputs[k]._retains_grad:  # retain_grad's hook did it
+                            accumulate_grad(inputs[k], g, create_graph)
+                if not any(c in needed for c in children[node]):
+                    if not retain_graph:
+                        node._release()
+                    continue
             grads_in = node._call_backward(buf)
             if node._trace is not None:
                 _check_anomaly(node, grads_in)
@@ -195,6 +201,17 @@ def run_backward(outputs: tuple, grads: list, *, retain_graph: bool, create_grap
     return results
 
 
+def _leaf_result(acc: AccumulateGrad, g: Tensor | None, create_graph: bool) -> Tensor | None:
+    """What ``grad`` returns for a leaf input: its gradient after the leaf's hooks."""
+    if g is None:
+        return None
+    for hook in acc.variable._leaf_hooks or ():
+        new = hook(g)
+        if new is not None:
+            g = new
+    return g if create_graph else g.detach()
+
+
 def _validate(node: Node, i: int, g) -> Tensor:
     """Bring an input gradient to the input's shape (undo broadcasting) and dtype."""
     if not isinstance(g, Tensor):
@@ -203,7 +220,7 @@ def _validate(node: Node, i: int, g) -> Tensor:
     shape, dt = node._in_meta[i]
     if g._data.shape != shape:
         try:
-            g = _op("sum_to")(g, shape)
+            g = _sum_to(g, shape)
         except (ValueError, RuntimeError):
             raise RuntimeError(
                 f"Function {node.name()} returned an invalid gradient at index {i} - got "
@@ -283,8 +300,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, c
     result = run_backward(outs, grads, retain_graph=retain_graph, create_graph=create_graph,
                           inputs=ins, accumulate=False, allow_unused=allow_unused)
     if materialize_grads:
-        from .._factory import zeros_like
-
         result = [zeros_like(t) if r is None else r for t, r in zip(ins, result)]
     return tuple(result)
 

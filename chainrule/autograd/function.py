@@ -18,11 +18,13 @@ shape and dtype.
 
 from __future__ import annotations
 
+import functools
 import weakref
 from typing import Any
 
 import numpy as np
 
+from .._factory import zeros
 from ..backend import array_module, from_numpy_dtype
 from ..tensor import Tensor
 from . import anomaly_mode
@@ -56,6 +58,7 @@ class Node:
     _materialize_grads = True
     _trace: Any = None  # where the forward ran, kept under detect_anomaly()
     _is_view = False  # an output shares the first input's memory (reshape, permute, slicing ...)
+    _non_diff: frozenset | set = frozenset()  # ids of outputs marked non-differentiable (Function)
 
     def name(self) -> str:
         return type(self).__name__ + "Backward"
@@ -117,8 +120,8 @@ class Node:
                 if box[0] != version:
                     raise RuntimeError(_modified_msg(self, data.shape, box[0], version, j))
                 out.append(Tensor._make(data, True, self, j, box))
-            else:
-                out.append(None if v is None else (v if isinstance(v, Tensor) else Tensor._make(v)))
+            else:  # a constant: Tensors were saved as _INPUT
+                out.append(None if v is None else Tensor._make(v))
         return tuple(out)
 
     @property
@@ -157,12 +160,10 @@ class Node:
     def _call_backward(self, grads: list) -> tuple:
         """Run this node's backward on its output gradients (Tensors or None)."""
         if self._materialize_grads and self._n_out > 1:
-            from .. import _factory
-
             for j, g in enumerate(grads):
                 if g is None:
                     shape, dt = self._out_meta[j]
-                    grads[j] = _factory.zeros(shape, dtype=dt)
+                    grads[j] = zeros(shape, dtype=dt)
         result = type(self).backward(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
@@ -231,8 +232,9 @@ class FunctionNode(Node):
                 swap = {id(o): f for o, f in zip(outs_raw, fixed)}
                 self._to_save = tuple(swap.get(id(v), v) for v in self._to_save)
             outs_raw = fixed
-        if not record:
-            return tuple(Tensor._make(o) for o in outs_raw)
+        if not record:  # outputs of a view node share the input's version counter (split)
+            box = inputs[0]._version if self._is_view else None
+            return tuple(Tensor._make(o, False, None, 0, box) for o in outs_raw)
         outs = _connect(self, inputs, outs_raw)
         if self._to_save is not None:
             self._resolve_saved(inputs, arrays, outs, outs_raw)
@@ -314,7 +316,7 @@ class Function(Node):
         if not record:
             ctx._to_save = None
             return result
-        non_diff = getattr(ctx, "_non_diff", set())
+        non_diff = ctx._non_diff
         raws = tuple(r._data for r in results)
         outs = _connect(ctx, args, raws)
         outs = tuple(
@@ -330,18 +332,14 @@ def once_differentiable(backward):
     Under ``create_graph=True`` the gradients it returns are marked with a node whose backward
     raises, so a second derivative fails loudly instead of silently being zero.
     """
-    import functools
 
     @functools.wraps(backward)
     def wrapper(ctx, *grads):
-        from .grad_mode import is_grad_enabled as enabled
-
         with no_grad():
             result = backward(ctx, *grads)
-        if not enabled():
+        if not is_grad_enabled():
             return result
-        # create_graph=True: the returned gradients depend on ctx's inputs through a node whose
-        # backward raises, so a second derivative fails loudly instead of being silently zero
+        # create_graph=True: the node joins ctx's edges, so it is reached from the inputs
         single = not isinstance(result, tuple)
         results = (result,) if single else result
         node = _OnceDifferentiableError(type(ctx).__name__)
@@ -381,16 +379,21 @@ class AccumulateGrad(Node):
             new = hook(grad)
             if new is not None:
                 grad = new
-        if leaf.grad is None:
-            # a gradient Tensor may be shared with other leaves or still be a view of another
-            # buffer; the leaf gets its own copy unless the caller builds a graph of it
-            leaf.grad = grad if create_graph else Tensor._make(grad._data.copy())
-        elif create_graph:
-            leaf.grad = leaf.grad + grad
-        else:
-            leaf.grad = Tensor._make(leaf.grad._data + grad._data)
+        accumulate_grad(leaf, grad, create_graph)
         for hook in leaf._post_accumulate_hooks or ():
             hook(leaf)
+
+
+def accumulate_grad(t: Tensor, grad: Tensor, create_graph: bool) -> None:
+    """``t.grad += grad``, out of place; the graph of the sum is built only under ``create_graph``."""
+    if t.grad is None:
+        # a gradient Tensor may be shared with other leaves or still be a view of another
+        # buffer; ``t`` gets its own copy unless the caller builds a graph of it
+        t.grad = grad if create_graph else Tensor._make(grad._data.copy())
+    elif create_graph:
+        t.grad = t.grad + grad
+    else:
+        t.grad = Tensor._make(t.grad._data + grad._data)
 
 
 def accumulator_of(leaf: Tensor) -> AccumulateGrad:

@@ -16,11 +16,12 @@ from collections.abc import Mapping
 
 from .._io import atomic_write
 from ..tensor import Tensor
-from .function import AccumulateGrad, Node
+from .function import _OUTPUT, AccumulateGrad, Node
 
 
 def _shape(t) -> str:
-    return "(" + ", ".join(str(s) for s in t.shape) + ")"
+    """``(2, 3)`` for anything with a ``shape`` (a Tensor or a raw array); ``()`` otherwise."""
+    return "(" + ", ".join(str(s) for s in getattr(t, "shape", ())) + ")"
 
 
 def _quote(s: str) -> str:
@@ -92,13 +93,13 @@ class _Graph:
             if value is None:
                 continue
             sid = f"{nid}_saved{k}"
-            if kind == 1:  # an output of this node: (data, output_nr, version box)
-                label = f"saved output {value[1]}\n" + "(" + ", ".join(map(str, value[0].shape)) + ")"
+            if kind == _OUTPUT:  # an output of this node: (data, output_nr, version box)
+                label = f"saved output {value[1]}\n{_shape(value[0])}"
             elif isinstance(value, Tensor):
                 name = self.names.get(id(value)) or value.name
                 label = f"saved {name}\n{_shape(value)}" if name else f"saved\n{_shape(value)}"
             else:
-                label = "saved\n(" + ", ".join(map(str, getattr(value, "shape", ()))) + ")"
+                label = f"saved\n{_shape(value)}"
             self.lines.append(f"  {sid} [label={_quote(label)}, shape=note, style=filled, fillcolor=orange];")
             self.edges.append((sid, nid))
 
