@@ -32,6 +32,20 @@ def _grad_tensor_positions(values: tuple) -> list[int]:
     return [i for i, v in enumerate(values) if isinstance(v, Tensor) and v.requires_grad]
 
 
+def _run_hooks(hooks, call, grads: tuple, what: str, name: str) -> tuple:
+    """``call(hook, grads)`` for each hook in turn; a non-None result of the same length replaces
+    ``grads`` (``what`` and ``name`` word the error)."""
+    for hook in list(hooks):
+        new = call(hook, grads)
+        if new is not None:
+            new = new if isinstance(new, tuple) else (new,)
+            if len(new) != len(grads):
+                raise RuntimeError(
+                    f"{what} returned an invalid number of {name}, got {len(new)}, but expected {len(grads)}")
+            grads = new
+    return grads
+
+
 class BackwardHookState:
     """One forward call's bookkeeping between its output node and its input node."""
 
@@ -39,6 +53,8 @@ class BackwardHookState:
         self.module = module
         self.n_inputs = 0
         self.input_positions: list[int] = []
+        self.n_outputs = 0
+        self.output_positions: list[int] = []
         self.grad_output: tuple | None = None
 
     def setup_inputs(self, args: tuple) -> tuple:
@@ -73,7 +89,8 @@ class BackwardHookState:
             new[i] = t
         return new[0] if single else tuple(new)
 
-    def _pack(self, positions: list[int], grads: tuple, n: int) -> tuple:
+    @staticmethod
+    def _pack(positions: list[int], grads: tuple, n: int) -> tuple:
         full: list = [None] * n
         for i, g in zip(positions, grads):
             full[i] = g
@@ -81,34 +98,19 @@ class BackwardHookState:
 
     def _on_output_grads(self, grads: tuple) -> tuple:
         grad_output = self._pack(self.output_positions, grads, self.n_outputs)
-        for hook in list(self.module._backward_pre_hooks.values()):
-            new = hook(self.module, grad_output)
-            if new is not None:
-                new = new if isinstance(new, tuple) else (new,)
-                if len(new) != len(grad_output):
-                    raise RuntimeError(
-                        f"Backward pre hook returned an invalid number of grad_output, got {len(new)}, "
-                        f"but expected {len(grad_output)}")
-                grad_output = new
-        self.grad_output = grad_output
+        self.grad_output = _run_hooks(self.module._backward_pre_hooks.values(),
+                                      lambda hook, g: hook(self.module, g), grad_output,
+                                      "Backward pre hook", "grad_output")
         if not self.input_positions:
             # nothing upstream requires grad: the full hooks see grad_input made of None
             self._run_full_hooks((None,) * self.n_inputs)
-        return tuple(grad_output[i] for i in self.output_positions)
+        return tuple(self.grad_output[i] for i in self.output_positions)
 
     def _on_input_grads(self, grads: tuple) -> tuple:
-        grad_input = self._pack(self.input_positions, grads, self.n_inputs)
-        grad_input = self._run_full_hooks(grad_input)
+        grad_input = self._run_full_hooks(self._pack(self.input_positions, grads, self.n_inputs))
         return tuple(grad_input[i] for i in self.input_positions)
 
     def _run_full_hooks(self, grad_input: tuple) -> tuple:
-        for hook in list(self.module._backward_hooks.values()):
-            new = hook(self.module, grad_input, self.grad_output)
-            if new is not None:
-                new = new if isinstance(new, tuple) else (new,)
-                if len(new) != len(grad_input):
-                    raise RuntimeError(
-                        f"Backward hook returned an invalid number of grad_input, got {len(new)}, but "
-                        f"expected {len(grad_input)}")
-                grad_input = new
-        return grad_input
+        return _run_hooks(self.module._backward_hooks.values(),
+                          lambda hook, g: hook(self.module, g, self.grad_output), grad_input,
+                          "Backward hook", "grad_input")

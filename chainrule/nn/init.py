@@ -71,9 +71,7 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     """(fan_in, fan_out) = (shape[1] * receptive, shape[0] * receptive), receptive = prod(shape[2:])."""
     if tensor.dim() < 2:
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
-    receptive = 1
-    for s in tensor.shape[2:]:
-        receptive *= s
+    receptive = math.prod(tensor.shape[2:])
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
@@ -82,12 +80,6 @@ def _check_mode(mode: str) -> str:
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
     return mode
-
-
-def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
-    mode = _check_mode(mode)
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return fan_in if mode == "fan_in" else fan_out
 
 
 def variance_scaling_(tensor: Tensor, scale: float = 1.0, mode: str = "fan_in",

@@ -70,13 +70,16 @@ def _contains_module(value: Any) -> bool:
     return any(isinstance(v, Module) for v in items)
 
 
-def _check_name(name: Any, kind: str) -> None:
+def _check_name(module: Module, name: Any, kind: str, registry: str) -> None:
+    """A valid name for a new ``kind`` entry of ``module.<registry>`` that hides no other attribute."""
     if not isinstance(name, str):
         raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
     if "." in name:
         raise KeyError(f"{kind} name can't contain \".\", got: {name}")
     if name == "":
         raise KeyError(f"{kind} name can't be empty string \"\"")
+    if hasattr(module, name) and name not in getattr(module, registry):
+        raise KeyError(f"attribute '{name}' already exists")
 
 
 class Module:
@@ -119,9 +122,7 @@ class Module:
         """
         if "_buffers" not in self.__dict__:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
-        _check_name(name, "buffer")
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"attribute '{name}' already exists")
+        _check_name(self, name, "buffer", "_buffers")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
                 f"cannot assign '{_typename(tensor)}' object to buffer '{name}' (chainrule Tensor or None required)")
@@ -137,9 +138,7 @@ class Module:
         """Register ``param`` (a ``Parameter`` or None) under ``name``."""
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
-        _check_name(name, "parameter")
-        if hasattr(self, name) and name not in self._parameters:
-            raise KeyError(f"attribute '{name}' already exists")
+        _check_name(self, name, "parameter", "_parameters")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
                 f"cannot assign '{_typename(param)}' object to parameter '{name}' "
@@ -150,15 +149,14 @@ class Module:
         """Register ``module`` as a child under ``name`` (reachable as an attribute)."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{_typename(module)} is not a Module subclass")
-        _check_name(name, "module")
-        if hasattr(self, name) and name not in self._modules:
-            raise KeyError(f"attribute '{name}' already exists")
+        _check_name(self, name, "module", "_modules")
         self._modules[name] = module
 
     register_module = add_module
 
-    def _lookup(self, target: str) -> tuple[Module, str]:
-        """The module owning the last component of a dotted ``target``, and that component."""
+    def _lookup(self, target: str) -> tuple[Module, str, Any]:
+        """The module owning the last component of a dotted ``target``, that component, and the
+        attribute it names there."""
         *path, last = target.split(".")
         mod: Module = self
         for item in path:
@@ -167,33 +165,27 @@ class Module:
             mod = getattr(mod, item)
             if not isinstance(mod, Module):
                 raise AttributeError(f"`{item}` is not an nn.Module")
-        return mod, last
+        if not hasattr(mod, last):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{last}`")
+        return mod, last, getattr(mod, last)
 
     def get_submodule(self, target: str) -> Module:
         """The sub-module at a dotted path, e.g. ``"features.0"``; ``""`` is the module itself."""
         if target == "":
             return self
-        mod, last = self._lookup(target)
-        if not hasattr(mod, last):
-            raise AttributeError(f"{mod._get_name()} has no attribute `{last}`")
-        sub = getattr(mod, last)
+        _, name, sub = self._lookup(target)
         if not isinstance(sub, Module):
-            raise AttributeError(f"`{last}` is not an nn.Module")
+            raise AttributeError(f"`{name}` is not an nn.Module")
         return sub
 
     def get_parameter(self, target: str) -> Parameter:
-        mod, name = self._lookup(target)
-        if not hasattr(mod, name):
-            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
-        param = getattr(mod, name)
+        _, name, param = self._lookup(target)
         if not isinstance(param, Parameter):
             raise AttributeError(f"`{name}` is not an nn.Parameter")
         return param
 
     def get_buffer(self, target: str) -> Tensor:
-        mod, name = self._lookup(target)
-        if not hasattr(mod, name):
-            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
+        mod, name, _ = self._lookup(target)
         if name not in mod._buffers:
             raise AttributeError(f"`{name}` is not a buffer")
         return mod._buffers[name]

@@ -6,7 +6,18 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend
 from ..tensor import Tensor
+
+
+def _storage(data: Tensor | None, requirement: str) -> tuple[Any, Any]:
+    """The array and version counter to share with ``data``; a fresh empty array of the default
+    dtype for None. ``requirement`` opens the TypeError for anything else."""
+    if data is None:
+        return np.empty((0,), dtype=backend.get_default_dtype().np), None
+    if isinstance(data, Tensor):
+        return data._data, data._version
+    raise TypeError(f"{requirement}, got {type(data).__name__}")
 
 
 class Parameter(Tensor):
@@ -17,24 +28,13 @@ class Parameter(Tensor):
     """
 
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True):
-        if data is None:
-            from .. import backend
-
-            raw = np.empty((0,), dtype=backend.get_default_dtype().np)
-            version = None
-        elif isinstance(data, Tensor):
-            raw = data._data
-            version = data._version
-        else:
-            raise TypeError(
-                f"Parameter data must be a Tensor (e.g. chainrule.tensor(...)), got {type(data).__name__}")
+        raw, version = _storage(data, "Parameter data must be a Tensor (e.g. chainrule.tensor(...))")
         Tensor._init(self, raw, False, None, 0, version)
         if requires_grad:
             self.requires_grad = True  # validates the dtype: only floating point can require grad
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
-
 
 
 def is_parameter(obj: Any) -> bool:
@@ -48,14 +48,6 @@ class Buffer(Tensor):
     """
 
     def __init__(self, data: Tensor | None = None, *, persistent: bool = True):
-        if data is None:
-            from .. import backend
-
-            raw = np.empty((0,), dtype=backend.get_default_dtype().np)
-            version = None
-        elif isinstance(data, Tensor):
-            raw, version = data._data, data._version
-        else:
-            raise TypeError(f"Buffer data must be a Tensor, got {type(data).__name__}")
+        raw, version = _storage(data, "Buffer data must be a Tensor")
         Tensor._init(self, raw, False, None, 0, version)
         self.persistent = persistent

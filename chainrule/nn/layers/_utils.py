@@ -1,4 +1,4 @@
-"""Argument normalisation and input checks shared by the convolution and pooling layers.
+"""Argument normalisation and input checks shared by the layers (convolution, pooling ...).
 
 ``_single/_pair/_triple`` turn ``3`` or ``(3, 5)`` into a tuple of 1/2/3 ints (PyTorch's
 ``torch.nn.modules.utils``), checking the length and the range so that a layer's constructor
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable
+from typing import Any
 
+from ... import backend
 from ...tensor import Tensor
 
 
@@ -41,19 +43,36 @@ _triple = _ntuple(3)
 NTUPLE = {1: _single, 2: _pair, 3: _triple}
 
 
-def check_spatial_input(module, input, dims: int, layout: str) -> bool:
-    """Check that ``input`` is a (C, *spatial) or (N, C, *spatial) tensor; True when batched.
+_LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
 
-    ``layout`` names the axes for the message, e.g. ``"(N, C, H, W)"``.
-    """
+
+def check_number(owner: str, name: str, value: Any) -> float:
+    """A real number (not a bool) as a float, or a TypeError naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__} ({value!r})")
+    return float(value)
+
+
+def check_float_dtype(owner: str, dtype: Any) -> backend.dtype | None:
+    """The parameters' dtype (None: the default), which must be floating point."""
+    if dtype is None:
+        return None
+    dt = backend.to_dtype(dtype)
+    if not dt.is_floating_point:
+        raise TypeError(f"{owner}: parameters must have a floating-point dtype, got {dt}")
+    return dt
+
+
+def check_spatial_input(module, input, dims: int) -> None:
+    """Check that ``input`` is a (C, *spatial) or (N, C, *spatial) tensor (the ``F.*`` operators
+    take both)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{module!r} expected a Tensor input, got {type(input).__name__}")
     nd = input.ndim
     if nd not in (dims + 1, dims + 2):
         raise RuntimeError(
             f"{module!r} expected a {dims + 1}-D (unbatched) or {dims + 2}-D (batched) input of shape "
-            f"{layout}, got a {nd}-D input of shape {list(input.shape)}")
-    return nd == dims + 2
+            f"{_LAYOUTS[dims]}, got a {nd}-D input of shape {list(input.shape)}")
 
 
 def check_float_input(module, input: Tensor, weight: Tensor) -> None:

@@ -17,12 +17,7 @@ from ...tensor import Tensor
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
-
-
-def _number(owner: str, name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__} ({value!r})")
-    return float(value)
+from ._utils import check_number
 
 
 def _inplace_str(inplace: bool, lead: bool) -> str:
@@ -50,7 +45,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 1e-2, inplace: bool = False):
         super().__init__()
-        self.negative_slope = _number("LeakyReLU", "negative_slope", negative_slope)
+        self.negative_slope = check_number("LeakyReLU", "negative_slope", negative_slope)
         self.inplace = bool(inplace)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -65,7 +60,7 @@ class ELU(Module):
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
-        self.alpha = _number("ELU", "alpha", alpha)
+        self.alpha = check_number("ELU", "alpha", alpha)
         self.inplace = bool(inplace)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -80,7 +75,7 @@ class CELU(Module):
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
-        self.alpha = _number("CELU", "alpha", alpha)
+        self.alpha = check_number("CELU", "alpha", alpha)
         if self.alpha == 0:
             raise ValueError("CELU: alpha must be non-zero (the formula divides by it)")
         self.inplace = bool(inplace)
@@ -173,10 +168,10 @@ class Softplus(Module):
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
         super().__init__()
-        self.beta = _number("Softplus", "beta", beta)
+        self.beta = check_number("Softplus", "beta", beta)
         if self.beta == 0:
             raise ValueError("Softplus: beta must be non-zero (the formula divides by it)")
-        self.threshold = _number("Softplus", "threshold", threshold)
+        self.threshold = check_number("Softplus", "threshold", threshold)
 
     def forward(self, input: Tensor) -> Tensor:
         return A.softplus(input, self.beta, self.threshold)
@@ -190,8 +185,8 @@ class Hardtanh(Module):
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
         super().__init__()
-        self.min_val = _number(type(self).__name__, "min_val", min_val)
-        self.max_val = _number(type(self).__name__, "max_val", max_val)
+        self.min_val = check_number(type(self).__name__, "min_val", min_val)
+        self.max_val = check_number(type(self).__name__, "max_val", max_val)
         if self.max_val <= self.min_val:
             raise ValueError(f"{type(self).__name__}: max_val ({self.max_val}) must be greater than "
                              f"min_val ({self.min_val})")
@@ -262,8 +257,8 @@ class Threshold(Module):
 
     def __init__(self, threshold: float, value: float, inplace: bool = False):
         super().__init__()
-        self.threshold = _number("Threshold", "threshold", threshold)
-        self.value = value if isinstance(value, numbers.Integral) else _number("Threshold", "value", value)
+        self.threshold = check_number("Threshold", "threshold", threshold)
+        self.value = value if isinstance(value, numbers.Integral) else check_number("Threshold", "value", value)
         self.inplace = bool(inplace)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -282,7 +277,7 @@ class PReLU(Module):
             raise ValueError(f"PReLU: num_parameters must be a positive integer, got {num_parameters!r}")
         backend.check_device(device)
         self.num_parameters = int(num_parameters)
-        self.init = _number("PReLU", "init", init)
+        self.init = check_number("PReLU", "init", init)
         self.weight = Parameter(_factory.empty(self.num_parameters, dtype=dtype))
         self.reset_parameters()
 

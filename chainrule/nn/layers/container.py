@@ -24,6 +24,25 @@ def _abs_index(idx: Any, size: int) -> int:
     return idx % size if size else idx
 
 
+def _key_value_pairs(values: Any, cls: type, update: str) -> Iterator[tuple[Any, Any]]:
+    """What ``cls.update(values)`` assigns: the items of a mapping or of a ``cls``, else the pairs
+    of an iterable, checked as ``dict.update`` does. ``update`` names the method in the error."""
+    if not isinstance(values, Iterable):
+        raise TypeError(f"{update}.update should be called with an iterable of key/value pairs, but got "
+                        + type(values).__name__)
+    if isinstance(values, (Mapping, cls)):
+        yield from values.items()
+        return
+    owner = cls.__name__
+    for j, pair in enumerate(values):
+        if not isinstance(pair, Iterable):
+            raise TypeError(f"{owner} update sequence element #{j} should be Iterable; is " + type(pair).__name__)
+        pair = tuple(pair)
+        if len(pair) != 2:
+            raise ValueError(f"{owner} update sequence element #{j} has length {len(pair)}; 2 is required")
+        yield pair
+
+
 class Sequential(Module):
     """Modules applied one after another: ``forward(x) = m_n(...m_2(m_1(x)))``.
 
@@ -238,21 +257,8 @@ class ModuleDict(Module):
         return self._modules.values()
 
     def update(self, modules: Mapping[str, Module] | Iterable) -> None:
-        if not isinstance(modules, Iterable):
-            raise TypeError("ModuleDict.update should be called with an iterable of key/value pairs, but got "
-                            + type(modules).__name__)
-        if isinstance(modules, (Mapping, ModuleDict)):
-            for key, module in modules.items():
-                self[key] = module
-            return
-        for j, pair in enumerate(modules):
-            if not isinstance(pair, Iterable):
-                raise TypeError(f"ModuleDict update sequence element #{j} should be Iterable; is "
-                                + type(pair).__name__)
-            pair = tuple(pair)
-            if len(pair) != 2:
-                raise ValueError(f"ModuleDict update sequence element #{j} has length {len(pair)}; 2 is required")
-            self[pair[0]] = pair[1]
+        for key, module in _key_value_pairs(modules, ModuleDict, "ModuleDict"):
+            self[key] = module
 
 
 def _as_parameter(value: Any) -> Any:
@@ -391,22 +397,9 @@ class ParameterDict(Module):
         return (self[k] for k in self._keys)
 
     def update(self, parameters: Mapping[str, Any] | Iterable) -> None:
-        if not isinstance(parameters, Iterable):
-            raise TypeError("ParametersDict.update should be called with an iterable of key/value pairs, but got "
-                            + type(parameters).__name__)
-        if isinstance(parameters, (Mapping, ParameterDict)):
-            for key, value in parameters.items():
-                self[key] = value
-            return
-        for j, pair in enumerate(parameters):
-            if not isinstance(pair, Iterable):
-                raise TypeError(f"ParameterDict update sequence element #{j} should be Iterable; is "
-                                + type(pair).__name__)
-            pair = tuple(pair)
-            if len(pair) != 2:
-                raise ValueError(
-                    f"ParameterDict update sequence element #{j} has length {len(pair)}; 2 is required")
-            self[pair[0]] = pair[1]
+        # "ParametersDict" is PyTorch's spelling in this message
+        for key, value in _key_value_pairs(parameters, ParameterDict, "ParametersDict"):
+            self[key] = value
 
     def extra_repr(self) -> str:
         return "\n".join(f"  ({k}): {_describe(p)}" for k, p in self.items())

@@ -20,10 +20,9 @@ from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
-from ._utils import NTUPLE, check_float_input, check_spatial_input
+from ._utils import NTUPLE, check_float_dtype, check_float_input, check_spatial_input
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-_LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
 
 
 class _ConvNd(Module):
@@ -82,25 +81,22 @@ class _ConvNd(Module):
         self.output_padding = output_padding
         self.groups = groups
         self.padding_mode = padding_mode
-        # F.pad's order: last dimension first, (left, right) for each
-        if isinstance(padding, str):
-            self._reversed_padding_repeated_twice = [0, 0] * self._dims
-            if padding == "same":
-                for i, (d, k) in enumerate(zip(dilation, kernel_size)):
-                    total = d * (k - 1)
-                    j = self._dims - 1 - i
-                    self._reversed_padding_repeated_twice[2 * j] = total // 2
-                    self._reversed_padding_repeated_twice[2 * j + 1] = total - total // 2
+        # (left, right) per axis; 'same' puts an odd total's extra element on the right
+        if padding == "valid":
+            sides = [(0, 0)] * self._dims
+        elif padding == "same":
+            sides = [(t // 2, t - t // 2) for t in (d * (k - 1) for d, k in zip(dilation, kernel_size))]
         else:
-            self._reversed_padding_repeated_twice = [p for p in reversed(padding) for _ in range(2)]
+            sides = [(p, p) for p in padding]
+        # F.pad's order: last dimension first
+        self._reversed_padding_repeated_twice = [w for pair in reversed(sides) for w in pair]
 
         if self._transposed:
             shape = (in_channels, out_channels // groups, *kernel_size)
         else:
             shape = (out_channels, in_channels // groups, *kernel_size)
         backend.check_device(device)
-        if dtype is not None and not backend.to_dtype(dtype).is_floating_point:
-            raise TypeError(f"{name}: parameters must have a floating-point dtype, got {backend.to_dtype(dtype)}")
+        dtype = check_float_dtype(name, dtype)
         self.weight = Parameter(_factory.empty(*shape, dtype=dtype, device=device))
         if bias:
             self.bias = Parameter(_factory.empty(out_channels, dtype=dtype, device=device))
@@ -132,15 +128,14 @@ class _ConvNd(Module):
             s += f", padding_mode={self.padding_mode}"
         return s
 
-    def _check(self, input: Tensor) -> bool:
-        """Rank, channels and dtype of the input; True when it has a batch dimension."""
-        batched = check_spatial_input(self, input, self._dims, _LAYOUTS[self._dims])
+    def _check(self, input: Tensor) -> None:
+        """Rank, channels and dtype of the input (batched or not: ``F.conv*`` take both)."""
+        check_spatial_input(self, input, self._dims)
         channels = input.shape[-self._dims - 1]
         if channels != self.in_channels:
             raise RuntimeError(f"{self!r} expected input with {self.in_channels} channels, got "
                                f"{channels} (input of shape {list(input.shape)})")
         check_float_input(self, input, self.weight)
-        return batched
 
 
 class _Conv(_ConvNd):
@@ -153,22 +148,12 @@ class _Conv(_ConvNd):
 
     def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
         n = self._dims
-        x = input
+        rev = self._reversed_padding_repeated_twice
+        x, padding = input, self.padding  # numbers, 'valid' or 'same' (which F.conv* takes as well)
         if self.padding_mode != "zeros":
-            x = F.pad(x, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            padding = (0,) * n
-        elif isinstance(self.padding, str):
-            rev = self._reversed_padding_repeated_twice
-            left, right = rev[0::2][::-1], rev[1::2][::-1]
-            if left == right:
-                padding = tuple(left)
-            else:  # an even kernel under 'same' pads one more on the right
-                x = F.pad(x, rev, mode="constant", value=0.0)
-                padding = (0,) * n
-        else:
-            padding = self.padding
-        spatial = tuple(x.shape[-n:])
-        padded = tuple(s + 2 * p for s, p in zip(spatial, padding))
+            x, padding = F.pad(input, rev, mode=self.padding_mode), 0
+        both_sides = [lo + hi for lo, hi in zip(rev[0::2], rev[1::2])][::-1]  # per axis, first to last
+        padded = tuple(s + w for s, w in zip(input.shape[-n:], both_sides))
         span = tuple(d * (k - 1) + 1 for d, k in zip(self.dilation, self.kernel_size))
         if any(p < k for p, k in zip(padded, span)):
             raise RuntimeError(
@@ -178,11 +163,8 @@ class _Conv(_ConvNd):
         return conv(x, weight, bias, self.stride, padding, self.dilation, self.groups)
 
     def forward(self, input: Tensor) -> Tensor:
-        batched = self._check(input)
-        if batched:
-            return self._conv_forward(input, self.weight, self.bias)
-        out = self._conv_forward(input.reshape((1,) + tuple(input.shape)), self.weight, self.bias)
-        return out.reshape(tuple(out.shape[1:]))
+        self._check(input)
+        return self._conv_forward(input, self.weight, self.bias)
 
 
 class Conv1d(_Conv):
@@ -245,13 +227,11 @@ class _ConvTranspose(_ConvNd):
         return tuple(size - a for size, a in zip(output_size, lo))
 
     def forward(self, input: Tensor, output_size=None) -> Tensor:
-        batched = self._check(input)
+        self._check(input)
         output_padding = self._output_padding(input, output_size)
-        x = input if batched else input.reshape((1,) + tuple(input.shape))
         conv_t = getattr(F, f"conv_transpose{self._dims}d")
-        out = conv_t(x, self.weight, self.bias, self.stride, self.padding, output_padding,
-                     self.groups, self.dilation)
-        return out if batched else out.reshape(tuple(out.shape[1:]))
+        return conv_t(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                      self.groups, self.dilation)
 
 
 class ConvTranspose1d(_ConvTranspose):

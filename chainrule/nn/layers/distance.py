@@ -7,12 +7,7 @@ import numbers
 from ...ops.distance import cosine_similarity, pairwise_distance
 from ...tensor import Tensor
 from ..module import Module
-
-
-def _real(owner: str, name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__} ({value!r})")
-    return float(value)
+from ._utils import check_number
 
 
 class CosineSimilarity(Module):
@@ -22,7 +17,7 @@ class CosineSimilarity(Module):
         super().__init__()
         if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):
             raise TypeError(f"CosineSimilarity: dim must be an int, got {dim!r}")
-        self.dim, self.eps = int(dim), _real("CosineSimilarity", "eps", eps)
+        self.dim, self.eps = int(dim), check_number("CosineSimilarity", "eps", eps)
 
     def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
         return cosine_similarity(x1, x2, self.dim, self.eps)
@@ -36,8 +31,8 @@ class PairwiseDistance(Module):
 
     def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
         super().__init__()
-        self.norm = _real("PairwiseDistance", "p", p)
-        self.eps = _real("PairwiseDistance", "eps", eps)
+        self.norm = check_number("PairwiseDistance", "p", p)
+        self.eps = check_number("PairwiseDistance", "eps", eps)
         self.keepdim = bool(keepdim)
 
     def forward(self, x1: Tensor, x2: Tensor) -> Tensor:

@@ -12,21 +12,13 @@ from ...tensor import Tensor
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
+from ._utils import check_float_dtype
 
 
 def _check_features(owner: str, **sizes: Any) -> None:
     for name, value in sizes.items():
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
             raise ValueError(f"{owner}: {name} must be a non-negative integer, got {value!r}")
-
-
-def _check_float_dtype(owner: str, dtype: Any) -> backend.dtype | None:
-    if dtype is None:
-        return None
-    dt = backend.to_dtype(dtype)
-    if not dt.is_floating_point:
-        raise TypeError(f"{owner}: parameters must have a floating-point dtype, got {dt}")
-    return dt
 
 
 class Identity(Module):
@@ -50,7 +42,7 @@ class Linear(Module):
         super().__init__()
         _check_features("Linear", in_features=in_features, out_features=out_features)
         backend.check_device(device)
-        dt = _check_float_dtype("Linear", dtype)
+        dt = check_float_dtype("Linear", dtype)
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         self.weight = Parameter(_factory.empty(self.out_features, self.in_features, dtype=dt))
@@ -94,7 +86,7 @@ class Bilinear(Module):
         _check_features("Bilinear", in1_features=in1_features, in2_features=in2_features,
                         out_features=out_features)
         backend.check_device(device)
-        dt = _check_float_dtype("Bilinear", dtype)
+        dt = check_float_dtype("Bilinear", dtype)
         self.in1_features, self.in2_features = int(in1_features), int(in2_features)
         self.out_features = int(out_features)
         self.weight = Parameter(_factory.empty(self.out_features, self.in1_features, self.in2_features, dtype=dt))

@@ -15,17 +15,13 @@ from ..module import Module
 from ._utils import _ntuple
 
 
-def _padding(owner: str, padding, n: int) -> tuple[int, ...]:
-    return _ntuple(2 * n)(padding, "padding", owner)
-
-
 class _PadNd(Module):
     mode = "constant"
     dims = 1
 
     def __init__(self, padding) -> None:
         super().__init__()
-        self.padding = _padding(type(self).__name__, padding, self.dims)
+        self.padding = _ntuple(2 * self.dims)(padding, "padding", type(self).__name__)
 
     def _check(self, input: Tensor) -> None:
         nd, k = input.ndim, self.dims
@@ -74,34 +70,25 @@ class ConstantPad3d(_ConstantPadNd):
     dims = 3
 
 
-class ZeroPad1d(ConstantPad1d):
+class _ZeroPad:
+    """``ConstantPad{n}d`` with ``value=0``, printed with the padding alone."""
+
+    def __init__(self, padding) -> None:
+        super().__init__(padding, 0.0)
+
+    extra_repr = _PadNd.extra_repr
+
+
+class ZeroPad1d(_ZeroPad, ConstantPad1d):
     """Pads the last dimension with zeros."""
 
-    def __init__(self, padding) -> None:
-        super().__init__(padding, 0.0)
 
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
-
-
-class ZeroPad2d(ConstantPad2d):
+class ZeroPad2d(_ZeroPad, ConstantPad2d):
     """Pads the last two dimensions with zeros."""
 
-    def __init__(self, padding) -> None:
-        super().__init__(padding, 0.0)
 
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
-
-
-class ZeroPad3d(ConstantPad3d):
+class ZeroPad3d(_ZeroPad, ConstantPad3d):
     """Pads the last three dimensions with zeros."""
-
-    def __init__(self, padding) -> None:
-        super().__init__(padding, 0.0)
-
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
 
 
 class ReflectionPad1d(_PadNd):

@@ -13,30 +13,11 @@ from __future__ import annotations
 
 import numbers
 
+from ...ops._windows import pool_out_size
 from ...tensor import Tensor
 from .. import functional as F
 from ..module import Module
 from ._utils import NTUPLE, check_spatial_input
-
-_LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
-
-
-def _out_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
-    span = size + 2 * p - d * (k - 1) - 1
-    out = (-(-span // s) if ceil_mode else span // s) + 1
-    if ceil_mode and (out - 1) * s >= size + p:
-        out -= 1  # the last window would start inside the right padding
-    return out
-
-
-def _add_batch(input: Tensor) -> Tensor:
-    return input.reshape((1,) + tuple(input.shape))
-
-
-def _drop_batch(out):
-    if isinstance(out, tuple):
-        return tuple(o.reshape(tuple(o.shape[1:])) for o in out)
-    return out.reshape(tuple(out.shape[1:]))
 
 
 class _WindowPoolNd(Module):
@@ -63,15 +44,17 @@ class _WindowPoolNd(Module):
                     + (f" and dilation={self.dilation}" if self._dilated else ""))
         return k, s, p, d
 
-    def _check(self, input: Tensor) -> bool:
-        batched = check_spatial_input(self, input, self._dims, _LAYOUTS[self._dims])
+    def _check(self, input: Tensor) -> tuple[tuple[int, ...], ...]:
+        """Check the input's rank and size; returns ``_windows()``."""
+        check_spatial_input(self, input, self._dims)
         k, s, p, d = self._windows()
         spatial = tuple(input.shape[-self._dims:])
-        out = tuple(_out_size(*a, self.ceil_mode) for a in zip(spatial, k, s, p, d))
+        out = tuple(pool_out_size(n, kk, ss, dd, pp, self.ceil_mode)
+                    for n, kk, ss, pp, dd in zip(spatial, k, s, p, d))
         if any(o <= 0 for o in out):
             raise RuntimeError(f"{self!r}: input of spatial size {spatial} gives an output of size "
                                f"{out}; the input is too small for the window")
-        return batched
+        return k, s, p, d
 
 
 class _MaxPoolNd(_WindowPoolNd):
@@ -91,12 +74,9 @@ class _MaxPoolNd(_WindowPoolNd):
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
     def forward(self, input: Tensor):
-        batched = self._check(input)
-        k, s, p, d = self._windows()
+        k, s, p, d = self._check(input)
         pool = getattr(F, f"max_pool{self._dims}d")
-        x = input if batched else _add_batch(input)
-        out = pool(x, k, s, p, d, ceil_mode=self.ceil_mode, return_indices=self.return_indices)
-        return out if batched else _drop_batch(out)
+        return pool(input, k, s, p, d, ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
 class MaxPool1d(_MaxPoolNd):
@@ -146,15 +126,11 @@ class _AvgPoolNd(_WindowPoolNd):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input: Tensor) -> Tensor:
-        batched = self._check(input)
-        k, s, p, _ = self._windows()
+        k, s, p, _ = self._check(input)
         pool = getattr(F, f"avg_pool{self._dims}d")
-        x = input if batched else _add_batch(input)
         if self._dims == 1:  # PyTorch's avg_pool1d takes no divisor_override
-            out = pool(x, k, s, p, self.ceil_mode, self.count_include_pad)
-        else:
-            out = pool(x, k, s, p, self.ceil_mode, self.count_include_pad, self.divisor_override)
-        return out if batched else _drop_batch(out)
+            return pool(input, k, s, p, self.ceil_mode, self.count_include_pad)
+        return pool(input, k, s, p, self.ceil_mode, self.count_include_pad, self.divisor_override)
 
 
 class AvgPool1d(_AvgPoolNd):
@@ -213,11 +189,8 @@ class _AdaptivePoolNd(Module):
         raise NotImplementedError
 
     def forward(self, input: Tensor):
-        batched = check_spatial_input(self, input, self._dims, _LAYOUTS[self._dims])
-        sizes = self._sizes()
-        x = input if batched else _add_batch(input)
-        out = self._pool(x, sizes)
-        return out if batched else _drop_batch(out)
+        check_spatial_input(self, input, self._dims)
+        return self._pool(input, self._sizes())
 
 
 class _AdaptiveAvgPoolNd(_AdaptivePoolNd):
@@ -300,7 +273,7 @@ class _MaxUnpoolNd(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input: Tensor, indices: Tensor, output_size=None) -> Tensor:
-        batched = check_spatial_input(self, input, self._dims, _LAYOUTS[self._dims])
+        check_spatial_input(self, input, self._dims)
         if not isinstance(indices, Tensor) or tuple(indices.shape) != tuple(input.shape):
             got = list(indices.shape) if isinstance(indices, Tensor) else type(indices).__name__
             raise RuntimeError(f"{self!r} expected indices of the input's shape {list(input.shape)} "
@@ -310,11 +283,7 @@ class _MaxUnpoolNd(Module):
         if output_size is not None and len(output_size) in (self._dims + 1, self._dims + 2):
             output_size = tuple(output_size)[-self._dims:]  # drop the batch/channel sizes
         unpool = getattr(F, f"max_unpool{self._dims}d")
-        if batched:
-            return unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
-        out = unpool(_add_batch(input), _add_batch(indices), self.kernel_size, self.stride,
-                     self.padding, output_size)
-        return _drop_batch(out)
+        return unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
 
 class MaxUnpool1d(_MaxUnpoolNd):

@@ -6,6 +6,7 @@ import numbers
 from typing import Any
 
 from ... import _factory, backend
+from ...autograd.grad_mode import no_grad
 from ...ops.embedding import embedding
 from ...tensor import Tensor
 from .. import init
@@ -59,7 +60,8 @@ class Embedding(Module):
 
     def _fill_padding_idx_with_zero(self) -> None:
         if self.padding_idx is not None:
-            self.weight._data[self.padding_idx] = 0
+            with no_grad():
+                self.weight[self.padding_idx].fill_(0)
 
     def forward(self, input: Tensor) -> Tensor:
         return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,

@@ -15,6 +15,7 @@ the standardisation to the raw weight ``W`` and to ``gain``.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ... import _factory
@@ -29,9 +30,7 @@ from .conv import Conv2d
 def standardize_weight(weight: Tensor, gain: Tensor | None, eps: float) -> Tensor:
     """gain * (W - mean) / sqrt(max(var * fan_in, eps)), statistics per output filter (axis 0)."""
     axes = tuple(range(1, weight.ndim))
-    fan_in = 1
-    for s in weight.shape[1:]:
-        fan_in *= int(s)
+    fan_in = math.prod(weight.shape[1:])
     mean = _sum(weight, axes, keepdim=True) * (1.0 / fan_in)
     centred = weight - mean
     var = _sum(centred * centred, axes, keepdim=True) * (1.0 / fan_in)
@@ -70,10 +69,8 @@ class WSConv2d(Conv2d):
         return standardize_weight(self.weight, self.gain, self.eps)
 
     def forward(self, input: Tensor) -> Tensor:
-        batched = self._check(input)
-        x = input if batched else input.reshape((1,) + tuple(input.shape))
-        out = self._conv_forward(x, self.standardized_weight(), self.bias)
-        return out if batched else out.reshape(tuple(out.shape[1:]))
+        self._check(input)
+        return self._conv_forward(input, self.standardized_weight(), self.bias)
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", gain_init={self.gain_init}, eps={self.eps}"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 
+from ..._factory import randn
 from ...autograd.grad_mode import no_grad
 from ...ops.elementwise import rsqrt
 from ...tensor import Tensor
@@ -65,15 +66,9 @@ def fuse_conv_bn_weights(conv_w: Tensor, conv_b: Tensor | None, bn_rm: Tensor, b
 def fuse_linear_bn_weights(linear_w: Tensor, linear_b: Tensor | None, bn_rm: Tensor, bn_rv: Tensor,
                            bn_eps: float, bn_w: Tensor | None, bn_b: Tensor | None) -> tuple[Parameter, Parameter]:
     """The weight and bias of the linear layer that equals ``linear`` followed by the frozen batch norm
-    (a batch norm over the linear layer's output features, or over a single feature)."""
-    with no_grad():
-        scale, beta = _bn_terms(bn_rm, bn_rv, bn_eps, bn_w, bn_b)
-        w = linear_w * scale.reshape(-1, 1)
-        b = linear_b if linear_b is not None else bn_rm * 0.0
-        b = (b - bn_rm) * scale + beta
-    return (Parameter(w.to(linear_w.dtype).detach(), linear_w.requires_grad),
-            Parameter(b.to(linear_w.dtype).detach(), linear_w.requires_grad if linear_b is None
-                      else linear_b.requires_grad))
+    (a batch norm over the linear layer's output features, or over a single feature): a linear
+    layer is a convolution without kernel axes."""
+    return fuse_conv_bn_weights(linear_w, linear_b, bn_rm, bn_rv, bn_eps, bn_w, bn_b)
 
 
 def _check_pair(layer: Module, bn: Module, out_features: int, what: str) -> None:
@@ -138,7 +133,7 @@ def _fuser(layer: Module, bn: Module):
 
 
 def _fuse_sequentials(module: Module) -> int:
-    count = sum(_fuse_sequentials(child) for child in module.children() if child is not None)
+    count = sum(_fuse_sequentials(child) for child in module.children())
     if isinstance(module, Sequential):
         names = list(module._modules)
         for a, b in zip(names, names[1:]):
@@ -170,8 +165,6 @@ def fuse_bn(model: Module, example_input: Tensor | tuple | None = None) -> Modul
 
 def _fuse_traced(model: Module, example_input) -> int:
     """Fold the (layer, batch norm) pairs seen in one forward pass; returns how many."""
-    from ..._factory import randn
-
     x = randn(*example_input) if isinstance(example_input, (tuple, list)) else example_input.detach()
     x.requires_grad_(x.is_floating_point())  # so that every layer's output has a graph node
     names = {id(m): name for name, m in model.named_modules()}
