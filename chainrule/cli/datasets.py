@@ -62,16 +62,16 @@ def _cifar_augment(generator: Generator) -> Callable:
                       T.RandomHorizontalFlip(generator=generator)])
 
 
+_DIGITS = tuple(str(d) for d in range(10))
+
 DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec for spec in (
         DatasetSpec("digits", "scikit-learn's 8x8 handwritten digits (1,797 images, no files needed)",
-                    1, 8, tuple(str(d) for d in range(10)), (0.3055,), (0.3761,), _load_digits),
+                    1, 8, _DIGITS, (0.3055,), (0.3761,), _load_digits),
         DatasetSpec("mnist", "MNIST 28x28 digits (IDX files under DATA_ROOT/MNIST/raw)",
-                    1, 28, tuple(str(d) for d in range(10)), (0.1307,), (0.3081,), _load_idx(ds.MNIST)),
+                    1, 28, _DIGITS, (0.1307,), (0.3081,), _load_idx(ds.MNIST)),
         DatasetSpec("fashion-mnist", "Fashion-MNIST 28x28 clothes (IDX files under DATA_ROOT/FashionMNIST/raw)",
-                    1, 28, ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
-                            "Bag", "Ankle boot"),
-                    (0.2860,), (0.3530,), _load_idx(ds.FashionMNIST)),
+                    1, 28, tuple(ds.FashionMNIST.classes), (0.2860,), (0.3530,), _load_idx(ds.FashionMNIST)),
         DatasetSpec("cifar10", "CIFAR-10 32x32 colour images (binary version under DATA_ROOT/cifar-10-batches-bin)",
                     3, 32, tuple(ds.CIFAR10.classes), (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616),
                     _load_cifar10, _cifar_augment),
@@ -157,7 +157,7 @@ def load_splits(spec: DatasetSpec, root: str, *, seed: int, val_fraction: float,
     if order.size - n_val < 1:
         raise ValueError(f"no training images left: {order.size} images, {n_val} of them held out for validation")
     images = _normalise(images, spec)
-    val_idx, train_idx = np.sort(order[:n_val]), order[n_val:]
-    train = ArrayDataset(images[np.sort(train_idx)], labels[np.sort(train_idx)], augment)
+    val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+    train = ArrayDataset(images[train_idx], labels[train_idx], augment)
     val = ArrayDataset(images[val_idx], labels[val_idx]) if n_val else None
     return Splits(train, val, test)

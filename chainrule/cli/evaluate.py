@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from ..models import get_model
 from ._common import CLIError, check_device
 from .checkpoint import load_checkpoint, restore
 from .datasets import DATASETS, get_dataset_spec, load_splits, make_loader
 from .metrics import confusion_matrix, format_confusion_matrix
-from .trainer import evaluate
+from .trainer import build_model, evaluate
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -46,8 +45,7 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"the checkpoint's {config['model']} was trained on {trained_on.name} ({shape[0]}x{shape[1]}x"
                        f"{shape[2]} images, {shape[3]} classes); {spec.name} has {spec.in_channels}x{spec.input_size}"
                        f"x{spec.input_size} images and {spec.num_classes} classes")
-    model = get_model(config["model"], in_channels=spec.in_channels, num_classes=spec.num_classes,
-                      input_size=spec.input_size)
+    model = build_model(config["model"], spec)
     restore(state, model=model)
     same_run = spec.name == trained_on.name
     splits = load_splits(spec, args.data_root, seed=config["seed"], val_fraction=config["val_fraction"],

@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import backend
 from ..backend import Generator
-from ..models import get_model, list_models
+from ..models import list_models
 from ._common import CLIError, blas_threads, check_device
 from .checkpoint import BEST, LAST, load_checkpoint, restore, save_checkpoint, training_state
 from .datasets import DATASETS, get_dataset_spec, load_splits, make_loader
@@ -26,6 +26,7 @@ from .trainer import (
     OPTIMIZERS,
     SCHEDULERS,
     NonFiniteLossError,
+    build_model,
     build_optimizer,
     build_scheduler,
     evaluate,
@@ -200,8 +201,7 @@ def train(config: dict, out: str, *, state: dict | None = None, data_root: str =
     splits = load_splits(spec, data_root, seed=seed, val_fraction=config["val_fraction"],
                          train_limit=config["train_limit"], test_limit=config["test_limit"], augment=augment)
     try:
-        model = get_model(config["model"], in_channels=spec.in_channels, num_classes=spec.num_classes,
-                          input_size=spec.input_size)
+        model = build_model(config["model"], spec)
     except ValueError as e:
         raise CLIError(f"cannot build {config['model']} for {spec.name} ({spec.in_channels}x{spec.input_size}x"
                        f"{spec.input_size} images): {e}") from None
@@ -285,8 +285,7 @@ def train(config: dict, out: str, *, state: dict | None = None, data_root: str =
     return _final_report(model, spec, splits.test, test_loader, history, best, out, plots=plots,
                          train_seconds=train_seconds, train_images=train_images,
                          wall_seconds=time.perf_counter() - wall_start,
-                         new_model=lambda: get_model(config["model"], in_channels=spec.in_channels,
-                                                     num_classes=spec.num_classes, input_size=spec.input_size))
+                         new_model=lambda: build_model(config["model"], spec))
 
 
 def _final_report(model, spec, test_set, test_loader, history, best, out, *, plots: bool, train_seconds: float,

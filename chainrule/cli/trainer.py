@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import nn, optim
 from ..autograd.grad_mode import no_grad
+from ..models import get_model
 from ..nn import functional as F
 from ..nn.utils import adaptive_clip_grad_
 from ..optim import lr_scheduler
@@ -32,6 +33,11 @@ class NonFiniteLossError(RuntimeError):
     def __init__(self, epoch: int, step: int, global_step: int, value: float) -> None:
         self.epoch, self.step, self.global_step, self.value = epoch, step, global_step, value
         super().__init__(f"the loss is {value} at epoch {epoch}, step {step} (step {global_step} of the run)")
+
+
+def build_model(name: str, spec) -> nn.Module:
+    """The zoo model ``name`` shaped for a ``DatasetSpec``: its channels, image side and classes."""
+    return get_model(name, in_channels=spec.in_channels, num_classes=spec.num_classes, input_size=spec.input_size)
 
 
 def build_optimizer(name: str, params: Iterable, lr: float, weight_decay: float | None = None,

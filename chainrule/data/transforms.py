@@ -155,6 +155,11 @@ class Normalize:
 _PADDING_MODES = ("constant", "edge", "reflect", "symmetric")
 
 
+def _check_padding_mode(mode: str) -> None:
+    if mode not in _PADDING_MODES:
+        raise ValueError(f"Padding mode should be either constant, edge, reflect or symmetric, got {mode!r}")
+
+
 def _padding_sides(padding: int | Sequence[int]) -> tuple[int, int, int, int]:
     """torchvision's padding spec -> (left, top, right, bottom)."""
     if isinstance(padding, numbers.Integral):
@@ -193,8 +198,7 @@ class Pad:
 
     def __init__(self, padding: int | Sequence[int], fill: float | Sequence[float] = 0,
                  padding_mode: str = "constant") -> None:
-        if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"Padding mode should be either constant, edge, reflect or symmetric, got {padding_mode!r}")
+        _check_padding_mode(padding_mode)
         self.padding = padding
         self.sides = _padding_sides(padding)
         self.fill = fill
@@ -230,8 +234,7 @@ class RandomCrop:
     def __init__(self, size: int | Sequence[int], padding: int | Sequence[int] | None = None,
                  pad_if_needed: bool = False, fill: float | Sequence[float] = 0, padding_mode: str = "constant", *,
                  generator: Generator | None = None) -> None:
-        if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"Padding mode should be either constant, edge, reflect or symmetric, got {padding_mode!r}")
+        _check_padding_mode(padding_mode)
         self.size = _pair(size)
         self.padding = padding
         self.pad_if_needed = pad_if_needed

@@ -37,9 +37,7 @@ def list_models() -> list[str]:
 
 def get_model(name: str, **kwargs) -> Module:
     """Build the model registered as ``name`` with the builder's keyword arguments."""
-    if name not in _MODELS:
-        raise ValueError(f"unknown model {name!r}; available models: {', '.join(list_models())}")
-    return _MODELS[name](**kwargs)
+    return get_model_builder(name)(**kwargs)
 
 
 def model_description(name: str) -> str:
@@ -49,6 +47,7 @@ def model_description(name: str) -> str:
 
 
 def get_model_builder(name: str) -> Callable[..., Module]:
+    """The builder registered as ``name`` (a ValueError listing the names for an unknown one)."""
     if name not in _MODELS:
         raise ValueError(f"unknown model {name!r}; available models: {', '.join(list_models())}")
     return _MODELS[name]

@@ -79,6 +79,14 @@ class LRScheduler:
         """The learning rates of the next step (called by ``step``; use ``get_last_lr`` to read)."""
         raise NotImplementedError
 
+    def _scaled_lrs(self, factor: float) -> list[float]:
+        """Each group's current lr times ``factor`` (one step of a chainable schedule)."""
+        return [group["lr"] * factor for group in self.optimizer.param_groups]
+
+    def _scaled_base_lrs(self, factor: float) -> list[float]:
+        """Each group's ``initial_lr`` times ``factor`` (a closed-form schedule)."""
+        return [base_lr * factor for base_lr in self.base_lrs]
+
     def _warn_outside_step(self) -> None:
         if not self._get_lr_called_within_step:
             warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
@@ -103,15 +111,18 @@ class LRScheduler:
         self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
+        if epoch is None:
+            self.last_epoch += 1
+            self._set_lrs(self.get_lr)
+        else:
+            self.last_epoch = epoch
+            self._set_lrs(getattr(self, "_get_closed_form_lr", self.get_lr))
+
+    def _set_lrs(self, compute) -> None:
+        """Write the rates ``compute()`` returns (it may call ``get_lr`` without a warning) into the groups."""
         self._get_lr_called_within_step = True
         try:
-            if epoch is None:
-                self.last_epoch += 1
-                values = self.get_lr()
-            else:
-                self.last_epoch = epoch
-                closed_form = getattr(self, "_get_closed_form_lr", None)
-                values = closed_form() if closed_form is not None else self.get_lr()
+            values = compute()
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import backend
 from ..tensor import Tensor
-from .optimizer import Optimizer, _bump_step, _check_lr, _grad_array, _new_step_counter, _use_grad_for_step, _written
+from .optimizer import Optimizer, _check_lr, _check_nonnegative, _use_grad_for_step, _written
 
 
 class Adagrad(Optimizer):
@@ -28,43 +28,29 @@ class Adagrad(Optimizer):
                  initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False, fused: bool | None = None) -> None:
         lr = _check_lr(lr, differentiable)
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_nonnegative("lr_decay", lr_decay)
+        _check_nonnegative("weight_decay", weight_decay)
+        _check_nonnegative("initial_accumulator_value", initial_accumulator_value)
+        _check_nonnegative("epsilon", eps)
         defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
                     "initial_accumulator_value": initial_accumulator_value, "maximize": maximize}
         super().__init__(params, defaults)
-        for group in self.param_groups:
+        for group in self.param_groups:  # the state exists from the start, as in PyTorch
             for p in group["params"]:
-                self._init_state(p, group)
+                self._new_state(p, group)
 
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        state = self.state[p]
-        state["step"] = _new_step_counter()
+    def _init_state(self, p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
         xp = backend.array_module(p._data)
         state["sum"] = Tensor._make(xp.full_like(p._data, group["initial_accumulator_value"]))
-        return state
 
     @_use_grad_for_step
     def step(self, closure: Callable[[], Any] | None = None):
         for group in self.param_groups:
             lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
-            weight_decay, maximize = float(group["weight_decay"]), bool(group["maximize"])
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
+            weight_decay = float(group["weight_decay"])
+            for p, g, state, step in self._params_with_grad(group):  # a group added later gets its state here
                 theta = p._data
                 xp = backend.array_module(theta)
-                g = _grad_array(p, maximize)
-                state = self.state[p]
-                if len(state) == 0:  # a group added after construction
-                    state = self._init_state(p, group)
-                step = _bump_step(state["step"])
                 if weight_decay != 0:
                     g = g + weight_decay * theta
                 clr = lr / (1.0 + (step - 1.0) * lr_decay)

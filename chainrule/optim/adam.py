@@ -6,13 +6,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import backend
+from ..tensor import Tensor
 from .optimizer import (
     Optimizer,
-    _bump_step,
     _check_lr,
-    _grad_array,
+    _check_nonnegative,
     _lerp_,
-    _new_step_counter,
+    _square_avg_,
     _use_grad_for_step,
     _written,
     _zeros_like,
@@ -42,17 +42,21 @@ class Adam(Optimizer):
                  differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False) -> None:
         lr = _check_lr(lr, differentiable)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        _check_nonnegative("epsilon", eps)
         if not 0.0 <= betas[0] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
         if not 0.0 <= betas[1] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_nonnegative("weight_decay", weight_decay)
         defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
                     "amsgrad": amsgrad, "maximize": maximize, "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
+
+    def _init_state(self, p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        state["exp_avg"] = _zeros_like(p)
+        state["exp_avg_sq"] = _zeros_like(p)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = _zeros_like(p)
 
     @_use_grad_for_step
     def step(self, closure: Callable[[], Any] | None = None):
@@ -60,23 +64,10 @@ class Adam(Optimizer):
             lr = float(group["lr"])
             beta1, beta2 = (float(b) for b in group["betas"])
             eps, weight_decay = float(group["eps"]), float(group["weight_decay"])
-            amsgrad, maximize = bool(group["amsgrad"]), bool(group["maximize"])
-            decoupled = bool(group["decoupled_weight_decay"])
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
+            amsgrad, decoupled = bool(group["amsgrad"]), bool(group["decoupled_weight_decay"])
+            for p, g, state, step in self._params_with_grad(group):
                 theta = p._data
                 xp = backend.array_module(theta)
-                g = _grad_array(p, maximize)
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _new_step_counter()
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = _zeros_like(p)
-                step = _bump_step(state["step"])
-
                 if weight_decay != 0:
                     if decoupled:
                         theta *= 1.0 - lr * weight_decay
@@ -86,10 +77,7 @@ class Adam(Optimizer):
                 m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
                 tmp = xp.empty_like(theta)  # the one scratch buffer of this update
                 _lerp_(m, g, 1.0 - beta1, tmp)
-                v *= beta2
-                xp.multiply(g, g, out=tmp)
-                tmp *= 1.0 - beta2
-                v += tmp
+                _square_avg_(v, g, beta2, tmp)
 
                 step_size = lr / (1.0 - beta1**step)
                 bias_correction2_sqrt = (1.0 - beta2**step) ** 0.5

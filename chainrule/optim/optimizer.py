@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from typing import Any
 
@@ -189,6 +189,33 @@ class Optimizer:
         """Update the parameters once; ``closure`` re-evaluates the model and returns the loss."""
         raise NotImplementedError
 
+    def _init_state(self, p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Add the buffers of a parameter seen for the first time (its ``step`` counter is already there)."""
+
+    def _new_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        """The state of ``p`` started afresh: a float32 ``step`` counter, then ``_init_state``'s buffers."""
+        state = self.state[p]
+        state["step"] = _new_step_counter()
+        self._init_state(p, state, group)
+        return state
+
+    def _params_with_grad(self, group: dict[str, Any]) -> Iterator[tuple[Tensor, Any, dict[str, Any], float]]:
+        """``(p, g, state, step)`` for each parameter of ``group`` that has a gradient.
+
+        ``g`` is the raw gradient (negated for ``maximize``); ``state`` is created on first sight
+        by ``_new_state``; ``step`` is the count after bumping the counter for this update. Used by
+        the optimisers that keep a step counter (Adam, RMSprop, Adagrad).
+        """
+        maximize = bool(group["maximize"])
+        for p in group["params"]:
+            if p._grad is None:
+                continue
+            g = _grad_array(p, maximize)
+            state = self.state[p]
+            if len(state) == 0:
+                state = self._new_state(p, group)
+            yield p, g, state, _bump_step(state["step"])
+
     def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
         """Call ``hook(optimizer, args, kwargs)`` before each ``step``.
 
@@ -355,6 +382,21 @@ def _lerp_(start, end, weight: float, out_tmp) -> None:
     else:
         out_tmp *= 1.0 - weight
         xp.subtract(end, out_tmp, out=start)
+
+
+def _square_avg_(avg, g, decay: float, out_tmp) -> None:
+    """``avg = decay * avg + (1 - decay) * g^2`` in place (``out_tmp`` is scratch space)."""
+    xp = backend.array_module(avg)
+    xp.multiply(g, g, out=out_tmp)
+    out_tmp *= 1.0 - decay
+    avg *= decay
+    avg += out_tmp
+
+
+def _check_nonnegative(name: str, value: float) -> None:
+    """PyTorch's ``Invalid <name> value: <value>`` unless ``0 <= value`` (a NaN is refused too)."""
+    if not 0.0 <= value:
+        raise ValueError(f"Invalid {name} value: {value}")
 
 
 def _check_lr(lr: Any, differentiable: bool) -> float:

@@ -6,13 +6,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import backend
+from ..tensor import Tensor
 from .optimizer import (
     Optimizer,
-    _bump_step,
     _check_lr,
-    _grad_array,
+    _check_nonnegative,
     _lerp_,
-    _new_step_counter,
+    _square_avg_,
     _use_grad_for_step,
     _written,
     _zeros_like,
@@ -39,47 +39,36 @@ class RMSprop(Optimizer):
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
                  foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
         lr = _check_lr(lr, differentiable)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        _check_nonnegative("epsilon", eps)
+        _check_nonnegative("momentum", momentum)
+        _check_nonnegative("weight_decay", weight_decay)
+        _check_nonnegative("alpha", alpha)
         defaults = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay, "momentum": momentum,
                     "centered": centered, "maximize": maximize}
         super().__init__(params, defaults)
+
+    def _init_state(self, p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        state["square_avg"] = _zeros_like(p)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = _zeros_like(p)
+        if group["centered"]:
+            state["grad_avg"] = _zeros_like(p)
 
     @_use_grad_for_step
     def step(self, closure: Callable[[], Any] | None = None):
         for group in self.param_groups:
             lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
             weight_decay, momentum = float(group["weight_decay"]), float(group["momentum"])
-            centered, maximize = bool(group["centered"]), bool(group["maximize"])
-            for p in group["params"]:
-                if p._grad is None:
-                    continue
+            centered = bool(group["centered"])
+            for p, g, state, _ in self._params_with_grad(group):
                 theta = p._data
                 xp = backend.array_module(theta)
-                g = _grad_array(p, maximize)
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _new_step_counter()
-                    state["square_avg"] = _zeros_like(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = _zeros_like(p)
-                    if centered:
-                        state["grad_avg"] = _zeros_like(p)
-                _bump_step(state["step"])
                 if weight_decay != 0:
                     g = g + weight_decay * theta
 
                 s = state["square_avg"]._data
-                tmp = xp.multiply(g, g)
-                tmp *= 1.0 - alpha
-                s *= alpha
-                s += tmp
+                tmp = xp.empty_like(g)  # the one scratch buffer of this update
+                _square_avg_(s, g, alpha, tmp)
                 if centered:
                     a = state["grad_avg"]._data
                     _lerp_(a, g, 1.0 - alpha, tmp)

@@ -58,9 +58,10 @@ from . import _geometry as geo
 
 _CONVS = (Conv1d, Conv2d, Conv3d)
 _WINDOW_POOLS = (MaxPool1d, MaxPool2d, MaxPool3d, AvgPool1d, AvgPool2d, AvgPool3d)
+_TRANSPOSED = (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)
 _ADAPTIVE_POOLS = (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d)
 # change the spatial grid in ways the three numbers (size, jump, start) cannot describe
-_UNSUPPORTED = (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, MaxUnpool2d)
+_UNSUPPORTED = (*_TRANSPOSED, MaxUnpool2d)
 
 
 def _tuple(value: Any, n: int) -> tuple:

@@ -25,22 +25,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import backend
-from ..nn import (
-    Bilinear,
-    Conv1d,
-    Conv2d,
-    Conv3d,
-    ConvTranspose1d,
-    ConvTranspose2d,
-    ConvTranspose3d,
-    Linear,
-    Module,
-)
+from ..nn import Bilinear, Linear, Module
 from . import _geometry as geo
-from ._trace import Call, trace
-
-_CONVS = (Conv1d, Conv2d, Conv3d)
-_TRANSPOSED = (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)
+from ._trace import _CONVS, _TRANSPOSED, Call, trace
 
 
 def layer_macs(module: Module, inputs: list, outputs: list) -> int:

@@ -10,7 +10,13 @@ from ...utils.data import Dataset
 
 
 class VisionDataset(Dataset):
-    """Base of the image datasets: ``(image, target)`` samples passed through the optional transforms."""
+    """Base of the image datasets: ``(image, target)`` samples passed through the optional transforms.
+
+    Subclasses set ``classes`` (the class names, by label) and ``train`` (which split was read).
+    """
+
+    classes: list[str]
+    train: bool
 
     def __init__(self, root: str | os.PathLike | None, transform: Callable | None = None,
                  target_transform: Callable | None = None) -> None:
@@ -25,8 +31,12 @@ class VisionDataset(Dataset):
             target = self.target_transform(target)
         return img, target
 
+    @property
+    def class_to_idx(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.classes)}
+
     def extra_repr(self) -> str:
-        return ""
+        return f"Split: {'Train' if self.train else 'Test'}"
 
     def __repr__(self) -> str:
         lines = [f"Dataset {type(self).__name__}", f"    Number of datapoints: {len(self)}"]  # type: ignore[arg-type]

@@ -71,10 +71,3 @@ class CIFAR10(VisionDataset):
 
     def __getitem__(self, index: int) -> tuple:
         return self._apply(self.data[index].copy(), self.targets[index])
-
-    @property
-    def class_to_idx(self) -> dict[str, int]:
-        return {c: i for i, c in enumerate(self.classes)}
-
-    def extra_repr(self) -> str:
-        return f"Split: {'Train' if self.train else 'Test'}"

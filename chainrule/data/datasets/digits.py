@@ -56,17 +56,12 @@ class Digits(VisionDataset):
         idx = train_idx if train else test_idx
         self.train = train
         self.indices = idx  # positions in load_digits() order
-        self._images = np.ascontiguousarray(images[idx])
-        self._labels = labels[idx]
-        self.data = Tensor._make(self._images)
-        self.targets = Tensor._make(self._labels)
+        self.data = Tensor._make(np.ascontiguousarray(images[idx]))
+        self.targets = Tensor._make(labels[idx])
 
     def __len__(self) -> int:
-        return self._labels.shape[0]
+        return self.targets._data.shape[0]
 
     def __getitem__(self, index: int) -> tuple:
-        img = Tensor._make(self._images[index].copy())  # a copy: in-place transforms must not edit the dataset
-        return self._apply(img, int(self._labels[index]))
-
-    def extra_repr(self) -> str:
-        return f"Split: {'Train' if self.train else 'Test'}"
+        img = Tensor._make(self.data._data[index].copy())  # a copy: in-place transforms must not edit the dataset
+        return self._apply(img, int(self.targets._data[index]))

@@ -86,13 +86,6 @@ class MNIST(VisionDataset):
         img = self.data._data[index].copy()
         return self._apply(img, int(self.targets._data[index]))
 
-    @property
-    def class_to_idx(self) -> dict[str, int]:
-        return {c: i for i, c in enumerate(self.classes)}
-
-    def extra_repr(self) -> str:
-        return f"Split: {'Train' if self.train else 'Test'}"
-
 
 class FashionMNIST(MNIST):
     """Zalando's Fashion-MNIST: the same file names and format as MNIST, in ``root/FashionMNIST/raw``."""

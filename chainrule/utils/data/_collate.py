@@ -18,13 +18,13 @@ def _is_namedtuple(obj: Any) -> bool:
     return isinstance(obj, tuple) and hasattr(obj, "_fields")
 
 
-def _stack(arrays: list, kind: str):
+def _stack(arrays: list):
     """Stack equally shaped raw arrays along a new first axis, with PyTorch's message otherwise."""
     first = arrays[0].shape
     for i, a in enumerate(arrays):
         if a.shape != first:
             raise RuntimeError(
-                f"stack expects each {kind} to be equal size, but got {list(first)} at entry 0 and "
+                f"stack expects each tensor to be equal size, but got {list(first)} at entry 0 and "
                 f"{list(a.shape)} at entry {i}")
     xp = backend.array_module(arrays[0])  # mixing NumPy and CuPy samples is left to xp.stack to reject
     return xp.stack(arrays, axis=0)
@@ -42,12 +42,11 @@ def default_collate(batch: list) -> Any:
     """
     elem = batch[0]
     if isinstance(elem, Tensor):
-        data = _stack([t._data for t in batch], "tensor")
-        return Tensor._make(data)
+        return Tensor._make(_stack([t._data for t in batch]))
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "OSUV":
             raise TypeError(_COLLATE_ERROR.format(elem.dtype))
-        return Tensor._make(_stack(list(batch), "tensor"))
+        return Tensor._make(_stack(list(batch)))
     if isinstance(elem, np.generic):
         if elem.dtype.kind in "OSUV":
             raise TypeError(_COLLATE_ERROR.format(elem.dtype))

@@ -7,8 +7,8 @@ from typing import Any
 
 from ...backend import Generator
 from ._collate import default_collate, default_convert
-from .dataset import Dataset, IterableDataset
-from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+from .dataset import Dataset, IterableDataset, _fetch
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _batched, _num_batches
 
 _FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
 
@@ -126,10 +126,8 @@ class DataLoader:
             for index in self.sampler:
                 yield collate(dataset[index])
             return
-        fetch_many = getattr(dataset, "__getitems__", None)
         for indices in self.batch_sampler:
-            samples = fetch_many(indices) if callable(fetch_many) else [dataset[i] for i in indices]
-            yield collate(samples)
+            yield collate(_fetch(dataset, indices))
 
     def _iter_iterable(self) -> Iterator:
         collate = self.collate_fn
@@ -137,19 +135,11 @@ class DataLoader:
             for sample in self.dataset:
                 yield collate(sample)
             return
-        batch: list = []
-        for sample in self.dataset:
-            batch.append(sample)
-            if len(batch) == self.batch_size:
-                yield collate(batch)
-                batch = []
-        if batch and not self.drop_last:
+        for batch in _batched(self.dataset, self.batch_size, self.drop_last):
             yield collate(batch)
 
     def __len__(self) -> int:
         if self._is_iterable:
             n = len(self.dataset)  # type: ignore[arg-type]
-            if self.batch_size is not None:
-                n = n // self.batch_size if self.drop_last else -(-n // self.batch_size)
-            return n
+            return n if self.batch_size is None else _num_batches(n, self.batch_size, self.drop_last)
         return len(self._index_sampler)

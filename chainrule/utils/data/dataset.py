@@ -27,6 +27,12 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
+def _fetch(dataset: Dataset, indices: list[int]) -> list:
+    """The samples of ``dataset`` at ``indices``: one ``__getitems__`` call where it has one."""
+    fetch_many = getattr(dataset, "__getitems__", None)
+    return fetch_many(indices) if callable(fetch_many) else [dataset[i] for i in indices]
+
+
 class IterableDataset(Dataset):
     """A stream of samples: subclasses implement ``__iter__`` (``DataLoader`` then takes no sampler)."""
 
@@ -122,10 +128,7 @@ class Subset(Dataset):
         return self.dataset[self.indices[idx]]
 
     def __getitems__(self, indices: list[int]) -> list:
-        mapped = [self.indices[i] for i in indices]
-        if callable(getattr(self.dataset, "__getitems__", None)):
-            return self.dataset.__getitems__(mapped)
-        return [self.dataset[i] for i in mapped]
+        return _fetch(self.dataset, [self.indices[i] for i in indices])
 
     def __len__(self) -> int:
         return len(self.indices)

@@ -142,15 +142,24 @@ class BatchSampler(Sampler):
         self.drop_last = drop_last
 
     def __iter__(self) -> Iterator[list[int]]:
-        batch: list[int] = []
-        for idx in self.sampler:
-            batch.append(idx)
-            if len(batch) == self.batch_size:
-                yield batch
-                batch = []
-        if batch and not self.drop_last:
-            yield batch
+        return _batched(self.sampler, self.batch_size, self.drop_last)
 
     def __len__(self) -> int:
-        n = len(self.sampler)  # type: ignore[arg-type]
-        return n // self.batch_size if self.drop_last else (n + self.batch_size - 1) // self.batch_size
+        return _num_batches(len(self.sampler), self.batch_size, self.drop_last)  # type: ignore[arg-type]
+
+
+def _batched(items: Iterable, batch_size: int, drop_last: bool) -> Iterator[list]:
+    """Lists of ``batch_size`` consecutive items; the last one shorter, or dropped with ``drop_last``."""
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == batch_size:
+            yield batch
+            batch = []
+    if batch and not drop_last:
+        yield batch
+
+
+def _num_batches(n: int, batch_size: int, drop_last: bool) -> int:
+    """How many lists ``_batched`` makes of ``n`` items: ``floor(n / b)`` with ``drop_last``, else ``ceil(n / b)``."""
+    return n // batch_size if drop_last else -(-n // batch_size)
