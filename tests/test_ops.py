@@ -125,12 +125,12 @@ def _checkable(case):
     return _ours(arrays, requires_grad=True)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.grad], ids=str)
+@pytest.mark.parametrize("case", [c for c in CASES if c.grad and c.numeric_grad], ids=str)
 def test_gradcheck(case):
     assert gradcheck(case.fn, _checkable(case), fast_mode=case.fast)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.grad and c.gradgrad], ids=str)
+@pytest.mark.parametrize("case", [c for c in CASES if c.grad and c.numeric_grad and c.gradgrad], ids=str)
 def test_gradgradcheck(case):
     assert gradgradcheck(case.fn, _checkable(case), fast_mode=case.fast)
 
@@ -138,4 +138,4 @@ def test_gradgradcheck(case):
 def test_table_counts_operators():
     ops = {c.op_name for c in CASES}
     print(f"\noperator table: {len(CASES)} cases covering {len(ops)} operators")
-    assert len(ops) >= 10
+    assert len(ops) >= 206  # a ratchet: the count when this line was written; rows are never dropped

@@ -27,7 +27,8 @@ class OpCase:
     domain: tuple = (-2.0, 2.0)
     make: Callable | None = None
     op: str | None = None  # the operator covered (defaults to the name up to the first '.')
-    grad: bool = True  # gradient and gradcheck checks
+    grad: bool = True  # gradients: against torch, and the finite-difference checks below
+    numeric_grad: bool = True  # gradcheck/gradgradcheck; False at ties, where no derivative exists
     gradgrad: bool = True  # gradgradcheck (double backward)
     noncontig: bool = True
     fast: bool = False  # gradcheck along random directions instead of the full Jacobian

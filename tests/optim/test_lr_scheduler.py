@@ -133,7 +133,7 @@ def test_reduce_lr_on_plateau_matches_torch(mode, threshold_mode, kw):
     metrics = np.concatenate([np.linspace(1.0, 0.5, 6), 0.5 + 0.01 * rng.normal(size=30)]).tolist()
     if mode == "max":
         metrics = [-m for m in metrics]
-    seqs = []
+    seqs, states = [], []
     for M, tfn, state_holder in ((torch.optim, torch.tensor, []), (optim, chainrule.tensor, [])):
         opt = make_opt(M, tfn, "SGD", {})
         sched = M.lr_scheduler.ReduceLROnPlateau(opt, mode=mode, threshold_mode=threshold_mode, **kw)
@@ -147,6 +147,8 @@ def test_reduce_lr_on_plateau_matches_torch(mode, threshold_mode, kw):
                 state_holder.append(copy.deepcopy(sched.state_dict()))
         seqs.append(seq)
         assert len(state_holder) == 1
+        states.append(state_holder[0])
+    assert states[1] == states[0]  # the state at step 15, key for key
     ours, theirs = seqs[1], seqs[0]
     for o, t in zip(ours, theirs):
         assert o[2:] == t[2:]
