@@ -123,23 +123,36 @@ def test_other_array_modules_and_one_thread_stay_serial(monkeypatch):
     assert _parallel.threads_for(np, 1 << 30) == 1
 
 
+@pytest.mark.parametrize("kernels", ["numpy", "compiled"])
 @pytest.mark.parametrize("samples", [1, 2])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}{c[1]}")
-def test_parallel_convolutions_give_torchs_results_and_second_derivatives(forced, monkeypatch, case, samples):
-    from chainrule.ops import conv_kernels
+def test_parallel_convolutions_give_torchs_results_and_second_derivatives(forced, monkeypatch, case, samples, kernels):
+    from chainrule.ops import conv_jit, conv_kernels
 
     op, xs, ws, kw = case
+    if kernels == "numpy":
+        monkeypatch.setattr(conv_jit, "ENABLED", False)
+    elif conv_jit._kernels(np.float64) is None:
+        pytest.skip("numba not available")
+    else:  # blocks of `samples` samples, parts of the batch on two threads
+        monkeypatch.setattr(conv_jit, "PARALLEL_MIN_MACS", 0)
+        monkeypatch.setattr(conv_jit, "_block", lambda *a: samples)
     monkeypatch.setattr(conv_kernels, "samples_per_chunk", lambda per_sample, threads=1: samples)
     ours = check_against_torch(case, seed=5)
     fn = lambda a, b, c: getattr(F, op)(a, b, c, **kw)  # noqa: E731
     assert gradcheck(fn, ours) and gradgradcheck(fn, ours, fast_mode=True)
 
 
-def test_a_parallel_float32_resnet_block_matches_the_serial_one(monkeypatch):
+@pytest.mark.parametrize("kernels", ["numpy", "compiled"])
+def test_a_parallel_float32_resnet_block_matches_the_serial_one(monkeypatch, kernels):
     """Same module, same input: the two paths agree to float32 rounding (sums over the batch
     are added in another order) and a second run of the parallel path repeats itself exactly."""
     from chainrule import backend
-    from chainrule.ops import conv_kernels
+    from chainrule.ops import conv_jit, conv_kernels
+
+    if kernels == "numpy":
+        monkeypatch.setattr(conv_jit, "ENABLED", False)
+    monkeypatch.setattr(conv_jit, "PARALLEL_MIN_MACS", 0)
 
     cr.manual_seed(0)
     # no bias before the batch norm: its gradient is zero up to rounding noise, nothing to compare

@@ -11,6 +11,10 @@ broadcast multiply-add per kernel tap instead.
 The batch goes through in chunks of about ``CHUNK_BYTES`` of columns, so that the copy and the
 GEMMs reading it stay in the L2 cache, and GEMMs are cut to stay within OpenBLAS's
 small-matrix kernel where that is faster (``gemm``, ``_chunk``).
+
+When numba is available, 1-D and 2-D float32/float64 convolutions go to the compiled kernels of
+``conv_jit`` instead (same layouts, no GIL held, so the threads' parts run at once); what is
+here stays the reference path and serves everything else.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import math
 import threading
 
 from .._parallel import blas_single_threaded, parallel_for, threads_for
+from . import conv_jit
 from ._windows import (
     Window,
     col2im,
@@ -245,6 +250,8 @@ def conv_forward(xp, x, w, win: Window, groups: int):
     """
     if depthwise(w.shape[1], w.shape[0] // groups, groups):
         return depthwise_forward(xp, x, w, win, groups)
+    if conv_jit.handles(win) and conv_jit.available(xp, x, w):
+        return conv_jit.forward(xp, x, w, win, groups)
     plan = _Plan(win, groups, w.shape[1])
     wk = plan.weights(xp, w)
     n = x.shape[0]
@@ -310,6 +317,8 @@ def conv_input(xp, gy, w, win: Window, groups: int):
         flipped = Window(tuple(gy.shape[2:]), tuple(win.in_size), k, win.stride, win.dilation,
                          tuple(max(0, f) for f in front))
         return conv_forward(xp, gy, wf, flipped, groups)
+    if conv_jit.handles(win) and conv_jit.available(xp, gy, w):
+        return conv_jit.input_strided(xp, gy, w, win, groups)
     plan = _Plan(win, groups, cg)
     wkt = xp.ascontiguousarray(w.reshape(groups, o // groups, -1).swapaxes(-1, -2))
     per_sample = c * math.prod(k) * math.prod(win.out_size) * gy.dtype.itemsize
@@ -344,6 +353,8 @@ def conv_weight(xp, x, gy, win: Window, groups: int, cg: int):
     """``W = conv_weight(X, Y)``, the adjoint of ``conv`` in W: (N, C, *S), (N, O, *P) -> (O, C/g, *K)."""
     if depthwise(cg, gy.shape[1] // groups, groups):
         return depthwise_weight(xp, x, gy, win, groups)
+    if conv_jit.handles(win) and conv_jit.available(xp, x, gy):
+        return conv_jit.weight(xp, x, gy, win, groups, cg)
     o = gy.shape[1]
     plan = _Plan(win, groups, cg, o // groups)
     n = x.shape[0]
