@@ -278,6 +278,17 @@ def _compile(numba, gemm, itemsize: int):
                         dst[t] = src[t]
 
     @jit
+    def block(x, s0, m, c0, cg, cols_all, relayout, geo, depth, rows, ow_n):
+        """The columns of samples s0:s0+m (channels c0:c0+cg), a view of ``cols_all``, zeroed
+        first when the block size changed (the last, smaller block has another layout)."""
+        if relayout:
+            cols_all[:] = 0.0
+        cols = cols_all[:depth * rows * m * ow_n]
+        for b in range(m):
+            gather(x, s0 + b, b, m, c0, cg, cols, geo, rows, ow_n)
+        return cols
+
+    @jit
     def forward(x, wk, y, lo, hi, geo, nb):
         kh, kw, sh, sw, dh, dw, ph, pw, groups, shift = geo
         cg = x.shape[1] // groups
@@ -289,22 +300,17 @@ def _compile(numba, gemm, itemsize: int):
         m_prev = nb
         for s0 in range(lo, hi, nb):
             m = min(nb, hi - s0)
-            if m != m_prev:  # the last, smaller block: another layout, zeroed again
-                cols_all[:] = 0.0
-                m_prev = m
-            width = rows * m * ow_n
             n_cols = oh_n * m * ow_n
-            cols = cols_all[:depth * width]
             for g in range(groups):
-                for b in range(m):
-                    gather(x, s0 + b, b, m, g * cg, cg, cols, geo, rows, ow_n)
+                cols = block(x, s0, m, g * cg, cg, cols_all, m != m_prev and g == 0, geo, depth, rows, ow_n)
                 out = y[s0, g * og].ctypes.data if m == 1 else blk_all.ctypes.data
                 for i in range(taps):
                     gemm(ROW_MAJOR, NO_TRANS, NO_TRANS, og, n_cols, depth, 1.0, wk[g, i].ctypes.data, depth,
-                         cols.ctypes.data + i * dh * m * ow_n * itemsize, width,
+                         cols.ctypes.data + i * dh * m * ow_n * itemsize, rows * m * ow_n,
                          0.0 if i == 0 else 1.0, out, n_cols)
                 if m > 1:
                     deinterleave(blk_all, s0, m, g * og, og, oh_n, ow_n, y)
+            m_prev = m
         return 0
 
     @jit
@@ -319,15 +325,9 @@ def _compile(numba, gemm, itemsize: int):
         m_prev = nb
         for s0 in range(lo, hi, nb):
             m = min(nb, hi - s0)
-            if m != m_prev:
-                cols_all[:] = 0.0
-                m_prev = m
-            width = rows * m * ow_n
             n_cols = oh_n * m * ow_n
-            cols = cols_all[:depth * width]
             for g in range(groups):
-                for b in range(m):
-                    gather(x, s0 + b, b, m, g * cg, cg, cols, geo, rows, ow_n)
+                cols = block(x, s0, m, g * cg, cg, cols_all, m != m_prev and g == 0, geo, depth, rows, ow_n)
                 if m == 1:
                     a = gy[s0, g * og].ctypes.data
                 else:
@@ -335,8 +335,9 @@ def _compile(numba, gemm, itemsize: int):
                     a = blk_all.ctypes.data
                 for i in range(taps):
                     gemm(ROW_MAJOR, NO_TRANS, TRANS, og, depth, n_cols, 1.0, a, n_cols,
-                         cols.ctypes.data + i * dh * m * ow_n * itemsize, width,
+                         cols.ctypes.data + i * dh * m * ow_n * itemsize, rows * m * ow_n,
                          1.0, gwk[g, i].ctypes.data, depth)
+            m_prev = m
         return 0
 
     @jit
