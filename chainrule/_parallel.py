@@ -88,6 +88,16 @@ def parallel_for(body, count: int, threads: int) -> list:
         _leave()
 
 
+def parallel_sum(body, count: int, threads: int):
+    """The sum of ``parallel_for(body, count, threads)``'s array results, added in part order
+    into the first part's array (which each part makes fresh), so it repeats from run to run."""
+    parts = parallel_for(body, count, threads)
+    total = parts[0]
+    for other in parts[1:]:
+        total += other
+    return total
+
+
 @contextlib.contextmanager
 def single_blas():
     """Hold BLAS to one thread inside the block (as in a parallel region), then restore it.

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import threading
 
-from .._parallel import blas_single_threaded, parallel_for, threads_for
+from .._parallel import blas_single_threaded, parallel_for, parallel_sum, threads_for
 from . import conv_jit
 from ._windows import (
     Window,
@@ -371,11 +371,7 @@ def conv_weight(xp, x, gy, win: Window, groups: int, cg: int):
                 tmp = chunk
         return gwk
 
-    sums = parallel_for(part, n, threads)
-    gwk = sums[0]
-    for other in sums[1:]:
-        gwk += other
-    return plan.fold_weights(gwk, o, cg)
+    return plan.fold_weights(parallel_sum(part, n, threads), o, cg)
 
 
 def _weight_chunk(xp, plan: _Plan, x, gy, out=None):
