@@ -60,11 +60,8 @@ def test_numpys_blas_is_found_and_multiplies_strided_transposed_slabs():
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}{c[1]}")
 def test_compiled_kernels_give_torchs_results_and_second_derivatives(monkeypatch, calls, case, block, shift):
     op, xs, ws, kw = case
-    # one sample per GEMM, or all of them (batch 3: blocks of 2 leave a shorter last one)
-    monkeypatch.setattr(conv_jit, "BLOCK_COLUMNS", 1 if block == "one" else 1 << 20)
-    monkeypatch.setattr(conv_jit, "BLOCK_BYTES", 1 << 30 if block == "one" else 1)
-    if block == "several":
-        monkeypatch.setattr(conv_jit, "_block", lambda *a: 2)
+    # one sample per GEMM, or two (batch 3: the last block is shorter)
+    monkeypatch.setattr(conv_jit, "_block", lambda *a: 1 if block == "one" else 2)
     monkeypatch.setattr(conv_jit, "SHIFT_MIN_DEPTH", 1 if shift else 10**9)
     ours = check_against_torch(case, seed=7)
     assert gradgradcheck(lambda a, b, c: getattr(F, op)(a, b, c, **kw), ours, fast_mode=True)

@@ -28,7 +28,6 @@ def gemm_functions():
         from threadpoolctl import ThreadpoolController
     except ImportError:  # pragma: no cover - a declared dependency
         return None
-    np.ones(2) @ np.ones(2)  # load NumPy's BLAS before asking threadpoolctl what is loaded
     for ctl in ThreadpoolController().lib_controllers:
         if ctl.internal_api != "openblas" or "numpy" not in ctl.filepath:
             continue
