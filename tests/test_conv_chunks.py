@@ -38,10 +38,10 @@ def t(a, requires_grad=False):
 @pytest.mark.parametrize("shift,fold", [(True, True), (False, False)])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}{c[1]}")
 def test_chunked_batch_gives_torchs_results_and_second_derivatives(monkeypatch, case, samples, shift, fold):
-    from chainrule.ops import conv_jit, conv_kernels
+    from chainrule.ops import _jit, conv_kernels
 
     op, xs, ws, kw = case
-    monkeypatch.setattr(conv_jit, "ENABLED", False)  # the NumPy kernels (test_conv_jit: the compiled ones)
+    monkeypatch.setattr(_jit, "ENABLED", False)  # the NumPy kernels (test_conv_jit: the compiled ones)
     monkeypatch.setattr(conv_kernels, "samples_per_chunk", lambda per_sample, threads=1: samples)
     monkeypatch.setattr(conv_kernels, "SHIFT_MIN_DEPTH", 1 if shift else 10**9)
     monkeypatch.setattr(conv_kernels, "FOLD_BELOW", 10**9 if fold else 0)

@@ -20,7 +20,7 @@ import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule import _parallel, backend
 from chainrule.autograd import gradcheck, gradgradcheck
-from chainrule.ops import _blas, conv_jit, conv_kernels
+from chainrule.ops import _blas, _jit, conv_jit, conv_kernels
 from chainrule.ops._windows import Window, conv_out_size
 
 from .test_conv_chunks import CASES, check_against_torch
@@ -106,7 +106,7 @@ def test_compiled_kernels_equal_the_numpy_kernels(monkeypatch, g, dtype, tol):
                 conv_kernels.conv_weight(np, x, gy, win, groups, c // groups))
 
     compiled = run()
-    monkeypatch.setattr(conv_jit, "ENABLED", False)
+    monkeypatch.setattr(_jit, "ENABLED", False)
     reference = run()
     for a, b in zip(compiled, reference):
         assert a.dtype == b.dtype == dtype and a.shape == b.shape
@@ -158,7 +158,7 @@ def test_other_dtypes_and_disabled_jit_use_the_numpy_kernels(monkeypatch, calls)
     assert not conv_jit.available(np, x, w)
     assert not conv_jit.available(np, x.astype(np.float32), w.astype(np.float64))
     assert not conv_jit.available(np, np.ones((0, 3, 5, 5)), w.astype(np.float64))
-    monkeypatch.setattr(conv_jit, "ENABLED", False)
+    monkeypatch.setattr(_jit, "ENABLED", False)
     assert not conv_jit.available(np, x.astype(np.float64), w.astype(np.float64))
     y = F.conv2d(cr.tensor(x.astype(np.float64)), cr.tensor(w.astype(np.float64)), padding=1)
     assert sum(calls.values()) == 0 and float(y[0, 0, 2, 2]) == 27.0
@@ -167,11 +167,12 @@ def test_other_dtypes_and_disabled_jit_use_the_numpy_kernels(monkeypatch, calls)
 @pytest.mark.parametrize("value,on", [(None, True), ("1", True), ("0", False), (" Off ", False),
                                       ("false", False), ("no", False), ("yes", True)])
 def test_the_environment_variable_turns_the_kernels_off(value, on):
-    assert conv_jit.enabled_by(value) is on
+    assert _jit.enabled_by(value) is on
 
 
 def test_without_numba_the_convolutions_fall_back_to_numpy(monkeypatch, calls):
     monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
+    _jit.numba_module.cache_clear()
     conv_jit._kernels.cache_clear()
     try:
         assert conv_jit._kernels(np.float64) is None
@@ -184,4 +185,5 @@ def test_without_numba_the_convolutions_fall_back_to_numpy(monkeypatch, calls):
         assert x.grad.shape == (1, 2, 5, 5) and float(w.grad[0, 0, 0, 0]) == 9 * 6.0
     finally:
         monkeypatch.undo()
+        _jit.numba_module.cache_clear()
         conv_jit._kernels.cache_clear()

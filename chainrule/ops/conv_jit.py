@@ -21,9 +21,9 @@ per-part sum (added in part order); the input gradient of a strided convolution 
 columns and a compiled ``col2im`` (unit strides go through ``conv_forward`` with the flipped
 kernel, as in ``conv_kernels``). Results agree with the NumPy kernels to rounding (same BLAS).
 
-The NumPy kernels stay the reference path: without numba, with ``CHAINRULE_JIT=0`` in the
-environment (or ``ENABLED = False``), for other dtypes than float32/float64, 3-D convolutions,
-depthwise ones, non-NumPy arrays and empty batches. Kernels compile on first use per dtype
+The NumPy kernels stay the reference path: whenever ``_jit.takes`` says no (no numba,
+``CHAINRULE_JIT=0``, other dtypes than float32/float64, non-NumPy arrays, empty batches), for
+3-D convolutions and depthwise ones, and without NumPy's BLAS (``_blas``). Kernels compile on first use per dtype
 (measured for float32: forward 2.1 s with the helpers it shares, weight and input gradients
 0.7 s each; they reference a ctypes function, which numba cannot cache on disk).
 """
@@ -32,21 +32,13 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 
 import numpy as np
 
 from .._parallel import parallel_for, parallel_sum, threads_for
 from ._blas import NO_TRANS, ROW_MAJOR, TRANS, gemm_functions
+from ._jit import numba_module, takes
 from ._windows import Window
-
-
-def enabled_by(value: str | None) -> bool:
-    """How the environment variable ``CHAINRULE_JIT`` reads: off for 0/false/no/off."""
-    return (value or "1").strip().lower() not in ("0", "false", "no", "off")
-
-
-ENABLED = enabled_by(os.environ.get("CHAINRULE_JIT"))
 
 # the first spatial axis is row-shifted (see the module doc) when the copied depth Cg * kw is at
 # least this (the NumPy kernels' SHIFT_MIN_DEPTH): shallower GEMMs lose more than the copy saves
@@ -64,12 +56,7 @@ BLOCK_BYTES = 1 << 19
 def available(xp, *arrays) -> bool:
     """Whether the compiled kernels take these arrays: NumPy, one float32/float64 dtype, a
     non-empty batch, numba importable and NumPy's BLAS found."""
-    if not ENABLED or getattr(xp, "__name__", "") != "numpy":
-        return False
-    dt = arrays[0].dtype
-    if dt not in (np.float32, np.float64) or any(a.dtype != dt or a.size == 0 for a in arrays):
-        return False
-    return _kernels(dt.type) is not None
+    return takes(xp, *arrays) and _kernels(arrays[0].dtype.type) is not None
 
 
 def handles(win: Window) -> bool:
@@ -203,11 +190,8 @@ def input_strided(xp, gy, w, win: Window, groups: int):
 def _kernels(dtype):
     """The compiled kernels for ``dtype`` (np.float32 or np.float64), or None without numba or
     NumPy's BLAS."""
-    try:
-        import numba
-    except ImportError:
-        return None
-    gemms = gemm_functions()
+    numba = numba_module()
+    gemms = None if numba is None else gemm_functions()
     if gemms is None:
         return None
     return _compile(numba, gemms[dtype], np.dtype(dtype).itemsize)
