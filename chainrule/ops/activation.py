@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import FunctionNode
+from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
+from . import pointwise_jit
 from ._util import float_operand, wrap_dim
 from .elementwise import abs as _abs
 from .elementwise import clamp, erf, exp, minimum, sigmoid, tanh, where
@@ -23,13 +25,16 @@ from .softmax import softmax
 # ---- activations --------------------------------------------------------------------------------
 class Relu(FunctionNode):
     def forward(self, x):
-        y = self.xp.maximum(x, 0)
+        y = pointwise_jit.relu(self.xp, x) if pointwise_jit.available(self.xp, x) else self.xp.maximum(x, 0)
         self.save_for_backward(y)
         return y
 
     def backward(self, gy):
         (y,) = self.saved_arrays
-        return ReluGrad(y > 0).apply(gy)
+        if not is_grad_enabled() and pointwise_jit.available(self.xp, gy._data, y):
+            # no graph of the gradient is recorded: one compiled pass, no mask
+            return Tensor._make(pointwise_jit.relu_backward(self.xp, gy._data, y))
+        return ReluGrad(~(y <= 0)).apply(gy)  # not y <= 0: NaN outputs pass gy, as in PyTorch
 
 
 class ReluGrad(FunctionNode):

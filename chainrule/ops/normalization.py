@@ -32,6 +32,7 @@ import numpy as np
 from ..autograd.function import FunctionNode
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..tensor import Tensor
+from . import norm_jit
 from ._util import require_float
 from .elementwise import abs as _abs
 from .elementwise import maximum, rsqrt
@@ -85,20 +86,30 @@ class Normalize(FunctionNode):
         """The batch-norm layout, (N, C, L) with statistics per C: the statistics on raw arrays
         (``norm_kernels.channel_stats``), x - shift as the output buffer."""
         n_, c, length = self.channels
-        xc, shift, delta, var = channel_stats(self.xp, x.reshape(n_, c, length))
+        x3 = x.reshape(n_, c, length)
         kept = (1, c) + (1,) * (x.ndim - 2)
+        if norm_jit.available(self.xp, x3):  # the same statistics in one compiled pass per channel
+            y3, *stats = norm_jit.forward(self.xp, x3, w, b, self.eps)
+            self._keep(x, w, *(a.reshape(kept) for a in stats))
+            return y3.reshape(x.shape)
+        xc, shift, delta, var = channel_stats(self.xp, x3)
         return self._finish(x, xc.reshape(x.shape), w, b, shift.reshape(kept), delta.reshape(kept),
                             var.reshape(kept))
 
-    def _finish(self, x, xc, w, b, shift, delta, var):
-        """Keep the statistics and turn ``xc = x - shift`` into the output in place."""
-        rstd = (1.0 / self.xp.sqrt(var + x.dtype.type(self.eps))).astype(x.dtype, copy=False)
+    def _keep(self, x, w, shift, delta, var, rstd) -> None:
+        """Keep the statistics (the running averages and backward read them) and save x, w."""
         self.shift, self.delta, self.rstd = shift, delta, rstd
         self.mean, self.var = shift + delta, var
         # with w constant along the reduced axes (batch and instance norm) the first-order
         # backward folds into per-channel coefficients, see _backward_constant_stats
         self.per_slice = w is None or all(
             a < x.ndim - w.ndim or w.shape[a - (x.ndim - w.ndim)] == 1 for a in self.axes)
+        self.save_for_backward(x, w)
+
+    def _finish(self, x, xc, w, b, shift, delta, var):
+        """Keep the statistics and turn ``xc = x - shift`` into the output in place."""
+        rstd = (1.0 / self.xp.sqrt(var + x.dtype.type(self.eps))).astype(x.dtype, copy=False)
+        self._keep(x, w, shift, delta, var, rstd)
         scale = rstd if w is None else rstd * w
         offset = -(delta * scale)
         if b is not None:
@@ -107,7 +118,6 @@ class Normalize(FunctionNode):
         # the output is written into it, saving an allocation the size of x
         xc *= scale
         xc += offset
-        self.save_for_backward(x, w)
         return xc
 
     def backward(self, g):
@@ -179,8 +189,10 @@ class Normalize(FunctionNode):
         kept = (1, c) + (1,) * (xa.ndim - 2)
         g3 = xp.ascontiguousarray(g._data).reshape(n_, c, length)
         shift, delta, rstd = (a.reshape(c) for a in (self.shift, self.delta, self.rstd))
-        gx3, dw, db = channel_backward(xp, g3, xa.reshape(n_, c, length), shift, delta, rstd,
-                                       None if w is None else w._data.reshape(c), self.needs_input_grad[0])
+        x3 = xa.reshape(n_, c, length)
+        kernel = norm_jit.backward if norm_jit.available(xp, g3, x3) else channel_backward
+        gx3, dw, db = kernel(xp, g3, x3, shift, delta, rstd, None if w is None else w._data.reshape(c),
+                             self.needs_input_grad[0])
         gx = None if gx3 is None else Tensor._make(gx3.reshape(xa.shape))
         gw = Tensor._make(dw.reshape(kept)) if self.has_weight else None
         gb = Tensor._make(db.reshape(kept)) if self.has_bias else None

@@ -1,0 +1,167 @@
+"""Compiled batch normalisation in the (N, C, L) layout (numba), used by ``normalization`` when
+``_jit.takes`` the arrays; ``norm_kernels`` is the NumPy reference it must agree with.
+
+The algorithm is ``norm_kernels``' (read its docstring): the data are centred on ``shift``, the
+mean of up to ``SHIFT_SAMPLES`` samples, and the statistics follow from the sums of ``x - shift``
+and its square; the first-order backward folds into per-channel coefficients. What changes is
+the number of passes over memory. Here each channel is done in turn, all its passes back to
+back: its data (N x L values, 256 KiB in the bench ResNet's widest layer) are read from memory
+once and then from the cache. NumPy needs four reads and three writes of the whole array for
+forward and seven passes for backward. Channels are split over the threads, and the compiled
+loops run without the GIL.
+
+Sums are accumulated in float64 whatever the dtype (the loops are vectorised by letting LLVM
+reassociate them), so float32 statistics are at least as accurate as ``norm_kernels``'.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .._parallel import parallel_for, threads_for
+from ._jit import numba_module, takes
+from .norm_kernels import SHIFT_SAMPLES
+
+
+def available(xp, *arrays) -> bool:
+    """Whether the compiled kernels take these arrays (``_jit.takes``, numba importable)."""
+    return takes(xp, *arrays) and _kernels(arrays[0].dtype.type) is not None
+
+
+def _affine(c: int, dt, w, b):
+    """The weight and bias as (C,) arrays of ``dt``: ones and zeros when absent."""
+    w = np.ones(c, dtype=dt) if w is None else np.ascontiguousarray(w, dtype=dt).reshape(c)
+    b = np.zeros(c, dtype=dt) if b is None else np.ascontiguousarray(b, dtype=dt).reshape(c)
+    return w, b
+
+
+def forward(xp, x3, w, b, eps: float):
+    """Batch norm's training forward on contiguous ``x3`` (N, C, L): (y3, shift, delta, var,
+    rstd), the last four (C,) arrays of x's dtype with ``norm_kernels.channel_stats``' meaning
+    and ``rstd = 1 / sqrt(var + eps)``. ``w``, ``b``: (C,) or None."""
+    k = _kernels(x3.dtype.type)
+    n, c, _ = x3.shape
+    w, b = _affine(c, x3.dtype, w, b)
+    y3 = np.empty_like(x3)
+    stats = np.empty((4, c), dtype=x3.dtype)  # shift, delta, var, rstd
+    step = max(1, n // SHIFT_SAMPLES)
+    threads = threads_for(xp, 2 * x3.nbytes)
+    parallel_for(lambda lo, hi: k.forward(x3, w, b, float(eps), step, y3, stats, lo, hi), c, threads)
+    return (y3,) + tuple(stats)
+
+
+def backward(xp, g3, x3, shift, delta, rstd, w, need_input: bool):
+    """``norm_kernels.channel_backward`` compiled: (gx, dw, db), ``gx`` None unless
+    ``need_input``. ``g3`` and ``x3`` contiguous (N, C, L); the statistics (C,)."""
+    k = _kernels(x3.dtype.type)
+    n, c, _ = x3.shape
+    dt = x3.dtype
+    w, _ = _affine(c, dt, w, None)
+    shift, delta, rstd = (np.ascontiguousarray(a, dtype=dt).reshape(c) for a in (shift, delta, rstd))
+    gx3 = np.empty_like(x3) if need_input else np.empty((1, 1, 1), dtype=dt)
+    sums = np.empty((2, c), dtype=dt)  # dw, db
+    threads = threads_for(xp, (3 if need_input else 2) * x3.nbytes)
+    parallel_for(lambda lo, hi: k.backward(g3, x3, shift, delta, rstd, w, need_input, gx3, sums, lo, hi),
+                 c, threads)
+    return (gx3 if need_input else None), sums[0], sums[1]
+
+
+@functools.cache
+def _kernels(dtype):
+    """The compiled kernels for ``dtype``, or None without numba (``dtype`` is the cache key:
+    numba compiles one specialisation per dtype on first call)."""
+    numba = numba_module()
+    return None if numba is None else _compile(numba)
+
+
+def _compile(numba):
+    # reassociation lets LLVM vectorise the float64 sums; no other fast-math flag, so NaN and
+    # infinities propagate as in NumPy
+    jit = numba.njit(nogil=True, cache=False, fastmath={"reassoc", "contract"})
+
+    @jit
+    def forward(x, w, b, eps, step, y, stats, lo, hi):
+        n, _, length = x.shape
+        inv = 1.0 / (n * length)
+        co = np.empty(2, dtype=x.dtype)  # the output's scale and offset, rounded to x's dtype
+        for c in range(lo, hi):
+            s0 = 0.0
+            m = 0
+            for i in range(0, n, step):
+                m += 1
+                row = x[i, c]
+                for t in range(length):
+                    s0 += row[t]
+            stats[0, c] = s0 / (m * length)
+            shift = stats[0, c]  # rounded to x's dtype
+            s1 = 0.0
+            s2 = 0.0
+            for i in range(n):
+                row = x[i, c]
+                for t in range(length):
+                    v = np.float64(row[t] - shift)  # centred in x's dtype, as norm_kernels
+                    s1 += v
+                    s2 += v * v
+            delta = s1 * inv
+            var = max(s2 * inv - delta * delta, 0.0)
+            rstd = 1.0 / np.sqrt(var + eps)
+            co[0] = rstd * w[c]
+            co[1] = b[c] - delta * rstd * w[c]
+            scale, offset = co[0], co[1]
+            for i in range(n):
+                row = x[i, c]
+                out = y[i, c]
+                for t in range(length):
+                    out[t] = (row[t] - shift) * scale + offset
+            stats[1, c] = delta
+            stats[2, c] = var
+            stats[3, c] = rstd
+        return 0
+
+    @jit
+    def backward(g, x, shift, delta, rstd, w, need_input, gx, sums, lo, hi):
+        n, _, length = x.shape
+        inv = 1.0 / (n * length)
+        co = np.empty(3, dtype=x.dtype)  # gx's coefficients, rounded to x's dtype
+        for c in range(lo, hi):
+            sh = shift[c]
+            s1 = 0.0
+            s2 = 0.0
+            for i in range(n):
+                gr = g[i, c]
+                xr = x[i, c]
+                for t in range(length):
+                    gv = np.float64(gr[t])
+                    s1 += gv
+                    s2 += gv * np.float64(xr[t] - sh)
+            de = np.float64(delta[c])
+            rs = np.float64(rstd[c])
+            dw = (s2 - de * s1) * rs  # sum(g * x_hat)
+            sums[0, c] = dw
+            sums[1, c] = s1
+            if not need_input:
+                continue
+            wc = np.float64(w[c])
+            a = rs * wc
+            b1 = -(rs * rs) * dw * wc * inv
+            c0 = -a * s1 * inv - de * b1
+            co[0] = a
+            co[1] = b1
+            co[2] = c0
+            a_t, b1_t, c0_t = co[0], co[1], co[2]
+            for i in range(n):
+                gr = g[i, c]
+                xr = x[i, c]
+                out = gx[i, c]
+                for t in range(length):
+                    out[t] = a_t * gr[t] + b1_t * (xr[t] - sh) + c0_t
+        return 0
+
+    return _Kernels(forward, backward)
+
+
+class _Kernels:
+    def __init__(self, forward, backward):
+        self.forward, self.backward = forward, backward

@@ -1,0 +1,83 @@
+"""Compiled ReLU forward and backward (numba), used by ``activation`` when ``_jit.takes`` the
+arrays and they are contiguous.
+
+NumPy's ``maximum(x, 0)`` runs its scalar-broadcast loop without SIMD, and the backward's
+``g * (y > 0)`` makes a mask first: measured on a 4 MiB float32 array (the bench ResNet's
+widest activation), 385 and 358 us against 91 and 159 us for these loops (``bench/README.md``).
+Semantics are PyTorch's: ``relu`` keeps NaN (``maximum``'s rule), and the gradient is ``g``
+where ``y > 0`` and 0 elsewhere (``threshold_backward``: NaN outputs pass ``g`` through).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .._parallel import parallel_for, threads_for
+from ._jit import numba_module, takes
+
+# below this many bytes per array a call stays on one thread (the loops are bound by memory)
+PARALLEL_MIN_BYTES = 1 << 21
+
+
+def available(xp, *arrays) -> bool:
+    """Whether the compiled loops take these arrays: ``_jit.takes`` them, all C-contiguous and
+    of one shape, and numba is importable."""
+    return (takes(xp, *arrays) and all(a.flags.c_contiguous and a.shape == arrays[0].shape for a in arrays)
+            and _kernels(arrays[0].dtype.type) is not None)
+
+
+def _threads(xp, a) -> int:
+    return threads_for(xp, a.nbytes) if a.nbytes >= PARALLEL_MIN_BYTES else 1
+
+
+def relu(xp, x):
+    """``maximum(x, 0)`` of a contiguous array."""
+    k = _kernels(x.dtype.type)
+    y = np.empty_like(x)
+    xf, yf = x.reshape(-1), y.reshape(-1)
+    parallel_for(lambda lo, hi: k.relu(xf, yf, lo, hi), xf.size, _threads(xp, x))
+    return y
+
+
+def relu_backward(xp, g, y):
+    """``g`` where ``y > 0`` and 0 where ``y <= 0``: ReLU's gradient from its output."""
+    k = _kernels(g.dtype.type)
+    gx = np.empty_like(g)
+    gf, yf, of = g.reshape(-1), y.reshape(-1), gx.reshape(-1)
+    parallel_for(lambda lo, hi: k.relu_backward(gf, yf, of, lo, hi), gf.size, _threads(xp, g))
+    return gx
+
+
+@functools.cache
+def _kernels(dtype):
+    """The compiled loops (``dtype`` keys the cache; numba specialises per dtype on first call)."""
+    numba = numba_module()
+    return None if numba is None else _compile(numba)
+
+
+def _compile(numba):
+    jit = numba.njit(nogil=True, cache=False)
+
+    @jit
+    def relu(x, y, lo, hi):
+        src, dst = x[lo:hi], y[lo:hi]
+        for t in range(hi - lo):
+            v = src[t]
+            dst[t] = 0 if v < 0 else v  # NaN (and -0.0) pass through, as maximum(v, 0)
+        return 0
+
+    @jit
+    def relu_backward(g, y, out, lo, hi):
+        gs, ys, dst = g[lo:hi], y[lo:hi], out[lo:hi]
+        for t in range(hi - lo):
+            dst[t] = 0 if ys[t] <= 0 else gs[t]
+        return 0
+
+    return _Kernels(relu, relu_backward)
+
+
+class _Kernels:
+    def __init__(self, relu, relu_backward):
+        self.relu, self.relu_backward = relu, relu_backward
