@@ -27,6 +27,7 @@ from . import default_threads, memory
 from .workloads import WORKLOADS, Case, Spec
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
+MEMORY_NAMES = (memory.NAME, memory.STEADY_NAME, memory.PROCESS_NAME)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -219,13 +220,16 @@ def run_workload(spec: Spec, quick: bool, repeats: int, warmup: int, settle: int
 
 
 def run_memory(quick: bool, threads: int) -> list[dict]:
-    """Workload 7: two rows, the first steps and one steady-state step (see bench/memory.py)."""
+    """Workload 7: three rows, the first steps, one steady-state step and the whole process
+    (see bench/memory.py)."""
     batch = memory.QUICK_BATCH if quick else memory.FULL_BATCH
     children = memory.run_children(("ours", "torch"), batch, threads)
     ours, theirs = children["ours"], children["torch"]
     rows = []
     for name, key, what in ((memory.NAME, "growth_mib", f"first {memory.STEPS} steps"),
-                            (memory.STEADY_NAME, "steady_growth_mib", "one step after those")):
+                            (memory.STEADY_NAME, "steady_growth_mib", "one step after those"),
+                            (memory.PROCESS_NAME, "process_growth_mib",
+                             f"whole process, import to step {memory.STEPS}")):
         row = _row(name, f"peak RSS growth, small ResNet training, batch {batch}: {what}", "MiB")
         row["detail"] = {"ours": ours, "torch": theirs}
         rows.append(row)
@@ -308,9 +312,9 @@ def select(only: list[str] | None) -> tuple[list[Spec], bool]:
     if not only:
         return list(WORKLOADS), True
     specs = [s for s in WORKLOADS if any(s.name.startswith(o) for o in only)]
-    mem = any(memory.NAME.startswith(o) or memory.STEADY_NAME.startswith(o) for o in only)
+    mem = any(name.startswith(o) for o in only for name in MEMORY_NAMES)
     if not specs and not mem:
-        names = ", ".join([s.name for s in WORKLOADS] + [memory.NAME, memory.STEADY_NAME])
+        names = ", ".join([s.name for s in WORKLOADS] + list(MEMORY_NAMES))
         raise SystemExit(f"--only {only}: no such workload; choose from {names}")
     return specs, mem
 
@@ -320,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.argv = argv
     if args.list:
-        print("\n".join([s.name for s in WORKLOADS] + [memory.NAME, memory.STEADY_NAME]))
+        print("\n".join([s.name for s in WORKLOADS] + list(MEMORY_NAMES)))
         return 0
     specs, with_memory = select(args.only)
     pin = ThreadPin(args.threads)

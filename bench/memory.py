@@ -10,9 +10,16 @@ Two figures come out:
   temporaries, plus what the first steps allocate once (momentum buffers, ``.grad`` tensors,
   lazily initialised kernels and caches);
 * steady step: the same for one more step, measured from the RSS just before it: what a step
-  costs once everything long-lived exists (activations and temporaries).
+  costs once everything long-lived exists (activations and temporaries);
+* whole process: the peak over import, setup and the first steps, less the RSS of the bare
+  interpreter the child starts as: what a user's training process costs, the framework's code
+  included.
 
-Neither counts the interpreter, the libraries or the weights. The children run with glibc's
+The first two count neither the interpreter, nor the libraries imported before setup, nor the
+weights; so a library loaded lazily during the first steps counts there and one loaded at
+import does not (PyTorch loads all of its code at ``import torch``, 193 MiB on the bench
+machine; chainrule loads numba, for its compiled kernels, at the first step that uses one). The
+whole-process row counts both alike. The children run with glibc's
 mmap threshold pinned at 64 KiB (``MALLOC_MMAP_THRESHOLD_``), so every array of that size or more
 goes back to the system when freed, and the resident set follows what is alive rather than what
 the allocator keeps cached; both frameworks allocate their arrays through glibc, so both are
@@ -33,6 +40,7 @@ from . import THREAD_VARS
 
 NAME = "memory_resnet_b64_first_steps"
 STEADY_NAME = "memory_resnet_b64_steady_step"
+PROCESS_NAME = "memory_resnet_b64_process"
 FULL_BATCH, QUICK_BATCH = 64, 2
 STEPS = 3
 _MIB = 1024.0
@@ -59,6 +67,7 @@ def measure(framework: str, batch: int, steps: int, threads: int) -> dict:
     """Run in the child: peak RSS growth (MiB) of ``steps`` training steps of the small ResNet."""
     if not os.path.exists("/proc/self/status"):
         return {"status": "n/a", "missing": ["/proc (Linux) to read the resident set"]}
+    start = _status_kib("VmRSS")  # the interpreter, before any framework or NumPy loads
     from .workloads import RESNET_NEEDS, Missing, resnet, train_step
 
     if framework == "torch":
@@ -72,6 +81,7 @@ def measure(framework: str, batch: int, steps: int, threads: int) -> dict:
     except Missing as m:
         return {"status": "n/a", "missing": m.names}
     gc.collect()
+    setup_peak = _status_kib("VmHWM")  # import and setup
     reset = _reset_peak()
     base = _status_kib("VmRSS")  # read after the reset, so the peak can only be above it
     for _ in range(steps):
@@ -85,6 +95,7 @@ def measure(framework: str, batch: int, steps: int, threads: int) -> dict:
     # without a reset the high-water mark may predate the steps: then only an upper bound
     return {"status": "ok", "baseline_mib": base / _MIB, "peak_mib": peak / _MIB,
             "growth_mib": (peak - base) / _MIB, "steady_growth_mib": (steady_peak - before) / _MIB,
+            "start_mib": start / _MIB, "process_growth_mib": (max(setup_peak, peak) - start) / _MIB,
             "peak_reset": reset, "steps": steps}
 
 

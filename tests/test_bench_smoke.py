@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import harness, memory, workloads
+from bench import harness, workloads
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,7 +30,7 @@ def test_quick_run_covers_every_workload(tmp_path):
     assert proc.returncode == 0, proc.stderr
     data = json.loads(out.read_text())
     rows = data["results"]
-    assert [r["name"] for r in rows] == [s.name for s in workloads.WORKLOADS] + [memory.NAME, memory.STEADY_NAME]
+    assert [r["name"] for r in rows] == [s.name for s in workloads.WORKLOADS] + list(harness.MEMORY_NAMES)
     for r in rows:
         # "error" means a workload or the harness is broken; "n/a" must say what is missing
         assert r["status"] in ("ok", "n/a"), (r["name"], r["error"])
