@@ -1,0 +1,48 @@
+"""The raw-array matrix product of ``linear`` and ``matmul``: 2-D products on chainrule's own
+threads, never on BLAS's.
+
+Why: a product that OpenBLAS splits over its own threads leaves its worker spinning for a
+while after it returns, on the core that the next parallel region (a convolution, a batch
+norm) wants, which then runs at half speed. Measured on the bench's 2-core machine: the
+LeNet-5 training step at batch 256 took 20-22 ms with the fully-connected layers' products on
+2-thread BLAS and 16-17 ms with BLAS at one thread, the convolutions' two threads no longer
+sharing a core with a spinning worker (``bench/README.md``).
+
+So a 2-D product (a stack of leading dimensions on ``a`` folds into its rows) is cut into one
+block of rows, or of columns when there are more columns than rows, per thread, each block a
+BLAS call at one thread writing its own slice of the output (``_parallel.parallel_for``).
+Products under ``PARALLEL_MIN_MACS`` multiply-adds run in one BLAS call at one thread. Each
+output element is the same dot product either way, so the results do not depend on the split.
+Batched products (3-D and more on both sides), 1-D operands and non-NumPy arrays go to
+``xp.matmul`` unchanged.
+"""
+
+from __future__ import annotations
+
+from .._parallel import parallel_for, single_blas, threads_for
+
+# below this many multiply-adds a product stays on one thread: a hand-off to the pool's worker
+# costs 50-65 us on the bench machine, about 3 M multiply-adds of a GEMM on one core
+PARALLEL_MIN_MACS = 1 << 23
+
+
+def matmul(xp, a, b):
+    """``xp.matmul(a, b)``, 2-D products spread over chainrule's threads (see the module doc)."""
+    if getattr(xp, "__name__", "") != "numpy" or a.ndim < 2 or b.ndim != 2:
+        return xp.matmul(a, b)
+    if a.ndim > 2:
+        if not a.flags.c_contiguous:
+            return xp.matmul(a, b)
+        return matmul(xp, a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
+    m, k = a.shape
+    n = b.shape[1]
+    threads = threads_for(xp, (m * k + k * n + m * n) * a.itemsize) if m * k * n >= PARALLEL_MIN_MACS else 1
+    if threads == 1:
+        with single_blas():
+            return xp.matmul(a, b)
+    out = xp.empty((m, n), dtype=xp.result_type(a, b))
+    if m >= n:
+        parallel_for(lambda lo, hi: xp.matmul(a[lo:hi], b, out=out[lo:hi]), m, threads)
+    else:
+        parallel_for(lambda lo, hi: xp.matmul(a, b[:, lo:hi], out=out[:, lo:hi]), n, threads)
+    return out

@@ -1,0 +1,101 @@
+"""2-D matrix products on chainrule's threads (``chainrule.ops._matmul``).
+
+With two threads forced and no size threshold every 2-D product is cut into a block of rows
+or of columns per thread. The result must be NumPy's product for every layout the operators
+hand it (each element is the same dot product, but BLAS may order a smaller product's inner
+loop otherwise: to rounding, 1e-12 in float64, 1e-5 in float32), and BLAS's thread count must
+be what it was.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule as cr
+import chainrule.nn.functional as F
+from chainrule import _parallel, backend
+from chainrule.autograd import gradcheck, gradgradcheck
+from chainrule.ops import _matmul
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture
+def forced(monkeypatch):
+    monkeypatch.setattr(backend, "_num_threads", 2)
+    monkeypatch.setattr(_parallel, "MIN_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(_matmul, "PARALLEL_MIN_MACS", 0)
+    parts = []
+    original = _parallel.parallel_for
+
+    def counted(body, count, threads):
+        parts.append(threads)
+        return original(body, count, threads)
+
+    monkeypatch.setattr(_matmul, "parallel_for", counted)
+    return parts
+
+
+def _operand(shape, dtype, seed, transposed=False):
+    a = np.random.default_rng(seed).standard_normal(shape[::-1] if transposed else shape).astype(dtype)
+    return a.T if transposed else a
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+@pytest.mark.parametrize("m,k,n", [(7, 5, 3), (3, 5, 7), (1, 4, 9), (9, 4, 1), (64, 33, 64)])
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+def test_split_products_equal_numpys(forced, m, k, n, ta, tb, dtype, tol):
+    a, b = _operand((m, k), dtype, 0, ta), _operand((k, n), dtype, 1, tb)
+    out = _matmul.matmul(np, a, b)
+    assert forced == [2]  # one region, two parts (rows when m >= n, else columns)
+    assert out.dtype == dtype and out.shape == (m, n)
+    np.testing.assert_allclose(out, a @ b, rtol=tol, atol=tol * k)
+
+
+def test_leading_dimensions_fold_into_the_rows_and_other_layouts_go_to_numpy(forced):
+    a, b = _operand((2, 3, 4, 5), np.float64, 2), _operand((5, 6), np.float64, 3)
+    np.testing.assert_allclose(_matmul.matmul(np, a, b), a @ b, rtol=1e-12)
+    assert forced == [2]
+    strided = a[:, ::2]  # not contiguous: NumPy's batched product
+    np.testing.assert_allclose(_matmul.matmul(np, strided, b), strided @ b, rtol=1e-12)
+    batched = _operand((3, 5, 2), np.float64, 4)
+    np.testing.assert_allclose(_matmul.matmul(np, a[0], batched), a[0] @ batched, rtol=1e-12)
+    vec = _operand((5,), np.float64, 5)
+    np.testing.assert_allclose(_matmul.matmul(np, a, vec), a @ vec, rtol=1e-12)
+    assert forced == [2]
+
+
+def test_integers_and_empty_products(forced):
+    a, b = np.arange(12).reshape(3, 4), np.arange(8).reshape(4, 2)
+    np.testing.assert_array_equal(_matmul.matmul(np, a, b), a @ b)
+    for shape_a, shape_b in (((0, 3), (3, 4)), ((3, 0), (0, 4)), ((3, 4), (4, 0))):
+        out = _matmul.matmul(np, np.ones(shape_a), np.ones(shape_b))
+        np.testing.assert_array_equal(out, np.ones(shape_a) @ np.ones(shape_b))
+
+
+def test_blas_thread_count_is_restored(forced):
+    controllers = _parallel._blas_controllers()
+    if not controllers:
+        pytest.skip("threadpoolctl finds no BLAS")
+    before = [c.get_num_threads() for c in controllers]
+    _matmul.matmul(np, np.ones((8, 8)), np.ones((8, 8)))  # split
+    _matmul.matmul(np, np.ones((8, 8)), np.ones((8, 1)).ravel())  # NumPy's
+    assert [c.get_num_threads() for c in controllers] == before
+
+
+def test_linear_and_matmul_in_parallel_match_torch_with_exact_second_derivatives(forced):
+    x_np, w_np, b_np = _operand((6, 5), np.float64, 6), _operand((4, 5), np.float64, 7), _operand(4, np.float64, 8)
+    x, w, b = (cr.tensor(a, requires_grad=True) for a in (x_np, w_np, b_np))
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x_np, w_np, b_np))
+    y = F.linear(x, w, b) @ cr.tensor(w_np)
+    yt = torch.nn.functional.linear(xt, wt, bt) @ torch.from_numpy(w_np)
+    g = _operand(tuple(yt.shape), np.float64, 9)
+    y.backward(cr.tensor(g))
+    yt.backward(torch.from_numpy(g))
+    assert len(forced) >= 4  # forward and backward products went through the split
+    for ours, theirs in ((y, yt), (x.grad, xt.grad), (w.grad, wt.grad), (b.grad, bt.grad)):
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-12)
+    assert gradcheck(F.linear, (x, w, b)) and gradgradcheck(F.linear, (x, w, b))
+    assert gradgradcheck(lambda p, q: p @ q, (x, cr.tensor(_operand((5, 3), np.float64, 10), requires_grad=True)))
