@@ -27,6 +27,8 @@ from . import default_threads, memory
 from .workloads import WORKLOADS, Case, Spec
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
+# seconds slept at each switch of framework, and then run untimed (see time_pair)
+SWITCH_PAUSE = 0.1
 MEMORY_NAMES = (memory.NAME, memory.STEADY_NAME, memory.PROCESS_NAME)
 
 
@@ -39,6 +41,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=None, help="untimed runs per side first (default 2, quick 1)")
     p.add_argument("--settle", type=int, default=1,
                    help="untimed calls after each switch of framework (default 1)")
+    p.add_argument("--pause", type=float, default=None,
+                   help=f"seconds slept at each switch of framework, then run untimed (default {SWITCH_PAUSE}, quick 0)")
     p.add_argument("--threads", type=int, default=None, help="threads for both frameworks (default: all cores)")
     p.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write results (default {DEFAULT_JSON})")
     p.add_argument("--no-memory", action="store_true", help="skip workload 7 (child processes)")
@@ -49,6 +53,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.repeats is None:
         args.repeats = 2 if args.quick else 10
+    if args.pause is None:
+        args.pause = 0.0 if args.quick else SWITCH_PAUSE
+    if args.pause < 0:
+        p.error("--pause must not be negative")
     if args.warmup is None:
         args.warmup = 1 if args.quick else 2
     if args.threads is None or args.threads <= 0:
@@ -106,12 +114,23 @@ def _once(fn: Callable[[], object]) -> float:
 
 
 def time_pair(ours: Callable | None, theirs: Callable, repeats: int, warmup: int,
-              settle: int = 1) -> tuple[list, list]:
+              settle: int = 1, pause: float = SWITCH_PAUSE) -> tuple[list, list]:
     """Warm both up, then time them alternately (ABBA order); ``ours=None`` times PyTorch alone.
 
-    After switching sides, ``settle`` calls run untimed first: the other side has just evicted
-    the caches, and its thread pool (libgomp, OpenBLAS) keeps spinning for a while after it
-    returns, which would otherwise be charged to whichever framework runs next.
+    After switching sides the harness sleeps ``pause`` seconds, then runs the side untimed for
+    as long again (and ``settle`` calls before every timed one). Both, because the bench
+    machine is a VM with 2 vCPUs:
+
+    * the thread pools of both sides (OpenBLAS's, libgomp's) spin for a while after a call
+      returns, OpenBLAS's workers for 20-50 ms, on the cores the other side's threads need.
+      Measured: PyTorch's MLP step at 2 threads took 8.1-8.2 ms right after chainrule's steps
+      had used 2-thread BLAS, 4.4 ms after a pause of 50-200 ms. The pause lets them park, so
+      neither framework is charged for the other's threads;
+    * after a pause, waking a thread on the idle vCPU is slow until the host has seen it busy
+      again: chainrule's MLP step took 7.2-7.5 ms after a 0.1 s sleep and up to 20 ms of
+      back-to-back steps, 4.8 ms after 100 ms of them (its pool's threads block between
+      regions, where PyTorch's spin). The untimed run brings each side to the steady state of
+      a training loop, steps back to back.
     """
     for _ in range(warmup):
         if ours is not None:
@@ -123,19 +142,28 @@ def time_pair(ours: Callable | None, theirs: Callable, repeats: int, warmup: int
     gc.collect()
     gc.freeze()
     try:
-        return _interleave(ours, theirs, repeats, settle)
+        return _interleave(ours, theirs, repeats, settle, pause, pause)
     finally:
         gc.unfreeze()
 
 
-def _interleave(ours: Callable | None, theirs: Callable, repeats: int, settle: int) -> tuple[list, list]:
+def _interleave(ours: Callable | None, theirs: Callable, repeats: int, settle: int,
+                pause: float, warm: float) -> tuple[list, list]:
     t_ours, t_theirs = [], []
+    last = theirs  # the warm-up ends with it
     for r in range(repeats):
         pair = [(ours, t_ours), (theirs, t_theirs)] if r % 2 == 0 else [(theirs, t_theirs), (ours, t_ours)]
         for fn, out in pair:
             if fn is None:
                 continue
+            start = None
+            if last is not fn:
+                time.sleep(pause)  # the other side's spinning threads go to sleep (see time_pair)
+                start = time.perf_counter()
+            last = fn
             for _ in range(settle):
+                fn()
+            while start is not None and time.perf_counter() - start < warm:
                 fn()
             gc.collect()  # garbage of earlier calls is not charged to the timed one (cheap when frozen)
             out.append(_once(fn))
@@ -182,7 +210,8 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
 
 
-def run_workload(spec: Spec, quick: bool, repeats: int, warmup: int, settle: int) -> tuple[dict, Case | None]:
+def run_workload(spec: Spec, quick: bool, repeats: int, warmup: int, settle: int,
+                 pause: float = SWITCH_PAUSE) -> tuple[dict, Case | None]:
     try:
         case = spec.build(quick)
     except Exception as exc:
@@ -201,7 +230,7 @@ def run_workload(spec: Spec, quick: bool, repeats: int, warmup: int, settle: int
             row.update(status="error", error=_error_text(exc))
             ours = None
     try:
-        t_ours, t_theirs = time_pair(ours, case.torch, repeats, warmup, settle)
+        t_ours, t_theirs = time_pair(ours, case.torch, repeats, warmup, settle, pause)
     except Exception as exc:  # a later call failed (state carried between calls): report, go on
         row.update(status="error", error=f"while timing: {_error_text(exc)}")
         return row, None
@@ -301,7 +330,7 @@ def _meta(args: argparse.Namespace, pin: ThreadPin, peak: dict) -> dict:
     import chainrule
 
     return {"date": datetime.datetime.now().isoformat(timespec="seconds"), "quick": args.quick,
-            "repeats": args.repeats, "warmup": args.warmup, "settle": args.settle, "threads": pin.info(), "peak": peak,
+            "repeats": args.repeats, "warmup": args.warmup, "settle": args.settle, "pause": args.pause, "threads": pin.info(), "peak": peak,
             "python": sys.version.split()[0], "numpy": np.__version__, "torch": torch.__version__,
             "chainrule": getattr(chainrule, "__version__", "?"), "machine": platform.machine(),
             "cpu_count": os.cpu_count(), "command": "python -m bench " + " ".join(args.argv)}
@@ -334,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         for spec in specs:
             t0 = time.perf_counter()
-            row, case = run_workload(spec, args.quick, args.repeats, args.warmup, args.settle)
+            row, case = run_workload(spec, args.quick, args.repeats, args.warmup, args.settle, args.pause)
             rows.append(row)
             print(f"[bench] {spec.name}: ours {_fmt(row['ours'], 's')}, PyTorch {_fmt(row['torch'], 's')}"
                   f" ({row['status']}; {time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bench import harness, workloads
@@ -55,13 +56,28 @@ def test_quick_run_covers_every_workload(tmp_path):
         assert r["name"] in proc.stdout
 
 
-def test_time_pair_alternates_and_settles():
-    calls = []
-    ours_t, torch_t = harness.time_pair(lambda: calls.append("o"), lambda: calls.append("t"),
-                                        repeats=4, warmup=1, settle=1)
-    assert len(ours_t) == len(torch_t) == 4
+def test_time_pair_alternates_settles_and_pauses_at_each_switch(monkeypatch):
+    """On a fake clock (each call takes 0.2 s): after each switch of side a pause of 0.5 s, then
+    untimed calls for 0.5 s (the settle call and two more), then the timed one."""
+    calls, clock = [], [0.0]
+
+    def call(side):
+        calls.append(side)
+        clock[0] += 0.2
+
+    def sleep(seconds):
+        calls.append(f"|{seconds}|")
+        clock[0] += seconds
+
+    monkeypatch.setattr(harness.time, "sleep", sleep)
+    monkeypatch.setattr(harness.time, "perf_counter", lambda: clock[0])
+    ours_t, torch_t = harness.time_pair(lambda: call("o"), lambda: call("t"), repeats=4, warmup=1, settle=1,
+                                        pause=0.5)
+    assert np.allclose(ours_t, 0.2) and np.allclose(torch_t, 0.2) and len(ours_t) == len(torch_t) == 4
     # warm-up o t; then per round the first side runs settle + timed, swapping who goes first
-    assert "".join(calls) == "ot" + "oott" + "ttoo" + "oott" + "ttoo"
+    p = "|0.5|"
+    assert "".join(calls) == ("ot" + p + "oooo" + p + "tttt" + "tt" + p + "oooo" + "oo" + p + "tttt"
+                              + "tt" + p + "oooo")
 
 
 def test_missing_pieces_give_na_row():
