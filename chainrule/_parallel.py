@@ -16,11 +16,12 @@ while the thread count is 1 or for a non-NumPy array module, runs serially in th
 part writes its own slice of the output; sums over parts are added in part order, so results
 match the serial ones to rounding and do not vary from run to run.
 
-Used by the convolutions (``ops/conv_kernels.py``), whose batch chunks are independent. On the
-2-core machine of ``bench/README.md`` a ResNet training step at batch 64 went from 135-152 to
-111-130 ms (medians of runs interleaved in one process; PyTorch 51-65 ms), far from PyTorch's
-near-2x: this machine's cores share a busy memory system, and waking a worker thread or handing
-the GIL between threads costs about 50 us.
+Used by the convolutions (``ops/conv_kernels.py``, ``ops/conv_jit.py``: parts of the batch),
+batch norm and ReLU (``ops/norm_jit.py``, ``ops/pointwise_jit.py``: channels, slices) and 2-D
+matrix products (``ops/_matmul.py``: rows or columns). On the 2-core machine of
+``bench/README.md`` a region's hand-off to the worker and back costs 45-70 us (waking a
+blocked thread on the other vCPU), and the NumPy kernels gain less than the compiled ones,
+which release the GIL for a whole part (see ``bench/README.md`` for the measurements).
 """
 
 from __future__ import annotations

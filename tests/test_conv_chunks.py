@@ -38,7 +38,8 @@ def t(a, requires_grad=False):
 @pytest.mark.parametrize("shift,fold", [(True, True), (False, False)])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}{c[1]}")
 def test_chunked_batch_gives_torchs_results_and_second_derivatives(monkeypatch, case, samples, shift, fold):
-    from chainrule.ops import _jit, conv_kernels
+    from chainrule import _jit
+    from chainrule.ops import conv_kernels
 
     op, xs, ws, kw = case
     monkeypatch.setattr(_jit, "ENABLED", False)  # the NumPy kernels (test_conv_jit: the compiled ones)

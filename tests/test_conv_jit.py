@@ -18,9 +18,9 @@ import torch
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule import _parallel, backend
+from chainrule import _jit, _parallel, backend
 from chainrule.autograd import gradcheck, gradgradcheck
-from chainrule.ops import _blas, _jit, conv_jit, conv_kernels
+from chainrule.ops import _blas, conv_jit, conv_kernels
 from chainrule.ops._windows import Window, conv_out_size
 
 from .test_conv_chunks import CASES, check_against_torch

@@ -19,9 +19,9 @@ import torch
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule import _parallel, backend
+from chainrule import _jit, _parallel, backend
 from chainrule.autograd import gradcheck, gradgradcheck
-from chainrule.ops import _jit, norm_jit, norm_kernels, pointwise_jit
+from chainrule.ops import norm_jit, norm_kernels, pointwise_jit
 
 torch.set_num_threads(1)
 

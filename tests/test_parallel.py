@@ -127,7 +127,8 @@ def test_other_array_modules_and_one_thread_stay_serial(monkeypatch):
 @pytest.mark.parametrize("samples", [1, 2])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}{c[1]}")
 def test_parallel_convolutions_give_torchs_results_and_second_derivatives(forced, monkeypatch, case, samples, kernels):
-    from chainrule.ops import _jit, conv_jit, conv_kernels
+    from chainrule import _jit
+    from chainrule.ops import conv_jit, conv_kernels
 
     op, xs, ws, kw = case
     if kernels == "numpy":
@@ -147,8 +148,8 @@ def test_parallel_convolutions_give_torchs_results_and_second_derivatives(forced
 def test_a_parallel_float32_resnet_block_matches_the_serial_one(monkeypatch, kernels):
     """Same module, same input: the two paths agree to float32 rounding (sums over the batch
     are added in another order) and a second run of the parallel path repeats itself exactly."""
-    from chainrule import backend
-    from chainrule.ops import _jit, conv_jit, conv_kernels
+    from chainrule import _jit, backend
+    from chainrule.ops import conv_jit, conv_kernels
 
     if kernels == "numpy":
         monkeypatch.setattr(_jit, "ENABLED", False)

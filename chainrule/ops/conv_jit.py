@@ -35,9 +35,9 @@ import math
 
 import numpy as np
 
+from .._jit import numba_module, takes
 from .._parallel import parallel_for, parallel_sum, threads_for
 from ._blas import NO_TRANS, ROW_MAJOR, TRANS, gemm_functions
-from ._jit import numba_module, takes
 from ._windows import Window
 
 # the first spatial axis is row-shifted (see the module doc) when the copied depth Cg * kw is at

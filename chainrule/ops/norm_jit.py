@@ -20,8 +20,8 @@ import functools
 
 import numpy as np
 
+from .._jit import numba_module, takes
 from .._parallel import parallel_for, threads_for
-from ._jit import numba_module, takes
 from .norm_kernels import SHIFT_SAMPLES
 
 

@@ -14,8 +14,8 @@ import functools
 
 import numpy as np
 
+from .._jit import numba_module, takes
 from .._parallel import parallel_for, threads_for
-from ._jit import numba_module, takes
 
 # below this many bytes per array a call stays on one thread (the loops are bound by memory)
 PARALLEL_MIN_BYTES = 1 << 21

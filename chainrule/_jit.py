@@ -1,5 +1,6 @@
-"""What the compiled kernels (``conv_jit``, ``norm_jit``, ``pointwise_jit``) share: the switch
-that turns them off, numba itself, and the test of which arrays they take.
+"""What the compiled kernels (``ops/conv_jit``, ``ops/norm_jit``, ``ops/pointwise_jit``) and
+the thread pool's spin-wait (``_parallel``) share: the switch that turns them off, numba itself,
+and the test of which arrays the kernels take.
 
 The kernels are compiled with numba on first use, per dtype, and release the GIL while they
 run. They are an optional fast path: every operator keeps its NumPy code, which runs without
@@ -8,9 +9,10 @@ numba, with ``CHAINRULE_JIT=0`` (or ``false``/``no``/``off``) in the environment
 float64, and for empty arrays. Results agree with the NumPy code to rounding; the tests check
 both paths against PyTorch.
 
-Cost (``bench/README.md``): importing numba adds about 94 MiB to the resident set of a process
-and compiling the kernels a training step uses another 80-100 MiB, once per process, with about
-3.5 s of compilation for the convolutions and under a second for the others.
+Cost, once per process (``bench/README.md``): importing numba adds about 55 MiB to the resident
+set, its first compilation of anything about 65 MiB more (its runtime and LLVM), and the
+kernels of a float32 training step (convolutions, batch norm, ReLU) about 45 MiB; compiling
+takes about 3.5 s for the convolutions and about 1 s for the others.
 """
 
 from __future__ import annotations
