@@ -1,6 +1,5 @@
-"""What the compiled kernels (``ops/conv_jit``, ``ops/norm_jit``, ``ops/pointwise_jit``) and
-the thread pool's spin-wait (``_parallel``) share: the switch that turns them off, numba itself,
-and the test of which arrays the kernels take.
+"""What the compiled kernels (``ops/conv_jit``, ``ops/norm_jit``, ``ops/pointwise_jit``) share:
+the switch that turns them off, numba itself, and the test of which arrays they take.
 
 The kernels are compiled with numba on first use, per dtype, and release the GIL while they
 run. They are an optional fast path: every operator keeps its NumPy code, which runs without

@@ -99,3 +99,29 @@ def test_linear_and_matmul_in_parallel_match_torch_with_exact_second_derivatives
         np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-12)
     assert gradcheck(F.linear, (x, w, b)) and gradgradcheck(F.linear, (x, w, b))
     assert gradgradcheck(lambda p, q: p @ q, (x, cr.tensor(_operand((5, 3), np.float64, 10), requires_grad=True)))
+
+
+def test_a_pair_of_products_runs_as_one_region_of_two_parts(forced):
+    a1, b1 = _operand((6, 5), np.float64, 11), _operand((5, 4), np.float64, 12)
+    a2, b2 = _operand((4, 6), np.float64, 13, transposed=True), _operand((6, 5), np.float64, 14)
+    first, second = _matmul.matmul_pair(np, a1, b1, a2, b2)
+    assert forced == [2]
+    np.testing.assert_allclose(first, a1 @ b1, rtol=1e-12)
+    np.testing.assert_allclose(second, a2 @ b2, rtol=1e-12)
+
+
+@pytest.mark.parametrize("lead", [(), (5,), (2, 3)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_backward_as_a_pair_matches_torch_for_any_leading_dimensions(forced, lead, bias):
+    x_np, w_np, b_np = _operand(lead + (4,), np.float64, 15), _operand((3, 4), np.float64, 16), _operand(3, np.float64, 17)
+    g_np = _operand(lead + (3,), np.float64, 18)
+    x, w, b = (cr.tensor(a, requires_grad=True) for a in (x_np, w_np, b_np))
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x_np, w_np, b_np))
+    F.linear(x, w, b if bias else None).backward(cr.tensor(g_np))
+    torch.nn.functional.linear(xt, wt, bt if bias else None).backward(torch.from_numpy(g_np))
+    # one region forward (none for a 1-D input) and one backward, both gradients in it
+    assert forced == ([2, 2] if lead else [2])
+    pairs = [(x.grad, xt.grad), (w.grad, wt.grad)] + ([(b.grad, bt.grad)] if bias else [])
+    for ours, theirs in pairs:
+        assert tuple(ours.shape) == tuple(theirs.shape)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-12)

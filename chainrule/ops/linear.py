@@ -7,6 +7,7 @@ of leading dimensions (a broadcast ``matmul`` would build a per-sample weight gr
 from __future__ import annotations
 
 from ..autograd.function import FunctionNode
+from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from . import _matmul
 from ._util import check_tensor
@@ -31,6 +32,13 @@ class Linear(FunctionNode):
         need_b = len(needs) > 2 and needs[2]
         out_f, in_f = w.shape
         gx = gw = gb = None
+        if needs[0] and needs[1] and not is_grad_enabled():
+            # no graph of the gradients is recorded: both products at once, on raw arrays
+            gy2 = self.xp.ascontiguousarray(gy._data).reshape(-1, out_f)
+            gx2, gw_raw = _matmul.matmul_pair(self.xp, gy2, w._data, gy2.T, x._data.reshape(-1, in_f))
+            gx, gw = Tensor._make(gx2.reshape(tuple(gy.shape[:-1]) + (in_f,))), Tensor._make(gw_raw)
+            gb = _sum(reshape(gy, (-1, out_f)), 0) if need_b else None
+            return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
         if needs[0]:
             gx = matmul(gy, w)  # dL/dx = gy W
         if needs[1] or need_b:
