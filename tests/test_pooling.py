@@ -13,10 +13,30 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 import chainrule.nn.functional as F
+from chainrule import _jit, _parallel, backend
+from chainrule.autograd import gradcheck, gradgradcheck
+from chainrule.ops import pool_jit
 
 from . import conv_reference as ref
 
 torch.set_num_threads(1)
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def kernels(request, monkeypatch):
+    """Max pooling with the compiled kernels (``pool_jit``) or with ``CHAINRULE_JIT`` off.
+    Yields the list of calls that reached the compiled maxima (None on the NumPy path, where
+    none may happen)."""
+    calls = []
+    original = pool_jit.max_pool
+    monkeypatch.setattr(pool_jit, "max_pool", lambda *a: calls.append(1) or original(*a))
+    if request.param == "numpy":
+        monkeypatch.setattr(_jit, "ENABLED", False)
+    elif _jit.numba_module() is None:
+        pytest.skip("numba not available")
+    yield calls if request.param == "compiled" else None
+    if request.param == "numpy":
+        assert not calls
 
 
 def t(a, requires_grad=False):
@@ -37,20 +57,26 @@ def test_global_average_pooling_is_the_spatial_mean():
 
 # ---- the naive loop reference ------------------------------------------------------------------
 
-MAX = [  # (shape, kernel_size, stride, padding, dilation, ceil_mode)
-    ((2, 2, 9), 3, 2, 1, 1, True),
-    ((1, 2, 7, 6), 3, 2, 1, 1, False),
-    ((1, 2, 7, 6), (2, 3), (2, 1), (1, 1), (2, 1), True),
-    ((1, 1, 4, 5, 6), 2, (1, 2, 2), (0, 1, 1), 1, True),
+MAX = [  # (shape, kernel_size, stride, padding, dilation, ceil_mode, taken by the compiled kernels)
+    ((2, 2, 9), 3, 2, 1, 1, True, False),  # padding
+    ((1, 2, 7, 6), 3, 2, 1, 1, False, False),
+    ((1, 2, 7, 6), (2, 3), (2, 1), (1, 1), (2, 1), True, False),
+    ((1, 1, 4, 5, 6), 2, (1, 2, 2), (0, 1, 1), 1, True, False),  # 3-D
+    ((2, 3, 9), 2, 2, 0, 1, False, True),
+    ((2, 3, 8, 7), 2, 2, 0, 1, False, True),
+    ((1, 2, 9, 8), (3, 2), (2, 1), 0, (1, 2), False, True),
+    ((2, 2, 7, 7), 3, 1, 0, 1, True, True),  # overlapping windows; ceil_mode adds none here
+    ((1, 2, 7, 6), 3, 2, 0, 1, True, False),  # ceil_mode: the last windows reach past the input
 ]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-@pytest.mark.parametrize("shape,k,s,p,d,ceil", MAX)
-def test_max_pool_matches_the_naive_loops(shape, k, s, p, d, ceil, dtype):
+@pytest.mark.parametrize("shape,k,s,p,d,ceil,compiled", MAX)
+def test_max_pool_matches_the_naive_loops(kernels, shape, k, s, p, d, ceil, compiled, dtype):
     x = np.random.default_rng(1).standard_normal(shape)
     nd = len(shape) - 2
     y, idx = getattr(F, f"max_pool{nd}d")(cr.tensor(x.astype(dtype)), k, s, p, d, ceil, return_indices=True)
+    assert kernels is None or bool(kernels) == compiled
     ey, eidx = ref.max_pool(x.astype(dtype), k, s, p, d, ceil)
     assert y.dtype.name == np.dtype(dtype).name and idx.dtype == cr.int64
     np.testing.assert_array_equal(y.numpy(), ey.astype(dtype))
@@ -95,7 +121,7 @@ def test_adaptive_pools_match_the_naive_loops(shape, out):
 # ---- ties, NaN and the gradient routing -----------------------------------------------------------
 
 
-def test_ties_route_the_gradient_to_the_first_maximum_in_scan_order():
+def test_ties_route_the_gradient_to_the_first_maximum_in_scan_order(kernels):
     x = np.array([[[[1.0, 3.0, 3.0, 0.0],
                     [3.0, 2.0, 1.0, 3.0],
                     [0.0, 0.0, 5.0, 5.0],
@@ -112,9 +138,53 @@ def test_ties_route_the_gradient_to_the_first_maximum_in_scan_order():
         np.testing.assert_array_equal(xs.grad.numpy(), tx.grad.numpy())
     # 2x2 windows: [[1, 3], [3, 2]] picks the 3 at (0, 1), not the one at (1, 0)
     assert F.max_pool2d(t(x), 2, return_indices=True)[1].numpy()[0, 0, 0, 0] == 1
+    assert kernels is None or kernels
 
 
-def test_nan_wins_the_window_as_in_torch():
+@pytest.mark.parametrize("kw", [dict(kernel_size=2, stride=1), dict(kernel_size=3, stride=2, padding=1),
+                                dict(kernel_size=2, dilation=2)])
+def test_minus_infinity_nan_and_overlaps_route_like_torch_with_second_derivatives(kernels, kw):
+    """Windows of -inf report their first tap; NaN wins (the last one); overlapping windows add
+    their gradients on a shared maximum; the gradient's own gradient is exact."""
+    x = np.array([[[[-np.inf, -np.inf, 1.0, 1.0, 0.0],
+                    [-np.inf, -np.inf, np.nan, 2.0, 2.0],
+                    [3.0, np.nan, 0.5, 2.0, 1.0],
+                    [3.0, 3.0, 0.5, -1.0, 1.0]]]])
+    xs = t(x, True)
+    y, idx = F.max_pool2d(xs, return_indices=True, **kw)
+    tx = torch.tensor(x, requires_grad=True)
+    ty, tidx = TF.max_pool2d(tx, return_indices=True, **kw)
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
+    g = np.arange(1.0, 1.0 + y.numel()).reshape(tuple(y.shape))
+    y.backward(t(g))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_array_equal(xs.grad.numpy(), tx.grad.numpy())
+    finite = t(np.random.default_rng(5).standard_normal((2, 2, 5, 6)), True)
+    assert gradcheck(lambda a: F.max_pool2d(a, **kw), (finite,))
+    assert gradgradcheck(lambda a: F.max_pool2d(a, **kw), (finite,))
+
+
+def test_compiled_max_pool_over_two_threads_repeats_the_serial_result(monkeypatch):
+    if _jit.numba_module() is None:
+        pytest.skip("numba not available")
+    x = cr.tensor(np.random.default_rng(4).standard_normal((3, 5, 9, 8)).astype(np.float32), requires_grad=True)
+
+    def run():
+        x.grad = None
+        y, idx = F.max_pool2d(x, 3, 2, return_indices=True)
+        (y * y).sum().backward()
+        return y.detach().numpy(), idx.numpy(), x.grad.numpy()
+
+    serial = run()
+    monkeypatch.setattr(backend, "_num_threads", 2)
+    monkeypatch.setattr(_parallel, "MIN_PARALLEL_BYTES", 0)
+    assert _parallel.threads_for(np, 1) == 2
+    for a, b in zip(serial, run()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_nan_wins_the_window_as_in_torch(kernels):
     x = np.array([[[1.0, np.nan, 2.0, 0.0, np.nan, np.nan, 7.0, 1.0]]])
     for op, args in (("max_pool1d", (2,)), ("max_pool1d", (3, 1, 1)), ("adaptive_max_pool1d", (3,))):
         y, idx = getattr(F, op)(t(x), *args, return_indices=True)

@@ -18,8 +18,10 @@ import numbers
 import numpy as np
 
 from ..autograd.function import FunctionNode
+from ..autograd.grad_mode import is_grad_enabled
 from ..backend import array_module
 from ..tensor import Tensor
+from . import pool_jit
 from ._windows import (
     Window,
     crop,
@@ -150,8 +152,16 @@ class MaxPool(_IndexedMax):
     def __init__(self, win: Window, indices: bool = False):
         self.win, self.want_indices = win, indices
 
+    compiled = False  # forward ran the compiled maxima (``pool_jit``): positions found later
+
     def forward(self, x):
         xp, win = self.xp, self.win
+        if pool_jit.handles(win) and pool_jit.available(xp, x):
+            y = pool_jit.max_pool(xp, x, win)
+            if self.want_indices or any(self.needs_input_grad):
+                self.compiled, self.in_shape, self.pooled = True, x.shape, (x, y)
+                self.save_for_backward(x, y)  # version-checked: an in-place edit of either is caught
+            return y
         phf = flat_phases(phases(xp, x, win, fill=-np.inf), win)
         if not self.want_indices and not any(self.needs_input_grad):
             # measured on LeNet's first pool at batch 256: 1.65 against 2.55 ms with the tap index
@@ -171,6 +181,25 @@ class MaxPool(_IndexedMax):
             pos.append(np.clip(np.where(valid, pa, first), 0, win.in_size[a] - 1))
         self._keep(x, arg, _tap_table(pos, win.in_size))
         return y
+
+    def indices(self, arg=None):
+        if not self.compiled:
+            return super().indices(arg)
+        x, y = self.pooled
+        return pool_jit.indices(self.xp, x, y, self.win)
+
+    def backward(self, gy):
+        if not self.compiled:
+            return super().backward(gy)
+        x, y = self.saved_arrays
+        if not is_grad_enabled() and pool_jit.available(self.xp, x, gy._data):
+            # no graph of the gradient is recorded: route it in one compiled pass
+            return Tensor._make(pool_jit.route(self.xp, x, y, gy._data, self.win))
+        return PlaneScatter(pool_jit.indices(self.xp, x, y, self.win), self.in_shape).apply(gy)
+
+    def _release_extra(self) -> None:
+        super()._release_extra()
+        self.pooled = None
 
 
 def _adaptive_bounds(size: int, out: int) -> tuple[list, list]:
