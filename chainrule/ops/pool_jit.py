@@ -3,22 +3,24 @@
 
 Why: the NumPy code makes a pass over the input per kernel tap, tracking which tap holds the
 maximum, and its gradient is an unbuffered ``np.add.at``. Measured on LeNet-5's first pool at
-batch 64 (2x2, stride 2, on 64x6x28x28 float32): 430-740 us for the NumPy forward. A compiled
-scan that also tracks the winning position is no better (330-960 us: the position is a second
-dependency chain that keeps the loop scalar), but the maximum alone, with the kernel's size,
-stride and dilation compiled in as constants, takes about 50 us. So forward computes only the
-maxima; the positions are found again, from the input and the maxima, when backward or
-``return_indices`` needs them: the first tap equal to the maximum in PyTorch's scan order
-(row-major over the kernel), or the last NaN when the maximum is NaN.
+batch 64 (2x2, stride 2, on 64x6x28x28 float32, one thread): 430-740 us for the NumPy forward.
+A compiled scan that updates the maximum and its position together stays scalar (330-960 us:
+the position is a second chain of dependent branches); with the kernel's size, stride and
+dilation compiled in as constants, the maximum alone takes 50 us, and a second, branch-free
+scan backwards over the taps (the first tap equal to the maximum) 40 us more. So forward keeps
+that tap number (int16), and backward adds each gradient at its tap without searching.
 
-Kernels are compiled per (kernel, stride, dilation) and dtype, about 0.3 s each on first use.
-Windows with padding, or that reach past the input (``ceil_mode``), and 3-D pools stay on the
-NumPy code.
+Semantics are ``pooling``'s and PyTorch's: the first maximum in row-major order over the kernel
+wins, except that a NaN wins over everything, the last NaN if several (a rare second scan).
+
+Kernels are compiled per (kernel, stride, dilation), and per dtype on first call. Windows with
+padding, or that reach past the input (``ceil_mode``), and 3-D pools stay on the NumPy code.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -28,8 +30,9 @@ from ._windows import Window
 
 
 def handles(win: Window) -> bool:
-    """1-D and 2-D windows without padding, every one inside the input."""
-    return win.nd in (1, 2) and not any(win.pad) and all(
+    """1-D and 2-D windows without padding, every one inside the input, at most 32767 taps
+    (the tap numbers are int16)."""
+    return win.nd in (1, 2) and not any(win.pad) and math.prod(win.kernel) <= 32767 and all(
         o > 0 and (o - 1) * s + (k - 1) * d < n
         for o, s, k, d, n in zip(win.out_size, win.stride, win.kernel, win.dilation, win.in_size))
 
@@ -45,37 +48,40 @@ def _planes(a, size: tuple):
     return np.ascontiguousarray(a).reshape((-1,) + hw)
 
 
-def _run(xp, kernel, win: Window, x, *arrays):
-    """``kernel(x3, *arrays3, lo, hi)`` over the (N, C) planes, split over the threads."""
-    planes = [_planes(a, s) for a, s in zip((x,) + arrays, (win.in_size,) + (win.out_size,) * len(arrays))]
+def max_pool(xp, x, win: Window, with_taps: bool):
+    """(y, taps): the maxima (N, C, *P) of the windows of contiguous ``x`` (N, C, *S) and, when
+    ``with_taps``, which tap of each window holds its maximum (int16, row-major over the
+    kernel: the first equal one, the last NaN), else None."""
+    k = _kernels(*_geometry(win))
+    shape = x.shape[:2] + tuple(win.out_size)
+    y = np.empty(shape, dtype=x.dtype)
+    taps = np.empty(shape if with_taps else (1,) * len(shape), dtype=np.int16)
+    planes = [_planes(x, win.in_size), _planes(y, win.out_size)]
+    t3 = _planes(taps, win.out_size) if with_taps else taps.reshape(1, 1, 1)
     threads = threads_for(xp, x.nbytes)
-    parallel_for(lambda lo, hi: kernel(*planes, lo, hi), planes[0].shape[0], threads)
-    return planes
+    parallel_for(lambda lo, hi: k.maxima(*planes, t3, with_taps, lo, hi), planes[0].shape[0], threads)
+    return y, (taps if with_taps else None)
 
 
-def max_pool(xp, x, win: Window):
-    """The maxima (N, C, *P) of the windows of contiguous ``x`` (N, C, *S)."""
-    k = _kernels(x.dtype.type, *_geometry(win))
-    y = np.empty(x.shape[:2] + tuple(win.out_size), dtype=x.dtype)
-    _run(xp, lambda x3, y3, lo, hi: k.maxima(x3, y3, lo, hi), win, x, y)
-    return y
-
-
-def indices(xp, x, y, win: Window):
-    """Flat position in its (n, c) input plane of each window's maximum (int64, (N, C, *P))."""
-    k = _kernels(x.dtype.type, *_geometry(win))
-    idx = np.empty(y.shape, dtype=np.int64)
-    _run(xp, lambda x3, y3, i3, lo, hi: k.positions(x3, y3, i3, lo, hi), win, x, y, idx)
+def indices(xp, taps, win: Window):
+    """Flat position in its (n, c) input plane of each window's maximum (int64), from ``taps``."""
+    k = _kernels(*_geometry(win))
+    idx = np.empty(taps.shape, dtype=np.int64)
+    t3, i3 = _planes(taps, win.out_size), _planes(idx, win.out_size)
+    width = win.in_size[-1]
+    threads = threads_for(xp, idx.nbytes)
+    parallel_for(lambda lo, hi: k.positions(t3, width, i3, lo, hi), t3.shape[0], threads)
     return idx
 
 
-def route(xp, x, y, g, win: Window):
-    """The gradient of max pooling: zeros shaped like ``x`` with each ``g`` added at its
-    window's maximum (first order; ``g`` shaped like ``y``)."""
-    k = _kernels(x.dtype.type, *_geometry(win))
-    gx = np.zeros(x.shape, dtype=x.dtype)
-    gx3 = _planes(gx, win.in_size)  # a view: the kernel writes into gx
-    _run(xp, lambda x3, y3, g3, lo, hi: k.route(x3, y3, g3, gx3, lo, hi), win, x, y, g)
+def route(xp, taps, g, in_shape: tuple, win: Window):
+    """The gradient of max pooling: zeros of ``in_shape`` with each ``g`` added at its window's
+    maximum (first order; ``g`` shaped like the output)."""
+    k = _kernels(*_geometry(win))
+    gx = np.zeros(in_shape, dtype=g.dtype)
+    t3, g3, gx3 = _planes(taps, win.out_size), _planes(g, win.out_size), _planes(gx, win.in_size)
+    threads = threads_for(xp, gx.nbytes)
+    parallel_for(lambda lo, hi: k.route(t3, g3, gx3, lo, hi), t3.shape[0], threads)
     return gx
 
 
@@ -87,19 +93,19 @@ def _geometry(win: Window) -> tuple:
 
 
 @functools.cache
-def _kernels(dtype, kh, kw, sh, sw, dh, dw):
-    """The kernels for one geometry (its numbers are compile-time constants; ``dtype`` keys the
-    cache, numba specialising per dtype on first call), or None without numba."""
+def _kernels(kh, kw, sh, sw, dh, dw):
+    """The kernels of one geometry (its numbers are compile-time constants; numba specialises
+    them per dtype on first call), or None without numba."""
     numba = numba_module()
     if numba is None:
         return None
     jit = numba.njit(nogil=True, cache=False)
 
     @jit
-    def maxima(x, y, lo, hi):
+    def maxima(x, y, arg, with_arg, lo, hi):
         oh_n, ow_n = y.shape[1], y.shape[2]
         for p in range(lo, hi):
-            xp_, yp = x[p], y[p]
+            xp_, yp, ap = x[p], y[p], arg[p if with_arg else 0]
             for oh in range(oh_n):
                 out = yp[oh]
                 for ow in range(ow_n):
@@ -110,49 +116,41 @@ def _kernels(dtype, kh, kw, sh, sw, dh, dw):
                             if v > m or v != v:  # NaN propagates
                                 m = v
                     out[ow] = m
-        return 0
-
-    # no array views inside the per-window loops below: numba reference-counts each view it
-    # makes (measured for the positions of LeNet's first pool at batch 64, 2 threads: 420-530 us
-    # with a view per window, 380 us without; the scan's branches on tied maxima cost the rest)
-
-    @jit
-    def winner(x, p, m, oh, ow):
-        """(row, column) of the maximum ``m`` of window (oh, ow) of plane p: the first equal
-        tap, or the last NaN."""
-        r0, c0 = oh * sh, ow * sw
-        if m != m:
-            r, c = r0, c0
-            for i in range(kh):
-                for j in range(kw):
-                    if x[p, r0 + i * dh, c0 + j * dw] != x[p, r0 + i * dh, c0 + j * dw]:
-                        r, c = r0 + i * dh, c0 + j * dw
-            return r, c
-        for i in range(kh):
-            for j in range(kw):
-                if x[p, r0 + i * dh, c0 + j * dw] == m:
-                    return r0 + i * dh, c0 + j * dw
-        return r0, c0
-
-    @jit
-    def positions(x, y, idx, lo, hi):
-        w = x.shape[2]
-        oh_n, ow_n = y.shape[1], y.shape[2]
-        for p in range(lo, hi):
-            for oh in range(oh_n):
+                if not with_arg:
+                    continue
+                taps = ap[oh]
                 for ow in range(ow_n):
-                    r, c = winner(x, p, y[p, oh, ow], oh, ow)
-                    idx[p, oh, ow] = r * w + c
+                    # the first tap equal to the maximum: a scan backwards, without branches
+                    m, a = out[ow], 0
+                    for t in range(kh * kw - 1, -1, -1):
+                        a = t if xp_[oh * sh + (t // kw) * dh, ow * sw + (t % kw) * dw] == m else a
+                    taps[ow] = a
+                for ow in range(ow_n):
+                    if out[ow] != out[ow]:  # rare: the last NaN instead
+                        for t in range(kh * kw):
+                            v = xp_[oh * sh + (t // kw) * dh, ow * sw + (t % kw) * dw]
+                            if v != v:
+                                taps[ow] = t
         return 0
 
     @jit
-    def route(x, y, g, gx, lo, hi):
-        oh_n, ow_n = y.shape[1], y.shape[2]
+    def positions(arg, w, idx, lo, hi):
+        oh_n, ow_n = arg.shape[1], arg.shape[2]
         for p in range(lo, hi):
             for oh in range(oh_n):
                 for ow in range(ow_n):
-                    r, c = winner(x, p, y[p, oh, ow], oh, ow)
-                    gx[p, r, c] += g[p, oh, ow]
+                    t = arg[p, oh, ow]
+                    idx[p, oh, ow] = (oh * sh + (t // kw) * dh) * w + ow * sw + (t % kw) * dw
+        return 0
+
+    @jit
+    def route(arg, g, gx, lo, hi):
+        oh_n, ow_n = arg.shape[1], arg.shape[2]
+        for p in range(lo, hi):
+            for oh in range(oh_n):
+                for ow in range(ow_n):
+                    t = arg[p, oh, ow]
+                    gx[p, oh * sh + (t // kw) * dh, ow * sw + (t % kw) * dw] += g[p, oh, ow]
         return 0
 
     return _Kernels(maxima, positions, route)

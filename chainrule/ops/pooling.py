@@ -152,15 +152,15 @@ class MaxPool(_IndexedMax):
     def __init__(self, win: Window, indices: bool = False):
         self.win, self.want_indices = win, indices
 
-    compiled = False  # forward ran the compiled maxima (``pool_jit``): positions found later
+    taps = None  # set when forward ran the compiled kernels (``pool_jit``): each window's tap
 
     def forward(self, x):
         xp, win = self.xp, self.win
         if pool_jit.handles(win) and pool_jit.available(xp, x):
-            y = pool_jit.max_pool(xp, x, win)
-            if self.want_indices or any(self.needs_input_grad):
-                self.compiled, self.in_shape, self.pooled = True, x.shape, (x, y)
-                self.save_for_backward(x, y)  # version-checked: an in-place edit of either is caught
+            need = self.want_indices or any(self.needs_input_grad)
+            y, taps = pool_jit.max_pool(xp, x, win, need)
+            if need:
+                self.in_shape, self.taps = x.shape, taps
             return y
         phf = flat_phases(phases(xp, x, win, fill=-np.inf), win)
         if not self.want_indices and not any(self.needs_input_grad):
@@ -183,23 +183,21 @@ class MaxPool(_IndexedMax):
         return y
 
     def indices(self, arg=None):
-        if not self.compiled:
+        if self.taps is None:
             return super().indices(arg)
-        x, y = self.pooled
-        return pool_jit.indices(self.xp, x, y, self.win)
+        return pool_jit.indices(self.xp, self.taps, self.win)
 
     def backward(self, gy):
-        if not self.compiled:
+        if self.taps is None:
             return super().backward(gy)
-        x, y = self.saved_arrays
-        if not is_grad_enabled() and pool_jit.available(self.xp, x, gy._data):
-            # no graph of the gradient is recorded: route it in one compiled pass
-            return Tensor._make(pool_jit.route(self.xp, x, y, gy._data, self.win))
-        return PlaneScatter(pool_jit.indices(self.xp, x, y, self.win), self.in_shape).apply(gy)
+        if not is_grad_enabled() and pool_jit.available(self.xp, gy._data):
+            # no graph of the gradient is recorded: each value added at its tap, in one pass
+            return Tensor._make(pool_jit.route(self.xp, self.taps, gy._data, self.in_shape, self.win))
+        return PlaneScatter(pool_jit.indices(self.xp, self.taps, self.win), self.in_shape).apply(gy)
 
     def _release_extra(self) -> None:
         super()._release_extra()
-        self.pooled = None
+        self.taps = None
 
 
 def _adaptive_bounds(size: int, out: int) -> tuple[list, list]:
