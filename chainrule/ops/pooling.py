@@ -149,10 +149,11 @@ class MaxPool(_IndexedMax):
     """``indices``: whether the caller asks for the indices (``return_indices``); without that
     and without a gradient to route (inference) only the maximum is computed."""
 
+    compiled = False  # forward ran the compiled kernels (``pool_jit``), which keep ``taps``
+    taps = None  # each window's tap holding its maximum (int16), for indices() and backward
+
     def __init__(self, win: Window, indices: bool = False):
         self.win, self.want_indices = win, indices
-
-    taps = None  # set when forward ran the compiled kernels (``pool_jit``): each window's tap
 
     def forward(self, x):
         xp, win = self.xp, self.win
@@ -160,7 +161,8 @@ class MaxPool(_IndexedMax):
             need = self.want_indices or any(self.needs_input_grad)
             y, taps = pool_jit.max_pool(xp, x, win, need)
             if need:
-                self.in_shape, self.taps = x.shape, taps
+                self.compiled, self.in_shape, self.taps = True, x.shape, taps
+                self.save_for_backward(taps)  # so that a second backward raises the engine's error
             return y
         phf = flat_phases(phases(xp, x, win, fill=-np.inf), win)
         if not self.want_indices and not any(self.needs_input_grad):
@@ -183,17 +185,18 @@ class MaxPool(_IndexedMax):
         return y
 
     def indices(self, arg=None):
-        if self.taps is None:
+        if not self.compiled:
             return super().indices(arg)
-        return pool_jit.indices(self.xp, self.taps, self.win)
+        return pool_jit.indices(self.xp, self.taps if arg is None else arg, self.win)
 
     def backward(self, gy):
-        if self.taps is None:
+        if not self.compiled:
             return super().backward(gy)
+        (taps,) = self.saved_arrays
         if not is_grad_enabled() and pool_jit.available(self.xp, gy._data):
             # no graph of the gradient is recorded: each value added at its tap, in one pass
-            return Tensor._make(pool_jit.route(self.xp, self.taps, gy._data, self.in_shape, self.win))
-        return PlaneScatter(pool_jit.indices(self.xp, self.taps, self.win), self.in_shape).apply(gy)
+            return Tensor._make(pool_jit.route(self.xp, taps, gy._data, self.in_shape, self.win))
+        return PlaneScatter(pool_jit.indices(self.xp, taps, self.win), self.in_shape).apply(gy)
 
     def _release_extra(self) -> None:
         super()._release_extra()
