@@ -142,13 +142,13 @@ def time_pair(ours: Callable | None, theirs: Callable, repeats: int, warmup: int
     gc.collect()
     gc.freeze()
     try:
-        return _interleave(ours, theirs, repeats, settle, pause, pause)
+        return _interleave(ours, theirs, repeats, settle, pause)
     finally:
         gc.unfreeze()
 
 
 def _interleave(ours: Callable | None, theirs: Callable, repeats: int, settle: int,
-                pause: float, warm: float) -> tuple[list, list]:
+                pause: float) -> tuple[list, list]:
     t_ours, t_theirs = [], []
     last = theirs  # the warm-up ends with it
     for r in range(repeats):
@@ -163,7 +163,7 @@ def _interleave(ours: Callable | None, theirs: Callable, repeats: int, settle: i
             last = fn
             for _ in range(settle):
                 fn()
-            while start is not None and time.perf_counter() - start < warm:
+            while start is not None and time.perf_counter() - start < pause:  # as long again
                 fn()
             gc.collect()  # garbage of earlier calls is not charged to the timed one (cheap when frozen)
             out.append(_once(fn))

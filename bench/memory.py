@@ -4,7 +4,7 @@ Each framework runs in a fresh child process (``python -m bench.memory``) so tha
 the other's allocator caches or imports. The child builds the model, optimiser and batch, records
 its resident set (``VmRSS``), resets the kernel's high-water mark (writing 5 to
 ``/proc/self/clear_refs``), runs training steps and reads the high-water mark (``VmHWM``) back.
-Two figures come out:
+Three figures come out:
 
 * first steps: peak - RSS after setup over the first ``STEPS`` steps: activations, gradients,
   temporaries, plus what the first steps allocate once (momentum buffers, ``.grad`` tensors,

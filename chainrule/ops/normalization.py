@@ -83,8 +83,9 @@ class Normalize(FunctionNode):
         return self._finish(x, xc, w, b, shift, delta, var)
 
     def _forward_channels(self, x, w, b):
-        """The batch-norm layout, (N, C, L) with statistics per C: the statistics on raw arrays
-        (``norm_kernels.channel_stats``), x - shift as the output buffer."""
+        """The batch-norm layout, (N, C, L) with statistics per C, on raw arrays: the compiled
+        kernels of ``norm_jit`` when they take x, else ``norm_kernels.channel_stats`` with
+        x - shift as the output buffer."""
         n_, c, length = self.channels
         x3 = x.reshape(n_, c, length)
         kept = (1, c) + (1,) * (x.ndim - 2)
