@@ -170,10 +170,11 @@ if hasattr(os, "register_at_fork"):
 
 def _enter() -> None:
     global _active, _blas_saved
+    controllers = _blas_controllers()  # found here too: a region may start without threads_for
     with _lock:
         if _active == 0:
-            _blas_saved = [c.get_num_threads() for c in _blas]
-            for c in _blas:
+            _blas_saved = [c.get_num_threads() for c in controllers]
+            for c in controllers:
                 c.set_num_threads(1)
         _active += 1
 

@@ -176,3 +176,9 @@ def test_a_parallel_float32_resnet_block_matches_the_serial_one(monkeypatch, ker
     for s, p, a in zip(serial, parallel, again):
         np.testing.assert_allclose(p, s, rtol=2e-5, atol=1e-5 * float(np.abs(s).max()))
         np.testing.assert_array_equal(p, a)
+
+
+def test_a_region_started_before_blas_is_looked_up_runs(monkeypatch):
+    """``parallel_for`` called directly, before any ``threads_for`` found the BLAS libraries."""
+    monkeypatch.setattr(_parallel, "_blas", None)
+    assert _parallel.parallel_for(lambda lo, hi: list(range(lo, hi)), 5, 2) == [[0, 1], [2, 3, 4]]
