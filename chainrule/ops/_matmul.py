@@ -59,7 +59,7 @@ def matmul_pair(xp, a1, b1, a2, b2) -> tuple:
     work = a1.shape[0] * a1.shape[1] * b1.shape[1] + a2.shape[0] * a2.shape[1] * b2.shape[1]
     nbytes = (a1.size + b1.size + a2.size + b2.size) * a1.itemsize
     threads = threads_for(xp, nbytes) if work >= 2 * PARALLEL_MIN_MACS else 1
-    if getattr(xp, "__name__", "") != "numpy" or threads == 1:
+    if threads == 1:  # also for non-NumPy arrays (threads_for)
         return matmul(xp, a1, b1), matmul(xp, a2, b2)
     operands = ((a1, b1), (a2, b2))
     first, second = parallel_for(lambda lo, hi: xp.matmul(*operands[lo]), 2, 2)

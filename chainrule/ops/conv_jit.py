@@ -281,14 +281,22 @@ def _compile(numba, gemm, itemsize: int):
         return cols
 
     @jit
+    def buffers(x, geo, depth, og, oh_n, ow_n, nb):
+        """(rows, cols_all, blk_all) of ``forward`` and ``weight``: the padded rows a block's
+        columns span, the zeroed columns of a block of nb samples, and a block of outputs."""
+        kh, dh, shift = geo[0], geo[4], geo[9]
+        rows = oh_n + dh * (kh - 1) if shift else oh_n
+        cols_all = np.zeros(depth * rows * nb * ow_n, dtype=x.dtype)
+        blk_all = np.empty(og * oh_n * nb * ow_n, dtype=x.dtype)
+        return rows, cols_all, blk_all
+
+    @jit
     def forward(x, wk, y, lo, hi, geo, nb):
         kh, kw, sh, sw, dh, dw, ph, pw, groups, shift = geo
         cg = x.shape[1] // groups
         og, oh_n, ow_n = y.shape[1] // groups, y.shape[2], y.shape[3]
-        rows = oh_n + dh * (kh - 1) if shift else oh_n
         taps, depth = wk.shape[1], wk.shape[3]
-        cols_all = np.zeros(depth * rows * nb * ow_n, dtype=x.dtype)
-        blk_all = np.empty(og * oh_n * nb * ow_n, dtype=x.dtype)
+        rows, cols_all, blk_all = buffers(x, geo, depth, og, oh_n, ow_n, nb)
         m_prev = nb
         for s0 in range(lo, hi, nb):
             m = min(nb, hi - s0)
@@ -310,10 +318,8 @@ def _compile(numba, gemm, itemsize: int):
         kh, kw, sh, sw, dh, dw, ph, pw, groups, shift = geo
         cg = x.shape[1] // groups
         og = gy.shape[1] // groups
-        rows = oh_n + dh * (kh - 1) if shift else oh_n
         taps, depth = gwk.shape[1], gwk.shape[3]
-        cols_all = np.zeros(depth * rows * nb * ow_n, dtype=x.dtype)
-        blk_all = np.empty(og * oh_n * nb * ow_n, dtype=x.dtype)
+        rows, cols_all, blk_all = buffers(x, geo, depth, og, oh_n, ow_n, nb)
         m_prev = nb
         for s0 in range(lo, hi, nb):
             m = min(nb, hi - s0)
