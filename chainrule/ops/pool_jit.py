@@ -100,6 +100,10 @@ def _kernels(kh, kw, sh, sw, dh, dw):
     if numba is None:
         return None
     jit = numba.njit(nogil=True, cache=False)
+    # the input position of tap t of window (oh, ow), (oh sh + (t // kw) dh, ow sw + (t % kw) dw),
+    # is written out where it is used: as a helper returning the pair, the kernels measured up
+    # to 1.4x slower (LeNet pool 1, 2 threads: taps 129-166 against 121-145 us, indices 97-156
+    # against 96-109 us)
 
     @jit
     def maxima(x, y, arg, with_arg, lo, hi):
