@@ -18,12 +18,13 @@ import torch
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule import _jit, _parallel, backend
+from chainrule import _jit
 from chainrule.autograd import gradcheck, gradgradcheck
 from chainrule.ops import _blas, conv_jit, conv_kernels
 from chainrule.ops._windows import Window, conv_out_size
 
 from .test_conv_chunks import CASES, check_against_torch
+from .threads import force_two_threads
 
 torch.set_num_threads(1)
 
@@ -131,8 +132,7 @@ def test_compiled_kernels_in_parallel_match_the_serial_ones(monkeypatch, g):
                 conv_kernels.conv_weight(np, x, gy, win, groups, c // groups))
 
     serial = run()
-    monkeypatch.setattr(backend, "_num_threads", 2)
-    monkeypatch.setattr(_parallel, "MIN_PARALLEL_BYTES", 0)
+    force_two_threads(monkeypatch)
     monkeypatch.setattr(conv_jit, "PARALLEL_MIN_MACS", 0)
     assert conv_jit._threads(np, n, 1, 1) == 2
     parallel, again = run(), run()
@@ -143,8 +143,7 @@ def test_compiled_kernels_in_parallel_match_the_serial_ones(monkeypatch, g):
 
 @requires_jit
 def test_a_parallel_compiled_conv_layer_passes_gradcheck(monkeypatch):
-    monkeypatch.setattr(backend, "_num_threads", 2)
-    monkeypatch.setattr(_parallel, "MIN_PARALLEL_BYTES", 0)
+    force_two_threads(monkeypatch)
     monkeypatch.setattr(conv_jit, "PARALLEL_MIN_MACS", 0)
     rng = np.random.default_rng(13)
     x, w = (cr.tensor(rng.standard_normal(s), requires_grad=True) for s in [(5, 3, 6, 7), (4, 3, 3, 3)])

@@ -15,17 +15,18 @@ import torch
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule import _parallel, backend
+from chainrule import _parallel
 from chainrule.autograd import gradcheck, gradgradcheck
 from chainrule.ops import _matmul
+
+from .threads import force_two_threads
 
 torch.set_num_threads(1)
 
 
 @pytest.fixture
 def forced(monkeypatch):
-    monkeypatch.setattr(backend, "_num_threads", 2)
-    monkeypatch.setattr(_parallel, "MIN_PARALLEL_BYTES", 0)
+    force_two_threads(monkeypatch)
     monkeypatch.setattr(_matmul, "PARALLEL_MIN_MACS", 0)
     parts = []
     original = _parallel.parallel_for

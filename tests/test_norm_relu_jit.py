@@ -19,9 +19,11 @@ import torch
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule import _jit, _parallel, backend
+from chainrule import _jit
 from chainrule.autograd import gradcheck, gradgradcheck
 from chainrule.ops import norm_jit, norm_kernels, pointwise_jit
+
+from .threads import force_two_threads
 
 torch.set_num_threads(1)
 
@@ -103,9 +105,7 @@ def test_compiled_batch_norm_in_parallel_repeats_the_serial_result(monkeypatch):
     x, g = _rand((8, 5, 40), np.float32, 4), _rand((8, 5, 40), np.float32, 5)
     serial = norm_jit.forward(np, x, None, None, 1e-5)
     serial_b = norm_jit.backward(np, g, x, *serial[1:3], serial[4], None, True)
-    monkeypatch.setattr(backend, "_num_threads", 2)
-    monkeypatch.setattr(_parallel, "MIN_PARALLEL_BYTES", 0)
-    assert _parallel.threads_for(np, 1) == 2
+    force_two_threads(monkeypatch)
     parallel = norm_jit.forward(np, x, None, None, 1e-5)
     parallel_b = norm_jit.backward(np, g, x, *parallel[1:3], parallel[4], None, True)
     for a, b in zip(serial + serial_b, parallel + parallel_b):
@@ -199,8 +199,7 @@ def test_relu_second_derivatives_and_non_contiguous_inputs(path):
 def test_compiled_relu_in_parallel_repeats_the_serial_result(monkeypatch):
     x, g = _rand((3, 1001), np.float32, 18), _rand((3, 1001), np.float32, 19)
     serial = pointwise_jit.relu(np, x), pointwise_jit.relu_backward(np, g, x)
-    monkeypatch.setattr(backend, "_num_threads", 2)
-    monkeypatch.setattr(_parallel, "MIN_PARALLEL_BYTES", 0)
+    force_two_threads(monkeypatch)
     monkeypatch.setattr(pointwise_jit, "PARALLEL_MIN_BYTES", 0)
     assert pointwise_jit._threads(np, x) == 2
     parallel = pointwise_jit.relu(np, x), pointwise_jit.relu_backward(np, g, x)

@@ -19,6 +19,7 @@ from chainrule import _parallel
 from chainrule.autograd import gradcheck, gradgradcheck
 
 from .test_conv_chunks import CASES, check_against_torch
+from .threads import force_two_threads
 
 torch.set_num_threads(1)
 
@@ -26,13 +27,10 @@ torch.set_num_threads(1)
 @pytest.fixture
 def forced(monkeypatch):
     """Two threads and no size thresholds, so that every region on NumPy arrays runs in parallel."""
-    from chainrule import backend
     from chainrule.ops import conv_kernels
 
-    monkeypatch.setattr(backend, "_num_threads", 2)
-    monkeypatch.setattr(_parallel, "MIN_PARALLEL_BYTES", 0)
+    force_two_threads(monkeypatch)  # asserts that threads_for gives 2
     monkeypatch.setattr(conv_kernels, "PARALLEL_MIN_MACS", 0)
-    assert _parallel.threads_for(np, 1) == 2
 
 
 @pytest.mark.parametrize("count,parts,expected", [
@@ -148,7 +146,7 @@ def test_parallel_convolutions_give_torchs_results_and_second_derivatives(forced
 def test_a_parallel_float32_resnet_block_matches_the_serial_one(monkeypatch, kernels):
     """Same module, same input: the two paths agree to float32 rounding (sums over the batch
     are added in another order) and a second run of the parallel path repeats itself exactly."""
-    from chainrule import _jit, backend
+    from chainrule import _jit
     from chainrule.ops import conv_jit, conv_kernels
 
     if kernels == "numpy":
@@ -169,8 +167,7 @@ def test_a_parallel_float32_resnet_block_matches_the_serial_one(monkeypatch, ker
         return [y.detach().numpy()] + [xi.grad.numpy()] + [p.grad.numpy() for p in block.parameters()]
 
     serial = run()
-    monkeypatch.setattr(backend, "_num_threads", 2)
-    monkeypatch.setattr(_parallel, "MIN_PARALLEL_BYTES", 0)
+    force_two_threads(monkeypatch)
     monkeypatch.setattr(conv_kernels, "PARALLEL_MIN_MACS", 0)
     parallel, again = run(), run()
     for s, p, a in zip(serial, parallel, again):

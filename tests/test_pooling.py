@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule import _jit, _parallel, backend
+from chainrule import _jit
 from chainrule.autograd import gradcheck, gradgradcheck
 from chainrule.ops import pool_jit
 
 from . import conv_reference as ref
+from .threads import force_two_threads
 
 torch.set_num_threads(1)
 
@@ -177,9 +178,7 @@ def test_compiled_max_pool_over_two_threads_repeats_the_serial_result(monkeypatc
         return y.detach().numpy(), idx.numpy(), x.grad.numpy()
 
     serial = run()
-    monkeypatch.setattr(backend, "_num_threads", 2)
-    monkeypatch.setattr(_parallel, "MIN_PARALLEL_BYTES", 0)
-    assert _parallel.threads_for(np, 1) == 2
+    force_two_threads(monkeypatch)
     for a, b in zip(serial, run()):
         np.testing.assert_array_equal(a, b)
 
