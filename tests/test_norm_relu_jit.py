@@ -106,6 +106,8 @@ def test_compiled_batch_norm_in_parallel_repeats_the_serial_result(monkeypatch):
     serial = norm_jit.forward(np, x, None, None, 1e-5)
     serial_b = norm_jit.backward(np, g, x, *serial[1:3], serial[4], None, True)
     force_two_threads(monkeypatch)
+    monkeypatch.setattr(norm_jit, "PARALLEL_MIN_BYTES", 0)
+    assert norm_jit._threads(np, x) == 2
     parallel = norm_jit.forward(np, x, None, None, 1e-5)
     parallel_b = norm_jit.backward(np, g, x, *parallel[1:3], parallel[4], None, True)
     for a, b in zip(serial + serial_b, parallel + parallel_b):
