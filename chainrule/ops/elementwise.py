@@ -413,8 +413,11 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
             q = a._data / b._data
             q = xp.trunc(q) if rounding_mode == "trunc" else xp.floor(q)
         else:
-            q = xp.floor_divide(a._data, b._data) if rounding_mode == "floor" else xp.trunc(
-                a._data / b._data).astype(a._data.dtype)
+            if (b._data == 0).any():  # NumPy would warn and return 0; PyTorch raises
+                raise RuntimeError("ZeroDivisionError")
+            q = xp.floor_divide(a._data, b._data)
+            if rounding_mode == "trunc":  # exact in integers (a float quotient loses int64 digits)
+                q = q + ((xp.remainder(a._data, b._data) != 0) & ((a._data < 0) != (b._data < 0)))
         return Tensor._make(xp.asarray(q.astype(a._data.dtype, copy=False)))
     if a._data.dtype.kind != "f":
         a, b = a.to(backend.get_default_dtype()), b.to(backend.get_default_dtype())
