@@ -6,7 +6,17 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from ...utils.data import Dataset
+
+
+class DatasetFileError(ValueError):
+    """A dataset file that exists but cannot be used: truncated, corrupt, or holding impossible values.
+
+    The message names the file and what is wrong with it. A ``ValueError``, so code that caught the
+    readers' errors before keeps working; the ``chainrule`` command turns it into a one-line error.
+    """
 
 
 class VisionDataset(Dataset):
@@ -72,3 +82,40 @@ def missing_files_error(dataset: str, names: Sequence[str], folders: Sequence[st
         f"{dataset}: dataset files not found. Looked for {', '.join(names)} in: {', '.join(folders)}. "
         f"chainrule never downloads data: get the files from {source}, {how} "
         f"(expected location: {folders[0]})")
+
+
+def check_labels(labels: np.ndarray, num_classes: int, path: str) -> np.ndarray:
+    """``labels`` as int64 after checking that each is an integer in ``[0, num_classes)``."""
+    if labels.dtype.kind == "f":
+        if not np.all(np.isfinite(labels)) or not np.all(labels == np.round(labels)):
+            raise DatasetFileError(f"{path}: labels must be whole numbers, found {_first_bad(labels)}")
+    elif labels.dtype.kind not in "iu":
+        raise DatasetFileError(f"{path}: labels must be integers, got dtype {labels.dtype}")
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        bad = labels[(labels < 0) | (labels >= num_classes)]
+        raise DatasetFileError(f"{path}: label {bad.flat[0]:g} out of range 0-{num_classes - 1} "
+                               f"({bad.size} of {labels.size} labels)")
+    return labels.astype(np.int64)
+
+
+def check_pixels(images: np.ndarray, path: str) -> np.ndarray:
+    """``images`` as uint8 after checking that each value is a whole number in 0-255 (no NaN, no wrap-around)."""
+    if images.dtype == np.uint8:
+        return images
+    if images.dtype.kind == "f":
+        ok = np.isfinite(images) & (images == np.round(images))
+    else:
+        ok = np.ones(images.shape, dtype=bool)
+    ok &= (images >= 0) & (images <= 255)
+    if not np.all(ok):
+        raise DatasetFileError(f"{path}: pixel values must be whole numbers in 0-255, found "
+                               f"{_first_bad(images[~ok])} ({np.count_nonzero(~ok)} such values)")
+    return images.astype(np.uint8)
+
+
+def _first_bad(values: np.ndarray) -> str:
+    flat = values.reshape(-1)
+    if flat.dtype.kind == "f":
+        bad = flat[~np.isfinite(flat) | (flat != np.round(flat))]
+        return f"{(bad if bad.size else flat)[0]:g}"
+    return f"{flat[0]}"

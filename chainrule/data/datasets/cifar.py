@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._common import VisionDataset, find_files, missing_files_error
+from ._common import DatasetFileError, VisionDataset, check_labels, find_files, missing_files_error
 
 _RECORD = 1 + 3 * 32 * 32  # one label byte, then 1024 red, 1024 green and 1024 blue bytes (row-major)
 
@@ -16,11 +16,10 @@ def read_cifar_bin(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """Read a CIFAR-10 binary batch: images ``(N, 32, 32, 3)`` uint8 (HWC) and labels ``(N,)`` int64."""
     raw = np.fromfile(os.fspath(path), dtype=np.uint8)
     if raw.size == 0 or raw.size % _RECORD != 0:
-        raise ValueError(f"{path}: {raw.size} bytes is not a whole number of CIFAR-10 records of {_RECORD} bytes")
+        raise DatasetFileError(
+            f"{path}: {raw.size} bytes is not a whole number of CIFAR-10 records of {_RECORD} bytes")
     records = raw.reshape(-1, _RECORD)
-    labels = records[:, 0].astype(np.int64)
-    if labels.max() > 9:
-        raise ValueError(f"{path}: label {int(labels.max())} out of range 0-9 (is this a CIFAR-100 file?)")
+    labels = check_labels(records[:, 0], 10, f"{path} (is this a CIFAR-100 file?)")
     images = records[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
     return np.ascontiguousarray(images), labels
 

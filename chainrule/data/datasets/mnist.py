@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
+import zlib
 from collections.abc import Callable
 
 import numpy as np
 
 from ...tensor import Tensor
-from ._common import VisionDataset, find_files, missing_files_error
+from ._common import DatasetFileError, VisionDataset, check_labels, check_pixels, find_files, missing_files_error
 
 # IDX type codes -> big-endian NumPy dtypes
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -21,24 +23,36 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
     Layout: two zero bytes, a type code (0x08 ubyte, 0x09 byte, 0x0B short, 0x0C int, 0x0D float,
     0x0E double), the number of dimensions, each dimension as a big-endian int32, then the data.
+    A file that does not follow it (bad magic, truncated, sizes that disagree, a corrupt ``.gz``)
+    raises ``DatasetFileError`` naming the file.
     """
     path = os.fspath(path)
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
+    raw = _read_bytes(path)
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
-        raise ValueError(f"{path} is not an IDX file: bad magic number {raw[:4].hex() or '(empty file)'}")
+        raise DatasetFileError(f"{path} is not an IDX file: bad magic number {raw[:4].hex() or '(empty file)'}")
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise ValueError(f"{path}: truncated IDX header")
+        raise DatasetFileError(f"{path}: truncated IDX header ({len(raw)} bytes, {ndim} dimensions announced)")
     dims = struct.unpack(">" + "I" * ndim, raw[4:header])
     dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize  # Python ints: huge dimensions cannot wrap around
     if len(raw) - header != expected:
-        raise ValueError(f"{path}: IDX header announces shape {dims} ({expected} bytes of data) "
-                         f"but the file holds {len(raw) - header} bytes")
+        raise DatasetFileError(f"{path}: IDX header announces shape {dims} ({expected:,} bytes of data) "
+                               f"but the file holds {len(raw) - header:,} bytes")
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
+
+
+def _read_bytes(path: str) -> bytes:
+    """The file's bytes, gunzipped when the name ends in ``.gz``; a corrupt archive names the file."""
+    if not path.endswith(".gz"):
+        with open(path, "rb") as f:
+            return f.read()
+    try:
+        with gzip.open(path, "rb") as f:
+            return f.read()
+    except (OSError, EOFError, zlib.error) as e:  # BadGzipFile is an OSError
+        raise DatasetFileError(f"{path}: not a readable gzip file ({e or type(e).__name__})") from None
 
 
 class MNIST(VisionDataset):
@@ -74,10 +88,13 @@ class MNIST(VisionDataset):
                 "keep them gzipped or not, and put them in one of those folders")
         images, labels = read_idx(paths[0]), read_idx(paths[1])
         if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
-            raise ValueError(f"{name}: expected images (N, H, W) and labels (N,), got {images.shape} and "
-                             f"{labels.shape} from {paths[0]} and {paths[1]}")
-        self.data = Tensor._make(np.ascontiguousarray(images.astype(np.uint8, copy=False)))
-        self.targets = Tensor._make(labels.astype(np.int64))
+            raise DatasetFileError(f"{name}: expected images (N, H, W) and labels (N,), got {images.shape} and "
+                                   f"{labels.shape} from {paths[0]} and {paths[1]}")
+        if images.shape[0] == 0:
+            raise DatasetFileError(f"{name}: {paths[0]} holds no images")
+        # checked here, not in the middle of an epoch: NaN cast to uint8, or label 12 of 10 classes
+        self.data = Tensor._make(np.ascontiguousarray(check_pixels(images, paths[0])))
+        self.targets = Tensor._make(check_labels(labels, len(self.classes), paths[1]))
 
     def __len__(self) -> int:
         return self.data._data.shape[0]
