@@ -58,6 +58,7 @@ from .backend import (
     short,
     uint8,
 )
+from ._dlpack import from_dlpack
 from .serialization import load, save
 from .tensor import Size, Tensor
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import backend
+from ._dlpack import array_from_dlpack, is_dlpack_producer
 from .backend import Generator, check_device, get_default_dtype, rng, to_dtype
 from .tensor import Tensor
 
@@ -73,13 +74,16 @@ def _infer_dtype(data: Any) -> np.dtype:
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of ``data`` (nested sequences, NumPy arrays, numbers, tensors)."""
+    """A new tensor holding a copy of ``data`` (nested sequences, NumPy arrays, numbers, tensors,
+    any DLPack producer such as a PyTorch tensor)."""
     if isinstance(data, Tensor):
         arr = data._data.copy()
     elif isinstance(data, np.ndarray):
         arr = data.copy()
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"can't convert np.ndarray of type {arr.dtype}")
+    elif is_dlpack_producer(data):  # a PyTorch/CuPy/JAX array: its values, copied
+        arr = array_from_dlpack(data).copy()
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
             data = [d.detach().numpy() if isinstance(d, Tensor) else d for d in data]
@@ -92,13 +96,16 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
-    """Like ``tensor`` but shares memory with a NumPy array or tensor when the dtype allows."""
+    """Like ``tensor`` but shares memory with a NumPy array, tensor or DLPack producer (a PyTorch
+    tensor) when the dtype allows."""
     if isinstance(data, Tensor):
         return data if dtype is None or to_dtype(dtype) is data.dtype else data.to(to_dtype(dtype))
     if isinstance(data, np.ndarray):
         arr = data if dtype is None else data.astype(to_dtype(dtype).np, copy=False)
         backend.from_numpy_dtype(arr.dtype)
         return _finish(arr, False, device)
+    if is_dlpack_producer(data):  # shares memory with a PyTorch/CuPy/JAX array
+        return as_tensor(array_from_dlpack(data), dtype=dtype, device=device)
     return tensor(data, dtype=dtype, device=device)
 
 

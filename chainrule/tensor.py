@@ -283,10 +283,35 @@ class Tensor:
         return self._data if xp is np else xp.asnumpy(self._data)
 
     def __array__(self, dtype=None, copy=None):
-        a = self.numpy(force=True)
+        # PyTorch's rule: np.asarray(t) shares memory, and refuses a tensor that requires grad
+        a = self.numpy()
         if dtype is not None or copy:  # np.array(t) asks for copy=True and trusts the answer
             a = a.astype(a.dtype if dtype is None else dtype, copy=bool(copy))
         return a
+
+    def __dlpack__(self, *, stream: int | None = None, max_version: tuple[int, int] | None = None,
+                   dl_device: tuple[int, int] | None = None, copy: bool | None = None) -> Any:
+        """This tensor as a DLPack capsule, sharing memory: ``np.from_dlpack(t)``, ``torch.from_dlpack(t)``.
+
+        As PyTorch: a tensor that requires grad is refused (the capsule cannot carry the graph).
+        """
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        if stream is not None and type(stream) is not int:
+            raise TypeError("stream must be ``int`` or ``none``")
+        if backend.array_module(self._data) is np:
+            if stream is not None and stream != -1:
+                raise AssertionError("stream should be None on cpu.")
+            stream = None
+        data = self._data
+        if not data.flags.writeable and (max_version is None or max_version[0] < 1) and copy is not False:
+            data = data.copy()  # DLPack 0.x cannot mark memory read-only: export a copy instead
+        return data.__dlpack__(stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """``(device type, index)`` in DLPack's numbering: ``(1, 0)`` for the CPU, ``(2, i)`` for CUDA."""
+        kind, index = self._data.__dlpack_device__()
+        return int(kind), int(index)
 
     def item(self):
         if self._data.size != 1:

@@ -12,10 +12,18 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from .. import backend
+import numpy as np
+
+from .. import _factory, backend
+from .._dlpack import is_dlpack_producer
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .parameter import Buffer, Parameter
+
+
+def _array_like(value: Any) -> bool:
+    """A NumPy array or a DLPack producer (a PyTorch tensor): loadable as a state_dict value."""
+    return isinstance(value, np.ndarray) or is_dlpack_producer(value)
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -431,6 +439,9 @@ class Module:
     def load_state_dict(self, state_dict: Mapping, strict: bool = True, assign: bool = False) -> _IncompatibleKeys:
         """Copy parameters and buffers from ``state_dict`` into this module, in place.
 
+        Values may be tensors, NumPy arrays or any DLPack producer, so
+        ``model.load_state_dict(torch_model.state_dict())`` needs no file in between.
+
         With ``strict`` the keys must match exactly; shape mismatches are errors either way.
         ``assign=True`` makes the loaded tensors the new parameters instead of copying into them.
         Returns ``(missing_keys, unexpected_keys)``.
@@ -441,7 +452,9 @@ class Module:
         unexpected: list[str] = []
         errors: list[str] = []
         metadata = getattr(state_dict, "_metadata", None) or {}
-        state_dict = OrderedDict(state_dict)
+        # NumPy arrays and DLPack producers (a PyTorch state_dict) are taken as copies of their values
+        state_dict = OrderedDict((k, v if isinstance(v, Tensor) or not _array_like(v) else _factory.tensor(v))
+                                 for k, v in state_dict.items())
 
         def load(module: Module, local: Mapping, prefix: str = "") -> None:
             module._load_from_state_dict(local, prefix, metadata.get(prefix[:-1], {}), True,
