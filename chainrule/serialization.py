@@ -191,6 +191,9 @@ def save(obj: Any, f: str | os.PathLike | Any) -> None:
 def load(f: str | os.PathLike | Any, map_location: Any = None, *, weights_only: bool = True, **kwargs: Any) -> Any:
     """Read what ``save`` wrote, or any safetensors file (e.g. from ``safetensors.torch.save_file``).
 
+    float16 entries load as float16; bfloat16 entries load as float32 with the same values
+    (bit-exact, see ``_decode_array``); any other dtype chainrule lacks is an error naming it.
+
     A plain safetensors file gives an ``OrderedDict`` of str -> Tensor, ready for
     ``module.load_state_dict``. ``map_location`` may only name the CPU; ``weights_only`` is
     accepted for PyTorch compatibility (loading never executes code either way).
@@ -209,22 +212,18 @@ def load(f: str | os.PathLike | Any, map_location: Any = None, *, weights_only: 
 
 
 def _deserialize_bytes(data: bytes, name: str) -> Any:
-    st_numpy = _safetensors()
+    _safetensors()
+    import safetensors  # noqa: PLC0415
+
     try:
         metadata = _read_metadata(data)
-        raw = st_numpy.load(data)
+        raw = safetensors.deserialize(data)  # validated header and offsets, raw bytes per tensor
     except Exception as e:  # safetensors' own error types vary between versions
         raise ValueError(
             f"chainrule.load: '{name}' is not a valid safetensors file ({e}). chainrule reads only the "
             "safetensors format and never unpickles; convert a PyTorch checkpoint with "
             "safetensors.torch.save_file(model.state_dict(), path)") from None
-    arrays = {}
-    for k, a in raw.items():
-        try:
-            backend.from_numpy_dtype(a.dtype)
-        except TypeError:
-            raise TypeError(f"chainrule.load: tensor '{k}' in '{name}' has unsupported dtype {a.dtype}") from None
-        arrays[k] = a if a.flags.writeable else a.copy()
+    arrays = {k: _decode_array(k, spec["dtype"], spec["shape"], spec["data"], name) for k, spec in raw}
     if metadata.get("format") == _FORMAT_TREE and _TREE_KEY in metadata:
         return _decode(json.loads(metadata[_TREE_KEY]), arrays, {})
     order = list(arrays)
@@ -233,6 +232,32 @@ def _deserialize_bytes(data: bytes, name: str) -> Any:
         if sorted(saved) == sorted(order):
             order = saved
     return OrderedDict((k, Tensor._make(arrays[k])) for k in order)
+
+
+# safetensors dtype codes chainrule holds as they are; BF16 is widened to float32 below
+_ST_DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32,
+              "I16": np.int16, "I8": np.int8, "U8": np.uint8, "BOOL": np.bool_}
+
+
+def _decode_array(key: str, code: str, shape: list, raw: bytes | bytearray, name: str) -> np.ndarray:
+    """One safetensors entry as a writable NumPy array (little-endian bytes, as the format says).
+
+    bfloat16 is the top half of a float32: shifting its 16 bits into the high half of a uint32
+    and viewing that as float32 gives the same number exactly (NaN payloads and signed zeros
+    included). That needs no extra package, so ``ml_dtypes`` is not used; the tensor loads as
+    float32 because chainrule has no bfloat16 dtype.
+    """
+    if code == "BF16":
+        bits = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
+        return bits.view(np.float32).reshape(shape)
+    if code not in _ST_DTYPES:
+        raise TypeError(
+            f"chainrule.load: unsupported dtype {code} in '{key}' of '{name}'; chainrule reads "
+            f"{', '.join(sorted(_ST_DTYPES))} and BF16 (as float32)")
+    a = np.frombuffer(raw, dtype=np.dtype(_ST_DTYPES[code]).newbyteorder("<"))
+    if not a.dtype.isnative or not a.flags.writeable:
+        a = a.astype(_ST_DTYPES[code])
+    return a.reshape(shape)
 
 
 def _read_metadata(data: bytes) -> dict:
