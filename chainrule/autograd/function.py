@@ -26,7 +26,7 @@ import numpy as np
 
 from .._factory import zeros
 from ..backend import array_module, from_numpy_dtype
-from ..tensor import Tensor
+from ..tensor import RemovableHandle, Tensor
 from . import anomaly_mode
 from .grad_mode import is_grad_enabled, no_grad
 
@@ -60,11 +60,27 @@ class Node:
     _is_view = False  # an output shares the first input's memory (reshape, permute, slicing ...)
     _non_diff: frozenset | set = frozenset()  # ids of outputs marked non-differentiable (Function)
 
+    # PyTorch's name for this operator's backward node: a string, or a property where it depends
+    # on the arguments (SumBackward0 for a full sum, SumBackward1 with dims); None means
+    # "<ClassName>Backward0". A composite operator renames its output's node (``_renamed``).
+    torch_name: str | None = None
+    _renamed: str | None = None
+    _metadata: dict | None = None
+
     def name(self) -> str:
-        return type(self).__name__ + "Backward"
+        """PyTorch's name of this node, e.g. ``MulBackward0`` (what ``print(y.grad_fn)`` shows)."""
+        n = self._renamed or self.torch_name
+        return n if n is not None else type(self).__name__ + "Backward0"
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
+
+    @property
+    def metadata(self) -> dict:
+        """A dict for the user's own annotations of this node (PyTorch's ``grad_fn.metadata``)."""
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
 
     # ---- saving -------------------------------------------------------------------------------
     def save_for_backward(self, *values: Any) -> None:
@@ -139,16 +155,20 @@ class Node:
         """Subclasses drop large non-tensor attributes kept for backward here."""
 
     # ---- hooks ---------------------------------------------------------------------------------
-    def register_prehook(self, hook, output_nr: int = 0) -> None:
+    def register_prehook(self, hook, output_nr: int = 0) -> RemovableHandle:
+        """``hook(grad)`` runs on the gradient of output ``output_nr`` before this node's backward."""
         if self._pre_hooks is None:
             self._pre_hooks = {}
-        self._pre_hooks.setdefault(output_nr, []).append(hook)
+        hooks = self._pre_hooks.setdefault(output_nr, [])
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
-    def register_hook(self, hook) -> None:
+    def register_hook(self, hook) -> RemovableHandle:
         """``hook(grad_inputs, grad_outputs)`` runs after this node's backward."""
         if self._post_hooks is None:
             self._post_hooks = []
         self._post_hooks.append(hook)
+        return RemovableHandle(self._post_hooks, hook)
 
     def set_materialize_grads(self, value: bool) -> None:
         self._materialize_grads = bool(value)
@@ -302,6 +322,12 @@ class Function(Node):
     def backward(ctx, *grads):  # pragma: no cover - abstract
         raise NotImplementedError("a Function subclass must implement a static backward(ctx, ...)")
 
+    def name(self) -> str:  # PyTorch: "<ClassName>Backward", without the overload number
+        return self._renamed or type(self).__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<chainrule.autograd.function.{self.name()} object at {id(self):#x}>"
+
     @classmethod
     def apply(cls, *args):
         ctx = cls()
@@ -366,12 +392,14 @@ class _OnceDifferentiableError(Node):
 class AccumulateGrad(Node):
     """The sink of a leaf that requires grad: adds incoming gradients into ``leaf.grad``."""
 
+    torch_name = "torch::autograd::AccumulateGrad"  # PyTorch's name() of this C++ node
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
     def __init__(self, leaf: Tensor):
         self.variable = leaf
         self.next_functions = ()
-
-    def name(self) -> str:
-        return "AccumulateGrad"
 
     def accumulate(self, grad: Tensor, create_graph: bool) -> None:
         leaf = self.variable
@@ -404,3 +432,27 @@ def accumulator_of(leaf: Tensor) -> AccumulateGrad:
         acc = AccumulateGrad(leaf)
         leaf._accumulator = weakref.ref(acc)
     return acc
+
+
+def named_output(name):
+    """Give the output node of a composite operator PyTorch's name for it.
+
+    An operator that chainrule builds from several nodes (``mse_loss`` is a difference, a square
+    and a mean) still prints as PyTorch's single node (``MseLossBackward0``); its
+    ``next_functions`` are those of chainrule's last node. ``name`` is a string, or a function of
+    the call's arguments returning the name (or None to keep the node's own).
+    """
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            out = fn(*args, **kwargs)
+            first = out[0] if isinstance(out, tuple) and out else out
+            node = first.grad_fn if isinstance(first, Tensor) else None
+            if node is not None and all(not isinstance(a, Tensor) or a.grad_fn is not node for a in args):
+                node._renamed = name if isinstance(name, str) else name(*args, **kwargs)
+            return out
+
+        return wrapper
+
+    return decorate

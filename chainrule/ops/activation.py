@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from ..autograd.function import FunctionNode
+from ..autograd.function import FunctionNode, named_output
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from . import pointwise_jit
@@ -114,6 +114,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _maybe_inplace(input, Elu(float(alpha)).apply(float_operand(input, "elu")), inplace)
 
 
+@named_output("GeluBackward0")
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x Phi(x) with Phi the standard normal CDF; ``approximate='tanh'`` uses the tanh formula."""
     x = float_operand(input, "gelu")
@@ -125,6 +126,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     raise ValueError(f"approximate argument must be either none or tanh, got '{approximate}'")
 
 
+@named_output("SiluBackward0")
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (also called swish)."""
     x = float_operand(input, "silu")
@@ -141,6 +143,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+@named_output("HardtanhBackward0")
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """clamp(x, min_val, max_val)."""
     if max_val < min_val:
@@ -148,6 +151,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     return _maybe_inplace(input, clamp(input, min_val, max_val), inplace)
 
 
+@named_output("HardtanhBackward0")
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """min(max(x, 0), 6)."""
     return hardtanh(input, 0.0, 6.0, inplace)
@@ -158,34 +162,40 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     return softmax(-input, dim, _stacklevel=_stacklevel + 1, dtype=dtype)
 
 
+@named_output("LogSigmoidBackward0")
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
     return -softplus(-float_operand(input, "log_sigmoid"))
 
 
+@named_output("HardsigmoidBackward0")
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear in between."""
     x = float_operand(input, "hardsigmoid")
     return _maybe_inplace(input, clamp(x + 3.0, 0.0, 6.0) * (1.0 / 6.0), inplace)
 
 
+@named_output("HardswishBackward0")
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6."""
     x = float_operand(input, "hardswish")
     return _maybe_inplace(input, x * clamp(x + 3.0, 0.0, 6.0) * (1.0 / 6.0), inplace)
 
 
+@named_output("MishBackward0")
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
     x = float_operand(input, "mish")
     return _maybe_inplace(input, x * tanh(softplus(x)), inplace)
 
 
+@named_output("EluBackward0")
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * elu(x, alpha) with scale = 1.0507..., alpha = 1.6733... (self-normalising)."""
     return _maybe_inplace(input, elu(input, _SELU_ALPHA) * _SELU_SCALE, inplace)
 
 
+@named_output("CeluBackward0")
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha (e^(x/alpha) - 1) otherwise (= alpha * elu(x / alpha))."""
     if alpha == 0:
@@ -194,6 +204,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     return _maybe_inplace(input, elu(x * (1.0 / alpha)) * alpha, inplace)
 
 
+@named_output("GluBackward0")
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """a * sigmoid(b), where a and b are the two halves of ``input`` along ``dim``."""
     if input.ndim == 0:
@@ -205,6 +216,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     return narrow(input, d, 0, n // 2) * sigmoid(narrow(input, d, n // 2, n // 2))
 
 
+@named_output("PreluKernelBackward0")
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """max(0, x) + w min(0, x); ``weight`` has one slope, or one per channel (dimension 1)."""
     w = weight
@@ -231,6 +243,7 @@ def tanhshrink(input: Tensor) -> Tensor:
     return input - tanh(input)
 
 
+@named_output("ThresholdBackward0")
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, ``value`` elsewhere."""
     return _maybe_inplace(input, where(input > threshold, input, value), inplace)

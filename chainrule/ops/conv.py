@@ -116,6 +116,8 @@ class _ConvFace(FunctionNode):
 class Conv(_ConvFace):
     """``conv(X, W) + b``; inputs ``(x, w)`` or ``(x, w, b)``."""
 
+    torch_name = "ConvolutionBackward0"
+
     def forward(self, x, w, b=None):
         self.save_for_backward(x, w)
         return _add_bias(conv_forward(self.xp, x, w, self.win, self.groups), b, self.win.nd)
@@ -131,6 +133,8 @@ class Conv(_ConvFace):
 
 class ConvInput(_ConvFace):
     """``conv_input(Y, W) + b``, the transposed convolution; inputs ``(y, w)`` or ``(y, w, b)``."""
+
+    torch_name = "ConvolutionBackward0"
 
     def forward(self, y, w, b=None):
         self.save_for_backward(y, w)

@@ -24,6 +24,8 @@ _SELU_ALPHA_PRIME = -1.7580993408473766
 class Dropout(FunctionNode):
     """y = x * m + c with a constant mask m (already scaled) and constant offset c (alpha dropout)."""
 
+    torch_name = "MulBackward0"
+
     def __init__(self, mask, offset=None):
         self.mask, self.offset = mask, offset
 

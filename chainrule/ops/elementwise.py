@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from .. import backend
-from ..autograd.function import FunctionNode
+from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
 from ._util import binary_operands, broadcast_error, float_operand, no_grad_unary, to_tensor
 
@@ -72,6 +72,8 @@ class Div(_Binary):
 class Pow(_Binary):
     """``a ** b`` with both operands tensors."""
 
+    torch_name = "PowBackward1"
+
     def compute(self, a, b):
         y = a ** b
         self.save_for_backward(a, b, y)
@@ -92,6 +94,8 @@ class Pow(_Binary):
 
 class PowScalar(FunctionNode):
     """``x ** p`` for a Python number ``p``."""
+
+    torch_name = "PowBackward0"
 
     def __init__(self, p):
         self.p = p
@@ -117,6 +121,8 @@ class PowScalar(FunctionNode):
 
 class RPowScalar(FunctionNode):
     """``c ** x`` for a Python number ``c``: derivative ``c**x * log c``."""
+
+    torch_name = "PowBackward2"
 
     def __init__(self, base):
         self.base = base
@@ -175,6 +181,8 @@ class Log(FunctionNode):
 
 
 class Log1p(FunctionNode):
+    torch_name = "Log1PBackward0"
+
     def forward(self, x):
         self.save_for_backward(x)
         return self.xp.log1p(x)
@@ -332,6 +340,8 @@ def _tie_split(gy: Tensor, first_wins, tie, needs) -> tuple:
 
 
 class Clamp(FunctionNode):
+    torch_name = "ClampBackward1"
+
     def __init__(self, lo, hi):
         self.lo, self.hi = lo, hi
 
@@ -479,6 +489,7 @@ def log1p(input: Tensor) -> Tensor:
     return Log1p().apply(float_operand(input, "log1p"))
 
 
+@named_output("Log2Backward0")
 def log2(input: Tensor) -> Tensor:
     return log(input) * (1.0 / math.log(2.0))
 
@@ -501,6 +512,7 @@ def square(input: Tensor) -> Tensor:
     return PowScalar(2).apply(input)
 
 
+@named_output("ReciprocalBackward0")
 def reciprocal(input: Tensor) -> Tensor:
     x = float_operand(input, "reciprocal")
     return Div().apply(to_tensor(1.0, x.dtype), x)
@@ -536,6 +548,7 @@ def cos(input: Tensor) -> Tensor:
     return Cos().apply(float_operand(input, "cos"))
 
 
+@named_output("TanBackward0")
 def tan(input: Tensor) -> Tensor:
     return sin(input) / cos(input)
 

@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from .. import backend
-from ..autograd.function import FunctionNode
+from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
 from .scatter import IndexSelect
 from .shape import reshape
@@ -42,6 +42,7 @@ def _renorm_(weight: Tensor, index, max_norm: float, norm_type: float) -> None:
     w[rows] = w[rows] * scale[:, None]  # PyTorch's embedding_renorm_: an untracked in-place update
 
 
+@named_output("EmbeddingBackward0")
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """``weight[input]``: input (*) integer indices, weight (V, D) -> output (*, D).

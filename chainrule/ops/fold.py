@@ -18,6 +18,8 @@ from .shape import reshape
 
 
 class Unfold(FunctionNode):
+    torch_name = "Im2ColBackward0"
+
     def __init__(self, win: Window):
         self.win = win
 
@@ -30,6 +32,8 @@ class Unfold(FunctionNode):
 
 
 class Fold(FunctionNode):
+    torch_name = "Col2ImBackward0"
+
     def __init__(self, win: Window):
         self.win = win
 

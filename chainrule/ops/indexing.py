@@ -17,7 +17,7 @@ import numbers
 import numpy as np
 
 from .. import backend
-from ..autograd.function import FunctionNode
+from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
 from ._util import broadcast_shapes, to_tensor, wrap_dim
 from .shape import broadcast_to, reshape
@@ -201,9 +201,34 @@ def _is_basic(idx) -> bool:
     return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in items)
 
 
+def _getitem_name(index, shape: tuple) -> str:
+    """PyTorch's node for ``x[index]``: the last of the select / slice / unsqueeze steps it takes
+    from left to right (a slice over a whole axis is no step), or ``IndexBackward0``."""
+    items = index if isinstance(index, tuple) else (index,)
+    if not _is_basic(items):
+        return "IndexBackward0"
+    name, d = "SliceBackward0", 0
+    for i in items:
+        if i is None:
+            name = "UnsqueezeBackward0"
+        elif i is Ellipsis:
+            d += len(shape) - sum(1 for j in items if j is not None and j is not Ellipsis)
+        else:
+            if not isinstance(i, slice):
+                name = "SelectBackward0"
+            elif i.indices(shape[d]) != (0, shape[d], 1):
+                name = "SliceBackward0"
+            d += 1
+    return name
+
+
 # ---- x[index] and its adjoint ------------------------------------------------------------------
 class GetItem(FunctionNode):
     """``y = x[index]``: a view for basic indices (ints, slices, None), a copy otherwise."""
+
+    @property
+    def torch_name(self) -> str:
+        return _getitem_name(self.index, self.in_shape)
 
     def __init__(self, index):
         self.index = index
@@ -274,6 +299,7 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     return GetItem((slice(None),) * d + (index,)).apply(input)
 
 
+@named_output("TakeBackward0")
 def take(input: Tensor, index: Tensor) -> Tensor:
     """``input.flatten()[index]``: the result has the shape of ``index``."""
     idx = _index_array(index)
@@ -296,6 +322,7 @@ def _bool_mask(mask, op: str, what: str) -> Tensor:
     return mask
 
 
+@named_output(lambda input, mask, value: f"MaskedFillBackward{int(isinstance(value, Tensor))}")
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """``value`` where ``mask`` is True, ``input`` elsewhere (out of place; broadcasts).
 
@@ -316,6 +343,7 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     return where(mask, v, input)
 
 
+@named_output("MaskedSelectBackward0")
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """The elements of ``input`` where ``mask`` is True, as a 1-d tensor (both broadcast first)."""
     if not isinstance(mask, Tensor) or mask._data.dtype != np.bool_:

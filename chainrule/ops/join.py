@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 
 from .. import backend
-from ..autograd.function import FunctionNode
+from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
 from ._util import wrap_dim
 from .shape import reshape, unsqueeze
@@ -34,6 +34,10 @@ class Cat(FunctionNode):
 
 class Split(FunctionNode):
     """Views of consecutive extents ``sizes`` along ``dim`` (``squeeze``: single slices, dim dropped)."""
+
+    @property
+    def torch_name(self) -> str:
+        return "UnbindBackward0" if self.squeeze else "SplitBackward0"
 
     _is_view = True
 
@@ -105,6 +109,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
 concat = concatenate = cat
 
 
+@named_output("StackBackward0")
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join tensors of equal shape along a new dimension ``dim``."""
     tensors = _tensor_list(tensors, "stack")

@@ -10,19 +10,27 @@ import math
 import string
 
 from .. import backend
-from ..autograd.function import FunctionNode
+from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
 from . import _matmul
 from ._util import binary_operands, check_tensor, torch_type_name
 from .elementwise import where
 from .shape import broadcast_to, reshape, transpose
 
+_MATMUL_NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (1, 2): "SqueezeBackward4",
+                 (2, 2): "MmBackward0"}
+
 
 class Matmul(FunctionNode):
     """``a @ b`` with NumPy/PyTorch semantics for 1-D operands and broadcast batch dimensions."""
 
+    @property
+    def torch_name(self) -> str:  # PyTorch dispatches matmul by the operands' ranks
+        return _MATMUL_NAMES.get(self.ndims, "UnsafeViewBackward0")
+
     def forward(self, a, b):
         self.save_for_backward(a, b)
+        self.ndims = (a.ndim, b.ndim)
         return _matmul.matmul(self.xp, a, b)
 
     def backward(self, gy):
@@ -121,6 +129,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return Matmul().apply(a, b)
 
 
+@named_output("BmmBackward0")
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched matrix product (b x n x m) @ (b x m x p) -> (b x n x p); no broadcasting."""
     a, b = check_tensor(input, "bmm"), check_tensor(mat2, "bmm", "mat2")
@@ -172,6 +181,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 ger = outer
 
 
+@named_output("AddmmBackward0")
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2); ``input`` broadcasts and is ignored when beta == 0."""
     out = mm(mat1, mat2)

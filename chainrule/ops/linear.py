@@ -19,8 +19,17 @@ from .shape import permute, reshape, transpose
 class Linear(FunctionNode):
     """y = x W^T (+ b), x of shape (..., in), W (out, in), b (out,)."""
 
+    @property
+    def torch_name(self) -> str:  # PyTorch: addmm (or mm) on 2-D input, on a view of other ranks
+        if self.ndim == 2:
+            return "AddmmBackward0" if len(self.next_functions) == 3 else "MmBackward0"
+        if len(self.next_functions) == 3:
+            return "ViewBackward0"
+        return "UnsafeViewBackward0" if self.ndim > 2 else "SqueezeBackward4"
+
     def forward(self, x, w, b=None):
         self.save_for_backward(x, w)
+        self.ndim = x.ndim
         y = _matmul.matmul(self.xp, x, w.T)
         if b is not None:
             y += b

@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 from .. import backend
-from ..autograd.function import FunctionNode
+from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
 from ._util import check_tensor
 from .activation import softplus
@@ -86,6 +86,7 @@ def _same_shape(input: Tensor, target: Tensor, fn: str, message: str) -> None:
 
 
 # ---- regression losses ----------------------------------------------------------------------------
+@named_output("MseLossBackward0")
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduction: str = "mean",
              weight: Tensor | None = None) -> Tensor:
     """Squared error ``l_i = (x_i - y_i)^2`` (times ``weight`` when given), then reduced."""
@@ -109,6 +110,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None, reduc
     return _reduce(loss, reduction)
 
 
+@named_output("SmoothL1LossBackward0")
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """``l_i = 0.5 d_i^2 / beta`` where ``|d_i| < beta``, else ``|d_i| - 0.5 beta`` (``d = x - y``).
@@ -128,6 +130,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     return _reduce(where(ad < beta, quadratic, linear), reduction)
 
 
+@named_output("HuberLossBackward0")
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """``l_i = 0.5 d_i^2`` where ``|d_i| < delta``, else ``delta (|d_i| - 0.5 delta)``.
@@ -173,6 +176,7 @@ class BinaryCrossEntropy(FunctionNode):
         return gx, gt
 
 
+@named_output("BinaryCrossEntropyBackward0")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``l_i = -w_i (y_i log x_i + (1 - y_i) log(1 - x_i))`` for probabilities ``x`` in [0, 1].
@@ -200,6 +204,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return _reduce(loss, reduction)
 
 
+@named_output("BinaryCrossEntropyWithLogitsBackward0")
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      size_average=None, reduce=None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
@@ -318,6 +323,14 @@ def _pick(logp: Tensor, index) -> Tensor:
     return getitem(logp, (grids[0], index, *grids[1:]))
 
 
+def _nll_name(logp: Tensor, target, weight, ignore_index, reduction, label_smoothing: float = 0.0) -> str | None:
+    """PyTorch's node: nll_loss2d for (N, C, d1[, d2]) input; with smoothing the sum is last."""
+    if label_smoothing:
+        return None
+    return "NllLoss2DBackward0" if logp.ndim in (3, 4) else "NllLossBackward0"
+
+
+@named_output(_nll_name)
 def _nll(logp: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str,
          label_smoothing: float = 0.0) -> Tensor:
     """Negative log-likelihood of class indices on batched log-probabilities (N, C, d...).

@@ -14,7 +14,7 @@ import numbers
 import numpy as np
 
 from .. import backend
-from ..autograd.function import FunctionNode
+from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
 from ._util import binary_operands, check_tensor, float_operand, to_tensor, wrap_dims
 from .elementwise import _Binary, exp, log, rsqrt
@@ -239,12 +239,14 @@ def hypot(input, other) -> Tensor:
     return Hypot().apply(a, b)
 
 
+@named_output("Exp2Backward0")
 def exp2(input: Tensor) -> Tensor:
     """2^x; derivative 2^x log 2."""
     x = float_operand(check_tensor(input, "exp2"), "exp2")
     return exp(x * math.log(2.0))
 
 
+@named_output("LogaddexpBackward0")
 def logaddexp(input, other) -> Tensor:
     """log(e^a + e^b), computed as m + log(e^(a-m) + e^(b-m)) with m = max(a, b) held constant.
 
@@ -283,6 +285,7 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
     return NanToNum(nan, posinf, neginf).apply(x)
 
 
+@named_output(lambda input, end, weight: f"LerpBackward{int(isinstance(weight, Tensor))}")
 def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
     """input + weight (end - input); ``weight`` is a number or a tensor (all three broadcast)."""
     x, e = check_tensor(input, "lerp"), check_tensor(end, "lerp", "end")
@@ -293,11 +296,13 @@ def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
     return x + (e - x) * weight
 
 
+@named_output("AddcmulBackward0")
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
     """input + value * tensor1 * tensor2 (all broadcast together)."""
     return input + tensor1 * tensor2 * value
 
 
+@named_output("AddcdivBackward0")
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
     """input + value * tensor1 / tensor2 (true division; integer operands are rejected, as in PyTorch)."""
     t1, t2 = to_tensor(tensor1), to_tensor(tensor2)

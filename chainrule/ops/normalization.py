@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..autograd.function import FunctionNode
+from ..autograd.function import FunctionNode, named_output
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..tensor import Tensor
 from . import norm_jit
@@ -61,6 +61,10 @@ class Normalize(FunctionNode):
     both broadcast against ``x``. After forward, ``self.mean`` and ``self.var`` hold the batch
     statistics (raw arrays with the reduced axes kept) for running-average updates.
     """
+
+    @property
+    def torch_name(self) -> str:  # statistics over the batch axis: batch norm; else layer norm
+        return "NativeBatchNormBackward0" if 0 in self.axes else "NativeLayerNormBackward0"
 
     def __init__(self, axes: tuple, eps: float, has_weight: bool, has_bias: bool):
         self.axes, self.eps = tuple(axes), float(eps)
@@ -279,6 +283,7 @@ def _affine_eval(x: Tensor, mean: Tensor, var: Tensor, weight, bias, eps: float)
     return x * reshape(scale, shape) + reshape(shift, shape)
 
 
+@named_output("NativeBatchNormBackward0")
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -319,6 +324,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return y
 
 
+@named_output("ViewBackward0")
 def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
                   weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
                   momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -384,6 +390,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     return _normalize(input, axes, eps, weight, bias)[0]
 
 
+@named_output("NativeGroupNormBackward0")
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Group normalisation: the C channels of an (N, C, *) input split into ``num_groups`` groups,

@@ -17,7 +17,7 @@ import numbers
 
 import numpy as np
 
-from ..autograd.function import FunctionNode
+from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
 
 _MODES = ("constant", "reflect", "replicate", "circular")
@@ -25,6 +25,8 @@ _MODES = ("constant", "reflect", "replicate", "circular")
 
 class ConstantPad(FunctionNode):
     """Pad dimension ``d`` by ``widths[d] = (before, after)`` with ``value`` (negative: crop)."""
+
+    torch_name = "ConstantPadNdBackward0"
 
     def __init__(self, widths: tuple, value):
         self.widths, self.value = widths, value
@@ -142,6 +144,13 @@ def _check_widths(mode: str, shape: tuple, widths: tuple) -> None:
             raise RuntimeError("Padding value causes wrapping around more than once.")
 
 
+def _pad_name(mode: str, n: int) -> str | None:
+    """PyTorch's node for ``pad``: one per mode and rank (circular is a copy into slices there)."""
+    kind = {"reflect": "Reflection", "replicate": "Replication"}.get(mode)
+    return f"{kind}Pad{n}DBackward0" if kind else None
+
+
+@named_output(lambda input, pad, mode="constant", value=None: _pad_name(mode, len(pad) // 2))
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad (or, with negative widths, crop) the last ``len(pad) // 2`` dimensions of ``input``.
 

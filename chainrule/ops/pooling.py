@@ -17,7 +17,7 @@ import numbers
 
 import numpy as np
 
-from ..autograd.function import FunctionNode
+from ..autograd.function import FunctionNode, named_output
 from ..autograd.grad_mode import is_grad_enabled
 from ..backend import array_module
 from ..tensor import Tensor
@@ -149,6 +149,10 @@ class MaxPool(_IndexedMax):
     """``indices``: whether the caller asks for the indices (``return_indices``); without that
     and without a gradient to route (inference) only the maximum is computed."""
 
+    @property
+    def torch_name(self) -> str:  # PyTorch pools 1-d as 2-d
+        return f"MaxPool{max(self.win.nd, 2)}DWithIndicesBackward0"
+
     compiled = False  # forward ran the compiled kernels (``pool_jit``), which keep ``taps``
     taps = None  # each window's tap holding its maximum (int16), for indices() and backward
 
@@ -212,6 +216,10 @@ def _adaptive_bounds(size: int, out: int) -> tuple[list, list]:
 class AdaptiveMaxPool(_IndexedMax):
     """Max over the windows ``[floor(i*S/P), ceil((i+1)*S/P))`` of each axis."""
 
+    @property
+    def torch_name(self) -> str:
+        return f"AdaptiveMaxPool{max(len(self.out_size), 2)}DBackward0"
+
     def __init__(self, out_size: tuple):
         self.out_size = tuple(out_size)
 
@@ -247,6 +255,10 @@ class AdaptiveMaxPool(_IndexedMax):
 
 class MaxUnpool(FunctionNode):
     """Zeros of ``shape`` with ``x[n, c, p]`` written at flat plane index ``idx[n, c, p]``."""
+
+    @property
+    def torch_name(self) -> str:
+        return f"MaxUnpool{max(len(self.shape) - 2, 2)}DBackward0"
 
     def __init__(self, idx, shape: tuple):
         self.idx, self.shape = idx, tuple(shape)
@@ -310,6 +322,10 @@ def window_sum_transpose(xp, g, win: Window):
 
 class AvgPool(FunctionNode):
     """``window_sum(x) / divisor`` with a per-position divisor (a number or an array of shape P)."""
+
+    @property
+    def torch_name(self) -> str:
+        return f"AvgPool{max(self.win.nd, 2)}DBackward0"
 
     def __init__(self, win: Window, divisor):
         self.win, self.divisor = win, divisor
@@ -548,10 +564,18 @@ def adaptive_avg_pool1d(input, output_size):
     return _adaptive_avg_poolnd(1, "adaptive_avg_pool1d", input, output_size)
 
 
+def _adaptive_avg_name(n: int, output_size) -> str:
+    """PyTorch averages to one position with ``mean``, else with its adaptive-pool node."""
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,)
+    return "MeanBackward1" if all(s == 1 for s in sizes) else f"AdaptiveAvgPool{n}DBackward0"
+
+
+@named_output(lambda input, output_size: _adaptive_avg_name(2, output_size))
 def adaptive_avg_pool2d(input, output_size):
     return _adaptive_avg_poolnd(2, "adaptive_avg_pool2d", input, output_size)
 
 
+@named_output(lambda input, output_size: _adaptive_avg_name(3, output_size))
 def adaptive_avg_pool3d(input, output_size):
     return _adaptive_avg_poolnd(3, "adaptive_avg_pool3d", input, output_size)
 

@@ -19,7 +19,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import backend
-from ..autograd.function import FunctionNode
+from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
 from ._util import check_tensor, torch_type_name, wrap_dim, wrap_dims
 from .elementwise import abs as _abs
@@ -54,6 +54,11 @@ def _count(shape: tuple, dims: tuple) -> int:
 
 # ---- sum, mean, cumsum ---------------------------------------------------------------------------
 class Sum(FunctionNode):
+    @property
+    def torch_name(self) -> str:  # PyTorch's overload 0 is the full reduction, 1 the one with dims
+        full = len(self.dims) == len(self.in_shape) and not self.keepdim
+        return f"{type(self).__name__}Backward{0 if full else 1}"
+
     def __init__(self, dims: tuple, keepdim: bool):
         self.dims, self.keepdim = dims, keepdim
 
@@ -154,6 +159,11 @@ def _groups(x, dims: tuple):
 class Prod(FunctionNode):
     """prod_i x_i; gradient prod_{j != i} x_j (y / x_i when no factor is zero)."""
 
+    @property
+    def torch_name(self) -> str:
+        full = len(self.dims) == len(self.in_shape) and not self.keepdim
+        return f"ProdBackward{0 if full else 1}"
+
     def __init__(self, dims: tuple, keepdim: bool):
         self.dims, self.keepdim = dims, keepdim
 
@@ -243,6 +253,10 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=
 class Amax(FunctionNode):
     """max (``largest``) or min over ``dims``; tied extrema share the gradient evenly."""
 
+    @property
+    def torch_name(self) -> str:
+        return "AmaxBackward0" if self.largest else "AminBackward0"
+
     def __init__(self, dims: tuple, keepdim: bool, largest: bool):
         self.dims, self.keepdim, self.largest = dims, keepdim, largest
 
@@ -303,6 +317,14 @@ def _extremum(input, dim, keepdim, largest: bool):
     return _extremum_with_index(x, dim, keepdim, largest, name)
 
 
+def _max_min_name(op: str, dim) -> str | None:
+    """PyTorch's ``max(x)`` is overload 1, ``max(x, dim)`` overload 0; ``max(x, other)`` is maximum."""
+    if isinstance(dim, Tensor):
+        return None
+    return f"{op}Backward{1 if dim is None else 0}"
+
+
+@named_output(lambda input, dim=None, keepdim=False: _max_min_name("Max", dim))
 def max(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
     """``max(x)``: the largest element (ties share the gradient evenly).
 
@@ -312,6 +334,7 @@ def max(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
     return _extremum(input, dim, keepdim, True)
 
 
+@named_output(lambda input, dim=None, keepdim=False: _max_min_name("Min", dim))
 def min(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
     """The smallest element(s); the same forms as ``max``."""
     return _extremum(input, dim, keepdim, False)
@@ -429,12 +452,14 @@ def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = F
     return _var("var", input, dim, unbiased, keepdim, correction)[0]
 
 
+@named_output("StdBackward0")
 def std(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """Standard deviation sqrt(var); the gradient is (x - mean) / ((N - correction) std)."""
     return sqrt(_var("std", input, dim, unbiased, keepdim, correction)[0])
 
 
+@named_output("VarMeanBackward0")
 def var_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
              correction=None) -> tuple:
     """``(var(input, ...), mean(input, ...))`` over the same ``dim``."""
@@ -442,6 +467,7 @@ def var_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: boo
     return v, mean(input, dims, keepdim)
 
 
+@named_output("StdMeanBackward0")
 def std_mean(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
              correction=None) -> tuple:
     """``(std(input, ...), mean(input, ...))`` over the same ``dim``."""
@@ -456,6 +482,8 @@ class Norm(FunctionNode):
     Gradient (PyTorch's choices at zero): x |x|^(p-2) / norm^(p-1), taken as 0 where norm = 0,
     and for p < 1 also 0 where x = 0.
     """
+
+    torch_name = "LinalgVectorNormBackward0"
 
     def __init__(self, p: float, dims: tuple, keepdim: bool):
         self.p, self.dims, self.keepdim = p, dims, keepdim

@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 
 from .. import backend
+from ..autograd.function import named_output
 from ..tensor import Tensor
 from .linalg import matmul
 from .scatter import IndexSelect
@@ -76,6 +77,15 @@ def _linear_matrix(n_in: int, n_out: int, scale: float, align_corners: bool) -> 
     return m
 
 
+def _interpolate_name(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", *args, **kwargs) -> str:
+    """PyTorch's node for ``interpolate``: one per mode and number of spatial dimensions."""
+    n = input.ndim - 2
+    if mode == "nearest":
+        return f"UpsampleNearest{n}DBackward0"
+    return f"Upsample{mode.capitalize()}{n}DBackward0"
+
+
+@named_output(_interpolate_name)
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", align_corners: bool | None = None,
                 recompute_scale_factor: bool | None = None, antialias: bool = False) -> Tensor:
     """Resize the spatial dimensions of (N, C, *spatial) with 1 to 3 spatial dimensions.
@@ -127,6 +137,7 @@ def _factor(value, name: str) -> int:
     return int(value)
 
 
+@named_output("PixelShuffleBackward0")
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C r^2, H, W) -> (*, C, H r, W r): y[c, h r + i, w r + j] = x[c r^2 + i r + j, h, w]."""
     r = _factor(upscale_factor, "pixel_shuffle expects upscale_factor")
@@ -143,6 +154,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     return reshape(y, tuple(batch) + (c // (r * r), h * r, w * r))
 
 
+@named_output("PixelUnshuffleBackward0")
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H r, W r) -> (*, C r^2, H, W), the inverse of ``pixel_shuffle``."""
     r = _factor(downscale_factor, "pixel_unshuffle expects downscale_factor")

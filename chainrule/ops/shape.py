@@ -9,7 +9,7 @@ from __future__ import annotations
 import numbers
 
 from .. import backend
-from ..autograd.function import FunctionNode
+from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
 from ._util import broadcast_shapes, wrap_dim
 
@@ -41,6 +41,8 @@ class SumTo(FunctionNode):
 
 
 class BroadcastTo(FunctionNode):
+    torch_name = "ExpandBackward0"
+
     _is_view = True
 
     def __init__(self, shape: tuple):
@@ -100,6 +102,8 @@ def broadcast_tensors(*tensors: Tensor) -> tuple:
 
 
 class Cast(FunctionNode):
+    torch_name = "ToCopyBackward0"
+
     def __init__(self, dtype: backend.dtype):
         self.dtype = dtype
 
@@ -164,6 +168,10 @@ class Reshape(FunctionNode):
         if self.strict:
             self._is_view = True
             try:
+    @property
+    def torch_name(self) -> str:  # a copy (non-contiguous input) is PyTorch's _unsafe_view
+        return "ViewBackward0" if self._is_view else "UnsafeViewBackward0"
+
                 return xp.reshape(x, self.shape, copy=False)
             except ValueError:
                 raise RuntimeError(
@@ -261,6 +269,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
         return input
     dims = list(range(nd))
     dims[d0], dims[d1] = d1, d0
+@named_output("TransposeBackward0")
     return Permute(tuple(dims)).apply(input)
 
 
@@ -277,6 +286,7 @@ def t(input: Tensor) -> Tensor:
 def adjoint(input: Tensor) -> Tensor:
     return transpose(input, -2, -1)
 
+@named_output("TBackward0")
 
 class Clone(FunctionNode):
     def forward(self, x):
@@ -350,6 +360,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
     else:
         dims = [wrap_dim(dim, len(shp))]
     if not shp:
+@named_output(lambda input, dim=None: f"SqueezeBackward{0 if dim is None else 2 if isinstance(dim, (tuple, list)) else 1}")
         return input
     drop = {d for d in dims if shp[d] == 1}
     return reshape(input, tuple(n for i, n in enumerate(shp) if i not in drop))
@@ -365,6 +376,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
 def movedim(input: Tensor, source, destination) -> Tensor:
     """Move dimensions ``source`` to positions ``destination``; the others keep their order."""
     nd = input._data.ndim
+@named_output("UnsqueezeBackward0")
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
     if len(src) != len(dst):
@@ -511,6 +523,10 @@ class Tri(FunctionNode):
 
     def backward(self, gy):
         return Tri(self.lower, self.diagonal).apply(gy)
+
+    @property
+    def torch_name(self) -> str:
+        return "TrilBackward0" if self.lower else "TriuBackward0"
 
 
 def _tri(input: Tensor, diagonal: int, lower: bool) -> Tensor:

@@ -25,6 +25,8 @@ def _stable_max(xp, x, axis):
 class LogSumExp(FunctionNode):
     """y = m + log sum_i exp(x_i - m), m = max x (no overflow); gradient exp(x_i - y) = softmax."""
 
+    torch_name = "LogsumexpBackward0"
+
     def __init__(self, dims: tuple, keepdim: bool):
         self.dims, self.keepdim = dims, keepdim
 

@@ -14,7 +14,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import backend
-from ..autograd.function import FunctionNode
+from ..autograd.function import FunctionNode, named_output
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from ._util import check_tensor, wrap_dim
@@ -61,6 +61,7 @@ def _result(result, values: Tensor, index, was_0d: bool):
     return result(values, Tensor._make(index))
 
 
+@named_output("SortBackward0")
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     """Sort along ``dim``: returns ``(values, indices)`` with ``values = input.gather(dim, indices)``.
 
@@ -88,6 +89,7 @@ def _check_k(k, size: int, name: str, lo: int) -> int:
     return int(k)
 
 
+@named_output("TopkBackward0")
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
     """The ``k`` largest (``largest=False``: smallest) elements along ``dim`` and their indices.
 
@@ -113,6 +115,7 @@ def _select_rank(x: Tensor, rank: int, dim: int, keepdim: bool, result, was_0d: 
     return _result(result, values, index, was_0d)
 
 
+@named_output("KthvalueBackward0")
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     """The ``k``-th smallest element (``k`` counts from 1) along ``dim``, with its index."""
     x = check_tensor(input, "kthvalue")
@@ -122,6 +125,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     return _select_rank(x1, k - 1, d, keepdim, kthvalue_result, was_0d)
 
 
+@named_output(lambda input, dim=None, keepdim=False: f"MedianBackward{0 if dim is None else 1}")
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
     """The median; for an even count the lower of the two middle values (PyTorch's convention).
 
