@@ -22,3 +22,5 @@ from .layers.padding import *  # noqa: F403
 from .layers.fold import *  # noqa: F403
 from .layers.sparse import *  # noqa: F403
 from .layers.resample import *  # noqa: F403
+from .layers.sync_batchnorm import *  # noqa: F403
+from . import parallel  # noqa: F401,E402  (DistributedDataParallel; after the layers it wraps)

@@ -1,0 +1,5 @@
+"""Differentiable collectives (``torch.distributed.nn``)."""
+
+from . import functional
+
+__all__ = ["functional"]
