@@ -14,7 +14,8 @@ import chainrule as cr
 import chainrule.distributed as dist
 from chainrule import nn
 from chainrule.nn.parallel import DistributedDataParallel as DDP
-from chainrule.utils.data import DataLoader, DistributedSampler, TensorDataset
+from chainrule.utils.data import DataLoader, TensorDataset
+from chainrule.utils.data.distributed import DistributedSampler
 
 RTOL, ATOL = 1e-4, 1e-6
 B, N = 8, 32
@@ -150,9 +151,22 @@ def unused_parameters():
     return ok
 
 
+def mismatched_models():
+    """Different parameter shapes across ranks raise at construction, on every rank, naming the ranks."""
+    rank, k = dist.get_rank(), dist.get_world_size()
+    try:
+        DDP(nn.Linear(4, 3 if rank == k - 1 else 2))
+        ok = False
+    except RuntimeError as e:
+        ok = "'weight' has shape (2, 4)" in str(e) and f"(3, 4) (chainrule.float32) on rank {k - 1}" in str(e)
+    if rank == 0:
+        print(f"CHECK mismatched_models {'ok' if ok else 'MISMATCH'}", flush=True)
+    return ok
+
+
 def main():
     dist.init_process_group("mpi")
-    which = sys.argv[1:] or ["sgd", "adam", "syncbn", "no_sync", "unused"]
+    which = sys.argv[1:] or ["sgd", "adam", "syncbn", "no_sync", "unused", "mismatch"]
     ok = True
     if "sgd" in which:
         ok &= check("mlp_sgd_momentum", "mlp", "sgd")
@@ -165,6 +179,8 @@ def main():
         ok &= check("no_sync_accumulate", "mlp", "sgd", accumulate=2)
     if "unused" in which:
         ok &= unused_parameters()
+    if "mismatch" in which:
+        ok &= mismatched_models()
     dist.destroy_process_group()
     sys.exit(0 if ok else 1)
 
