@@ -17,6 +17,7 @@ from ..data import datasets as ds
 from ..data import transforms as T
 from ..tensor import Tensor
 from ..utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
+from ._common import CLIError
 
 
 @dataclass(frozen=True)
@@ -142,9 +143,13 @@ def load_splits(spec: DatasetSpec, root: str, *, seed: int, val_fraction: float,
     the training split only.
     """
     if not 0.0 <= val_fraction < 1.0:
-        raise ValueError(f"the validation fraction must be in [0, 1), got {val_fraction}")
+        raise CLIError(f"the validation fraction must be in [0, 1), got {val_fraction}")
+    if test_limit is not None and test_limit < 1:
+        raise CLIError(f"--test-limit must be a positive number of images, got {test_limit}")
     images, labels = spec.load(root, False)
     n_test = labels.shape[0] if test_limit is None else min(test_limit, labels.shape[0])
+    if n_test == 0:
+        raise CLIError(f"the {spec.name} test set under '{root}' holds no images")
     test = ArrayDataset(_normalise(images[:n_test], spec), labels[:n_test])
     if not need_train:
         empty = ArrayDataset(test.images[:0], test.labels[:0])
@@ -155,7 +160,8 @@ def load_splits(spec: DatasetSpec, root: str, *, seed: int, val_fraction: float,
         order = order[:train_limit]
     n_val = int(round(val_fraction * order.size))
     if order.size - n_val < 1:
-        raise ValueError(f"no training images left: {order.size} images, {n_val} of them held out for validation")
+        raise CLIError(f"no training images left: {order.size} images, {n_val} of them held out for validation "
+                       "(lower --val-fraction or raise --train-limit)")
     images = _normalise(images, spec)
     val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
     train = ArrayDataset(images[train_idx], labels[train_idx], augment)

@@ -44,7 +44,10 @@ def _model_and_size(name: str, input_size: tuple[int, ...] | None):
     if len(input_size) != 4 or input_size[2] != input_size[3]:
         raise CLIError(f"the zoo's models take square images, --input-size N,C,S,S; got "
                        f"{','.join(map(str, input_size))}")
-    model = models.get_model(name, in_channels=input_size[1], input_size=input_size[2])
+    try:
+        model = models.get_model(name, in_channels=input_size[1], input_size=input_size[2])
+    except ValueError as err:
+        raise CLIError(f"{name} cannot take {'x'.join(map(str, input_size))} inputs: {err}") from None
     return model, input_size
 
 
@@ -52,7 +55,11 @@ def _summary(args: argparse.Namespace) -> int:
     from ..tools import summary
 
     model, size = _model_and_size(args.model, args.input_size)
-    print(summary(model, size))
+    try:
+        table = summary(model, size)
+    except (ValueError, RuntimeError) as err:
+        raise CLIError(f"{args.model} cannot take {'x'.join(map(str, size))} inputs: {err}") from None
+    print(table)
     return 0
 
 
@@ -65,7 +72,10 @@ def _graph(args: argparse.Namespace) -> int:
 
     model, size = _model_and_size(args.model, args.input_size)
     x = make_input(size, "float32")
-    out = model(x)
+    try:
+        out = model(x)
+    except (ValueError, RuntimeError) as err:
+        raise CLIError(f"{args.model} cannot take {'x'.join(map(str, size))} inputs: {err}") from None
     if out.ndim == 2:
         loss = F.cross_entropy(out, zeros(out.shape[0], dtype=int64))
     else:
@@ -89,14 +99,21 @@ def _graph(args: argparse.Namespace) -> int:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the ``summary`` and ``graph`` sub-commands on ``main``'s sub-parsers."""
     p = sub.add_parser("summary", help="print a layer-by-layer table of a model (shapes, params, MACs, "
-                                       "receptive fields)")
+                                       "receptive fields)",
+                       description="Build a model of the zoo (chainrule.models) for one input shape, run one "
+                                   "forward pass and print a table with one row per layer: output shape, "
+                                   "parameters, multiply-accumulates and receptive field, with the totals.")
     p.add_argument("--model", required=True, help="a name from chainrule.models.list_models()")
     p.add_argument("--input-size", type=_input_size, default=None,
                    help="input shape including the batch dimension, e.g. 1,1,28,28 (default: the "
                         "model's own input shape with a batch of 1)")
     p.set_defaults(func=_summary)
 
-    g = sub.add_parser("graph", help="draw the autograd graph of one forward pass and loss of a model")
+    g = sub.add_parser("graph", help="draw the autograd graph of one forward pass and loss of a model",
+                       description="Run one forward pass of a model of the zoo and its loss (cross-entropy "
+                                   "against class 0 for a classifier) and draw the recorded autograd graph, "
+                                   "parameters labelled with their names, with Graphviz's dot (svg or png); "
+                                   "without Graphviz, write the DOT source and say how to install it.")
     g.add_argument("--model", required=True, help="a name from chainrule.models.list_models()")
     g.add_argument("--out", required=True, help="file to write (e.g. graph.svg)")
     g.add_argument("--format", choices=("svg", "png"), default=None,

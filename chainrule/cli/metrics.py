@@ -77,10 +77,15 @@ def _cell(value) -> str:
     return str(value)
 
 
-def write_metrics_csv(path: str, history: Sequence[dict]) -> None:
-    """metrics.csv: one row per epoch with the ``COLUMNS``; an empty cell where a value is missing."""
+def metrics_csv_text(history: Sequence[dict]) -> str:
+    """The text of metrics.csv: one row per epoch with the ``COLUMNS``; an empty cell where a value is missing."""
     rows = [[_cell(h.get(c)) for c in COLUMNS] for h in history]
-    atomic_write(path, _csv_text(COLUMNS, rows))
+    return _csv_text(COLUMNS, rows)
+
+
+def write_metrics_csv(path: str, history: Sequence[dict]) -> None:
+    """metrics.csv (``metrics_csv_text``), written atomically."""
+    atomic_write(path, metrics_csv_text(history))
 
 
 def write_confusion_csv(path: str, cm: np.ndarray, classes: Sequence[str]) -> None:

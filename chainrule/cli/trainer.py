@@ -58,12 +58,18 @@ def build_optimizer(name: str, params: Iterable, lr: float, weight_decay: float 
 
 
 def build_scheduler(name: str, optimizer: optim.Optimizer, *, epochs: int, steps_per_epoch: int,
-                    step_size: int = 10, gamma: float = 0.1) -> tuple[lr_scheduler.LRScheduler | None, bool]:
+                    step_size: int = 10, gamma: float = 0.1,
+                    lr: float | None = None) -> tuple[lr_scheduler.LRScheduler | None, bool]:
     """The learning-rate schedule and whether it steps after every batch (else after every epoch).
 
     cosine: lr_e = lr * (1 + cos(pi e / epochs)) / 2; step: lr * gamma^floor(e / step_size);
     onecycle: warm up to lr for 30% of the steps, then anneal towards zero (per batch).
+    ``lr`` (default: the optimiser's current one) is where cosine starts and one-cycle peaks; a
+    new cycle of an extended run starts from it again.
     """
+    if lr is not None:
+        for g in optimizer.param_groups:
+            g["lr"] = lr
     if name == "none":
         return None, False
     if name == "cosine":
@@ -74,6 +80,27 @@ def build_scheduler(name: str, optimizer: optim.Optimizer, *, epochs: int, steps
         max_lr = [g["lr"] for g in optimizer.param_groups]
         return lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=epochs * steps_per_epoch), True
     raise ValueError(f"unknown scheduler {name!r}; choose one of: {', '.join(SCHEDULERS)}")
+
+
+# Schedules with a planned end (cosine, one-cycle) run in cycles: ``--resume --epochs N`` past the
+# planned end appends a cycle ending at N, which starts again from the run's --lr (a warm restart,
+# as in SGDR). The ends of the cycles are stored in the run's settings as ``schedule_ends``.
+CYCLIC = ("cosine", "onecycle")
+
+
+def schedule_ends(config: dict) -> list[int]:
+    """The epochs at which the run's cosine / one-cycle cycles end (one cycle unless extended)."""
+    return list(config.get("schedule_ends") or [config["epochs"]])
+
+
+def cycle_of(ends: list[int], epoch: int) -> tuple[int, int]:
+    """``(start, end)``: the cycle that trains ``epoch`` (1-based) covers epochs start+1 .. end."""
+    start = 0
+    for end in ends:
+        if epoch <= end:
+            return start, end
+        start = end
+    return start, max(epoch, start + 1)
 
 
 def wants_agc(model: nn.Module) -> bool:

@@ -72,7 +72,7 @@ def test_resume_keeps_the_run_settings(tmp_path, capsys):
                              "--no-progress", "--no-plots")
     assert status == 0
     assert "note: --lr 0.5 ignored" in out and "note: --model mlp ignored" in out
-    assert "nothing to train: the checkpoint is at epoch 1 of 1" in out
+    assert "note: the checkpoint is at epoch 1 of 1; nothing to train" in out
 
 
 def test_resume_from_a_missing_or_foreign_file(tmp_path, capsys):

@@ -105,7 +105,8 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
     status, out, err = run_cli(capsys, "train", *SMALL, "--epochs", "3", "--scheduler", "step", "--step-size", "1",
                                "--gamma", "1e12", "--no-plots", "--out", str(tmp_path))
     assert status == 1
-    assert "training stopped: the loss is" in err and "at epoch 2, step" in err
+    assert err.startswith("chainrule train: error: training diverged: the loss is") and "at epoch 2, step" in err
+    assert err.count("\n") == 1
     assert "the last good checkpoint is" in err and "(epoch 1)" in err
     state = cr.load(str(tmp_path / "checkpoint.safetensors"))
     assert state["epoch"] == 1
@@ -135,7 +136,7 @@ def test_demo_defaults_point_to_runs_demo():
     from chainrule.cli.main import build_parser
 
     args = build_parser().parse_args(["demo"])
-    assert (args.model, args.data, args.out, args.threads) == ("digits_cnn", "digits", "runs/demo", 1)
+    assert (args.model, args.data, args.out, args.threads) == ("digits_cnn", "digits", None, 1)  # runs/demo[-N]
     assert build_parser().parse_args(["train"]).threads is None
 
 
