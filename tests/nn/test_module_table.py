@@ -147,4 +147,8 @@ TESTED_ELSEWHERE = {
     "LayerNorm", "GroupNorm", "LocalResponseNorm", "RMSNorm",
     # no torch counterpart: tests/nn/test_normalization.py (FRN + TLU, WSConv2d by formula)
     "FilterResponseNorm2d", "TLU", "WSConv2d",
+    # lazy modules become the eager classes above at their first call: tests/nn/test_lazy.py
+    "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
+    "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d", "LazyInstanceNorm3d",
 }
