@@ -38,3 +38,10 @@ def test_a_rank_that_raises_takes_the_job_down_with_its_message():
     assert "[rank 1] ValueError: boom at step 3 on the last rank" in proc.stdout
     assert "UNREACHABLE" not in proc.stdout
     assert seconds < 20
+
+
+@pytest.mark.parametrize("model,samples", [("bn", 13), ("nobn", 15)])
+def test_cli_helpers_on_three_ranks_equal_one_process(model, samples):
+    proc, _ = run(3, ["cli_helpers.py", model, str(samples)], timeout=90)
+    assert_checks(proc, ["shards_partition_batches", "wrap_model_equals_global_batch", "evaluate_sharded",
+                         "combine_epoch_counts"])

@@ -1,0 +1,240 @@
+"""Data-parallel ``chainrule train`` under an MPI launcher (``mpiexec -n K python -m chainrule train ...``).
+
+A small API for the training command; nothing here parses arguments or writes files:
+
+``setup() -> DistContext``
+    Detects the launcher (``PMI_SIZE``/``OMPI_COMM_WORLD_SIZE`` > 1), joins the process group and,
+    on ranks other than 0, sends stdout to ``/dev/null`` (only rank 0 prints). Without a launcher
+    it returns a context of one rank and changes nothing.
+``ctx.is_main()``
+    True on rank 0: the only rank that prints, writes metrics, plots and checkpoints.
+``shard_loader(ctx, loader)``
+    The same global batches on every rank (same sampler, same generator), each rank taking its
+    contiguous share of every batch: ``--batch-size`` stays the global batch, and a checkpoint of
+    K ranks resumes on any K' (the shuffle generator is the same on all ranks).
+``wrap_model(ctx, model, loader)``
+    The module to train: BatchNorm layers become ``SyncBatchNorm`` (statistics over the global
+    batch), and ``DistributedDataParallel`` averages the gradients. Each rank's gradient is
+    weighted by its share of the global batch (n_r K / N), so an uneven last batch is exact too.
+    Checkpoints, evaluation and plots keep using the bare ``model`` (no ``module.`` keys).
+``combine_epoch(ctx, result)``
+    A training epoch's loss/accuracy averaged over all samples of all ranks, images summed.
+``evaluate_sharded(ctx, evaluate, model, dataset, batch_size)``
+    Each rank evaluates a contiguous slice; loss and accuracy are all-reduced, predictions
+    gathered in dataset order.
+``guard(ctx)``
+    A context manager: an exception on one rank (a full disk on rank 0, a NaN on rank 1) is
+    printed with the rank and aborts the whole job instead of leaving the others waiting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..distributed.launch import launched_by_mpi
+from ..nn import Module
+from ..utils.data import BatchSampler, DataLoader, Sampler
+
+
+@dataclass
+class DistContext:
+    """Where this process stands in the job: rank, world size, and the process group when K > 1."""
+
+    rank: int = 0
+    world_size: int = 1
+
+    @property
+    def active(self) -> bool:
+        return self.world_size > 1
+
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def setup(force: bool | None = None) -> DistContext:
+    """Join the MPI job when started by a launcher (``force`` overrides the detection)."""
+    wanted = launched_by_mpi() if force is None else force
+    if not wanted:
+        return DistContext()
+    from .. import distributed as dist  # noqa: PLC0415  (imports mpi4py only under a launcher)
+
+    if not dist.is_initialized():
+        dist.init_process_group("mpi")
+    ctx = DistContext(dist.get_rank(), dist.get_world_size())
+    if ctx.active and not ctx.is_main():
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (for the life of the process)
+    return ctx
+
+
+class _ShardedBatches(Sampler):
+    """Rank r's contiguous share of every batch of ``batches`` (sizes differ by at most one).
+
+    A batch smaller than the world leaves some ranks without a sample: they take one sample of the
+    batch with weight 0 (``share`` below), so every rank still runs forward and backward.
+    """
+
+    def __init__(self, batches: Any, rank: int, world_size: int) -> None:
+        self.batches, self.rank, self.world_size = batches, rank, world_size
+        self.share = 1.0  # n_r * K / N of the batch last yielded
+
+    def __iter__(self) -> Iterator[list[int]]:
+        k, r = self.world_size, self.rank
+        for batch in self.batches:
+            batch = list(batch)
+            n = len(batch)
+            lo, hi = n * r // k, n * (r + 1) // k
+            if hi > lo:
+                self.share = (hi - lo) * k / n
+                yield batch[lo:hi]
+            else:
+                self.share = 0.0
+                yield [batch[r % n]]
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+
+def shard_loader(ctx: DistContext, loader: DataLoader) -> DataLoader:
+    """This rank's share of each global batch of ``loader`` (a ``batch_size=None`` loader over a BatchSampler)."""
+    if not ctx.active:
+        return loader
+    if loader.batch_size is not None:
+        raise ValueError("shard_loader expects a DataLoader with batch_size=None whose sampler yields batches")
+    return DataLoader(loader.dataset, batch_size=None, sampler=_ShardedBatches(loader.sampler, ctx.rank,
+                                                                                 ctx.world_size))
+
+
+def wrap_model(ctx: DistContext, model, loader: DataLoader | None = None, sync_batchnorm: bool = True):
+    """The module to call in training: ``model`` itself on one rank, else DDP over (SyncBatchNorm-converted) ``model``."""
+    if not ctx.active:
+        return model
+    from ..nn import SyncBatchNorm  # noqa: PLC0415  (used only under a launcher)
+    from ..nn.parallel import DistributedDataParallel  # noqa: PLC0415
+
+    if sync_batchnorm:
+        converted = SyncBatchNorm.convert_sync_batchnorm(model)
+        if converted is not model:
+            raise ValueError("wrap_model: a bare BatchNorm model cannot be converted in place; wrap it in a container")
+    sampler = getattr(loader, "sampler", None)
+    inner = _ShareWeighted(model, sampler) if isinstance(sampler, _ShardedBatches) else model
+    return DistributedDataParallel(inner)
+
+
+class _ShareWeighted(Module):
+    """Scales the gradient of the output by this rank's share n_r K / N of the global batch.
+
+    DDP averages the ranks' gradients: (1/K) sum_r (n_r K / N) grad(mean loss of r) = grad(mean loss of all N).
+    """
+
+    def __init__(self, model: Module, sampler: _ShardedBatches) -> None:
+        super().__init__()
+        self.model = model
+        self._sampler = sampler
+
+    def forward(self, x):
+        out = self.model(x)
+        share = self._sampler.share
+        if share != 1.0 and out.requires_grad:
+            out.register_hook(lambda g: g * share)
+        return out
+
+
+def _sum(ctx: DistContext, values: list[float]) -> np.ndarray:
+    from .. import distributed as dist  # noqa: PLC0415
+    from ..tensor import Tensor  # noqa: PLC0415
+
+    t = Tensor._make(np.asarray(values, dtype=np.float64))
+    dist.all_reduce(t)
+    return t._data
+
+
+def all_reduce_metrics(ctx: DistContext, sums: dict[str, float]) -> dict[str, float]:
+    """Sum each value over the ranks (pass sums, e.g. loss * n, correct, n; divide afterwards)."""
+    if not ctx.active:
+        return dict(sums)
+    keys = list(sums)
+    total = _sum(ctx, [float(sums[k]) for k in keys])
+    return {k: float(v) for k, v in zip(keys, total)}
+
+
+def combine_epoch(ctx: DistContext, result):
+    """A training epoch's result over all ranks: sample-weighted loss and accuracy, images summed, slowest time."""
+    if not ctx.active:
+        return result
+    n = result.images
+    loss_sum = result.loss * n if n else 0.0
+    correct = result.accuracy * n if n else 0.0
+    s = all_reduce_metrics(ctx, {"loss": loss_sum, "correct": correct, "n": n})
+    seconds = _max(ctx, result.seconds)
+    total = s["n"]
+    return dataclasses.replace(result, loss=s["loss"] / total if total else float("nan"),
+                               accuracy=round(s["correct"]) / total if total else float("nan"),
+                               images=int(round(total)), seconds=seconds)
+
+
+def _max(ctx: DistContext, value: float) -> float:
+    from .. import distributed as dist  # noqa: PLC0415
+    from ..tensor import Tensor  # noqa: PLC0415
+
+    t = Tensor._make(np.asarray([value], dtype=np.float64))
+    dist.all_reduce(t, dist.ReduceOp.MAX)
+    return float(t._data[0])
+
+
+def _gather_ints(ctx: DistContext, values: np.ndarray) -> np.ndarray:
+    """Concatenate every rank's int64 array in rank order (lengths may differ)."""
+    from .. import distributed as dist  # noqa: PLC0415
+    from ..distributed import _mpi  # noqa: PLC0415
+
+    comm = dist.GroupMember.WORLD.comm
+    MPI = _mpi.mpi()
+    values = np.ascontiguousarray(values, dtype=np.int64)
+    counts = np.empty(ctx.world_size, dtype=np.int64)
+    comm.Allgather([np.asarray([values.size], dtype=np.int64), MPI.INT64_T], [counts, MPI.INT64_T])
+    out = np.empty(int(counts.sum()), dtype=np.int64)
+    comm.Allgatherv([values, MPI.INT64_T], [out, (counts, None), MPI.INT64_T])
+    return out
+
+
+def evaluate_sharded(ctx: DistContext, evaluate: Callable, model, dataset, batch_size: int):
+    """``evaluate(model, loader)`` over the whole ``dataset``, each rank on a contiguous slice."""
+    n = len(dataset)
+    lo, hi = n * ctx.rank // ctx.world_size, n * (ctx.rank + 1) // ctx.world_size
+    loader = DataLoader(dataset, batch_size=None, sampler=BatchSampler(range(lo, hi), batch_size, drop_last=False))
+    result = evaluate(model, loader)
+    if not ctx.active:
+        return result
+    m = hi - lo
+    s = all_reduce_metrics(ctx, {"loss": result.loss * m if m else 0.0,
+                                 "correct": float((result.predictions == result.targets).sum()), "n": m})
+    total = s["n"]
+    return dataclasses.replace(result, loss=s["loss"] / total if total else float("nan"),
+                               accuracy=round(s["correct"]) / total if total else float("nan"),
+                               predictions=_gather_ints(ctx, result.predictions),
+                               targets=_gather_ints(ctx, result.targets))
+
+
+@contextlib.contextmanager
+def guard(ctx: DistContext) -> Iterator[None]:
+    """Abort the whole job (with this rank's message) when this rank leaves with an error."""
+    try:
+        yield
+    except BaseException as e:
+        if not ctx.active or (isinstance(e, SystemExit) and not e.code):
+            raise
+        sys.stdout.flush()
+        text = "".join(traceback.format_exception_only(type(e), e)).strip()
+        sys.stderr.write(f"[rank {ctx.rank}] error: {text}\n[rank {ctx.rank}] aborting all {ctx.world_size} ranks\n")
+        sys.stderr.flush()
+        from ..distributed import _mpi  # noqa: PLC0415
+
+        _mpi.mpi().COMM_WORLD.Abort(1 if not isinstance(e, KeyboardInterrupt) else 130)
