@@ -236,7 +236,8 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
 class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     """A buffer whose shape is not known yet; ``materialize(shape)`` makes it a plain ``Tensor``.
 
-    ``persistent`` is kept for ``register_buffer`` (False keeps it out of ``state_dict``).
+    Register it with ``register_buffer`` (or, in a lazy module, by assigning it to an attribute);
+    ``persistent=False`` keeps it out of ``state_dict``.
     """
 
     cls_to_become = Tensor

@@ -408,7 +408,8 @@ def test_user_defined_lazy_module():
         def __init__(self):
             super().__init__()
             self.scale = UninitializedParameter()
-            self.register_buffer("offset", UninitializedBuffer())
+            self.offset = UninitializedBuffer()  # registered as a buffer, as in torch
+            self.register_buffer("hidden", UninitializedBuffer(), persistent=False)
 
         def initialize_parameters(self, x):
             if self.has_uninitialized_params():
@@ -423,6 +424,10 @@ def test_user_defined_lazy_module():
 
     m = LazyScale()
     assert m.has_uninitialized_params() and list(m.state_dict()) == ["scale", "offset"]
+    assert [n for n, _ in m.named_buffers()] == ["offset", "hidden"]
+    with pytest.raises(RuntimeError, match="module LazyScale has not been fully initialized"):
+        m(cr.ones(2, 3))
+    m.hidden.materialize((1,))
     np.testing.assert_array_equal(m(cr.ones(2, 3)).detach().numpy(), np.full((2, 3), 3.0, np.float32))
     assert type(m) is LazyScale and not m._forward_pre_hooks
 

@@ -51,6 +51,15 @@ class LazyModuleMixin:
         super().__init__(*args, **kwargs)
         self._initialize_hook = self.register_forward_pre_hook(self._infer_parameters, with_kwargs=True)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # an UninitializedBuffer assigned to a new attribute is registered, as PyTorch's (a Buffer there)
+        if isinstance(value, UninitializedBuffer) and name not in self.__dict__.get("_buffers", (name,)):
+            self.__dict__["_parameters"].pop(name, None)
+            self.__dict__["_modules"].pop(name, None)
+            self.register_buffer(name, value, persistent=value.persistent)
+        else:
+            super().__setattr__(name, value)
+
     def initialize_parameters(self, *args: Any, **kwargs: Any) -> None:
         """Materialise and initialise the parameters for an input like ``args``."""
         raise NotImplementedError(f"initialize_parameters is not implemented for {type(self).__name__}")
