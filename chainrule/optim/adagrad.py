@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import backend
 from ..tensor import Tensor
+from ._arith import _as, addcdiv_, addcmul_, added
 from .optimizer import Optimizer, _check_lr, _check_nonnegative, _use_grad_for_step, _written
 
 
@@ -52,14 +53,12 @@ class Adagrad(Optimizer):
                 theta = p._data
                 xp = backend.array_module(theta)
                 if weight_decay != 0:
-                    g = g + weight_decay * theta
+                    g = added(g, theta, weight_decay)
                 clr = lr / (1.0 + (step - 1.0) * lr_decay)
                 total = state["sum"]._data
-                tmp = xp.multiply(g, g)
-                total += tmp
-                xp.sqrt(total, out=tmp)
-                tmp += eps
-                xp.divide(g, tmp, out=tmp)
-                tmp *= clr
-                theta -= tmp
+                tmp = xp.empty_like(theta)
+                addcmul_(total, g, g, 1.0, tmp)
+                std = xp.sqrt(total)
+                std += _as(std, eps)
+                addcdiv_(theta, g, std, -clr, tmp)
                 _written(p)

@@ -7,16 +7,8 @@ from typing import Any
 
 from .. import backend
 from ..tensor import Tensor
-from .optimizer import (
-    Optimizer,
-    _check_lr,
-    _check_nonnegative,
-    _lerp_,
-    _square_avg_,
-    _use_grad_for_step,
-    _written,
-    _zeros_like,
-)
+from ._arith import _as, addcdiv_, added, lerp_, square_avg_
+from .optimizer import Optimizer, _check_lr, _check_nonnegative, _use_grad_for_step, _written, _zeros_like
 
 
 class Adam(Optimizer):
@@ -70,28 +62,25 @@ class Adam(Optimizer):
                 xp = backend.array_module(theta)
                 if weight_decay != 0:
                     if decoupled:
-                        theta *= 1.0 - lr * weight_decay
+                        theta *= _as(theta, 1.0 - lr * weight_decay)
                     else:
-                        g = g + weight_decay * theta
+                        g = added(g, theta, weight_decay)
 
                 m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
                 tmp = xp.empty_like(theta)  # the one scratch buffer of this update
-                _lerp_(m, g, 1.0 - beta1, tmp)
-                _square_avg_(v, g, beta2, tmp)
+                lerp_(m, g, 1.0 - beta1, tmp)
+                square_avg_(v, g, beta2, tmp)
 
                 step_size = lr / (1.0 - beta1**step)
                 bias_correction2_sqrt = (1.0 - beta2**step) ** 0.5
                 if amsgrad:
                     v_max = state["max_exp_avg_sq"]._data
                     xp.maximum(v_max, v, out=v_max)
-                    xp.sqrt(v_max, out=tmp)
-                else:
-                    xp.sqrt(v, out=tmp)
-                tmp /= bias_correction2_sqrt
-                tmp += eps
-                xp.divide(m, tmp, out=tmp)
-                tmp *= step_size
-                theta -= tmp
+                    v = v_max
+                denom = xp.sqrt(v)
+                denom /= _as(denom, bias_correction2_sqrt)
+                denom += _as(denom, eps)
+                addcdiv_(theta, m, denom, -step_size, tmp)
                 _written(p)
 
 

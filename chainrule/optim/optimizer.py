@@ -368,35 +368,22 @@ def _written(p: Tensor) -> None:
     p._version[0] += 1
 
 
-def _lerp_(start, end, weight: float, out_tmp) -> None:
-    """``start += weight * (end - start)`` in place, with PyTorch's two-branch formula.
-
-    For ``weight >= 0.5`` PyTorch computes ``end - (end - start) * (1 - weight)`` instead; matching
-    it keeps trajectories identical to the last bits.
-    """
-    xp = backend.array_module(start)
-    xp.subtract(end, start, out=out_tmp)
-    if abs(weight) < 0.5:
-        out_tmp *= weight
-        start += out_tmp
-    else:
-        out_tmp *= 1.0 - weight
-        xp.subtract(end, out_tmp, out=start)
-
-
-def _square_avg_(avg, g, decay: float, out_tmp) -> None:
-    """``avg = decay * avg + (1 - decay) * g^2`` in place (``out_tmp`` is scratch space)."""
-    xp = backend.array_module(avg)
-    xp.multiply(g, g, out=out_tmp)
-    out_tmp *= 1.0 - decay
-    avg *= decay
-    avg += out_tmp
-
-
 def _check_nonnegative(name: str, value: float) -> None:
     """PyTorch's ``Invalid <name> value: <value>`` unless ``0 <= value`` (a NaN is refused too)."""
     if not 0.0 <= value:
         raise ValueError(f"Invalid {name} value: {value}")
+
+
+def _check_betas(betas: tuple[float, float]) -> None:
+    """PyTorch's ``Invalid beta parameter at index i: <value>`` unless ``0 <= beta < 1``."""
+    for i, beta in enumerate(betas[:2]):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+
+def _new_scalar_state(value: float) -> Tensor:
+    """A 0-dim float32 tensor holding ``value`` (PyTorch keeps ``mu_product``, ``eta``, ``mu`` so)."""
+    return Tensor._make(np.array(value, dtype=np.float32))
 
 
 def _check_lr(lr: Any, differentiable: bool) -> float:

@@ -7,16 +7,8 @@ from typing import Any
 
 from .. import backend
 from ..tensor import Tensor
-from .optimizer import (
-    Optimizer,
-    _check_lr,
-    _check_nonnegative,
-    _lerp_,
-    _square_avg_,
-    _use_grad_for_step,
-    _written,
-    _zeros_like,
-)
+from ._arith import _as, add_, addcdiv_, added, fma_exact, lerp_, square_avg_
+from .optimizer import Optimizer, _check_lr, _check_nonnegative, _use_grad_for_step, _written, _zeros_like
 
 
 class RMSprop(Optimizer):
@@ -64,27 +56,24 @@ class RMSprop(Optimizer):
                 theta = p._data
                 xp = backend.array_module(theta)
                 if weight_decay != 0:
-                    g = g + weight_decay * theta
+                    g = added(g, theta, weight_decay)
 
                 s = state["square_avg"]._data
-                tmp = xp.empty_like(g)  # the one scratch buffer of this update
-                _square_avg_(s, g, alpha, tmp)
+                tmp = xp.empty_like(g)  # scratch space of this update
+                square_avg_(s, g, alpha, tmp)
                 if centered:
                     a = state["grad_avg"]._data
-                    _lerp_(a, g, 1.0 - alpha, tmp)
-                    xp.multiply(a, a, out=tmp)
-                    xp.subtract(s, tmp, out=tmp)
-                    xp.sqrt(tmp, out=tmp)
+                    lerp_(a, g, 1.0 - alpha, tmp)
+                    avg = fma_exact(-a, a, s, xp.empty_like(s))  # s - a^2 cancels: one rounding
+                    xp.sqrt(avg, out=avg)
                 else:
-                    xp.sqrt(s, out=tmp)
-                tmp += eps
-                xp.divide(g, tmp, out=tmp)  # g / d
+                    avg = xp.sqrt(s)
+                avg += _as(avg, eps)
                 if momentum > 0:
                     b = state["momentum_buffer"]._data
-                    b *= momentum
-                    b += tmp
-                    xp.multiply(b, lr, out=tmp)
+                    b *= _as(b, momentum)
+                    addcdiv_(b, g, avg, 1.0, tmp)
+                    add_(theta, b, -lr)
                 else:
-                    tmp *= lr
-                theta -= tmp
+                    addcdiv_(theta, g, avg, -lr, tmp)
                 _written(p)

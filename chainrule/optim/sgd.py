@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..tensor import Tensor
+from ._arith import _as, add_, added
 from .optimizer import Optimizer, _check_lr, _grad_array, _use_grad_for_step, _written
 
 
@@ -53,7 +54,7 @@ class SGD(Optimizer):
                 theta = p._data
                 g = _grad_array(p, maximize)
                 if weight_decay != 0:
-                    g = g + weight_decay * theta
+                    g = added(g, theta, weight_decay)
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
@@ -62,11 +63,8 @@ class SGD(Optimizer):
                         state["momentum_buffer"] = buf
                     else:
                         b = buf._data
-                        b *= momentum
-                        if dampening == 0:
-                            b += g
-                        else:
-                            b += (1.0 - dampening) * g
-                    g = g + momentum * buf._data if nesterov else buf._data
-                theta -= lr * g
+                        b *= _as(b, momentum)
+                        add_(b, g, 1.0 - dampening)
+                    g = added(g, buf._data, momentum) if nesterov else buf._data
+                add_(theta, g, -lr)
                 _written(p)
