@@ -59,6 +59,7 @@ from .backend import (
     uint8,
 )
 from ._dlpack import from_dlpack
+from ._tensor_str import get_printoptions, set_printoptions
 from .serialization import load, save
 from .tensor import Size, Tensor
 

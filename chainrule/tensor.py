@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import backend
+from . import _tensor_str, backend
 from .backend import from_numpy_dtype
 
 
@@ -378,12 +378,10 @@ class Tensor:
             "chainrule tensors are not pickled: use chainrule.save (safetensors) for weights")
 
     def __repr__(self) -> str:
-        return _format(self)
+        return _tensor_str.tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and spec:
-            return format(self._data.item(), spec)
-        return repr(self)
+        return _tensor_str.tensor_format(self, spec)
 
 
 class Size(tuple):
@@ -426,35 +424,3 @@ def _wrap_dim(dim: int, ndim: int) -> int:
         raise IndexError(
             f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
     return dim % n
-
-
-def _format(t: Tensor) -> str:
-    a = t.numpy(force=True)
-    prefix = "tensor("
-    if a.dtype.kind == "f" and a.size:
-        finite = a[np.isfinite(a)]
-        integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
-        big = finite.size and (np.abs(finite).max() >= 1e8 or (np.abs(finite[finite != 0]).min(initial=1) < 1e-4))
-        if integral and not big:
-            one = lambda v: f"{v:.0f}." if np.isfinite(v) else f"{v}"  # noqa: E731
-        elif big:
-            one = lambda v: f"{v:.4e}"  # noqa: E731
-        else:
-            one = lambda v: f"{v:.4f}"  # noqa: E731
-        # PyTorch right-aligns every element to the widest one: tensor([ 1.5000, -2.0000])
-        shown = finite if finite.size <= 1000 else np.concatenate([finite[:3], finite[-3:]])
-        width = max((len(one(v)) for v in shown), default=0)
-        fmt = {"float_kind": lambda v: one(v).rjust(width)}
-        body = np.array2string(a, separator=", ", prefix=prefix, formatter=fmt, threshold=1000, edgeitems=3)
-    else:
-        body = np.array2string(a, separator=", ", prefix=prefix, threshold=1000, edgeitems=3)
-    extras = []
-    if a.dtype != backend.get_default_dtype().np and a.dtype != np.int64 and a.dtype != np.bool_:
-        extras.append(f"dtype={t.dtype}")
-    elif a.dtype.kind != "f" and a.size == 0:
-        extras.append(f"dtype={t.dtype}")
-    if t.grad_fn is not None:
-        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
-    elif t._requires_grad:
-        extras.append("requires_grad=True")
-    return prefix + body + "".join(", " + e for e in extras) + ")"

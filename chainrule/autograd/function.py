@@ -450,9 +450,16 @@ def named_output(name):
             first = out[0] if isinstance(out, tuple) and out else out
             node = first.grad_fn if isinstance(first, Tensor) else None
             if node is not None and all(not isinstance(a, Tensor) or a.grad_fn is not node for a in args):
-                node._renamed = name if isinstance(name, str) else name(*args, **kwargs)
+                node._renamed = name if isinstance(name, str) else _call_name(name, args, kwargs)
             return out
 
         return wrapper
 
     return decorate
+
+
+def _call_name(name, args: tuple, kwargs: dict) -> str | None:
+    try:
+        return name(*args, **kwargs)
+    except TypeError:  # a call form the name function does not know: keep the node's own name
+        return None

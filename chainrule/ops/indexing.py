@@ -322,7 +322,7 @@ def _bool_mask(mask, op: str, what: str) -> Tensor:
     return mask
 
 
-@named_output(lambda input, mask, value: f"MaskedFillBackward{int(isinstance(value, Tensor))}")
+@named_output(lambda input, mask, value, **k: f"MaskedFillBackward{int(isinstance(value, Tensor))}")
 def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     """``value`` where ``mask`` is True, ``input`` elsewhere (out of place; broadcasts).
 

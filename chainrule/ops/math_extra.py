@@ -285,7 +285,7 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
     return NanToNum(nan, posinf, neginf).apply(x)
 
 
-@named_output(lambda input, end, weight: f"LerpBackward{int(isinstance(weight, Tensor))}")
+@named_output(lambda input, end, weight, **k: f"LerpBackward{int(isinstance(weight, Tensor))}")
 def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
     """input + weight (end - input); ``weight`` is a number or a tensor (all three broadcast)."""
     x, e = check_tensor(input, "lerp"), check_tensor(end, "lerp", "end")

@@ -150,7 +150,7 @@ def _pad_name(mode: str, n: int) -> str | None:
     return f"{kind}Pad{n}DBackward0" if kind else None
 
 
-@named_output(lambda input, pad, mode="constant", value=None: _pad_name(mode, len(pad) // 2))
+@named_output(lambda input, pad, mode="constant", *a, **k: _pad_name(mode, len(pad) // 2))
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad (or, with negative widths, crop) the last ``len(pad) // 2`` dimensions of ``input``.
 

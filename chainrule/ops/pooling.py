@@ -570,12 +570,12 @@ def _adaptive_avg_name(n: int, output_size) -> str:
     return "MeanBackward1" if all(s == 1 for s in sizes) else f"AdaptiveAvgPool{n}DBackward0"
 
 
-@named_output(lambda input, output_size: _adaptive_avg_name(2, output_size))
+@named_output(lambda input, output_size, **k: _adaptive_avg_name(2, output_size))
 def adaptive_avg_pool2d(input, output_size):
     return _adaptive_avg_poolnd(2, "adaptive_avg_pool2d", input, output_size)
 
 
-@named_output(lambda input, output_size: _adaptive_avg_name(3, output_size))
+@named_output(lambda input, output_size, **k: _adaptive_avg_name(3, output_size))
 def adaptive_avg_pool3d(input, output_size):
     return _adaptive_avg_poolnd(3, "adaptive_avg_pool3d", input, output_size)
 

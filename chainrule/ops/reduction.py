@@ -324,7 +324,7 @@ def _max_min_name(op: str, dim) -> str | None:
     return f"{op}Backward{1 if dim is None else 0}"
 
 
-@named_output(lambda input, dim=None, keepdim=False: _max_min_name("Max", dim))
+@named_output(lambda input, dim=None, *a, **k: _max_min_name("Max", k.get("axis", dim)))
 def max(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
     """``max(x)``: the largest element (ties share the gradient evenly).
 
@@ -334,7 +334,7 @@ def max(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
     return _extremum(input, dim, keepdim, True)
 
 
-@named_output(lambda input, dim=None, keepdim=False: _max_min_name("Min", dim))
+@named_output(lambda input, dim=None, *a, **k: _max_min_name("Min", k.get("axis", dim)))
 def min(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001
     """The smallest element(s); the same forms as ``max``."""
     return _extremum(input, dim, keepdim, False)

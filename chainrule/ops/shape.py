@@ -360,7 +360,12 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
     else:
         dims = [wrap_dim(dim, len(shp))]
     if not shp:
-@named_output(lambda input, dim=None: f"SqueezeBackward{0 if dim is None else 2 if isinstance(dim, (tuple, list)) else 1}")
+def _squeeze_name(dim) -> str:
+    """PyTorch's squeeze overloads: 0 without dim, 1 with one dim, 2 with a tuple of dims."""
+    return f"SqueezeBackward{0 if dim is None else 2 if isinstance(dim, (tuple, list)) else 1}"
+
+
+@named_output(lambda input, dim=None, **k: _squeeze_name(k.get("axis", dim)))
         return input
     drop = {d for d in dims if shp[d] == 1}
     return reshape(input, tuple(n for i, n in enumerate(shp) if i not in drop))

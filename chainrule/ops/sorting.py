@@ -125,7 +125,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     return _select_rank(x1, k - 1, d, keepdim, kthvalue_result, was_0d)
 
 
-@named_output(lambda input, dim=None, keepdim=False: f"MedianBackward{0 if dim is None else 1}")
+@named_output(lambda input, dim=None, *a, **k: f"MedianBackward{0 if k.get('axis', dim) is None else 1}")
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
     """The median; for an even count the lower of the two middle values (PyTorch's convention).
 
