@@ -19,10 +19,10 @@ import sys
 import warnings
 from collections.abc import Iterator
 
-from . import autograd_demo, demo, evaluate, inspect, train
+from . import autograd_demo, demo, evaluate, export, inspect, train
 from ._common import CLIError, RunFailure
 
-COMMANDS = (demo, train, evaluate, inspect, autograd_demo)
+COMMANDS = (demo, train, evaluate, inspect, autograd_demo, export)
 
 # NumPy's floating-point RuntimeWarnings: a diverging run is reported as such, never as these
 _NUMPY_WARNINGS = r".*(encountered in|overflow|divide by zero|Mean of empty slice|Degrees of freedom)"
@@ -55,6 +55,7 @@ def quiet_numpy() -> Iterator[None]:
 
 
 def _error(command: str | None, message: str) -> None:
+    message = " ".join(message.split())  # one line, whatever the exception's text holds
     print(f"chainrule{' ' + command if command else ''}: error: {message}", file=sys.stderr)
 
 
