@@ -73,7 +73,7 @@ def _entry_point(frame: Any) -> str:
     while frame is not None and frame.f_globals.get("__name__", "").startswith("chainrule."):
         names.append(getattr(frame.f_code, "co_qualname", frame.f_code.co_name))
         frame = frame.f_back
-    plain = [n for n in names if "<locals>" not in n]  # skip decorators' wrappers
+    plain = [n for n in names if "<" not in n]  # skip decorators' wrappers and lambdas
     return plain[-1] if plain else (names[-1] if names else "?")
 
 
@@ -82,9 +82,9 @@ class UninitializedTensorMixin:
 
     The tensor holds an empty array whose dtype (and device) the materialised tensor takes.
     Its dtype, device, ``requires_grad``, ``grad``, ``size()``, ``data`` and casts (``to``,
-    ``float``, ``double``, ``half``, ``cpu``) can be read; ``shape`` raises a RuntimeError and
-    any operator that reaches its values raises a ValueError naming the operator, as PyTorch's
-    ``__torch_function__`` guard does. ``materialize(shape)`` turns it, in place (same object,
+    ``float``, ``double``, ``half``, ``long``, ``int``, ``short``, ``cpu``) can be read; ``shape``
+    raises a RuntimeError and any operator that reaches its values raises a ValueError naming the
+    operator, as PyTorch's ``__torch_function__`` guard does. ``materialize(shape)`` turns it, in place (same object,
     so optimisers built before the first forward keep working), into ``cls_to_become``.
     """
 
@@ -184,6 +184,15 @@ class UninitializedTensorMixin:
 
     def half(self):
         return self.to(backend.float16)
+
+    def long(self):
+        return self.to(backend.int64)
+
+    def int(self):
+        return self.to(backend.int32)
+
+    def short(self):
+        return self.to(backend.int16)
 
     def cpu(self):
         return self

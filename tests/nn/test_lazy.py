@@ -190,6 +190,7 @@ def test_uninitialised_parameter_attributes_match_torch():
     assert isinstance(ours, nn.Parameter) and is_lazy(ours) and not is_lazy(nn.Parameter(cr.zeros(1)))
     assert ours.double() is ours and theirs.double() is not None
     assert type(ours.float()) is cr.Tensor and ours.float().dtype == cr.float32
+    assert ours.long().dtype == cr.int64 and theirs.long().dtype == torch.int64
     assert not UninitializedParameter(requires_grad=False).requires_grad
     buf = UninitializedBuffer()
     assert not buf.requires_grad and buf.persistent and repr(buf) == "<UninitializedBuffer>"
