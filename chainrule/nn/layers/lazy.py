@@ -54,8 +54,8 @@ class LazyModuleMixin:
     def __setattr__(self, name: str, value: Any) -> None:
         # an UninitializedBuffer assigned to a new attribute is registered, as PyTorch's (a Buffer there)
         if isinstance(value, UninitializedBuffer) and name not in self.__dict__.get("_buffers", (name,)):
-            self.__dict__["_parameters"].pop(name, None)
-            self.__dict__["_modules"].pop(name, None)
+            for registry in (self.__dict__, self.__dict__["_parameters"], self.__dict__["_modules"]):
+                registry.pop(name, None)
             self.register_buffer(name, value, persistent=value.persistent)
         else:
             super().__setattr__(name, value)
