@@ -124,7 +124,7 @@ def test_worker_info_seeds_and_round_robin():
 
 
 def test_worker_info_is_frozen_like_pytorch():
-    info = _worker.WorkerInfo(id=0, num_workers=1, seed=5, dataset=None)
+    info = cr.utils.data.WorkerInfo(id=0, num_workers=1, seed=5, dataset=None)
     with pytest.raises(RuntimeError, match="Cannot assign attributes to WorkerInfo objects"):
         info.id = 3
     assert repr(info) == "WorkerInfo(id=0, num_workers=1, seed=5, dataset=None)"

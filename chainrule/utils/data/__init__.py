@@ -1,7 +1,7 @@
 """Datasets, samplers and the DataLoader (``chainrule.utils.data``, as ``torch.utils.data``)."""
 
 from ._collate import default_collate, default_convert
-from ._worker import WorkerInfo, get_worker_info
+from ._worker_info import WorkerInfo, get_worker_info
 from .dataloader import DataLoader
 from .distributed import DistributedSampler
 from .dataset import ChainDataset, ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split

@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import io
 import itertools
-import multiprocessing as mp
 import os
 import pickle
-import queue
 import random
 import sys
 import time
@@ -34,41 +32,11 @@ import numpy as np
 
 from ... import backend
 from ...tensor import Tensor
+from . import _worker_info
+from ._worker_info import WorkerInfo
 from .dataset import _fetch
 
 _STATUS_INTERVAL = 5.0  # seconds between checks that the other side is still alive
-
-
-# ---- in the worker: identity ------------------------------------------------------------------
-
-
-class WorkerInfo:
-    """What ``get_worker_info()`` returns inside a worker: ``id``, ``num_workers``, ``seed``, ``dataset``."""
-
-    __initialized = False
-
-    def __init__(self, **kwargs: Any) -> None:
-        for k, v in kwargs.items():
-            setattr(self, k, v)
-        self.__keys = tuple(kwargs)
-        self.__initialized = True
-
-    def __setattr__(self, key: str, val: Any) -> None:
-        if self.__initialized:
-            raise RuntimeError(f"Cannot assign attributes to {type(self).__name__} objects")
-        super().__setattr__(key, val)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({', '.join(f'{k}={getattr(self, k)}' for k in self.__keys)})"
-
-
-_worker_info: WorkerInfo | None = None
-
-
-def get_worker_info() -> WorkerInfo | None:
-    """In a DataLoader worker: its ``WorkerInfo`` (``id``, ``num_workers``, ``seed``, its copy of
-    ``dataset``); in the main process: None. An ``IterableDataset`` uses it to read only its shard."""
-    return _worker_info
 
 
 # ---- transport ----------------------------------------------------------------------------------
@@ -162,7 +130,8 @@ class _Fetcher:
 
 def _worker_loop(spec: Any, index_queue: Any, result_queue: Any, done_event: Any, worker_id: int,
                  num_workers: int, base_seed: int) -> None:
-    global _worker_info
+    import queue
+
     parent = os.getppid()
     try:
         backend.set_num_threads(1)  # as PyTorch: the workers share the cores, one thread each
@@ -171,7 +140,7 @@ def _worker_loop(spec: Any, index_queue: Any, result_queue: Any, done_event: Any
         dataset, is_iterable, auto_collation, collate_fn, batch_size, drop_last, worker_init_fn = spec
         seed = base_seed + worker_id
         _seed_worker(seed, base_seed, worker_id)
-        _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
+        _worker_info.current = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
         init_error = None
         if worker_init_fn is not None:
             worker_init_fn(worker_id)
@@ -235,6 +204,8 @@ def _picklable_type(t: type) -> bool:
 
 
 def _context(spec: Any) -> Any:
+    import multiprocessing as mp  # here, not at the top: ``import chainrule`` does not pay for it
+
     if spec is None:  # PyTorch uses the platform's default: 'fork' on Linux, which needs no pickling
         return mp.get_context("fork" if sys.platform.startswith("linux") else None)
     return mp.get_context(spec) if isinstance(spec, str) else spec
@@ -318,6 +289,8 @@ class _MultiProcessingIter:
 
     def _get(self) -> tuple:
         """The next (task index, batch) from any worker; raises if a worker died or time ran out."""
+        import queue
+
         start = time.monotonic()
         while True:
             wait = _STATUS_INTERVAL if self._timeout <= 0 else min(_STATUS_INTERVAL, self._timeout)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ... import backend
 from ...backend import Generator
 from ._collate import default_collate, default_convert
-from ._worker import _MultiProcessingIter
 from .dataset import Dataset, IterableDataset, _fetch
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _batched, _num_batches
 
@@ -65,6 +63,8 @@ class DataLoader:
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
         if multiprocessing_context is not None:
+            import multiprocessing as mp
+
             if num_workers == 0:
                 raise ValueError("multiprocessing_context can only be used with multi-process loading "
                                  f"(num_workers > 0), but got num_workers={num_workers}")
@@ -127,7 +127,7 @@ class DataLoader:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
         self.persistent_workers = persistent_workers
-        self._iterator: _MultiProcessingIter | None = None
+        self._iterator: Any = None  # the workers' iterator, kept with persistent_workers
         self._initialized = True
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -151,6 +151,8 @@ class DataLoader:
         # a seeded run shuffles alike with and without workers
         base_seed = int(backend.rng(self.generator).integers(0, 2**63 - 1))
         if self.num_workers > 0:
+            from ._worker import _MultiProcessingIter  # loaded with the first loader that has workers
+
             it = _MultiProcessingIter(self, base_seed)
             if self.persistent_workers:
                 self._iterator = it
