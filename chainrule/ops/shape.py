@@ -158,6 +158,10 @@ def _size_arg(sizes: tuple) -> tuple:
 class Reshape(FunctionNode):
     """Same elements in a new shape; ``strict`` (``view``) refuses to copy, as PyTorch's ``view``."""
 
+    @property
+    def torch_name(self) -> str:  # a copy (non-contiguous input) is PyTorch's _unsafe_view
+        return "ViewBackward0" if self._is_view else "UnsafeViewBackward0"
+
     def __init__(self, shape: tuple, strict: bool = False):
         self.shape = shape
         self.strict = strict
@@ -168,10 +172,6 @@ class Reshape(FunctionNode):
         if self.strict:
             self._is_view = True
             try:
-    @property
-    def torch_name(self) -> str:  # a copy (non-contiguous input) is PyTorch's _unsafe_view
-        return "ViewBackward0" if self._is_view else "UnsafeViewBackward0"
-
                 return xp.reshape(x, self.shape, copy=False)
             except ValueError:
                 raise RuntimeError(
@@ -259,6 +259,7 @@ def permute(input: Tensor, *dims) -> Tensor:
     return Permute(dims).apply(input)
 
 
+@named_output("TransposeBackward0")
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two axes (a view)."""
     nd = input._data.ndim
@@ -269,13 +270,13 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
         return input
     dims = list(range(nd))
     dims[d0], dims[d1] = d1, d0
-@named_output("TransposeBackward0")
     return Permute(tuple(dims)).apply(input)
 
 
 swapaxes = swapdims = transpose
 
 
+@named_output("TBackward0")
 def t(input: Tensor) -> Tensor:
     """Transpose of a tensor with at most 2 dimensions."""
     if input._data.ndim > 2:
@@ -286,7 +287,6 @@ def t(input: Tensor) -> Tensor:
 def adjoint(input: Tensor) -> Tensor:
     return transpose(input, -2, -1)
 
-@named_output("TBackward0")
 
 class Clone(FunctionNode):
     def forward(self, x):
@@ -350,6 +350,12 @@ def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
     return reshape(input, shp[:d] + sizes + shp[d + 1:])
 
 
+def _squeeze_name(dim) -> str:
+    """PyTorch's squeeze overloads: 0 without dim, 1 with one dim, 2 with a tuple of dims."""
+    return f"SqueezeBackward{0 if dim is None else 2 if isinstance(dim, (tuple, list)) else 1}"
+
+
+@named_output(lambda input, dim=None, **k: _squeeze_name(k.get("axis", dim)))
 def squeeze(input: Tensor, dim=None) -> Tensor:
     """Drop dimensions of size 1: all of them, or those of ``dim`` (an int or a tuple) that have size 1."""
     shp = input._data.shape
@@ -360,17 +366,12 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
     else:
         dims = [wrap_dim(dim, len(shp))]
     if not shp:
-def _squeeze_name(dim) -> str:
-    """PyTorch's squeeze overloads: 0 without dim, 1 with one dim, 2 with a tuple of dims."""
-    return f"SqueezeBackward{0 if dim is None else 2 if isinstance(dim, (tuple, list)) else 1}"
-
-
-@named_output(lambda input, dim=None, **k: _squeeze_name(k.get("axis", dim)))
         return input
     drop = {d for d in dims if shp[d] == 1}
     return reshape(input, tuple(n for i, n in enumerate(shp) if i not in drop))
 
 
+@named_output("UnsqueezeBackward0")
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a dimension of size 1 at ``dim`` (-1 appends one)."""
     shp = input._data.shape
@@ -381,7 +382,6 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
 def movedim(input: Tensor, source, destination) -> Tensor:
     """Move dimensions ``source`` to positions ``destination``; the others keep their order."""
     nd = input._data.ndim
-@named_output("UnsqueezeBackward0")
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
     if len(src) != len(dst):
@@ -519,6 +519,10 @@ def tile(input: Tensor, dims) -> Tensor:
 class Tri(FunctionNode):
     """Keep the lower (``tril``) or upper (``triu``) triangle of the last two dims; self-adjoint mask."""
 
+    @property
+    def torch_name(self) -> str:
+        return "TrilBackward0" if self.lower else "TriuBackward0"
+
     def __init__(self, lower: bool, diagonal: int):
         self.lower, self.diagonal = lower, diagonal
 
@@ -528,10 +532,6 @@ class Tri(FunctionNode):
 
     def backward(self, gy):
         return Tri(self.lower, self.diagonal).apply(gy)
-
-    @property
-    def torch_name(self) -> str:
-        return "TrilBackward0" if self.lower else "TriuBackward0"
 
 
 def _tri(input: Tensor, diagonal: int, lower: bool) -> Tensor:
