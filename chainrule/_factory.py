@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +33,29 @@ def _sizes(size: tuple) -> tuple[int, ...]:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
         out.append(int(s))
     return tuple(out)
+
+
+def _type_name(dt: np.dtype) -> str:
+    """PyTorch's name of a dtype in its messages (``Long``, ``Float`` ...)."""
+    from .ops._util import TORCH_TYPE_NAMES
+
+    return TORCH_TYPE_NAMES.get(np.dtype(dt).name, np.dtype(dt).name)
+
+
+def _size_args(shape: tuple, size: Any, name: str) -> tuple[int, ...]:
+    """The size given either positionally (``zeros(2, 3)``, ``zeros((2, 3))``) or as ``size=``."""
+    if size is not None:
+        if shape:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        shape = (size,)
+    return _sizes(shape)
+
+
+def _out(out: Any, name: str, dtype: Any, make) -> Tensor:
+    """``out=`` of a factory: ``make(dtype)`` in ``out``'s dtype, written into ``out``."""
+    from .ops._keywords import factory_out
+
+    return factory_out(out, name, dtype, make)
 
 
 def _finish(data: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
@@ -123,21 +147,39 @@ def _dt(dtype: Any, default=None) -> np.dtype:
     return to_dtype(dtype).np
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.zeros(_sizes(size), dtype=_dt(dtype)), requires_grad, device)
+def zeros(*shape, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False, memory_format=None) -> Tensor:
+    """A tensor of ``size`` (ints, one sequence, or ``size=``) of zeros."""
+    shape = _size_args(shape, size, "zeros")
+    if out is not None:
+        return _out(out, "zeros", dtype, lambda dt: zeros(shape, dtype=dt))
+    return _finish(np.zeros(shape, dtype=_dt(dtype)), requires_grad, device)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.ones(_sizes(size), dtype=_dt(dtype)), requires_grad, device)
+def ones(*shape, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False, memory_format=None) -> Tensor:
+    """A tensor of ``size`` (ints, one sequence, or ``size=``) of ones."""
+    shape = _size_args(shape, size, "ones")
+    if out is not None:
+        return _out(out, "ones", dtype, lambda dt: ones(shape, dtype=dt))
+    return _finish(np.ones(shape, dtype=_dt(dtype)), requires_grad, device)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.empty(_sizes(size), dtype=_dt(dtype)), requires_grad, device)
+def empty(*shape, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False, memory_format=None) -> Tensor:
+    """A tensor of ``size`` (ints, one sequence, or ``size=``) with uninitialised values."""
+    shape = _size_args(shape, size, "empty")
+    if out is not None:
+        return _out(out, "empty", dtype, lambda dt: empty(shape, dtype=dt))
+    return _finish(np.empty(shape, dtype=_dt(dtype)), requires_grad, device)
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+    """``fill_value`` everywhere; the dtype is that of the value (bool, int64 or the default float)."""
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    if out is not None:
+        return _out(out, "full", dtype, lambda dt: full(size, fill_value, dtype=dt))
     if dtype is None:
         dtype = backend.scalar_dtype(fill_value)
     return _finish(np.full(_sizes((size,)), fill_value, dtype=_dt(dtype)), requires_grad, device)
@@ -147,24 +189,31 @@ def _like(t: Tensor, dtype) -> np.dtype:
     return t._data.dtype if dtype is None else to_dtype(dtype).np
 
 
-def zeros_like(input: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.zeros(input.shape, dtype=_like(input, dtype)), requires_grad, device)
+def zeros_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None) -> Tensor:
+    return _finish(np.zeros(input.shape, dtype=_like(input, dtype)), requires_grad, device or input.device)
 
 
-def ones_like(input: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.ones(input.shape, dtype=_like(input, dtype)), requires_grad, device)
+def ones_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None) -> Tensor:
+    return _finish(np.ones(input.shape, dtype=_like(input, dtype)), requires_grad, device or input.device)
 
 
-def empty_like(input: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.empty(input.shape, dtype=_like(input, dtype)), requires_grad, device)
+def empty_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None) -> Tensor:
+    return _finish(np.empty(input.shape, dtype=_like(input, dtype)), requires_grad, device or input.device)
 
 
-def full_like(input: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.full(input.shape, fill_value, dtype=_like(input, dtype)), requires_grad, device)
+def full_like(input: Tensor, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None) -> Tensor:
+    return _finish(np.full(input.shape, fill_value, dtype=_like(input, dtype)), requires_grad,
+                   device or input.device)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
     """Values from ``start`` (inclusive) to ``end`` (exclusive) by ``step``; int64 if all are ints."""
+    if out is not None:
+        return _out(out, "arange", dtype, lambda dt: _arange_for_out(out, start, end, step, dt))
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -185,37 +234,78 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     return _finish(data, requires_grad, device)
 
 
-def linspace(start, end, steps: int, dtype=None, device=None, requires_grad=False) -> Tensor:
+def _arange_for_out(out: Tensor, start, end, step, dtype) -> Tensor:
+    """``arange`` for ``out=``, with PyTorch's warning when a non-empty ``out`` has another length."""
+    result = arange(start, end, step, dtype=dtype)
+    n, have = result.numel(), out.numel()
+    if have not in (0, n):
+        warnings.warn(
+            f"The number of elements in the out tensor of shape {list(out.shape)} is {have} which does not match the "
+            f"computed number of elements {n}. Note that this may occur as a result of rounding error. The out tensor "
+            f"will be resized to a tensor of shape ({n},).", UserWarning, stacklevel=4)
+    return result
+
+
+def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if out is not None:
+        return _out(out, "linspace", dtype, lambda dt: linspace(start, end, steps, dtype=dt))
     if not isinstance(steps, numbers.Integral) or steps < 0:
         raise RuntimeError(f"number of steps must be non-negative, got {steps}")
     return _finish(np.linspace(start, end, int(steps), dtype=np.float64).astype(_dt(dtype)), requires_grad, device)
 
 
-def logspace(start, end, steps: int, base: float = 10.0, dtype=None, device=None, requires_grad=False) -> Tensor:
+def logspace(start, end, steps: int, base: float = 10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False) -> Tensor:
+    """``base ** linspace(start, end, steps)``."""
+    if out is not None:
+        return _out(out, "logspace", dtype, lambda dt: logspace(start, end, steps, base, dtype=dt))
     return _finish(np.logspace(start, end, int(steps), base=base).astype(_dt(dtype)), requires_grad, device)
 
 
-def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def eye(n: int, m: int | None = None, *, out=None, dtype=None, layout=None, device=None,
+        requires_grad=False) -> Tensor:
+    """The ``n`` x ``m`` identity matrix."""
+    if out is not None:
+        return _out(out, "eye", dtype, lambda dt: eye(n, m, dtype=dt))
     if n < 0 or (m is not None and m < 0):
         raise RuntimeError(f"n and m must be non-negative, got n={n}, m={m}")
     return _finish(np.eye(n, n if m is None else m, dtype=_dt(dtype)), requires_grad, device)
 
 
-def rand(*size, generator: Generator | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def rand(*shape, size=None, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
+         requires_grad=False, pin_memory=False) -> Tensor:
     """Uniform samples on [0, 1)."""
+    shape = _size_args(shape, size, "rand")
+    if out is not None:
+        return _out(out, "rand", dtype, lambda dt: rand(shape, generator=generator, dtype=dt))
     dt = _dt(dtype)
-    return _finish(rng(generator).random(_sizes(size), dtype=np.float64).astype(dt), requires_grad, device)
+    return _finish(rng(generator).random(shape, dtype=np.float64).astype(dt), requires_grad, device)
 
 
-def randn(*size, generator: Generator | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn(*shape, size=None, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False, pin_memory=False) -> Tensor:
     """Standard normal samples."""
+    shape = _size_args(shape, size, "randn")
+    if out is not None:
+        return _out(out, "randn", dtype, lambda dt: randn(shape, generator=generator, dtype=dt))
     dt = _dt(dtype)
-    return _finish(rng(generator).standard_normal(_sizes(size)).astype(dt), requires_grad, device)
+    if np.dtype(dt).kind != "f":
+        raise NotImplementedError(f'"normal_kernel_cpu" not implemented for \'{_type_name(dt)}\'')
+    return _finish(rng(generator).standard_normal(shape).astype(dt), requires_grad, device)
 
 
-def randint(low, high=None, size=None, generator: Generator | None = None, dtype=None, device=None,
-            requires_grad=False) -> Tensor:
+def randint(low=None, high=None, size=None, generator: Generator | None = None, *, out=None, dtype=None,
+            layout=None, device=None, requires_grad=False) -> Tensor:
     """Integers uniform on [low, high); ``randint(high, size)`` starts at 0."""
+    if out is not None:
+        return _out(out, "randint", dtype,
+                    lambda dt: randint(low, high, size, generator=generator, dtype=dt))
+    if low is None:
+        if high is None:
+            raise TypeError("randint() missing required argument 'high'")
+        low = 0
     if size is None:
         if high is None or not isinstance(high, (tuple, list)):
             raise TypeError("randint() missing required argument 'size'")
@@ -228,20 +318,35 @@ def randint(low, high=None, size=None, generator: Generator | None = None, dtype
     return _finish(data.astype(_dt(dtype, backend.int64)), requires_grad, device)
 
 
-def randperm(n: int, generator: Generator | None = None, dtype=None, device=None) -> Tensor:
+def randperm(n: int, generator: Generator | None = None, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False, pin_memory=False) -> Tensor:
+    """A random permutation of ``0 .. n-1``."""
+    if out is not None:
+        return _out(out, "randperm", dtype, lambda dt: randperm(n, generator, dtype=dt))
     return _finish(rng(generator).permutation(int(n)).astype(_dt(dtype, backend.int64)), False, device)
 
 
-def rand_like(input: Tensor, dtype=None, generator=None) -> Tensor:
-    return rand(*input.shape, generator=generator, dtype=dtype or input.dtype)
+def rand_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None) -> Tensor:
+    """Uniform samples on [0, 1) with ``input``'s shape and (unless given) dtype."""
+    return rand(*input.shape, generator=generator, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, dtype=None, generator=None) -> Tensor:
-    return randn(*input.shape, generator=generator, dtype=dtype or input.dtype)
+def randn_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None) -> Tensor:
+    """Standard normal samples with ``input``'s shape and (unless given) dtype."""
+    return randn(*input.shape, generator=generator, dtype=dtype or input.dtype, device=device or input.device,
+                 requires_grad=requires_grad)
 
 
-def randint_like(input: Tensor, low, high=None, dtype=None) -> Tensor:
-    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype)
+def randint_like(input: Tensor, low=0, high=None, *, generator=None, dtype=None, layout=None, device=None,
+                 requires_grad=False, memory_format=None) -> Tensor:
+    """Integers uniform on [low, high) with ``input``'s shape; ``randint_like(x, high)`` starts at 0."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, tuple(input.shape), generator=generator, dtype=dtype or input.dtype,
+                   device=device or input.device, requires_grad=requires_grad)
 
 
 def scalar_tensor(value, dtype=None) -> Tensor:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from .. import backend
 from ..tensor import Tensor
+from ._keywords import AXIS_FUNCTIONS, AXIS_METHODS, OUT_RULES, with_keywords
 from . import (
-    activation, compare, conv, distance, dropout, elementwise, factory_methods, fold, indexing, inplace, join,
-    linalg, linear, math_extra, normalization, pad, pooling, reduction, resample, scatter, shape, softmax, sorting,
+    activation, compare, conv, distance, dropout, elementwise, factory_methods, fold, grid, indexing, inplace, join,
+    linalg, linear, math_extra, normalization, pad, pooling, random, reduction, resample, scatter, shape, softmax,
+    sorting,
 )
 
 FAMILIES = (elementwise, activation, compare, reduction, softmax, shape, join, pad, indexing, scatter, linalg, linear,
-            conv, fold, pooling, normalization, dropout, sorting, math_extra, factory_methods, distance, resample)
+            conv, fold, pooling, normalization, dropout, sorting, math_extra, factory_methods, distance, resample,
+            grid, random)
 
 FUNCTIONS: dict = {}
 for _mod in FAMILIES:
@@ -24,6 +27,9 @@ for _mod in FAMILIES:
         if _name in FUNCTIONS and FUNCTIONS[_name] is not getattr(_mod, _name):
             raise ImportError(f"chainrule.{_name} is exported by two operator families")
         FUNCTIONS[_name] = getattr(_mod, _name)
+# PyTorch's generic keywords (out=, axis=, keepdims=) on exactly the functions that take them
+FUNCTIONS = {name: with_keywords(fn, name, OUT_RULES.get(name), name in AXIS_FUNCTIONS)
+             for name, fn in FUNCTIONS.items()}
 
 
 def _rev(fn):
@@ -64,7 +70,7 @@ _DUNDERS = {
 def _register() -> None:
     for mod in FAMILIES:
         for name in mod.TENSOR_METHODS:
-            setattr(Tensor, name, getattr(mod, name))
+            setattr(Tensor, name, with_keywords(getattr(mod, name), name, aliases=name in AXIS_METHODS))
     for name, fn in inplace.METHODS.items():
         setattr(Tensor, name, fn)
     for name, fn in _DUNDERS.items():
