@@ -184,7 +184,7 @@ class Node:
                 if g is None:
                     shape, dt = self._out_meta[j]
                     grads[j] = zeros(shape, dtype=dt)
-        result = type(self).backward(self, *grads)
+        result = self._run_backward(grads)
         if not isinstance(result, tuple):
             result = (result,)
         n_in = len(self.next_functions)
@@ -199,6 +199,9 @@ class Node:
             for hook in self._post_hooks:
                 hook(result, tuple(grads))
         return result
+
+    def _run_backward(self, grads: list):
+        return type(self).backward(self, *grads)
 
     def forward(self, *args):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -307,49 +310,88 @@ def _connect(node: Node, inputs: tuple, outs_raw: tuple) -> tuple:
 
 
 class Function(Node):
-    """PyTorch-style custom operator: subclass with static ``forward(ctx, ...)`` and ``backward(ctx, ...)``.
+    """PyTorch-style custom operator: subclass with static ``forward`` and ``backward``, call ``apply``.
 
-    ``forward`` receives the arguments as given (Tensors among them) and runs with grad mode
-    off; ``backward`` receives one gradient per output and returns one per input (``None`` for
-    inputs that need none). Call it with ``MyFn.apply(*args)``.
+    Two ways to write ``forward``, as in PyTorch 2.x: ``forward(ctx, *args)`` that also fills
+    ``ctx``, or ``forward(*args)`` plus ``setup_context(ctx, inputs, output)``. ``forward`` gets
+    the arguments as given (Tensors and anything else) and runs with grad mode off; it returns a
+    Tensor or a tuple (non-Tensor items are passed through). ``backward(ctx, *grads)`` gets one
+    gradient per output (None for non-Tensor outputs, and for unused ones after
+    ``ctx.set_materialize_grads(False)``; zeros otherwise) and returns one per input (None for
+    non-Tensors and inputs that need none). ``ctx`` offers ``save_for_backward`` /
+    ``saved_tensors``, ``needs_input_grad`` and ``mark_non_differentiable``.
     """
 
-    @staticmethod
-    def forward(ctx, *args, **kwargs):  # pragma: no cover - abstract
-        raise NotImplementedError("a Function subclass must implement a static forward(ctx, ...)")
+    _positions: tuple | None = None  # where the Tensor outputs sit among all outputs, when not all are
+    _n_results = 0
 
     @staticmethod
-    def backward(ctx, *grads):  # pragma: no cover - abstract
-        raise NotImplementedError("a Function subclass must implement a static backward(ctx, ...)")
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError(
+            "You must implement the forward function for custom autograd.Function.")
 
-    def name(self) -> str:  # PyTorch: "<ClassName>Backward", without the overload number
-        return self._renamed or type(self).__name__ + "Backward"
+    @staticmethod
+    def setup_context(ctx, inputs: tuple, output: Any) -> None:
+        raise NotImplementedError("setup_context is not implemented.")
 
-    def __repr__(self) -> str:
-        return f"<chainrule.autograd.function.{self.name()} object at {id(self):#x}>"
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom autograd.Function "
+            "to use it with backward mode AD.")
+
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(
+                    f"save_for_backward can only save variables, but argument {i} is of type {type(t).__name__}")
+        self._to_save = tensors
 
     @classmethod
-    def apply(cls, *args):
+    def apply(cls, *args, **kwargs):
+        """Run ``forward`` on ``args`` and record one node whose backward is ``cls.backward``."""
+        if cls.forward is Function.forward:
+            raise NotImplementedError(
+                "You must implement the forward function for custom autograd.Function.")
         ctx = cls()
-        record = is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args)
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        record = is_grad_enabled() and any(needs)
+        ctx.needs_input_grad = needs if record else (False,) * len(args)
+        separate = cls.setup_context is not Function.setup_context
         with no_grad():
-            result = cls.forward(ctx, *args)
+            if separate:  # PyTorch 2.x style: forward(*args), then setup_context(ctx, inputs, output)
+                result = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, result)
+            else:
+                result = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(result, tuple)
         results = (result,) if single else result
-        if not all(isinstance(r, Tensor) for r in results):
-            raise TypeError(f"{cls.__name__}.forward must return a Tensor or a tuple of Tensors")
-        if not record:
+        positions = tuple(k for k, r in enumerate(results) if isinstance(r, Tensor))
+        if not record or not positions:
             ctx._to_save = None
             return result
+        tensors = tuple(results[k] for k in positions)
+        if len(positions) != len(results):
+            ctx._positions, ctx._n_results = positions, len(results)
         non_diff = ctx._non_diff
-        raws = tuple(r._data for r in results)
-        outs = _connect(ctx, args, raws)
-        outs = tuple(
-            Tensor._make(r._data) if id(r) in non_diff else o for r, o in zip(results, outs))
+        outs = _connect(ctx, args, tuple(r._data for r in tensors))
+        outs = tuple(Tensor._make(r._data) if id(r) in non_diff else o for r, o in zip(tensors, outs))
         # saved inputs/outputs are matched by identity on the Tensors forward saw and returned
-        ctx._resolve_saved(args, args, outs, results)
-        return outs[0] if single else outs
+        ctx._resolve_saved(args, args, outs, tensors)
+        if single:
+            return outs[0]
+        full = list(results)
+        for k, o in zip(positions, outs):
+            full[k] = o
+        return tuple(full)
+
+    def _run_backward(self, grads: list):
+        if self._positions is not None:  # non-Tensor outputs get a None gradient
+            full = [None] * self._n_results
+            for k, g in zip(self._positions, grads):
+                full[k] = g
+            grads = full
+        return type(self).backward(self, *grads)
 
 
 def once_differentiable(backward):
