@@ -74,7 +74,7 @@ class Graph:
 
     def reduce(self, op_type: str, x: str, axes: tuple, keepdims: bool) -> str:
         """ReduceMean/ReduceSum/ReduceMax over ``axes`` (opset-dependent form)."""
-        axes = [int(a) for a in axes]
+        ints = [int(a) for a in axes]
         if op_type == "ReduceSum" or self.opset >= 18:
-            return self.op(op_type, [x, self.ints(axes, "axes")], keepdims=int(keepdims))
-        return self.op(op_type, [x], axes=axes, keepdims=int(keepdims))
+            return self.op(op_type, [x, self.ints(ints, "axes")], keepdims=int(keepdims))
+        return self.op(op_type, [x], axes=ints, keepdims=int(keepdims))

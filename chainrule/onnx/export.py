@@ -44,7 +44,7 @@ class _Exporter:
         self.dynamic_batch = dynamic_batch
         self.names: dict[tuple, str] = {}  # values computed from the inputs
         self.consts: dict[tuple, np.ndarray] = {}  # folded values
-        self.state_names = {}
+        self.state_names: dict[int, str] = {}
         for name, t in list(model.named_parameters()) + list(model.named_buffers()):
             self.state_names.setdefault(id(t), name)
         self.modules = dict(model.named_modules())
