@@ -55,6 +55,7 @@ class Node:
     _freed = False
     _pre_hooks: dict | None = None  # output_nr -> [hook], tensor hooks of non-leaf outputs
     _post_hooks: list | None = None
+    _node_pre_hooks: list | None = None  # PyTorch's grad_fn.register_prehook: all outputs at once
     _materialize_grads = True
     _trace: Any = None  # where the forward ran, kept under detect_anomaly()
     _is_view = False  # an output shares the first input's memory (reshape, permute, slicing ...)
@@ -155,13 +156,12 @@ class Node:
         """Subclasses drop large non-tensor attributes kept for backward here."""
 
     # ---- hooks ---------------------------------------------------------------------------------
-    def register_prehook(self, hook, output_nr: int = 0) -> RemovableHandle:
-        """``hook(grad)`` runs on the gradient of output ``output_nr`` before this node's backward."""
-        if self._pre_hooks is None:
-            self._pre_hooks = {}
-        hooks = self._pre_hooks.setdefault(output_nr, [])
-        hooks.append(hook)
-        return RemovableHandle(hooks, hook)
+    def register_prehook(self, hook) -> RemovableHandle:
+        """``hook(grad_outputs)`` runs before this node's backward and may return new gradients."""
+        if self._node_pre_hooks is None:
+            self._node_pre_hooks = []
+        self._node_pre_hooks.append(hook)
+        return RemovableHandle(self._node_pre_hooks, hook)
 
     def register_hook(self, hook) -> RemovableHandle:
         """``hook(grad_inputs, grad_outputs)`` runs after this node's backward."""
@@ -179,6 +179,11 @@ class Node:
     # ---- backward ------------------------------------------------------------------------------
     def _call_backward(self, grads: list) -> tuple:
         """Run this node's backward on its output gradients (Tensors or None)."""
+        if self._node_pre_hooks:
+            for hook in self._node_pre_hooks:
+                new = hook(tuple(grads))
+                if new is not None:
+                    grads = list(new)
         if self._materialize_grads and self._n_out > 1:
             for j, g in enumerate(grads):
                 if g is None:
@@ -197,7 +202,9 @@ class Node:
                     f"(expected {n_in}, got {len(result)})")
         if self._post_hooks:
             for hook in self._post_hooks:
-                hook(result, tuple(grads))
+                new = hook(result, tuple(grads))
+                if new is not None:  # PyTorch: a post hook may replace the input gradients
+                    result = tuple(new)
         return result
 
     def _run_backward(self, grads: list):
@@ -324,6 +331,12 @@ class Function(Node):
 
     _positions: tuple | None = None  # where the Tensor outputs sit among all outputs, when not all are
     _n_results = 0
+
+    def name(self) -> str:  # PyTorch: "<ClassName>Backward", without the overload number
+        return self._renamed or type(self).__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<chainrule.autograd.function.{self.name()} object at {id(self):#x}>"
 
     @staticmethod
     def forward(ctx, *args, **kwargs):

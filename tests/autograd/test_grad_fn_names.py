@@ -214,10 +214,25 @@ def test_metadata_and_hook_handles():
     assert y.grad_fn.metadata == {"tag": 1}
     calls = []
     handle = y.grad_fn.register_hook(lambda gi, go: calls.append("post"))
-    pre = y.grad_fn.register_prehook(lambda g: calls.append("pre"))
+    pre = y.grad_fn.register_prehook(lambda go: calls.append("pre"))
     y.sum().backward(retain_graph=True)
     assert calls == ["pre", "post"]
     handle.remove()
     pre.remove()
     y.sum().backward()
     assert calls == ["pre", "post"]
+
+
+@pytest.mark.parametrize("lib", [cr, torch])
+def test_node_hooks_may_replace_gradients_as_torch(lib):
+    """A prehook sees all output gradients and may return new ones; a post hook sees
+    (grad_inputs, grad_outputs) and may return new input gradients."""
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    a, b = (x * 1).split(2)
+    seen = []
+    a.grad_fn.register_prehook(lambda go: seen.append(len(go)) or tuple(g * 10 for g in go))
+    y = x * 3
+    y.grad_fn.register_hook(lambda gi, go: (gi[0] + 1, gi[1]))
+    (a.sum() + 2 * b.sum() + y.sum()).backward()
+    assert seen == [2]
+    assert x.grad.tolist() == [14.0, 14.0, 24.0]
