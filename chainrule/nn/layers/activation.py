@@ -271,6 +271,10 @@ class Threshold(Module):
 class PReLU(Module):
     """max(0, x) + a min(0, x) with a learnt slope ``a`` (one, or one per channel of dim 1)."""
 
+    num_parameters: int
+    init: float
+    weight: Parameter
+
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None):
         super().__init__()
         if isinstance(num_parameters, bool) or not isinstance(num_parameters, numbers.Integral) or num_parameters < 1:

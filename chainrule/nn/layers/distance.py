@@ -13,6 +13,9 @@ from ._utils import check_number
 class CosineSimilarity(Module):
     """sum(x1 x2) / (max(||x1||, eps) max(||x2||, eps)) along ``dim``."""
 
+    dim: int
+    eps: float
+
     def __init__(self, dim: int = 1, eps: float = 1e-8):
         super().__init__()
         if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):

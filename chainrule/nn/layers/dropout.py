@@ -10,6 +10,9 @@ from ..module import Module
 
 
 class _DropoutNd(Module):
+    p: float
+    inplace: bool
+
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
         if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:

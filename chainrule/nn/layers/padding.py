@@ -39,6 +39,8 @@ class _PadNd(Module):
 
 
 class _ConstantPadNd(_PadNd):
+    value: float
+
     def __init__(self, padding, value: float) -> None:
         super().__init__(padding)
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
