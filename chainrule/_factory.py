@@ -148,7 +148,7 @@ def _dt(dtype: Any, default=None) -> np.dtype:
 
 
 def zeros(*shape, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-          pin_memory=False, memory_format=None) -> Tensor:
+          pin_memory=False) -> Tensor:
     """A tensor of ``size`` (ints, one sequence, or ``size=``) of zeros."""
     shape = _size_args(shape, size, "zeros")
     if out is not None:
@@ -157,7 +157,7 @@ def zeros(*shape, size=None, out=None, dtype=None, layout=None, device=None, req
 
 
 def ones(*shape, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-          pin_memory=False, memory_format=None) -> Tensor:
+         pin_memory=False) -> Tensor:
     """A tensor of ``size`` (ints, one sequence, or ``size=``) of ones."""
     shape = _size_args(shape, size, "ones")
     if out is not None:

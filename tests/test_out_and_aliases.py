@@ -103,6 +103,17 @@ def test_out_table_has_no_function_torch_lacks_out_for():
     assert set(ops._keywords.OUT_RULES) == accepted
 
 
+def test_every_function_with_an_out_overload_in_torch_has_a_sample():
+    """So that a newly exported function cannot miss out=: PyTorch's schema lists its out overloads."""
+    own_out = {"normal"}  # takes out= itself (tests/test_random_grid.py)
+    missing = []
+    for name in ops.FUNCTIONS:
+        schemas = torch._C._jit_get_schemas_for_operator(f"aten::{name}")
+        if any(a.is_out for sc in schemas for a in sc.arguments) and name not in SAMPLES and name not in own_out:
+            missing.append(name)
+    assert not missing, f"add sample calls to tests/op_samples.py for {missing}"
+
+
 def test_out_is_resized_with_torch_warning_and_version_bump():
     x, y = chainrule.randn(2, 3), chainrule.randn(2, 3)
     out = chainrule.empty(3)
@@ -292,3 +303,13 @@ def test_alias_textbook_forms():
         else:
             for g, w in zip([numpy_of(v) for v in r], want):
                 np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+
+
+def test_aliases_keep_the_graph():
+    a = np.random.default_rng(4).standard_normal((3, 4))
+    grads = []
+    for L in (torch, chainrule):
+        x = L.tensor(a, requires_grad=True)
+        (x.softmax(axis=1) * x.logsumexp(axis=0, keepdims=True) + L.cumsum(x, axis=1)).sum().backward()
+        grads.append(numpy_of(x.grad))
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12)
