@@ -52,15 +52,19 @@ from .backend import (
     int32,
     int64,
     long,
+    are_deterministic_algorithms_enabled,
+    get_default_device,
+    is_deterministic_algorithms_warn_only_enabled,
     manual_seed,
+    set_default_device,
     set_default_dtype,
+    use_deterministic_algorithms,
     set_num_threads,
     short,
     uint8,
 )
 from ._dlpack import from_dlpack
 from ._tensor_str import get_printoptions, set_printoptions
-from .serialization import load, save
 from .tensor import Size, Tensor
 
 globals().update(ops.FUNCTIONS)  # chainrule.exp, chainrule.cat, ... (PyTorch's top-level names)
@@ -97,3 +101,24 @@ def set_rng_state(state: dict) -> None:
 
 
 __version__ = "0.1.0"
+
+# Submodules (and the names they define) that ``import chainrule`` does not load: they are
+# imported on first use, so ``chainrule.models.resnet18()`` works without slowing every start.
+_LAZY_SUBMODULES = ("accelerator", "backends", "cuda", "models", "serialization", "tools")
+_LAZY_NAMES = {"load": "serialization", "save": "serialization"}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)  # the import binds it in globals()
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'chainrule' has no attribute '{name}'")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES) | set(_LAZY_NAMES))

@@ -195,31 +195,58 @@ def result_type(*operands) -> dtype:
 
 
 class device:
-    """Where a tensor lives. Only ``'cpu'`` exists today; ``'cuda'`` arrives with CuPy."""
+    """Where a tensor lives, as ``torch.device``: ``device('cuda', 0)``, ``device('cuda:0')``.
 
-    __slots__ = ("type", "index")
+    Only ``'cpu'`` runs today; other types can be named (scripts build them before asking
+    whether they are available) but a tensor cannot be put there. Used as a context manager,
+    it is the default device of the factories inside the ``with`` block.
+    """
 
-    def __init__(self, spec: Any = "cpu", index: int | None = None):
-        if isinstance(spec, device):
-            spec, index = spec.type, spec.index
-        spec = str(spec)
-        if ":" in spec:
-            spec, idx = spec.split(":", 1)
-            index = _builtins.int(idx)
-        if spec not in ("cpu", "cuda"):
-            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {spec}")
-        self.type = spec
+    __slots__ = ("type", "index", "_previous")
+
+    def __init__(self, type: Any = "cpu", index: int | None = None):  # noqa: A002 (PyTorch's name)
+        if isinstance(type, device):
+            if index is not None:
+                raise RuntimeError("device(): a device object cannot be combined with an index")
+            type, index = type.type, type.index
+        elif isinstance(type, _builtins.int) and not isinstance(type, _builtins.bool):
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        elif not isinstance(type, str):
+            raise TypeError(f"device() received an invalid combination of arguments: got {_builtins.type(type).__name__}")
+        else:
+            spec = type
+            if ":" in spec:
+                if index is not None:
+                    raise RuntimeError(
+                        f"type (string) must not include an index because index was passed explicitly: {spec}")
+                spec, idx = spec.split(":", 1)
+                if not idx.isdigit():
+                    raise RuntimeError(f"Invalid device string: '{type}'")
+                index = _builtins.int(idx)
+            if spec not in DEVICE_TYPES:
+                if spec.strip() in DEVICE_TYPES:
+                    raise RuntimeError(f"Invalid device string: '{type}'")
+                raise RuntimeError(
+                    f"Expected one of {', '.join(DEVICE_TYPES)} device type at start of device string: {spec}")
+            type = spec
+        if index is not None:
+            if isinstance(index, _builtins.bool) or not isinstance(index, _builtins.int):
+                raise TypeError(
+                    f"device(): argument 'index' (position 2) must be int, not {_builtins.type(index).__name__}")
+            if index < 0:
+                raise RuntimeError("Device index must not be negative")
+        self.type = type
         self.index = index
+        self._previous = None
 
     def __eq__(self, other: object) -> bool:
-        try:
-            other = device(other)  # type: ignore[arg-type]
-        except Exception:
+        # as torch.device: equal to another device of the same type and index, never to a string
+        if not isinstance(other, device):
             return NotImplemented
-        return self.type == other.type and (self.index or 0) == (other.index or 0)
+        return self.type == other.type and self.index == other.index
 
     def __hash__(self) -> int:
-        return hash((self.type, self.index or 0))
+        return hash((self.type, self.index))
 
     def __repr__(self) -> str:
         return f"device(type='{self.type}')" if self.index is None else (
@@ -228,19 +255,109 @@ class device:
     def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
+    def __reduce__(self):
+        return (device, (self.type, self.index))
+
+    def __enter__(self) -> device:
+        self._previous = _default_device
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        set_default_device(self._previous)
+
+
+# the device types torch.device accepts, in PyTorch's order (its error message lists them)
+DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga",
+                "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
 
 CPU = device("cpu")
 
+CUDA_UNAVAILABLE = (
+    "CUDA is not available: chainrule runs on the CPU (NumPy); CUDA support needs the CuPy backend, "
+    "which is not available yet. Use device='cpu'.")
+
+
+class CudaUnavailableError(AssertionError, RuntimeError):
+    """Raised where PyTorch built without CUDA raises ``AssertionError("Torch not compiled with CUDA
+    enabled")``; also a RuntimeError, which is what a missing device is elsewhere in chainrule."""
+
+
+# ---- accelerators: a GPU array backend registers itself here (the CuPy backend will) ------------
+_accelerators: dict[str, Any] = {}
+
+
+def accelerator_device_count(device_type: str = "cuda") -> int:
+    """How many devices of ``device_type`` a registered array backend can run on (0 without one).
+
+    ``chainrule.cuda.is_available()`` and ``chainrule.accelerator`` ask this; no GPU backend
+    exists yet, so it answers 0 until one registers an object with a ``device_count()`` method.
+    """
+    acc = _accelerators.get(device_type)
+    return 0 if acc is None else _builtins.int(acc.device_count())
+
+
+def _unavailable(dev: device) -> RuntimeError:
+    if dev.type == "cuda":
+        return CudaUnavailableError(CUDA_UNAVAILABLE)
+    return RuntimeError(
+        f"device {dev} is not available: chainrule runs on the CPU (NumPy) in this version")
+
+
+_default_device: device | None = None
+
 
 def check_device(d: Any) -> device:
-    """Validate a ``device=`` argument; only the CPU is available for now."""
+    """Validate a ``device=`` argument (``None`` means the default device); only the CPU runs."""
     if d is None:
-        return CPU
-    dev = device(d)
+        if _default_device is None:
+            return CPU
+        d = _default_device
+    dev = d if _builtins.type(d) is device else device(d)
     if dev.type != "cpu":
-        raise RuntimeError(
-            f"device {dev} is not available: chainrule runs on the CPU (NumPy) in this version")
+        raise _unavailable(dev)
     return dev
+
+
+def set_default_device(device_: Any) -> None:
+    """PyTorch's ``torch.set_default_device``: where factories put tensors when ``device=`` is not
+    given. ``None`` restores the CPU. Naming ``'cuda'`` is allowed; the factories then raise."""
+    global _default_device
+    if device_ is None:
+        _default_device = None
+        return
+    dev = device_ if isinstance(device_, device) else device(device_)
+    _default_device = None if dev == CPU else dev
+
+
+def get_default_device() -> device:
+    """The device factories use when ``device=`` is not given (``device(type='cpu')`` by default)."""
+    return CPU if _default_device is None else _default_device
+
+
+# ---- determinism flags (scripts set them; NumPy kernels are deterministic already) ---------------
+_deterministic = False
+_deterministic_warn_only = False
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """PyTorch's flag. chainrule's kernels give the same result run after run in any case, so the
+    flag is recorded (and reported by ``are_deterministic_algorithms_enabled``) and changes nothing."""
+    global _deterministic, _deterministic_warn_only
+    for name, pos, v in (("mode", 1, mode), ("warn_only", 2, warn_only)):
+        if not isinstance(v, _builtins.bool):
+            raise TypeError(
+                f"use_deterministic_algorithms(): argument '{name}' (position {pos}) must be bool, "
+                f"not {_builtins.type(v).__name__}")
+    _deterministic, _deterministic_warn_only = mode, warn_only
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _deterministic
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    return _deterministic_warn_only
 
 
 # ----------------------------------------------------------------------------------------------

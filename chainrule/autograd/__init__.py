@@ -11,3 +11,12 @@ __all__ = [
     "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled", "gradcheck", "gradgradcheck",
     "GradcheckError", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
 ]
+
+
+def __getattr__(name: str):
+    # ``chainrule.autograd.graph`` (Graphviz rendering) loads on first use, not with chainrule
+    if name == "graph":
+        import importlib
+
+        return importlib.import_module(".graph", __name__)
+    raise AttributeError(f"module 'chainrule.autograd' has no attribute '{name}'")

@@ -543,11 +543,12 @@ class Module:
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, (str, backend.device)):
-                device = a
+            elif isinstance(a, (str, backend.device)) or (isinstance(a, int) and not isinstance(a, bool)):
+                device = a  # an int is an accelerator index, as in PyTorch
             elif a is not None:
                 dtype = a
-        backend.check_device(device)
+        if device is not None:
+            backend.check_device(device)
         if dtype is None:
             return self
         dt = backend.to_dtype(dtype)
@@ -573,7 +574,9 @@ class Module:
         return self
 
     def cuda(self, device: Any = None) -> Module:
-        backend.check_device("cuda" if device is None else device)
+        """Move parameters and buffers to a CUDA device; raises until chainrule has a CUDA backend."""
+        backend.check_device(backend.device("cuda", device) if device is None or isinstance(device, int)
+                             else device)
         return self
 
     # ---- hooks -------------------------------------------------------------------------------------

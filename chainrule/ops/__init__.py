@@ -63,7 +63,8 @@ _DUNDERS = {
     "short": lambda self: shape.to(self, backend.int16),
     "bool": lambda self: shape.to(self, backend.bool_),
     "byte": lambda self: shape.to(self, backend.uint8),
-    "cpu": lambda self: self,
+    "cpu": lambda self, memory_format=None: self,
+    "cuda": shape.cuda,
 }
 
 

@@ -123,11 +123,12 @@ def to(input: Tensor, *args, dtype=None, device=None, copy: bool = False, non_bl
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
-        elif isinstance(a, backend.dtype) or (not isinstance(a, (str, backend.device)) and a is not None):
+        elif isinstance(a, (str, backend.device)) or (isinstance(a, int) and not isinstance(a, bool)):
+            device = a  # an int is an accelerator index, as in PyTorch
+        elif a is not None:
             dtype = a
-        else:
-            device = a
-    backend.check_device(device)
+    if device is not None:
+        backend.check_device(device)
     if dtype is None:
         return input.clone() if copy else input
     dt = backend.to_dtype(dtype)
@@ -136,6 +137,15 @@ def to(input: Tensor, *args, dtype=None, device=None, copy: bool = False, non_bl
     if input.requires_grad and dt.is_floating_point:
         return Cast(dt).apply(input)
     return Tensor._make(input._data.astype(dt.np))
+
+
+def cuda(input: Tensor, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
+    """``Tensor.cuda()``: a copy on a CUDA device; raises until chainrule has a CUDA backend."""
+    dev = backend.device("cuda", device) if device is None or isinstance(device, int) else backend.device(device)
+    if dev.type != "cuda":
+        raise RuntimeError("Invalid device, must be cuda device")
+    backend.check_device(dev)
+    return to(input, dev)
 
 
 def type_as(input: Tensor, other: Tensor) -> Tensor:
