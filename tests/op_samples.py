@@ -160,3 +160,10 @@ def numpy_of(result):
 
 # in-place methods taking ``dim``: the sample of their out-of-place function, called as a method
 METHOD_SAMPLES = {"scatter_": "scatter", "scatter_add_": "scatter_add", "index_add_": "index_add"}
+
+# functions of nn.functional only
+SAMPLES.update({
+    "glu": [lambda L: ((t(L, A),), {"dim": 1})],
+    "softmin": [lambda L: ((t(L, A),), {"dim": 1})],
+    "normalize": [lambda L: ((t(L, A),), {"dim": 1})],
+})

@@ -78,13 +78,20 @@ def test_out_accepted_exactly_where_torch_accepts_it(name, variant):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("name,variant", _cases())
-@pytest.mark.parametrize("dtype", _DTYPES)
+def _dtype_cases():
+    """(name, variant, out dtype) for every out= call PyTorch accepts, with each dtype but the result's."""
+    cases = []
+    for name, variant in _cases():
+        if _torch_accepts_out(name, variant):
+            r = call(torch, name, variant)
+            res_dtype = str((r[0] if isinstance(r, tuple) else r).dtype).split(".")[-1]
+            cases += [(name, variant, d) for d in _DTYPES if d != res_dtype]
+    return cases
+
+
+@pytest.mark.parametrize("name,variant,dtype", _dtype_cases())
 def test_out_dtype_rules_match_torch(name, variant, dtype):
     r = call(torch, name, variant)
-    res_dtype = str((r[0] if isinstance(r, tuple) else r).dtype).split(".")[-1]
-    if dtype == res_dtype or not _torch_accepts_out(name, variant):
-        pytest.skip("same dtype, or no out= here")
     want = _outcome(lambda: call(torch, name, variant, out=_empty_out(torch, r, dtype)))
     got = _outcome(lambda: call(chainrule, name, variant,
                                 out=_empty_out(chainrule, call(chainrule, name, variant), dtype)))
@@ -213,7 +220,8 @@ def test_factory_out_errors(L):
 
 
 def test_random_factories_with_out_are_reproducible():
-    for make in (lambda g, **k: chainrule.rand(3, generator=g, **k), lambda g, **k: chainrule.randn(3, generator=g, **k),
+    for make in (lambda g, **k: chainrule.rand(3, generator=g, **k),
+                 lambda g, **k: chainrule.randn(3, generator=g, **k),
                  lambda g, **k: chainrule.randint(0, 9, (3,), generator=g, **k),
                  lambda g, **k: chainrule.randperm(3, generator=g, **k),
                  lambda g, **k: chainrule.normal(0.0, 1.0, (3,), generator=g, **k)):
@@ -313,3 +321,27 @@ def test_aliases_keep_the_graph():
         (x.softmax(axis=1) * x.logsumexp(axis=0, keepdims=True) + L.cumsum(x, axis=1)).sum().backward()
         grads.append(numpy_of(x.grad))
     np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12)
+
+
+def test_functional_alias_set_matches_torch():
+    """torch.nn.functional: only its natively bound functions (cosine_similarity ...) take the aliases."""
+    F = chainrule.nn.functional
+    names = [n for n in dir(F) if not n.startswith("_") and callable(getattr(F, n))
+             and not isinstance(getattr(F, n), type)]
+    names = [n for n in names if hasattr(torch.nn.functional, n) and _has_signature_with_dim(getattr(F, n))]
+    assert set(names) - set(SAMPLES) == set(), "add sample calls to tests/op_samples.py"
+    accepted = {}
+    for L in (torch, chainrule):
+        accepted[L.__name__] = set()
+        for name in names:
+            args, kwargs = SAMPLES[name][0](L)
+            if _outcome(functools.partial(getattr(L.nn.functional, name), *args, **_renamed(kwargs)))[0] == "ok":
+                accepted[L.__name__].add(name)
+    assert accepted["chainrule"] == accepted["torch"] and accepted["torch"]
+
+
+def _has_signature_with_dim(fn) -> bool:
+    try:
+        return _takes_dim(fn)
+    except (TypeError, ValueError):
+        return False

@@ -3,6 +3,7 @@
 The operators live in ``chainrule.ops``; this module gathers the ones PyTorch exposes here.
 """
 
+from .. import ops as _ops
 from ..ops.activation import (  # noqa: F401
     celu,
     elu,
@@ -33,7 +34,7 @@ from ..ops.conv import (  # noqa: F401
     conv_transpose2d,
     conv_transpose3d,
 )
-from ..ops.distance import cosine_similarity, normalize, pairwise_distance  # noqa: F401
+from ..ops.distance import normalize  # noqa: F401
 from ..ops.dropout import (  # noqa: F401
     alpha_dropout,
     dropout,
@@ -88,3 +89,7 @@ from ..ops.pooling import (  # noqa: F401
 )
 from ..ops.resample import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401
 from ..ops.softmax import log_softmax, softmax  # noqa: F401
+
+# PyTorch binds these two natively, so they take axis=/keepdims= (unlike softmax, normalize ...)
+cosine_similarity = _ops.FUNCTIONS["cosine_similarity"]
+pairwise_distance = _ops.FUNCTIONS["pairwise_distance"]
