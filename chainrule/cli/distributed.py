@@ -22,13 +22,22 @@ A small API for the training command; nothing here parses arguments or writes fi
 ``evaluate_sharded(ctx, evaluate, model, dataset, batch_size)``
     Each rank evaluates a contiguous slice; loss and accuracy are all-reduced, predictions
     gathered in dataset order.
+``threads_per_rank(ctx, requested)``
+    The thread count for ``--threads``: the requested one, else (under a launcher, without
+    ``OMP_NUM_THREADS``) the cores divided among the ranks on this machine.
+``run_on_main(ctx, fn)``
+    ``fn()`` on rank 0 alone once every rank got there (checking and creating ``--out``); when
+    it fails, every rank leaves with its exit status.
 ``guard(ctx)``
     A context manager: an exception on one rank (a full disk on rank 0, a NaN on rank 1) is
-    printed with the rank and aborts the whole job instead of leaving the others waiting.
+    printed with the rank and aborts the whole job instead of leaving the others waiting. A rank
+    that exits any other way before the command finished (an error outside ``guard``) aborts the
+    job too, from an exit hook installed by ``setup``.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import os
@@ -43,6 +52,7 @@ import numpy as np
 from ..distributed.launch import launched_by_mpi
 from ..nn import Module
 from ..utils.data import BatchSampler, DataLoader, Sampler
+from ._common import CLIError
 
 
 @dataclass
@@ -51,6 +61,8 @@ class DistContext:
 
     rank: int = 0
     world_size: int = 1
+    local_size: int = 1  # ranks on this machine
+    done: bool = False  # set when this rank leaves the command in agreement with the others
 
     @property
     def active(self) -> bool:
@@ -66,13 +78,67 @@ def setup(force: bool | None = None) -> DistContext:
     if not wanted:
         return DistContext()
     from .. import distributed as dist  # noqa: PLC0415  (imports mpi4py only under a launcher)
+    from ..distributed import _mpi  # noqa: PLC0415
 
     if not dist.is_initialized():
         dist.init_process_group("mpi")
-    ctx = DistContext(dist.get_rank(), dist.get_world_size())
+    comm = dist.GroupMember.WORLD.comm
+    local = comm.Split_type(_mpi.mpi().COMM_TYPE_SHARED)
+    ctx = DistContext(dist.get_rank(), dist.get_world_size(), local.Get_size())
+    local.Free()
     if ctx.active and not ctx.is_main():
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (for the life of the process)
+    if ctx.active:
+        atexit.register(_abort_unless_done, ctx)
     return ctx
+
+
+def _abort_unless_done(ctx: DistContext) -> None:
+    """At exit: a rank leaving without the others (an error only it saw) takes the job down, never a hang."""
+    if not ctx.done:
+        sys.stderr.write(f"[rank {ctx.rank}] chainrule: this rank stopped before the others; aborting all "
+                         f"{ctx.world_size} ranks\n")
+        sys.stderr.flush()
+        from ..distributed import _mpi  # noqa: PLC0415
+
+        _mpi.mpi().COMM_WORLD.Abort(1)
+
+
+def run_on_main(ctx: DistContext, fn: Callable[[], Any]) -> Any:
+    """``fn()`` on rank 0 only, after every rank got here (e.g. creating the output folder).
+
+    When it raises, rank 0 re-raises and the other ranks leave with the same exit status
+    (2 for a CLIError, else 1) without a message of their own.
+    """
+    if not ctx.active:
+        return fn()
+    from .. import distributed as dist  # noqa: PLC0415
+    from ..tensor import Tensor  # noqa: PLC0415
+
+    dist.barrier()
+    status = Tensor._make(np.zeros(1, dtype=np.int64))
+    result, error = None, None
+    if ctx.is_main():
+        try:
+            result = fn()
+        except BaseException as e:  # noqa: BLE001  (re-raised below, after telling the others)
+            error = e
+            status._data[0] = 2 if isinstance(e, CLIError) else 1
+    dist.broadcast(status, src=0)
+    if status._data[0]:
+        ctx.done = True  # every rank leaves together: nobody is left waiting
+        if error is not None:
+            raise error
+        raise SystemExit(int(status._data[0]))
+    return result
+
+
+def threads_per_rank(ctx: DistContext, requested: int | None) -> int | None:
+    """``requested``; else, under a launcher and without OMP_NUM_THREADS, the cores shared by the local ranks."""
+    if requested is not None or not ctx.active or "OMP_NUM_THREADS" in os.environ:
+        return requested
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // max(1, ctx.local_size))
 
 
 class _ShardedBatches(Sampler):
@@ -126,7 +192,11 @@ def wrap_model(ctx: DistContext, model, loader: DataLoader | None = None, sync_b
             raise ValueError("wrap_model: a bare BatchNorm model cannot be converted in place; wrap it in a container")
     sampler = getattr(loader, "sampler", None)
     inner = _ShareWeighted(model, sampler) if isinstance(sampler, _ShardedBatches) else model
-    return DistributedDataParallel(inner)
+    ddp = DistributedDataParallel(inner)
+    for name in ("agc_parameters", "agc_clipping"):  # what the training loop asks the model (AGC)
+        if hasattr(model, name):
+            object.__setattr__(ddp, name, getattr(model, name))
+    return ddp
 
 
 class _ShareWeighted(Module):
@@ -228,6 +298,7 @@ def guard(ctx: DistContext) -> Iterator[None]:
     """Abort the whole job (with this rank's message) when this rank leaves with an error."""
     try:
         yield
+        ctx.done = True
     except BaseException as e:
         if not ctx.active or (isinstance(e, SystemExit) and not e.code):
             raise
