@@ -147,6 +147,8 @@ TESTED_ELSEWHERE = {
     "LayerNorm", "GroupNorm", "LocalResponseNorm", "RMSNorm",
     # no torch counterpart: tests/nn/test_normalization.py (FRN + TLU, WSConv2d by formula)
     "FilterResponseNorm2d", "TLU", "WSConv2d",
+    # across ranks against BatchNorm on the whole batch: tests/distributed (one rank: test_single_rank.py)
+    "SyncBatchNorm",
     # lazy modules become the eager classes above at their first call: tests/nn/test_lazy.py
     "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
     "LazyConvTranspose3d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d",
