@@ -1,7 +1,8 @@
 """Tensor creation with PyTorch's names and calling conventions.
 
-``zeros(2, 3)`` and ``zeros((2, 3))`` both work; Python floats become the default float dtype
-(float32), Python ints int64, and a NumPy array keeps its dtype.
+``zeros(2, 3)``, ``zeros((2, 3))`` and ``zeros(size=(2, 3))`` all work; Python floats become the
+default float dtype (float32), Python ints int64, and a NumPy array keeps its dtype. With
+``out=t`` a factory fills ``t`` (resized silently) in ``t``'s dtype and returns it, as PyTorch does.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def _size_args(shape: tuple, size: Any, name: str) -> tuple[int, ...]:
 
 def _out(out: Any, name: str, dtype: Any, make) -> Tensor:
     """``out=`` of a factory: ``make(dtype)`` in ``out``'s dtype, written into ``out``."""
-    from .ops._keywords import factory_out
+    from .ops._keywords import factory_out  # imported on use: ops sits above this module
 
     return factory_out(out, name, dtype, make)
 
