@@ -326,3 +326,15 @@ def test_like_generators_are_deterministic():
     a = chainrule.randint_like(x, 100, generator=chainrule.Generator().manual_seed(9))
     b = chainrule.randint_like(x, 100, generator=chainrule.Generator().manual_seed(9))
     np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_grad_fn_names_match_torch():
+    names = []
+    for L in (torch, chainrule):
+        x = L.arange(6.0, requires_grad=True)
+        m = x.view(2, 3)
+        ys = (L.repeat_interleave(m, 2), L.repeat_interleave(m, 2, dim=1), L.repeat_interleave(m, L.tensor([1, 2]), dim=0),
+              L.meshgrid(x, x, indexing="ij")[0], L.normal(m, 1.0), L.normal(m, m.detach().abs()),
+              L.normal(0.0, m.abs()))
+        names.append([y.grad_fn.name() for y in ys])
+    assert names[1] == names[0]

@@ -15,7 +15,7 @@ import numpy as np
 from ..tensor import Tensor
 from ._util import check_tensor, torch_type_name, wrap_dim
 from .scatter import index_select
-from .shape import expand, reshape
+from .shape import contiguous, expand, reshape, unsqueeze, view
 
 
 def meshgrid(*tensors, indexing: str | None = None) -> tuple:
@@ -107,6 +107,10 @@ def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *, ou
         if isinstance(repeats, Tensor) and repeats.ndim == 1 and repeats.numel() > 1:
             raise RuntimeError("allocated size does not match required size")
         raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {total} but got {output_size}")
+    if not isinstance(repeats, Tensor):  # PyTorch's int path: a copy of an expanded view, so a ViewBackward0
+        shape = tuple(input.shape)
+        wide = expand(unsqueeze(input, d + 1), *shape[:d + 1], int(repeats), *shape[d + 1:])
+        return view(contiguous(wide), *shape[:d], total, *shape[d + 1:])
     index = Tensor._make(np.repeat(np.arange(size, dtype=np.int64), counts))
     return index_select(input, d, index)
 
