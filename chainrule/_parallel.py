@@ -32,6 +32,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 
+from . import _blas_threads
 from .backend import get_num_threads
 
 # below this much work (bytes touched) a region runs serially: a hand-off to a worker costs
@@ -44,7 +45,6 @@ _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _active = 0  # regions running now, in all threads (BLAS is restored when the last one ends)
 _blas_saved: list = []
-_blas = None  # threadpoolctl controllers of the BLAS libraries, found on first use
 
 
 def threads_for(xp, nbytes: int) -> int:
@@ -147,15 +147,7 @@ def _get_pool(workers: int) -> ThreadPoolExecutor:
 
 
 def _blas_controllers() -> list:
-    global _blas
-    if _blas is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # pragma: no cover - a dependency; without it regions stay serial
-            _blas = []
-        else:
-            _blas = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
-    return _blas
+    return _blas_threads.controllers()  # without threadpoolctl: none, and regions stay serial
 
 
 def _after_fork_in_child() -> None:
@@ -170,12 +162,10 @@ if hasattr(os, "register_at_fork"):
 
 def _enter() -> None:
     global _active, _blas_saved
-    controllers = _blas_controllers()  # found here too: a region may start without threads_for
     with _lock:
-        if _active == 0:
-            _blas_saved = [c.get_num_threads() for c in controllers]
-            for c in controllers:
-                c.set_num_threads(1)
+        if _active == 0:  # from any thread: see _blas_threads for why not threadpoolctl's setter
+            _blas_saved = _blas_threads.get_threads()
+            _blas_threads.set_threads(1)
         _active += 1
 
 
@@ -184,5 +174,4 @@ def _leave() -> None:
     with _lock:
         _active -= 1
         if _active == 0:
-            for c, n in zip(_blas, _blas_saved):
-                c.set_num_threads(n)
+            _blas_threads.set_threads(_blas_saved)

@@ -443,8 +443,6 @@ def set_num_threads(n: int) -> None:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"set_num_threads expects a positive integer, got {n!r}")
     _num_threads = _builtins.int(n)
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return
-    threadpool_limits(_num_threads, user_api="blas")
+    from . import _blas_threads  # works from any thread (threadpoolctl's setter: main thread only)
+
+    _blas_threads.set_threads(_num_threads)

@@ -177,5 +177,62 @@ def test_a_parallel_float32_resnet_block_matches_the_serial_one(monkeypatch, ker
 
 def test_a_region_started_before_blas_is_looked_up_runs(monkeypatch):
     """``parallel_for`` called directly, before any ``threads_for`` found the BLAS libraries."""
-    monkeypatch.setattr(_parallel, "_blas", None)
+    from chainrule import _blas_threads
+
+    monkeypatch.setattr(_blas_threads, "_controllers", None)
     assert _parallel.parallel_for(lambda lo, hi: list(range(lo, hi)), 5, 2) == [[0, 1], [2, 3, 4]]
+
+
+def _in_worker_thread(fn):
+    out = []
+    t = threading.Thread(target=lambda: out.append(fn()))
+    t.start()
+    t.join()
+    return out[0]
+
+
+def test_blas_is_single_threaded_inside_a_region_started_from_a_worker_thread(forced):
+    # OpenBLAS ignores openblas_set_num_threads from a non-main thread: a region started there
+    # used to keep BLAS at two threads, so a training loop in a thread rounded differently
+    from threadpoolctl import threadpool_limits
+
+    from chainrule import _blas_threads
+
+    with threadpool_limits(2, user_api="blas"):
+        inside = _in_worker_thread(lambda: _parallel.parallel_for(lambda a, b: _blas_threads.get_threads(), 2, 2))
+        assert all(set(counts) == {1} for counts in inside), inside
+        assert set(_blas_threads.get_threads()) == {2}
+
+
+def test_set_num_threads_from_a_worker_thread_sets_blas():
+    from chainrule import _blas_threads
+
+    before = cr.get_num_threads()
+    try:
+        _in_worker_thread(lambda: cr.set_num_threads(1))
+        assert set(_blas_threads.get_threads()) == {1}
+        _in_worker_thread(lambda: cr.set_num_threads(2))
+        assert set(_blas_threads.get_threads()) == {2}
+    finally:
+        cr.set_num_threads(before)
+
+
+def test_a_training_step_gives_the_same_numbers_in_a_worker_thread(forced):
+    # the shape where OpenBLAS's one- and two-thread products round differently on the
+    # development machine: the weight gradient of a strided 3x3 convolution, batch in two parts
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((256, 32, 4, 4)).astype(np.float32)
+    w = rng.standard_normal((64, 32, 3, 3)).astype(np.float32)
+    gy = rng.standard_normal((256, 64, 2, 2)).astype(np.float32)
+
+    def grads():
+        xt, wt = cr.tensor(x, requires_grad=True), cr.tensor(w, requires_grad=True)
+        F.conv2d(xt, wt, stride=2, padding=1).backward(cr.tensor(gy))
+        return xt.grad.numpy().copy(), wt.grad.numpy().copy()
+
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(2, user_api="blas"):  # BLAS's own count outside regions, as at start
+        main, worker = grads(), _in_worker_thread(grads)
+    for ours, theirs in zip(main, worker):
+        np.testing.assert_array_equal(ours, theirs)
