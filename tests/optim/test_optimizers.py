@@ -185,12 +185,64 @@ def test_load_state_dict_mismatch_errors():
     ("RMSprop", {"momentum": -0.5}, "Invalid momentum value: -0.5"),
     ("Adagrad", {"lr_decay": -1}, "Invalid lr_decay value: -1"),
     ("Adagrad", {"initial_accumulator_value": -1}, "Invalid initial_accumulator_value value: -1"),
+    ("Adadelta", {"lr": -1}, "Invalid learning rate: -1"),
+    ("Adadelta", {"rho": 1.5}, "Invalid rho value: 1.5"),
+    ("Adadelta", {"eps": -1e-6}, "Invalid epsilon value: -1e-06"),
+    ("Adadelta", {"weight_decay": -0.5}, "Invalid weight_decay value: -0.5"),
+    ("Adamax", {"lr": -1}, "Invalid learning rate: -1"),
+    ("Adamax", {"betas": (0.9, 1.0)}, "Invalid beta parameter at index 1: 1.0"),
+    ("Adamax", {"eps": -1.0}, "Invalid epsilon value: -1.0"),
+    ("NAdam", {"lr": -1}, "Invalid learning rate: -1"),
+    ("NAdam", {"betas": (-0.1, 0.9)}, "Invalid beta parameter at index 0: -0.1"),
+    ("NAdam", {"momentum_decay": -1}, "Invalid momentum_decay value: -1"),
+    ("NAdam", {"weight_decay": -1}, "Invalid weight_decay value: -1"),
+    ("RAdam", {"lr": -1}, "Invalid learning rate: -1"),
+    ("RAdam", {"betas": (0.9, 1.5)}, "Invalid beta parameter at index 1: 1.5"),
+    ("RAdam", {"weight_decay": -1}, "Invalid weight_decay value: -1"),
+    ("ASGD", {"lr": -1}, "Invalid learning rate: -1"),
+    ("ASGD", {"weight_decay": -1}, "Invalid weight_decay value: -1"),
+    ("LBFGS", {"lr": -1}, "Invalid learning rate: -1"),
 ])
 def test_invalid_hyper_parameters_match_torch(name, kwargs, message):
     for module, param in ((optim, chainrule.zeros(2, requires_grad=True)), (torch.optim, torch.zeros(2, requires_grad=True))):
         with pytest.raises(ValueError) as info:
             getattr(module, name)([param], **kwargs)
         assert str(info.value) == message or str(info.value).startswith(message)
+
+
+OPTIMIZERS = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "LBFGS"]
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_signature_and_defaults_match_torch(name):
+    """Same parameter names, order, kinds and defaults; the defaults land in the param groups."""
+    import inspect
+
+    ours, theirs = getattr(optim, name), getattr(torch.optim, name)
+    def shape(cls):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(cls.__init__).parameters.values()]
+
+    assert shape(ours) == shape(theirs)
+    kwargs = {"lr": 0.1} if name == "SGD" else {}
+    group = ours([chainrule.zeros(2, requires_grad=True)], **kwargs).param_groups[0]
+    t_group = theirs([torch.zeros(2, requires_grad=True)], **kwargs).param_groups[0]
+    for key, value in group.items():
+        if key != "params":
+            assert t_group[key] == value, key
+    # only PyTorch's implementation switches (foreach, fused, capturable, differentiable) are left out
+    assert set(t_group) - set(group) <= {"foreach", "fused", "capturable", "differentiable"}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS[:-1])
+def test_implementation_switches_are_accepted(name):
+    import inspect
+
+    p = chainrule.zeros(2, requires_grad=True)
+    accepted = inspect.signature(getattr(torch.optim, name).__init__).parameters
+    kwargs = {k: False for k in ("foreach", "capturable", "fused") if k in accepted}
+    getattr(optim, name)([p], lr=0.1, **kwargs, differentiable=False)
+    with pytest.raises(RuntimeError, match="differentiable"):
+        getattr(optim, name)([p], lr=0.1, differentiable=True)
 
 
 def test_param_group_errors():
