@@ -45,3 +45,11 @@ def test_cli_helpers_on_three_ranks_equal_one_process(model, samples):
     proc, _ = run(3, ["cli_helpers.py", model, str(samples)], timeout=90)
     assert_checks(proc, ["shards_partition_batches", "wrap_model_equals_global_batch", "evaluate_sharded",
                          "combine_epoch_counts"])
+
+
+def test_a_rank_that_leaves_early_aborts_the_job():
+    proc, seconds = run(2, ["rank_leaves_early.py"], timeout=30)
+    assert proc.returncode != 0
+    assert "[rank 1] chainrule: this rank stopped before the others" in proc.stdout
+    assert "UNREACHABLE" not in proc.stdout
+    assert seconds < 20
