@@ -272,6 +272,7 @@ DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "idee
                 "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
 
 CPU = device("cpu")
+_Device = device
 
 CUDA_UNAVAILABLE = (
     "CUDA is not available: chainrule runs on the CPU (NumPy); CUDA support needs the CuPy backend, "
@@ -319,14 +320,14 @@ def check_device(d: Any) -> device:
     return dev
 
 
-def set_default_device(device_: Any) -> None:
+def set_default_device(device: Any) -> None:  # PyTorch's keyword name; the class is _Device here
     """PyTorch's ``torch.set_default_device``: where factories put tensors when ``device=`` is not
     given. ``None`` restores the CPU. Naming ``'cuda'`` is allowed; the factories then raise."""
     global _default_device
-    if device_ is None:
+    if device is None:
         _default_device = None
         return
-    dev = device_ if isinstance(device_, device) else device(device_)
+    dev = device if isinstance(device, _Device) else _Device(device)
     _default_device = None if dev == CPU else dev
 
 

@@ -211,3 +211,11 @@ def test_device_equality_and_errors_as_pytorch():
         assert str(ours.value).replace("chainrule", "torch") == str(theirs.value), bad
     with pytest.raises(TypeError, match="must be int, not str"):
         cr.device("cpu", "x")
+
+
+def test_set_default_device_keyword():
+    try:
+        cr.set_default_device(device="cpu")
+        assert cr.get_default_device() == cr.device("cpu")
+    finally:
+        cr.set_default_device(device=None)
