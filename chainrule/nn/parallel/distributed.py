@@ -152,19 +152,25 @@ class DistributedDataParallel(Module):
                         f"{tuple(s0)} ({d0}) on rank 0 and '{n1}' has shape {tuple(s1)} ({d1}) on rank {r}")
 
     def _broadcast(self, tensors: list[Tensor]) -> None:
-        if self.world_size == 1:
+        """Copy rank 0's values into ``tensors``: one Bcast per dtype of all of them packed together."""
+        if self.world_size == 1 or not tensors:
             return
-        MPI = _mpi.mpi()
+        root = self._comm.Get_rank() == 0
+        by_dtype: dict = {}
         for t in tensors:
-            arr = t._data
-            if arr.flags.c_contiguous and _mpi.datatype(arr.dtype) is not None:
-                self._comm.Bcast([arr, _mpi.datatype(arr.dtype)], 0)
-            else:
-                tmp = np.ascontiguousarray(arr, dtype=np.float32 if arr.dtype == np.float16 else arr.dtype)
-                self._comm.Bcast([tmp, _mpi.datatype(tmp.dtype)], 0)
-                arr[...] = tmp
-            t._version[0] += 1
-        del MPI
+            by_dtype.setdefault(t._data.dtype, []).append(t)
+        for dt, group in by_dtype.items():
+            wide = np.dtype(np.float32) if dt == np.float16 else dt  # MPI has no float16
+            flat = np.concatenate([t._data.reshape(-1) for t in group]).astype(wide, copy=False)
+            self._comm.Bcast([flat, _mpi.datatype(wide)], 0)
+            if root:
+                continue
+            start = 0
+            for t in group:
+                n = t._data.size
+                t._data[...] = flat[start: start + n].reshape(t._data.shape)
+                t._version[0] += 1
+                start += n
 
     def _build_buckets(self, cap_bytes: int) -> None:
         self._buckets: list[_Bucket] = []
