@@ -213,3 +213,23 @@ def _check_optimizer_state(optimizer, name: str) -> None:
                 if isinstance(value, Tensor) and value.ndim > 0 and tuple(value.shape) != tuple(p.shape):
                     raise CLIError(f"the checkpoint's optimiser state '{key}' has shape {tuple(value.shape)} for a "
                                    f"parameter of shape {tuple(p.shape)} of the {name} model")
+    _dry_run_step(optimizer)
+
+
+def _dry_run_step(optimizer) -> None:
+    """One step of a copy of ``optimizer`` with zero gradients: a state that is not this optimiser's
+    (Adam's moments given to SGD, a missing hyper-parameter ...) fails here, not at the first step."""
+    import copy
+
+    from .. import zeros_like
+
+    probe = copy.deepcopy(optimizer)  # copies the parameters too: the model is not touched
+    for group in probe.param_groups:
+        for p in group["params"]:
+            p.grad = zeros_like(p)
+    try:
+        probe.step()
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as e:
+        raise CLIError(f"the checkpoint's optimiser state does not fit the run's "
+                       f"{type(optimizer).__name__} optimiser "
+                       f"({type(e).__name__}: {_short(e)})") from None
