@@ -40,13 +40,37 @@ def _as(x, value: float):
     return x.dtype.type(value)
 
 
+_BLOCK = 1 << 15  # elements per float64 block: 256 KiB, so the widened temporaries stay in cache
+
+
+def _flat(x, size: int):
+    """A flat view of an array operand of ``size`` elements, or the scalar itself; None if no view exists."""
+    if np.ndim(x) == 0:
+        return x
+    if x.size != size or not x.flags.c_contiguous:
+        return None
+    return x.reshape(-1)
+
+
 def fma(a: Any, b: Any, c: Any, out) -> Any:
     """``out = a * b + c`` with a single rounding when ``out`` is narrower than float64."""
     xp = backend.array_module(out)
     if _narrow(out):
-        wide = xp.multiply(a, b, dtype=np.float64)
-        wide += c
-        out[...] = wide
+        flat = [_flat(x, out.size) for x in (a, b, c, out)] if xp is np and out.size > _BLOCK else None
+        if flat is None or any(f is None for f in flat):
+            wide = xp.multiply(a, b, dtype=np.float64)
+            wide += c
+            out[...] = wide
+            return out
+        fa, fb, fc, fo = flat
+        buf = np.empty(_BLOCK, dtype=np.float64)
+        for start in range(0, out.size, _BLOCK):
+            stop = min(start + _BLOCK, out.size)
+            wide = buf[:stop - start]
+            np.multiply(fa if np.ndim(fa) == 0 else fa[start:stop], fb if np.ndim(fb) == 0 else fb[start:stop],
+                        out=wide, dtype=np.float64)  # dtype: multiply in float64, not float32 then widen
+            wide += fc if np.ndim(fc) == 0 else fc[start:stop]
+            fo[start:stop] = wide
     else:
         prod = xp.multiply(a, b)
         xp.add(prod, c, out=out)
@@ -95,16 +119,19 @@ def added(x, y, alpha: float):
 
 def addcmul_(x, u, v, value: float = 1.0, tmp=None) -> None:
     """PyTorch's ``x.addcmul_(u, v, value=value)``: ``x = fma(value * u, v, x)``."""
-    xp = backend.array_module(x)
-    tmp = xp.multiply(u, _as(x, value), out=tmp)
-    fma(tmp, v, x, out=x)
+    if value != 1.0:  # value * u is exact for value == 1
+        u = backend.array_module(x).multiply(u, _as(x, value), out=tmp)
+    fma(u, v, x, out=x)
 
 
 def addcdiv_(x, u, v, value: float = 1.0, tmp=None) -> None:
     """PyTorch's ``x.addcdiv_(u, v, value=value)``: ``x += (value * u) / v``, rounding each step."""
     xp = backend.array_module(x)
-    tmp = xp.multiply(u, _as(x, value), out=tmp)
-    tmp /= v
+    if value == 1.0:
+        tmp = xp.divide(u, v, out=tmp)
+    else:
+        tmp = xp.multiply(u, _as(x, value), out=tmp)
+        tmp /= v
     x += tmp
 
 
