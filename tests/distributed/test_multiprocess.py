@@ -9,7 +9,7 @@ import pytest
 from .mpirun import checks, run
 
 DDP_CHECKS = ["mlp_sgd_momentum", "mlp_adam", "syncbn_sgd_momentum", "syncbn_adam", "no_sync_accumulate",
-              "unused_parameters", "mismatched_models"]
+              "unused_parameters", "mismatched_models", "kept_gradients"]
 
 
 def assert_checks(proc, names):

@@ -7,14 +7,15 @@ so communication starts early, as PyTorch). A post-accumulate-grad hook on every
 its gradient into its bucket; when a bucket is full, a non-blocking ``MPI_Iallreduce`` starts on
 it and the rest of backward runs while it travels (later hooks call ``MPI_Testall`` so MPI keeps
 moving it). Buckets start in the same order on every rank. When the last bucket has started, the
-hook waits for all of them, divides by the world size and makes each ``.grad`` a view of its
-bucket: g_p <- (1/K) sum_r g_p^(r).
+hook waits for all of them and makes each ``.grad`` a view of its bucket: g_p <- sum_r g_p^(r) / K
+(each rank divides by K as it copies into the bucket, so no pass over the sum is needed).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,6 +40,7 @@ class _Bucket:
         self.size = 0
         self.pending = 0
         self.buffer: np.ndarray | None = None
+        self.spare: np.ndarray | None = None  # the last iteration's buffer, reused once nothing views it
         self.request: Any = None
 
     def add(self, index: int, numel: int) -> None:
@@ -116,6 +118,7 @@ class DistributedDataParallel(Module):
         self.bucket_cap_mb = cap
         self.require_backward_grad_sync = True
         self.world_size = pg.size()
+        self._scale = 1.0 / self.world_size
         seen: set[int] = set()
         self._params: list[tuple[str, Tensor]] = []
         for name, p in module.named_parameters():
@@ -190,6 +193,8 @@ class DistributedDataParallel(Module):
     def _reset_iteration(self) -> None:
         for b in self._buckets:
             b.pending = len(b.indices)
+            if b.buffer is not None:
+                b.spare = b.buffer
             b.buffer = None
             b.request = None
         self._marked = [False] * len(self._params)
@@ -249,14 +254,19 @@ class DistributedDataParallel(Module):
         self._in_reduction = True
         bucket, slot = self._where[i]
         if bucket.buffer is None:
-            bucket.buffer = np.empty(bucket.size, dtype=bucket.dtype)
+            # the .grad of the last iteration are views of its buffer: reuse it only when none is left
+            # (2 = the attribute + getrefcount's argument), else take fresh memory
+            spare = bucket.spare
+            bucket.spare = None
+            reusable = spare is not None and sys.getrefcount(spare) == 2
+            bucket.buffer = spare if reusable else np.empty(bucket.size, dtype=bucket.dtype)
         start = bucket.offsets[slot]
         p = self._params[i][1]
         view = bucket.buffer[start: start + p.numel()]
         if unused or p.grad is None:
             view[...] = 0
-        else:
-            view[...] = p.grad._data.reshape(-1)
+        else:  # divided by K on the way in: the sum of the ranks' shares is then the average
+            np.multiply(p.grad._data.reshape(-1), self._scale, out=view, casting="unsafe")
         bucket.pending -= 1
         if bucket.pending == 0:
             self._launch_ready_buckets()
@@ -285,9 +295,7 @@ class DistributedDataParallel(Module):
         MPI.Request.Waitall([b.request for b in self._buckets])
         if self.find_unused_parameters:
             self._comm.Allreduce(MPI.IN_PLACE, [self._used, MPI.INT32_T], MPI.MAX)
-        k = self.world_size
         for b in self._buckets:
-            np.divide(b.buffer, k, out=b.buffer)
             for slot, i in enumerate(b.indices):
                 if not self._used[i]:
                     continue  # unused on every rank: its .grad is left as it was (PyTorch)

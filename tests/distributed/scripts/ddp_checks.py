@@ -151,6 +151,28 @@ def unused_parameters():
     return ok
 
 
+def kept_gradients():
+    """A .grad kept by the user past the next backward is not overwritten (bucket memory is reused
+    only when no gradient of the last iteration is alive)."""
+    rank = dist.get_rank()
+    cr.manual_seed(0)
+    net = DDP(mlp(), bucket_cap_mb=0.001)
+    x = cr.ones(2, 10) * (rank + 1)
+    kept = None
+    ok = True
+    for step in range(3):
+        net.zero_grad()
+        (net(x) * (step + 1)).sum().backward()
+        if step == 0:
+            kept = [p.grad for p in net.parameters()]
+            copies = [g.numpy().copy() for g in kept]
+    ok &= all(np.array_equal(g.numpy(), c) for g, c in zip(kept, copies))
+    ok &= all(np.allclose(p.grad.numpy(), 3 * c) for p, c in zip(net.parameters(), copies))
+    if rank == 0:
+        print(f"CHECK kept_gradients {'ok' if ok else 'MISMATCH'}", flush=True)
+    return ok
+
+
 def mismatched_models():
     """Different parameter shapes across ranks raise at construction, on every rank, naming the ranks."""
     rank, k = dist.get_rank(), dist.get_world_size()
@@ -166,7 +188,7 @@ def mismatched_models():
 
 def main():
     dist.init_process_group("mpi")
-    which = sys.argv[1:] or ["sgd", "adam", "syncbn", "no_sync", "unused", "mismatch"]
+    which = sys.argv[1:] or ["sgd", "adam", "syncbn", "no_sync", "unused", "mismatch", "kept"]
     ok = True
     if "sgd" in which:
         ok &= check("mlp_sgd_momentum", "mlp", "sgd")
@@ -179,6 +201,8 @@ def main():
         ok &= check("no_sync_accumulate", "mlp", "sgd", accumulate=2)
     if "unused" in which:
         ok &= unused_parameters()
+    if "kept" in which:
+        ok &= kept_gradients()
     if "mismatch" in which:
         ok &= mismatched_models()
     dist.destroy_process_group()
