@@ -188,6 +188,7 @@ def restore(state: dict[str, Any], *, model, optimizer=None, scheduler=None, gen
             raise CLIError(f"the checkpoint's optimiser state does not fit the {name} model: {_short(e)}") from None
         _check_optimizer_state(optimizer, name)
     if scheduler is not None and state.get("scheduler") is not None:
+        _check_scheduler_state(state["scheduler"], scheduler.state_dict(), type(scheduler).__name__)
         try:
             scheduler.load_state_dict(state["scheduler"])
         except (KeyError, RuntimeError, ValueError, TypeError, IndexError, AttributeError) as e:
@@ -214,6 +215,29 @@ def _check_optimizer_state(optimizer, name: str) -> None:
                     raise CLIError(f"the checkpoint's optimiser state '{key}' has shape {tuple(value.shape)} for a "
                                    f"parameter of shape {tuple(p.shape)} of the {name} model")
     _dry_run_step(optimizer)
+
+
+# the fields of a schedule's state that change as it steps; the others follow from the run's settings
+_SCHEDULE_PROGRESS = ("last_epoch", "_step_count", "_last_lr", "_is_initial", "_get_lr_called_within_step")
+
+
+def _check_scheduler_state(saved: dict, fresh: dict, kind: str) -> None:
+    """The saved schedule state is the run's schedule (same settings) at some step."""
+    if set(saved) != set(fresh):
+        raise CLIError(f"the checkpoint's schedule state is not that of a {kind} (fields {sorted(map(str, saved))[:8]})")
+    for key, value in fresh.items():
+        got = saved[key]
+        if key in ("last_epoch", "_step_count"):
+            ok = _is_int(got) and got >= 0
+        elif key == "_last_lr":
+            ok = isinstance(got, list) and len(got) == len(value) and all(_is_num(v) and v >= 0 for v in got)
+        elif key in _SCHEDULE_PROGRESS:
+            ok = isinstance(got, bool)
+        else:
+            ok = got == value
+        if not ok:
+            raise CLIError(f"the checkpoint's schedule state has {key}={_short(repr(got), 60)}, which does not fit "
+                           f"the run's {kind}")
 
 
 def _dry_run_step(optimizer) -> None:

@@ -117,9 +117,16 @@ def _edit(state):
     def sgd_state_for_adam(s):
         s["optimizer"]["state"][0] = {"momentum_buffer": s["optimizer"]["state"][0]["exp_avg"]}
 
+    def cosine_of_zero_epochs(s):  # would divide by zero at the first schedule step
+        s["scheduler"]["T_max"] = 0
+
+    def schedule_of_another_kind(s):
+        s["scheduler"] = {"step_size": 1, "gamma": 0.5, "last_epoch": 1}
+
     return {f.__name__: f for f in (no_config, unknown_model, garbage_rng, wrong_shaped_optimizer_state,
                                     weights_of_another_model, lr_nan_in_config, history_of_strings,
-                                    best_from_the_future, adam_state_for_sgd, sgd_state_for_adam)}
+                                    best_from_the_future, adam_state_for_sgd, sgd_state_for_adam,
+                                    cosine_of_zero_epochs, schedule_of_another_kind)}
 
 
 EDITS = list(_edit(None))
@@ -135,6 +142,9 @@ MESSAGES = {
     "best_from_the_future": "the record of the best epoch ('best') is malformed",
     "adam_state_for_sgd": "the checkpoint's optimiser state does not fit the run's SGD optimiser (KeyError: 'momentum')",
     "sgd_state_for_adam": "the checkpoint's optimiser state does not fit the run's Adam optimiser (KeyError: 'step')",
+    "cosine_of_zero_epochs": "the checkpoint's schedule state has T_max=0, which does not fit the run's "
+                             "CosineAnnealingLR",
+    "schedule_of_another_kind": "the checkpoint's schedule state is not that of a CosineAnnealingLR",
 }
 
 
@@ -151,7 +161,8 @@ def _hostile_file(run_dir, tmp_path, edit: str):
 def test_hostile_checkpoint_evaluate(edit, run_dir, tmp_path, capsys):
     path = _hostile_file(run_dir, tmp_path, edit)
     status, out, err = run_cli(capsys, "evaluate", "--checkpoint", str(path))
-    if edit in ("wrong_shaped_optimizer_state", "adam_state_for_sgd", "sgd_state_for_adam"):  # weights only
+    if edit in ("wrong_shaped_optimizer_state", "adam_state_for_sgd", "sgd_state_for_adam", "cosine_of_zero_epochs",
+                "schedule_of_another_kind"):  # evaluate needs the weights only
         assert status == 0, err
         return
     assert MESSAGES[edit] in assert_clean_error(status, err, 2)
