@@ -50,7 +50,7 @@ class dtype:
 
     __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "category")
 
-    def __init__(self, name: str, np_dtype, category: int):
+    def __init__(self, name: str, np_dtype: Any, category: _builtins.int):
         self.name = name
         self.np = np.dtype(np_dtype)
         self.is_floating_point = category == 2
@@ -187,6 +187,8 @@ def result_type(*operands) -> dtype:
         s = max(scalars, key=lambda d: d.category)
         if result is None or s.category > result.category:
             result = s
+    if result is None:
+        raise TypeError("result_type() needs at least one tensor or number")
     return result
 
 
@@ -203,8 +205,11 @@ class device:
     """
 
     __slots__ = ("type", "index", "_previous")
+    type: str
+    index: _builtins.int | None
+    _previous: device | None
 
-    def __init__(self, type: Any = "cpu", index: int | None = None):  # noqa: A002 (PyTorch's name)
+    def __init__(self, type: Any = "cpu", index: _builtins.int | None = None):  # noqa: A002 (PyTorch's name)
         if isinstance(type, device):
             if index is not None:
                 raise RuntimeError("device(): a device object cannot be combined with an index")
@@ -245,7 +250,7 @@ class device:
             return NotImplemented
         return self.type == other.type and self.index == other.index
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> _builtins.int:
         return hash((self.type, self.index))
 
     def __repr__(self) -> str:
@@ -288,7 +293,7 @@ class CudaUnavailableError(AssertionError, RuntimeError):
 _accelerators: dict[str, Any] = {}
 
 
-def accelerator_device_count(device_type: str = "cuda") -> int:
+def accelerator_device_count(device_type: str = "cuda") -> _builtins.int:
     """How many devices of ``device_type`` a registered array backend can run on (0 without one).
 
     ``chainrule.cuda.is_available()`` and ``chainrule.accelerator`` ask this; no GPU backend
@@ -373,24 +378,26 @@ class Generator:
         self._seed = 67280421310721
         self._rng = np.random.Generator(np.random.PCG64(self._seed))
 
-    def manual_seed(self, seed: int) -> Generator:
+    def manual_seed(self, seed: _builtins.int) -> Generator:
         seed = _builtins.int(seed)
         self._seed = seed
         self._rng = np.random.Generator(np.random.PCG64(seed & 0xFFFFFFFFFFFFFFFF))
         return self
 
-    def initial_seed(self) -> int:
+    def initial_seed(self) -> _builtins.int:
         return self._seed
 
-    def seed(self) -> int:
-        s = _builtins.int(np.random.SeedSequence().entropy) & 0x7FFFFFFFFFFFFFFF
+    def seed(self) -> _builtins.int:
+        entropy = np.random.SeedSequence().entropy  # drawn from the OS: an int when none is given
+        assert isinstance(entropy, _builtins.int)
+        s = entropy & 0x7FFFFFFFFFFFFFFF
         self.manual_seed(s)
         return s
 
-    def get_state(self) -> dict:
-        return self._rng.bit_generator.state
+    def get_state(self) -> dict[str, Any]:
+        return dict(self._rng.bit_generator.state)  # NumPy builds a fresh dict on every read
 
-    def set_state(self, state: dict) -> Generator:
+    def set_state(self, state: dict[str, Any]) -> Generator:
         self._rng.bit_generator.state = state
         return self
 
@@ -402,7 +409,7 @@ class Generator:
 default_generator = Generator()
 
 
-def manual_seed(seed: int) -> Generator:
+def manual_seed(seed: _builtins.int) -> Generator:
     """Seed the global generator used by ``rand``, ``randn``, initialisers and dropout."""
     return default_generator.manual_seed(seed)
 
@@ -415,7 +422,7 @@ def rng(generator: Generator | None = None) -> np.random.Generator:
 # threads
 
 
-def _default_threads() -> int:
+def _default_threads() -> _builtins.int:
     import os
 
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -428,7 +435,7 @@ def _default_threads() -> int:
 _num_threads = _default_threads()
 
 
-def get_num_threads() -> int:
+def get_num_threads() -> _builtins.int:
     """The thread count last given to ``set_num_threads`` (at start: OMP_NUM_THREADS or the cores).
 
     chainrule's convolutions run their batch chunks on this many threads (``_parallel``), with
@@ -437,7 +444,7 @@ def get_num_threads() -> int:
     return _num_threads
 
 
-def set_num_threads(n: int) -> None:
+def set_num_threads(n: _builtins.int) -> None:
     """PyTorch's ``torch.set_num_threads``: the threads chainrule's own parallel loops use, and
     the limit on NumPy's BLAS (threadpoolctl)."""
     global _num_threads

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ... import _factory, backend
 from ...autograd.grad_mode import no_grad
@@ -36,8 +36,18 @@ from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, Conv
 from .linear import Linear
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 
+if TYPE_CHECKING:
+    # what each mixin is combined with, so that its methods type-check against the module's API;
+    # at run time the mixins derive from object and the concrete classes list the eager layer
+    from ..module import Module as _ModuleBase
+    from .conv import _ConvNd as _ConvBase
+    from .normalization import _InstanceNorm as _InstanceNormBase
+    from .normalization import _NormBase
+else:
+    _ModuleBase = _ConvBase = _NormBase = _InstanceNormBase = object
 
-class LazyModuleMixin:
+
+class LazyModuleMixin(_ModuleBase):
     """Mixin of modules whose parameters' shapes are inferred from the first input.
 
     A subclass puts ``UninitializedParameter``/``UninitializedBuffer`` objects in its registries
@@ -204,7 +214,7 @@ class LazyLinear(LazyModuleMixin, Linear):
 
 
 # ---- convolutions ---------------------------------------------------------------------------------
-class _LazyConvXdMixin(LazyModuleMixin):
+class _LazyConvXdMixin(LazyModuleMixin, _ConvBase):
     """``in_channels`` from the first input's channel axis (dim 1, or dim 0 when unbatched)."""
 
     def _lazy_conv_init(self, out_channels: int, bias: bool, device: Any, dtype: Any) -> None:
@@ -304,7 +314,7 @@ class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
 
 
 # ---- normalisation --------------------------------------------------------------------------------
-class _LazyNormBase(LazyModuleMixin):
+class _LazyNormBase(LazyModuleMixin, _NormBase):
     """``num_features`` from the first input's channel axis; parameters and running statistics
     materialised then and reset as the eager layer's (weight 1, bias 0, mean 0, var 1)."""
 
@@ -369,7 +379,7 @@ class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
     cls_to_become = BatchNorm3d
 
 
-class _LazyInstanceNorm(_LazyNormBase):
+class _LazyInstanceNorm(_LazyNormBase, _InstanceNormBase):
     def _feature_dim(self, input: Tensor) -> int:
         return 0 if input.ndim == self._no_batch_dim else 1
 
