@@ -31,12 +31,14 @@ def mpi() -> Any:
     return MPI
 
 
+_TYPES: dict = {}
+
+
 def datatype(dt: np.dtype):
     """The MPI datatype of a NumPy dtype, or None when MPI has none (float16: reduced as float32)."""
-    MPI = mpi()
-    table = {
-        "f4": MPI.FLOAT, "f8": MPI.DOUBLE,
-        "i1": MPI.INT8_T, "i2": MPI.INT16_T, "i4": MPI.INT32_T, "i8": MPI.INT64_T,
-        "u1": MPI.UINT8_T, "b1": MPI.C_BOOL,
-    }
-    return table.get(np.dtype(dt).str[1:])
+    if not _TYPES:
+        MPI = mpi()
+        _TYPES.update({np.dtype(k): v for k, v in (
+            ("f4", MPI.FLOAT), ("f8", MPI.DOUBLE), ("i1", MPI.INT8_T), ("i2", MPI.INT16_T), ("i4", MPI.INT32_T),
+            ("i8", MPI.INT64_T), ("u1", MPI.UINT8_T), ("b1", MPI.C_BOOL))})
+    return _TYPES.get(dt if isinstance(dt, np.dtype) else np.dtype(dt))
