@@ -9,7 +9,8 @@ import pytest
 from .mpirun import checks, run
 
 DDP_CHECKS = ["mlp_sgd_momentum", "mlp_adam", "syncbn_sgd_momentum", "syncbn_adam", "no_sync_accumulate",
-              "unused_parameters", "mismatched_models", "kept_gradients"]
+              "unused_parameters", "mismatched_models", "kept_gradients",
+              "syncbn_gradients_float64"]
 
 
 def assert_checks(proc, names):

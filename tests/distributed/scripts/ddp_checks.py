@@ -151,6 +151,39 @@ def unused_parameters():
     return ok
 
 
+def syncbn_gradients():
+    """float64: SyncBatchNorm on this rank's slice gives the slice of BatchNorm's output and input
+    gradient on the whole batch, and the ranks' weight/bias gradients sum to BatchNorm's."""
+    rank, k = dist.get_rank(), dist.get_world_size()
+    g = np.random.default_rng(4)
+    x = g.standard_normal((2 * k, 3, 2, 2))
+    w_out = g.standard_normal(x.shape)  # L = sum(w_out * y): a loss that weighs every output
+    lo, hi = 2 * rank, 2 * rank + 2
+    sync = nn.SyncBatchNorm(3, dtype=cr.float64)
+    ref = nn.BatchNorm2d(3, dtype=cr.float64)
+    weight = g.standard_normal(3)
+    for m in (sync, ref):
+        m.weight.data = cr.tensor(weight)
+        m.bias.data = cr.tensor(np.arange(3.0))
+    xs = cr.tensor(x[lo:hi], requires_grad=True)
+    ys = sync(xs)
+    (ys * cr.tensor(w_out[lo:hi])).sum().backward()
+    xr = cr.tensor(x, requires_grad=True)
+    yr = ref(xr)
+    (yr * cr.tensor(w_out)).sum().backward()
+    ok = np.allclose(ys.detach().numpy(), yr.detach().numpy()[lo:hi], rtol=1e-10, atol=1e-12)
+    ok &= np.allclose(xs.grad.numpy(), xr.grad.numpy()[lo:hi], rtol=1e-9, atol=1e-12)
+    for mine, whole in ((sync.weight.grad, ref.weight.grad), (sync.bias.grad, ref.bias.grad)):
+        total = mine.clone()
+        dist.all_reduce(total)
+        ok &= np.allclose(total.numpy(), whole.numpy(), rtol=1e-10, atol=1e-12)
+    ok &= np.allclose(sync.running_var.numpy(), ref.running_var.numpy(), rtol=1e-12)
+    ok &= np.allclose(sync.running_mean.numpy(), ref.running_mean.numpy(), rtol=1e-12, atol=1e-15)
+    if rank == 0:
+        print(f"CHECK syncbn_gradients_float64 {'ok' if ok else 'MISMATCH'}", flush=True)
+    return bool(ok)
+
+
 def kept_gradients():
     """A .grad kept by the user past the next backward is not overwritten (bucket memory is reused
     only when no gradient of the last iteration is alive)."""
@@ -188,7 +221,7 @@ def mismatched_models():
 
 def main():
     dist.init_process_group("mpi")
-    which = sys.argv[1:] or ["sgd", "adam", "syncbn", "no_sync", "unused", "mismatch", "kept"]
+    which = sys.argv[1:] or ["sgd", "adam", "syncbn", "no_sync", "unused", "mismatch", "kept", "syncbn_grad"]
     ok = True
     if "sgd" in which:
         ok &= check("mlp_sgd_momentum", "mlp", "sgd")
@@ -201,6 +234,8 @@ def main():
         ok &= check("no_sync_accumulate", "mlp", "sgd", accumulate=2)
     if "unused" in which:
         ok &= unused_parameters()
+    if "syncbn_grad" in which:
+        ok &= syncbn_gradients()
     if "kept" in which:
         ok &= kept_gradients()
     if "mismatch" in which:
