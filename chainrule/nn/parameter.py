@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import backend
 from ..tensor import Tensor
+
+if TYPE_CHECKING:
+    _TensorBase = Tensor  # the mixin is always combined with Tensor; at run time it derives from object
+else:
+    _TensorBase = object
 
 
 def _storage(data: Tensor | None, requirement: str) -> tuple[Any, Any]:
@@ -56,6 +61,7 @@ class Buffer(Tensor):
 
 # ---- lazy (uninitialised) parameters and buffers ---------------------------------------------------
 _DATA_SLOT = Tensor.__dict__["_data"]  # the slot that holds a tensor's array, read past the guard below
+_DATA_PROPERTY = Tensor.__dict__["data"]  # Tensor.data, whose setter the mixin's ``data`` reuses
 
 
 def _uninitialized_use(cls: type, where: str) -> ValueError:
@@ -77,7 +83,7 @@ def _entry_point(frame: Any) -> str:
     return plain[-1] if plain else (names[-1] if names else "?")
 
 
-class UninitializedTensorMixin:
+class UninitializedTensorMixin(_TensorBase):
     """What ``UninitializedParameter`` and ``UninitializedBuffer`` share (PyTorch's mixin).
 
     The tensor holds an empty array whose dtype (and device) the materialised tensor takes.
@@ -92,7 +98,7 @@ class UninitializedTensorMixin:
     cls_to_become: type = Tensor
 
     @property
-    def _data(self):  # type: ignore[override]
+    def _data(self):
         raise _uninitialized_use(type(self), _entry_point(sys._getframe(1)))
 
     @_data.setter
@@ -121,34 +127,34 @@ class UninitializedTensorMixin:
         self.__class__ = self.cls_to_become
 
     @property
-    def shape(self):  # type: ignore[override]
+    def shape(self):
         raise RuntimeError(
             "Can't access the shape of an uninitialized parameter or buffer. This error usually happens "
             "in `load_state_dict` when trying to load an uninitialized parameter into an initialized one. "
             "Call `forward` to initialize the parameters before accessing their attributes.")
 
     @property
-    def ndim(self) -> int:  # type: ignore[override]
+    def ndim(self) -> int:
         return self._empty().ndim
 
     @property
-    def dtype(self) -> backend.dtype:  # type: ignore[override]
+    def dtype(self) -> backend.dtype:
         return self._empty().dtype
 
     @property
-    def device(self) -> backend.device:  # type: ignore[override]
+    def device(self) -> backend.device:
         return self._empty().device
 
     @property
-    def data(self) -> Tensor:  # type: ignore[override]
+    def data(self) -> Tensor:
         return self._empty()
 
     @data.setter
     def data(self, value: Tensor) -> None:
-        Tensor.data.fset(self, value)  # type: ignore[attr-defined]
+        _DATA_PROPERTY.fset(self, value)
 
     @property
-    def requires_grad(self) -> bool:  # type: ignore[override]
+    def requires_grad(self) -> bool:
         return self._requires_grad
 
     @requires_grad.setter
@@ -194,7 +200,7 @@ class UninitializedTensorMixin:
     def short(self):
         return self.to(backend.int16)
 
-    def cpu(self):
+    def cpu(self, memory_format: Any = None):
         return self
 
     def share_memory_(self):

@@ -446,3 +446,12 @@ def test_modules_alias_paths():
     assert nn.parameter.UninitializedBuffer is nn.UninitializedBuffer
     assert nn.modules.lazy.is_lazy is is_lazy
     assert nn.LazyLinear.cls_to_become is nn.Linear and nn.LazyInstanceNorm3d.cls_to_become is nn.InstanceNorm3d
+
+
+def test_uninitialised_cpu_takes_tensor_cpu_arguments_as_torch():
+    # Tensor.cpu(memory_format=...) is allowed on an uninitialised tensor in PyTorch (the object itself)
+    ours, theirs = UninitializedParameter(), torch.nn.UninitializedParameter()
+    assert theirs.cpu(memory_format=torch.preserve_format) is theirs
+    assert ours.cpu(memory_format=None) is ours and ours.cpu() is ours
+    buf = UninitializedBuffer()
+    assert buf.cpu(memory_format=None) is buf
