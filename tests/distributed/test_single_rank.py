@@ -122,3 +122,14 @@ def test_sync_batchnorm_without_peers_is_batchnorm(group, dims):
 def test_sync_batchnorm_input_check():
     with pytest.raises(ValueError, match="expected at least 2D input \\(got 1D input\\)"):
         nn.SyncBatchNorm(3)(cr.ones(3))
+
+
+def test_differentiable_all_reduce_gradcheck(group):
+    from chainrule.autograd import gradcheck, gradgradcheck
+    from chainrule.distributed.nn import functional as dist_fn
+
+    x = cr.tensor(np.random.default_rng(0).standard_normal((3, 2)), dtype=cr.float64, requires_grad=True)
+    assert gradcheck(lambda t: dist_fn.all_reduce(t * t) * t, (x,))
+    assert gradgradcheck(lambda t: dist_fn.all_reduce(t * t) * t, (x,))
+    with pytest.raises(ValueError, match="ReduceOp.SUM only"):
+        dist_fn.all_reduce(x, dist.ReduceOp.MAX)

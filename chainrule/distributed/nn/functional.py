@@ -23,9 +23,8 @@ class _AllReduceSum(Function):
 
     @staticmethod
     def backward(ctx, grad: Tensor):
-        g = Tensor._make(grad._data.copy())
-        collectives.all_reduce(g, ReduceOp.SUM, ctx.group)
-        return None, g
+        # again a SUM all-reduce, itself differentiable (double backward under create_graph)
+        return None, _AllReduceSum.apply(ctx.group, grad)
 
 
 def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group: ProcessGroup | None = None) -> Tensor:
