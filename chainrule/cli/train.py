@@ -15,6 +15,7 @@ rewritten from it; ``metrics.csv`` is rewritten from the checkpoint's history.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import time
@@ -214,15 +215,22 @@ def run(args: argparse.Namespace, *, default_out: str | None = None, number_out:
         out = default_out or os.path.join("runs", f"{config['model']}-{config['data']}")
         if number_out and not args.overwrite:
             out = numbered(out)
+    created = not os.path.exists(out)
     check_out(out, resume=resume, overwrite=args.overwrite)
     args.run_dir = out
     for note in notes:
         print(note)
     in_place = resume is not None and os.path.samefile(os.path.dirname(os.path.abspath(resume)), out)
-    with num_threads(args.threads):
-        return train(config, out, state=state, data_root=args.data_root, progress=args.progress, plots=args.plots,
-                     clear=args.overwrite and not in_place, resume_path=resume if in_place else None,
-                     resumed_from=resume)
+    try:
+        with num_threads(args.threads):
+            return train(config, out, state=state, data_root=args.data_root, progress=args.progress,
+                         plots=args.plots, clear=args.overwrite and not in_place,
+                         resume_path=resume if in_place else None, resumed_from=resume)
+    except BaseException:
+        if created:  # a run that failed before writing anything leaves no empty folder behind
+            with contextlib.suppress(OSError):
+                os.rmdir(out)
+        raise
 
 
 def _fmt_pct(x: float | None) -> str:

@@ -56,6 +56,7 @@ def test_missing_dataset_files_say_where_to_put_them(capsys, tmp_path):
     status, _, err = run_cli(capsys, "train", "--model", "mlp", "--data", "mnist", "--data-root", str(tmp_path),
                              "--out", str(tmp_path / "run"))
     assert status == 1 and "dataset files not found" in err and str(tmp_path) in err
+    assert not (tmp_path / "run").exists(), "a run that wrote nothing leaves no empty folder"
 
 
 @pytest.fixture(scope="module")
