@@ -103,12 +103,14 @@ def run_backward(outputs: tuple, grads: list, *, retain_graph: bool, create_grap
         capture.setdefault(node, []).append((nr, k))
 
     root_nodes = list(dict.fromkeys(n for n, _ in roots))
+    needed: set[Node] | None = None  # None: every reachable node runs
+    children: dict[Node, tuple] = {}  # read only where ``needed`` is not None
+    deps: dict[Node, int]
     if inputs:
         needed, children, deps = _needed_subgraph(root_nodes, capture)
     else:
         # one pass: count, for every reachable node, the edges that will bring it a gradient
-        needed, children = None, None
-        deps: dict[Node, int] = dict.fromkeys(root_nodes, 0)
+        deps = dict.fromkeys(root_nodes, 0)
         stack = list(root_nodes)
         while stack:
             for edge in stack.pop().next_functions:

@@ -94,7 +94,7 @@ class Node:
         self._to_save = None
         if not to_save:
             return
-        saved = []
+        saved: list[tuple[int, Any, Any]] = []  # (kind, value, version at save time)
         for v in to_save:
             if v is None:
                 saved.append((_OTHER, None, None))
@@ -185,9 +185,11 @@ class Node:
                 if new is not None:
                     grads = list(new)
         if self._materialize_grads and self._n_out > 1:
+            out_meta = self._out_meta
+            assert out_meta is not None  # recorded by _connect for every multi-output node
             for j, g in enumerate(grads):
                 if g is None:
-                    shape, dt = self._out_meta[j]
+                    shape, dt = out_meta[j]
                     grads[j] = zeros(shape, dtype=dt)
         result = self._run_backward(grads)
         if not isinstance(result, tuple):
@@ -210,7 +212,7 @@ class Node:
     def _run_backward(self, grads: list):
         return type(self).backward(self, *grads)
 
-    def forward(self, *args):  # pragma: no cover - abstract
+    def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def backward(self, *grads):  # pragma: no cover - abstract
@@ -273,8 +275,8 @@ class FunctionNode(Node):
 
 def _connect(node: Node, inputs: tuple, outs_raw: tuple) -> tuple:
     """Wire ``node`` into the graph: edges to the inputs' nodes, output Tensors pointing to it."""
-    edges = []
-    meta = []
+    edges: list[tuple[Any, int] | None] = []  # (node, output_nr) per input
+    meta: list[tuple[Any, Any] | None] = []  # (shape, dtype) per input
     for t in inputs:
         if isinstance(t, Tensor) and t._requires_grad:
             fn = t.grad_fn
