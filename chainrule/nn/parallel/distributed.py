@@ -90,7 +90,9 @@ class DistributedDataParallel(Module):
     the replicas equal. ``no_sync()`` skips the averaging (gradient accumulation);
     ``find_unused_parameters=True`` allows parameters that some forward passes do not use.
     ``state_dict()`` keys carry the ``module.`` prefix, as PyTorch's; ``ddp.module.state_dict()``
-    gives the bare keys.
+    gives the bare keys. After the averaging every ``.grad`` is a view of its bucket (PyTorch's
+    ``gradient_as_bucket_view=True``); ``gradient_as_bucket_view``, ``static_graph`` and
+    ``check_reduction`` are accepted for compatibility and change nothing.
     """
 
     def __init__(self, module: Module, device_ids: Any = None, output_device: Any = None, dim: int = 0,
@@ -111,6 +113,8 @@ class DistributedDataParallel(Module):
         if pg is None:
             raise ValueError("Default process group has not been initialized, please make sure to call "
                              "init_process_group.")
+        if not isinstance(pg, dist.ProcessGroup):
+            raise ValueError(f"DistributedDataParallel: process_group must be a group this rank belongs to, got {pg!r}")
         self.process_group = pg
         self.dim = dim
         self.broadcast_buffers = bool(broadcast_buffers)
