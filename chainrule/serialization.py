@@ -32,6 +32,7 @@ from .tensor import Tensor
 _FORMAT_TREE = "chainrule"
 _TREE_KEY = "chainrule.tree"
 _ORDER_KEY = "chainrule.keys"
+_PLAIN_KEY = "chainrule.plain_dict"
 _SUPPORTED = ("Tensor, numpy arrays and scalars, int, float, bool, str, None, dtypes, and dicts, lists "
               "and tuples of these")
 
@@ -164,6 +165,8 @@ def _serialize(obj: Any) -> bytes:
     if _is_flat_state_dict(obj):
         arrays = {k: _host_array(v) for k, v in obj.items()}
         metadata = {"format": "pt", _ORDER_KEY: json.dumps(list(obj))}
+        if not isinstance(obj, OrderedDict):  # loads back as the dict it was (a state dict: OrderedDict)
+            metadata[_PLAIN_KEY] = "1"
     else:
         enc = _Encoder()
         tree = enc.encode(obj, [])
@@ -194,7 +197,8 @@ def load(f: str | os.PathLike | Any, map_location: Any = None, *, weights_only: 
     float16 entries load as float16; bfloat16 entries load as float32 with the same values
     (bit-exact, see ``_decode_array``); any other dtype chainrule lacks is an error naming it.
 
-    A plain safetensors file gives an ``OrderedDict`` of str -> Tensor, ready for
+    A dict saved by ``save`` loads as a dict, an ``OrderedDict`` (a state dict) as an
+    ``OrderedDict``; any other safetensors file gives an ``OrderedDict`` of str -> Tensor, ready for
     ``module.load_state_dict``. ``map_location`` may only name the CPU; ``weights_only`` is
     accepted for PyTorch compatibility (loading never executes code either way).
     """
@@ -231,7 +235,8 @@ def _deserialize_bytes(data: bytes, name: str) -> Any:
         saved = json.loads(metadata[_ORDER_KEY])
         if sorted(saved) == sorted(order):
             order = saved
-    return OrderedDict((k, Tensor._make(arrays[k])) for k in order)
+    mapping = dict if metadata.get(_PLAIN_KEY) == "1" else OrderedDict
+    return mapping((k, Tensor._make(arrays[k])) for k in order)
 
 
 # safetensors dtype codes chainrule holds as they are; BF16 is widened to float32 below

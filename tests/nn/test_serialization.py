@@ -169,3 +169,13 @@ def test_metadata_layout(tmp_path):
         meta = f.metadata()
     assert meta["format"] == "chainrule"
     json.loads(meta["chainrule.tree"])  # plain JSON, no code
+
+
+def test_a_dict_loads_back_as_a_dict_and_a_state_dict_as_an_ordered_dict(tmp_path):
+    # as torch.load: {'x': ..., 'y': ...} prints as a dict, a state dict as an OrderedDict
+    plain = {"x": cr.arange(4), "y": cr.zeros(4)}
+    cr.save(plain, tmp_path / "plain")
+    loaded = cr.load(tmp_path / "plain")
+    assert type(loaded) is dict and list(loaded) == ["x", "y"]
+    cr.save(nn.Linear(2, 3).state_dict(), tmp_path / "sd")
+    assert type(cr.load(tmp_path / "sd")) is OrderedDict
