@@ -14,11 +14,10 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from collections import namedtuple
 
 import numpy as np
 
-from .. import backend
+from .. import backend, return_types
 from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
 from ._util import check_tensor, torch_type_name, wrap_dim, wrap_dims
@@ -27,8 +26,8 @@ from .elementwise import maximum, minimum, sqrt, where
 from .scatter import Gather
 from .shape import broadcast_to, reshape
 
-max_result = namedtuple("max", ("values", "indices"))
-min_result = namedtuple("min", ("values", "indices"))
+max_result = return_types.max
+min_result = return_types.min
 
 
 def _dims(dim, ndim: int) -> tuple:

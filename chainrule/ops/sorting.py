@@ -9,11 +9,10 @@ here can be differentiated once more.
 from __future__ import annotations
 
 import numbers
-from collections import namedtuple
 
 import numpy as np
 
-from .. import backend
+from .. import backend, return_types
 from ..autograd.function import FunctionNode, named_output
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
@@ -23,10 +22,10 @@ from .reduction import RevCumsum, _integer_to_long, prod
 from .scatter import Gather
 from .shape import expand, reshape, unsqueeze
 
-sort_result = namedtuple("sort", ("values", "indices"))
-topk_result = namedtuple("topk", ("values", "indices"))
-kthvalue_result = namedtuple("kthvalue", ("values", "indices"))
-median_result = namedtuple("median", ("values", "indices"))
+sort_result = return_types.sort
+topk_result = return_types.topk
+kthvalue_result = return_types.kthvalue
+median_result = return_types.median
 
 
 def _order(data, dim: int, descending: bool):
