@@ -324,9 +324,10 @@ def _pick(logp: Tensor, index) -> Tensor:
 
 
 def _nll_name(logp: Tensor, target, weight, ignore_index, reduction, label_smoothing: float = 0.0) -> str | None:
-    """PyTorch's node: nll_loss2d for (N, C, d1[, d2]) input; with smoothing the sum is last."""
+    """PyTorch's node: nll_loss2d for (N, C, d1[, d2]) input; with smoothing, the sum of the two
+    terms is last, whatever the reduction."""
     if label_smoothing:
-        return None
+        return "AddBackward0"
     return "NllLoss2DBackward0" if logp.ndim in (3, 4) else "NllLossBackward0"
 
 

@@ -39,7 +39,6 @@ _ROWS = {
     "torch reduces with mean(); chainrule divides the sum": "l1_loss.mean kl_div.mean",
     "torch divides by the batch size last (DivBackward1)": "cross_entropy.probs.mean "
                                                            "cross_entropy.probs_smoothing_weight",
-    "torch adds the smoothing term last (AddBackward0)": "cross_entropy.smoothing.mean cross_entropy.smoothing.sum",
     "torch records sum(dim) of a 0-d tensor as overload 1": "sum.scalar",
     "torch's sum_to ends in a view": "sum_to sum_to.lead",
     "chainrule's ravel copies before the view": "ravel",
