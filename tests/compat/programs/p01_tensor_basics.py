@@ -1,0 +1,20 @@
+# Data manipulation: arange, reshape, factories, element-wise operations, concatenation.
+import torch
+
+x = torch.arange(12, dtype=torch.float32)
+print(x)
+print(x.numel(), x.shape)
+X = x.reshape(3, 4)
+print(X)
+print(torch.zeros((2, 3, 4)).shape, torch.ones((2, 3)).sum())
+print(torch.tensor([[2, 1, 4, 3], [1, 2, 3, 4], [4, 3, 2, 1]]))
+x = torch.tensor([1.0, 2, 4, 8])
+y = torch.tensor([2, 2, 2, 2])
+print(x + y, x - y, x * y, x / y, x ** y)
+print(torch.exp(x))
+Y = torch.tensor([[2.0, 1, 4, 3], [1, 2, 3, 4], [4, 3, 2, 1]])
+print(torch.cat((X, Y), dim=0))
+print(torch.cat((X, Y), dim=1))
+print(X == Y)
+print(X.sum())
+print(X.reshape(-1, 6).shape, X.reshape(2, -1).shape)

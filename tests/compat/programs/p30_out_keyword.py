@@ -1,0 +1,41 @@
+# out= as tutorials use it: results written into a given tensor.
+import torch
+
+a = torch.arange(6.0).reshape(2, 3)
+b = torch.ones(3, 2)
+y = torch.empty(2, 2)
+r = torch.matmul(a, b, out=y)
+print(y, r is y)
+x = torch.tensor([1.0, 2.0])
+r = torch.empty(2)
+torch.add(x, x, out=r)
+print(r)
+torch.mul(x, 3, out=r)
+print(r)
+torch.mm(a, b, out=y)
+print(y)
+c = torch.empty(4, 3)
+torch.cat((a, a), out=c)
+print(c)
+s = torch.empty(2)
+torch.sum(a, 1, out=s)
+print(s)
+v, i = torch.empty(2), torch.empty(2, dtype=torch.long)
+torch.max(a, 1, out=(v, i))
+print(v, i)
+z = torch.zeros(5)
+torch.arange(5, out=z)
+print(z)
+e = torch.empty(0)
+torch.exp(x, out=e)
+print(e)
+q = torch.empty(2, dtype=torch.long)
+try:
+    torch.add(x, x, out=q)
+except RuntimeError as err:
+    print("refused:", err)
+w = torch.ones(2, requires_grad=True)
+try:
+    torch.mul(w, 2, out=torch.empty(2))
+except RuntimeError:
+    print("refused: out= with autograd")
