@@ -263,6 +263,30 @@ def test_subset_concat_and_random_split():
         random_split(base, [3, 3])
 
 
+def test_lengthless_datasets_and_fractional_counts_raise_type_errors_as_torch():
+    class NoLen(Dataset):
+        def __getitem__(self, index):
+            return index
+
+    class NoLenTorch(tdata.Dataset):
+        def __getitem__(self, index):
+            return index
+
+    with pytest.raises(TypeError, match="object of type 'NoLenTorch' has no len()"):
+        tdata.ConcatDataset([NoLenTorch()])
+    with pytest.raises(TypeError, match="object of type 'NoLen' has no len()"):
+        ConcatDataset([NoLen()])
+    with pytest.raises(TypeError, match="object of type 'NoLen' has no len()"):
+        random_split(NoLen(), [1])
+    loader = DataLoader(NoLen(), batch_size=2)  # as PyTorch: the sampler asks for the length when iterated
+    with pytest.raises(TypeError, match="object of type 'NoLen' has no len()"):
+        next(iter(loader))
+    with pytest.raises(TypeError):  # counts that are not fractions must be integers
+        tdata.random_split(list(range(5)), [2.5, 2.5])
+    with pytest.raises(TypeError, match="must be integers, got 2.5"):
+        random_split(list(range(5)), [2.5, 2.5])
+
+
 def test_iterable_dataset_batching():
     class Stream(IterableDataset):
         def __iter__(self):

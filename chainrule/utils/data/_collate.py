@@ -61,8 +61,9 @@ def default_collate(batch: list) -> Any:
         return batch
     if isinstance(elem, collections.abc.Mapping):
         collated = {key: default_collate([d[key] for d in batch]) for key in elem}
+        mapping_type: type = type(elem)  # a Mapping subclass, whose constructor may or may not take a dict
         try:
-            return type(elem)(collated)
+            return mapping_type(collated)
         except TypeError:  # a mapping type that cannot be built from a dict
             return collated
     if _is_namedtuple(elem):
@@ -74,8 +75,9 @@ def default_collate(batch: list) -> Any:
         transposed = [default_collate(list(samples)) for samples in zip(*batch)]
         if isinstance(elem, tuple):
             return transposed
+        sequence_type: type = type(elem)  # a Sequence subclass, maybe not buildable from a list
         try:
-            return type(elem)(transposed)
+            return sequence_type(transposed)
         except TypeError:
             return transposed
     raise TypeError(_COLLATE_ERROR.format(type(elem)))
@@ -96,8 +98,9 @@ def default_convert(data: Any) -> Any:
         return data
     if isinstance(data, collections.abc.Mapping):
         converted = {key: default_convert(v) for key, v in data.items()}
+        mapping_type: type = type(data)
         try:
-            return type(data)(converted)
+            return mapping_type(converted)
         except TypeError:
             return converted
     if _is_namedtuple(data):
@@ -105,8 +108,9 @@ def default_convert(data: Any) -> Any:
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, collections.abc.Sequence):
+        sequence_type: type = type(data)
         try:
-            return type(data)([default_convert(d) for d in data])
+            return sequence_type([default_convert(d) for d in data])
         except TypeError:
             return [default_convert(d) for d in data]
     return data

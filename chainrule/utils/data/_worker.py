@@ -120,10 +120,13 @@ class _Fetcher:
     def fetch(self, index: Any) -> Any:
         if not self.is_iterable:
             return self.collate_fn(_fetch(self.dataset, index) if self.auto_collation else self.dataset[index])
+        iterator, batch_size = self.iterator, self.batch_size
+        assert iterator is not None  # an iterable dataset's fetcher holds its iterator
         if not self.auto_collation:
-            return self.collate_fn(next(self.iterator))
-        batch = list(itertools.islice(self.iterator, self.batch_size))
-        if not batch or (self.drop_last and len(batch) < self.batch_size):
+            return self.collate_fn(next(iterator))
+        assert batch_size is not None  # auto-collation of an iterable dataset batches batch_size samples
+        batch = list(itertools.islice(iterator, batch_size))
+        if not batch or (self.drop_last and len(batch) < batch_size):
             raise StopIteration
         return self.collate_fn(batch)
 
@@ -141,10 +144,10 @@ def _worker_loop(spec: Any, index_queue: Any, result_queue: Any, done_event: Any
         seed = base_seed + worker_id
         _seed_worker(seed, base_seed, worker_id)
         _worker_info.current = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
-        init_error = None
+        init_error: _ExceptionWrapper | None = None
         if worker_init_fn is not None:
             worker_init_fn(worker_id)
-        fetcher = _Fetcher(dataset, is_iterable, auto_collation, collate_fn, batch_size, drop_last)
+        fetcher: _Fetcher | None = _Fetcher(dataset, is_iterable, auto_collation, collate_fn, batch_size, drop_last)
     except Exception:
         init_error = _ExceptionWrapper(sys.exc_info(), f"in DataLoader worker process {worker_id}")
         fetcher = None
@@ -168,8 +171,9 @@ def _worker_loop(spec: Any, index_queue: Any, result_queue: Any, done_event: Any
         if done_event.is_set() or exhausted:
             continue
         idx, index = task
-        if init_error is not None:
-            data, init_error = init_error, None
+        data: Any  # a batch, or what the parent re-raises
+        if fetcher is None:  # the setup failed: its error is the answer (the parent then stops the workers)
+            data = init_error
         else:
             try:
                 data = fetcher.fetch(index)

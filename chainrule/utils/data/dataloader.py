@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sized
+from typing import Any, cast
 
 from ... import backend
 from ...backend import Generator
 from ._collate import default_collate, default_convert
-from .dataset import Dataset, IterableDataset, _fetch
+from .dataset import Dataset, IterableDataset, _fetch, _len
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _batched, _num_batches
 
 _FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
@@ -113,10 +113,13 @@ class DataLoader:
             raise ValueError(
                 "batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
 
-        if sampler is None and not self._is_iterable:
-            sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
-        if batch_size is not None and batch_sampler is None and not self._is_iterable:
-            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        if not self._is_iterable:
+            if sampler is None:
+                # the samplers take len(dataset) when iterated (a TypeError then if it has none, as PyTorch)
+                sized = cast(Sized, dataset)
+                sampler = RandomSampler(sized, generator=generator) if shuffle else SequentialSampler(sized)
+            if batch_size is not None and batch_sampler is None:
+                batch_sampler = BatchSampler(sampler, batch_size, drop_last)
 
         self.batch_size = batch_size
         self.drop_last = drop_last
@@ -164,23 +167,26 @@ class DataLoader:
     def _iter_map(self) -> Iterator:
         dataset, collate = self.dataset, self.collate_fn
         if not self._auto_collation:
+            assert self.sampler is not None  # a map-style loader always has one (__init__)
             for index in self.sampler:
                 yield collate(dataset[index])
             return
+        assert self.batch_sampler is not None  # _auto_collation says so
         for indices in self.batch_sampler:
             yield collate(_fetch(dataset, indices))
 
     def _iter_iterable(self) -> Iterator:
-        collate = self.collate_fn
+        collate, dataset = self.collate_fn, self.dataset
+        assert isinstance(dataset, IterableDataset)  # _is_iterable
         if self.batch_size is None:
-            for sample in self.dataset:
+            for sample in dataset:
                 yield collate(sample)
             return
-        for batch in _batched(self.dataset, self.batch_size, self.drop_last):
+        for batch in _batched(dataset, self.batch_size, self.drop_last):
             yield collate(batch)
 
     def __len__(self) -> int:
         if self._is_iterable:
-            n = len(self.dataset)  # type: ignore[arg-type]
+            n = _len(self.dataset)
             return n if self.batch_size is None else _num_batches(n, self.batch_size, self.drop_last)
         return len(self._index_sampler)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import math
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from typing import Any
 
 from ... import backend
@@ -20,11 +20,18 @@ class Dataset:
     ``DataLoader`` then uses to fetch a whole batch in one call.
     """
 
-    def __getitem__(self, index: int) -> Any:
+    def __getitem__(self, index: Any) -> Any:  # usually an int; a custom sampler may yield any key
         raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
 
-    def __add__(self, other: Dataset) -> ConcatDataset:
+    def __add__(self, other: Dataset) -> Dataset:  # a ConcatDataset (a ChainDataset for iterable ones)
         return ConcatDataset([self, other])
+
+
+def _len(dataset: object) -> int:
+    """``len(dataset)``: a dataset need not define ``__len__``; then len()'s own TypeError."""
+    if not isinstance(dataset, Sized):
+        raise TypeError(f"object of type '{type(dataset).__name__}' has no len()")
+    return len(dataset)
 
 
 def _fetch(dataset: Dataset, indices: list[int]) -> list:
@@ -80,10 +87,10 @@ class ConcatDataset(Dataset):
         for d in self.datasets:
             if isinstance(d, IterableDataset):
                 raise TypeError("ConcatDataset does not support IterableDataset")
-        self.cumulative_sizes = []
+        self.cumulative_sizes: list[int] = []
         total = 0
         for d in self.datasets:
-            total += len(d)
+            total += _len(d)
             self.cumulative_sizes.append(total)
 
     def __len__(self) -> int:
@@ -112,7 +119,7 @@ class ChainDataset(IterableDataset):
             yield from d
 
     def __len__(self) -> int:
-        return sum(len(d) for d in self.datasets)
+        return sum(_len(d) for d in self.datasets)
 
 
 class Subset(Dataset):
@@ -142,7 +149,7 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
     ``floor(fraction * n)`` samples and the remainder is dealt one by one, round-robin, from the
     first subset on. The order comes from a permutation drawn from ``generator``.
     """
-    n = len(dataset)  # type: ignore[arg-type]
+    n = _len(dataset)
     lengths = list(lengths)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         for i, frac in enumerate(lengths):
@@ -161,6 +168,8 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
     order = backend.rng(generator).permutation(n).tolist()
     subsets, start = [], 0
     for length in lengths:
+        if isinstance(length, float):  # a count that is not a whole number (slicing would fail)
+            raise TypeError(f"random_split(): lengths that are not fractions must be integers, got {length!r}")
         subsets.append(Subset(dataset, order[start:start + length]))
         start += length
     return subsets
