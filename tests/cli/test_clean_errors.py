@@ -315,3 +315,21 @@ def test_ctrl_c_during_an_epoch_says_how_to_resume(tmp_path, capsys, monkeypatch
     assert status == 130
     assert err == (f"chainrule train: interrupted during epoch 2; resume with: chainrule train --resume "
                    f"{out / 'checkpoint.safetensors'}\n")
+
+
+@pytest.mark.parametrize("error", [ValueError("'data/x-idx3-ubyte' has the wrong magic number 2049"),
+                                   EOFError("Compressed file ended before the end-of-stream marker was reached"),
+                                   OSError(5, "Input/output error")])
+def test_a_dataset_that_cannot_be_read_is_a_failure_of_the_run(error, tmp_path, capsys, monkeypatch):
+    import dataclasses
+
+    from chainrule.cli import datasets
+
+    def broken(root, train):
+        raise error
+
+    monkeypatch.setitem(datasets.DATASETS, "digits", dataclasses.replace(datasets.DATASETS["digits"], load=broken))
+    status, _, err = run_cli(capsys, "train", *TINY, "--out", str(tmp_path / "run"))
+    line = assert_clean_error(status, err, 1)
+    assert "cannot read the digits dataset under 'data'" in line and str(error) in line
+    assert not (tmp_path / "run").exists()
