@@ -34,7 +34,8 @@ class Adadelta(Optimizer):
             raise ValueError(f"Invalid rho value: {rho}")
         _check_nonnegative("epsilon", eps)
         _check_nonnegative("weight_decay", weight_decay)
-        defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay, "maximize": maximize}
+        defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay, "maximize": maximize,
+                    "capturable": capturable, "foreach": foreach, "differentiable": differentiable}
         super().__init__(params, defaults)
 
     def _init_state(self, p: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:

@@ -34,7 +34,8 @@ class Adagrad(Optimizer):
         _check_nonnegative("initial_accumulator_value", initial_accumulator_value)
         _check_nonnegative("epsilon", eps)
         defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
-                    "initial_accumulator_value": initial_accumulator_value, "maximize": maximize}
+                    "initial_accumulator_value": initial_accumulator_value, "foreach": foreach, "maximize": maximize,
+                    "differentiable": differentiable, "fused": fused}
         super().__init__(params, defaults)
         for group in self.param_groups:  # the state exists from the start, as in PyTorch
             for p in group["params"]:
