@@ -16,7 +16,7 @@ import os
 import sys
 import warnings
 
-from ._common import CLIError
+from ._common import CLIError, RunFailure
 
 
 def _input_size(text: str) -> tuple[int, ...]:
@@ -83,12 +83,19 @@ def _graph(args: argparse.Namespace) -> int:
     loss.name = "loss"
     params = dict(model.named_parameters())
     source = to_dot(loss, params=params, show_saved=args.show_saved)
+    if not os.path.basename(args.out.strip()):
+        raise CLIError(f"--out {args.out!r} does not name a file (e.g. graph.svg)")
     fmt = args.format or (os.path.splitext(args.out)[1].lstrip(".").lower() or "svg")
     if fmt not in ("svg", "png"):
         raise CLIError(f"--format must be svg or png (or give --out a .svg/.png name), got {fmt!r}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        path = render(source, args.out, format=fmt)
+        try:
+            path = render(source, args.out, format=fmt)
+        except OSError as err:
+            raise RunFailure(f"cannot write {args.out}: {err.strerror or err}") from None
+        except RuntimeError as err:  # Graphviz's dot failed; its message says why
+            raise RunFailure(str(err)) from None
     for w in caught:
         print(f"note: {w.message}", file=sys.stderr)
     nodes = source.count("shape=box")

@@ -50,6 +50,8 @@ def _same_folder(a: str, b: str) -> bool:
 def check_out(out: str, *, resume: str | None, overwrite: bool) -> None:
     """Refuse an ``--out`` that cannot hold this run (see the module's policy); create it if needed."""
     flag = f"--out {out}"
+    if not out.strip():
+        raise CLIError("--out is empty; give the folder the run should be written to")
     if os.path.exists(out) and not os.path.isdir(out):
         raise CLIError(f"{flag} is a file, not a folder; choose another --out")
     parent = os.path.dirname(os.path.abspath(out))

@@ -116,7 +116,7 @@ def train_argv(draw):
     for flag in draw(st.lists(st.sampled_from(sorted(TRAIN_FLAGS)), max_size=5)):
         argv += [flag, draw(st.sampled_from(TRAIN_FLAGS[flag] + NUMBERS[:6]))]
     argv += draw(st.lists(st.sampled_from(SWITCHES[:4]), max_size=2, unique=True))
-    out = draw(st.sampled_from(["fresh", "earlier", "afile", "under-file", "none", "file-in-earlier"]))
+    out = draw(st.sampled_from(["fresh", "earlier", "afile", "under-file", "none", "file-in-earlier", "empty"]))
     resume = draw(st.sampled_from(["none", "none", "earlier", "earlier-best", "garbage", "missing", "afile"]))
     return argv, out, resume
 
@@ -128,7 +128,7 @@ def _resolve(world, argv, out, resume) -> list[str]:
         earlier = _copy_of_earlier(world)
     paths = {"fresh": str(Path(tempfile.mkdtemp(dir=base)) / "run"), "earlier": earlier,
              "afile": str(base / "afile"), "under-file": str(base / "afile" / "run"),
-             "file-in-earlier": os.path.join(earlier, "checkpoint.safetensors")}
+             "file-in-earlier": os.path.join(earlier, "checkpoint.safetensors"), "empty": ""}
     if out != "none":
         argv += ["--out", paths[out]]
     resumes = {"earlier": earlier, "earlier-best": os.path.join(earlier, "best.safetensors"),
@@ -165,7 +165,8 @@ def other_argv(draw):
             argv += ["--input-size", draw(st.sampled_from(["1,1,8,8", "1,1,28,28", "0,1,8,8", "1,1,8", "a", "1x1x8x8",
                                                            "1,3,8,8", "1,1,1,1", "2,1,9,9", "1,1,32,32", "-1,1,8,8"]))]
         if command == "graph":
-            argv += ["--out", draw(st.sampled_from(["OUT/g.svg", "OUT/g.png", "OUT/g.pdf", "afile/g.svg"]))]
+            argv += ["--out", draw(st.sampled_from(["OUT/g.svg", "OUT/g.png", "OUT/g.pdf", "afile/g.svg", "", "OUT/",
+                                                    "OUT/no/g.svg"]))]
         return argv
     return [command, *draw(st.lists(st.sampled_from(NUMBERS + SWITCHES), max_size=3))]
 

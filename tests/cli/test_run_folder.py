@@ -126,3 +126,18 @@ def test_temp_files_of_a_killed_write_are_removed_at_the_next_start(tmp_path, ca
     status, _, err = run_cli(capsys, "train", "--resume", str(out), "--epochs", "2", "--no-progress", "--no-plots")
     assert status == 0, err
     assert not any(p.exists() for p in stale) and keep.exists()
+
+
+def test_an_empty_out_is_refused(capsys):
+    status, _, err = run_cli(capsys, "train", *TINY, "--out", "")
+    assert "--out is empty" in assert_clean_error(status, err, 2)
+
+
+@pytest.mark.parametrize("target,message,code", [("", "does not name a file", 2),
+                                                  ("afile/g.svg", "cannot write afile/g.svg: ", 1)])
+def test_graph_out_that_cannot_be_written(target, message, code, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("x")
+    status, _, err = run_cli(capsys, "graph", "--model", "mlp", "--out", target)
+    assert message in assert_clean_error(status, err, code)
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"]
