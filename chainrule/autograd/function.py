@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -64,7 +64,12 @@ class Node:
     # PyTorch's name for this operator's backward node: a string, or a property where it depends
     # on the arguments (SumBackward0 for a full sum, SumBackward1 with dims); None means
     # "<ClassName>Backward0". A composite operator renames its output's node (``_renamed``).
-    torch_name: str | None = None
+    if TYPE_CHECKING:  # declared read-only, so that subclasses may define it as a property
+
+        @property
+        def torch_name(self) -> str | None: ...
+    else:
+        torch_name = None
     _renamed: str | None = None
     _metadata: dict | None = None
 

@@ -76,7 +76,7 @@ def _register() -> None:
         setattr(Tensor, name, fn)
     for name, fn in _DUNDERS.items():
         setattr(Tensor, name, fn)
-    Tensor.__hash__ = object.__hash__  # __eq__ is element-wise; tensors hash by identity
+    setattr(Tensor, "__hash__", object.__hash__)  # noqa: B010 (__eq__ is element-wise; tensors hash by identity)
 
 
 _register()

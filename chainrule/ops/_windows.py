@@ -158,7 +158,7 @@ def merge_phases(xp, ph, win: Window):
     stride exceeds 1)."""
     lead = ph.shape[:2]
     nd = win.nd
-    perm = (0, 1)
+    perm: tuple[int, ...] = (0, 1)
     for a in range(nd):
         perm += (2 + nd + a, 2 + a)
     shape = lead + tuple(m * s for m, s in zip(win.phased, win.stride))

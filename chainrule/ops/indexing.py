@@ -171,9 +171,9 @@ def _torch_layout(items: list, shape: tuple) -> list:
             q += 1
             if kind == "slice":
                 r = xp.arange(*v.indices(shape[d]))
-                lay = [1] * ndim
-                lay[pos] = r.shape[0]
-                block.append(r.reshape(lay))
+                r_lay = [1] * ndim
+                r_lay[pos] = r.shape[0]
+                block.append(r.reshape(r_lay))
     return [v for _, v, _ in items[:first]] + block + [v for _, v, _ in items[last + 1:]]
 
 

@@ -90,6 +90,7 @@ class Normalize(FunctionNode):
         """The batch-norm layout, (N, C, L) with statistics per C, on raw arrays: the compiled
         kernels of ``norm_jit`` when they take x, else ``norm_kernels.channel_stats`` with
         x - shift as the output buffer."""
+        assert self.channels is not None  # forward calls this only for the batch-norm layout
         n_, c, length = self.channels
         x3 = x.reshape(n_, c, length)
         kept = (1, c) + (1,) * (x.ndim - 2)
@@ -189,6 +190,7 @@ class Normalize(FunctionNode):
         mode off (no graph of the gradient is recorded), where the operators would have built
         untracked results from the same arithmetic."""
         xp = self.xp
+        assert self.channels is not None  # backward calls this only for the batch-norm layout
         n_, c, length = self.channels
         xa = x._data
         kept = (1, c) + (1,) * (xa.ndim - 2)
@@ -308,7 +310,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     else:
         if eps < 0.0:
             raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
-        if running_mean is None:
+        if running_mean is None or running_var is None:  # both or neither (_check_channel_args)
             raise RuntimeError("batch_norm: running_mean and running_var must be defined in evaluation mode "
                                "(pass training=True to normalise with the batch statistics)")
         return _affine_eval(input, running_mean, running_var, weight, bias, eps)
@@ -317,7 +319,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     b = None if bias is None else reshape(bias, shape)
     axes = (0,) + tuple(range(2, input.ndim))
     y, node = _normalize(input, axes, eps, w, b)
-    if running_mean is not None and momentum:
+    if running_mean is not None and running_var is not None and momentum:
         m = node.n
         _update_running(running_mean, node.mean, momentum)
         _update_running(running_var, node.var * (m / (m - 1)), momentum)
@@ -338,7 +340,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         raise ValueError(f"instance_norm: expected an input of shape (N, C, *), got {input.ndim}D input")
     c = _check_channel_args("instance_norm", input, running_mean, running_var, weight, bias)
     if not use_input_stats:
-        if running_mean is None:
+        if running_mean is None or running_var is None:  # both or neither (_check_channel_args)
             raise RuntimeError("instance_norm: expected running_mean and running_var to be defined when "
                                "use_input_stats is False")
         return _affine_eval(input, running_mean, running_var, weight, bias, eps)
@@ -349,7 +351,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     w = None if weight is None else reshape(weight, shape)
     b = None if bias is None else reshape(bias, shape)
     y, node = _normalize(input, tuple(range(2, input.ndim)), eps, w, b)
-    if running_mean is not None and momentum:
+    if running_mean is not None and running_var is not None and momentum:
         m = node.n
         batch_axis_mean = node.mean.reshape(input.shape[0], c).mean(axis=0)
         batch_axis_var = (node.var.reshape(input.shape[0], c) * (m / (m - 1))).mean(axis=0)

@@ -171,10 +171,10 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     if mode not in _MODES:
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     k = len(pad) // 2
-    widths = [(0, 0)] * nd
+    sides = [(0, 0)] * nd
     for i in range(k):
-        widths[nd - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-    widths = tuple(widths)
+        sides[nd - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    widths = tuple(sides)
     shape = input._data.shape
     if mode == "constant":
         fill = 0 if value is None else value

@@ -243,7 +243,7 @@ class AdaptiveMaxPool(_IndexedMax):
 
         def views():
             for off in np.ndindex(*kmax):
-                sel = (slice(None), slice(None))
+                sel: tuple[slice | int, ...] = (slice(None), slice(None))
                 for j in off:
                     sel += (slice(None), j)
                 yield g[sel]

@@ -369,6 +369,7 @@ def _squeeze_name(dim) -> str:
 def squeeze(input: Tensor, dim=None) -> Tensor:
     """Drop dimensions of size 1: all of them, or those of ``dim`` (an int or a tuple) that have size 1."""
     shp = input._data.shape
+    dims: range | list[int]
     if dim is None:
         dims = range(len(shp))
     elif isinstance(dim, (tuple, list)):

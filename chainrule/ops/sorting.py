@@ -82,6 +82,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 def _check_k(k, size: int, name: str, lo: int) -> int:
     if isinstance(k, bool) or not isinstance(k, numbers.Integral):
         raise TypeError(f"{name}(): argument 'k' must be int, not {type(k).__name__}")
+    k = int(k)
     if not lo <= k <= size:
         what = "selected index k" if name == "topk" else "kthvalue(): selected number k"
         raise RuntimeError(f"{what} out of range (got k={k}, size along dim is {size})")
