@@ -283,13 +283,16 @@ def _sync_run_files(state: dict, out: str, best_path: str, metrics_path: str) ->
             except CLIError:
                 held = None
         if held != best["epoch"]:
-            if best["epoch"] != state["epoch"]:
-                raise CLIError(f"{best_path} holds {'no readable checkpoint' if held is None else f'epoch {held}'} "
-                               f"but the run's checkpoint records epoch {best['epoch']} as its best; resume into "
-                               "another folder with --out NEW_DIR")
-            print(f"note: {BEST} did not hold the best epoch {best['epoch']} (the run stopped while writing it); "
-                  "rewritten from the checkpoint")
-            _write(save_checkpoint, (state, best_path), best_path, None)
+            if best["epoch"] == state["epoch"]:
+                print(f"note: {BEST} did not hold the best epoch {best['epoch']} (the run stopped while writing it); "
+                      "rewritten from the checkpoint")
+                _write(save_checkpoint, (state, best_path), best_path, None)
+            elif held is None:  # deleted or damaged by hand: those weights are gone, the record stays
+                print(f"note: {best_path} is missing or unreadable; the weights of the best epoch {best['epoch']} "
+                      "are lost, and it is written again only when a later epoch does better")
+            else:
+                raise CLIError(f"{best_path} holds epoch {held} but the run's checkpoint records epoch "
+                               f"{best['epoch']} as its best; resume into another folder with --out NEW_DIR")
     text = metrics_csv_text(state["history"])
     current = None
     if os.path.isfile(metrics_path):

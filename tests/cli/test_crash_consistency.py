@@ -102,3 +102,21 @@ def test_a_best_file_of_another_epoch_than_recorded_is_an_error_not_a_wrong_repo
     status, _, err = run_cli(capsys, "train", "--resume", str(out), "--epochs", "3", "--no-progress", "--no-plots")
     assert status == 2 and "holds epoch 2 but the run's checkpoint records epoch 1 as its best" in err
     assert snapshot(out) == before
+
+
+def test_a_deleted_best_file_does_not_block_the_resume(straight, tmp_path, capsys):
+    import shutil
+
+    from .helpers import run_cli
+
+    out = tmp_path / "run"
+    shutil.copytree(straight, out)
+    state = cr.load(str(out / "checkpoint.safetensors"))
+    state["best"]["epoch"] = 1  # the record says epoch 1; its file is gone
+    cr.save(state, str(out / "checkpoint.safetensors"))
+    (out / "best.safetensors").unlink()
+    status, stdout, err = run_cli(capsys, "train", "--resume", str(out), "--epochs", "3", "--no-progress", "--no-plots")
+    assert status == 0, err
+    assert "the weights of the best epoch 1 are lost" in stdout
+    best = cr.load(str(out / "checkpoint.safetensors"))["best"]["epoch"]
+    assert (out / "best.safetensors").exists() == (best == 3)
