@@ -1,24 +1,27 @@
 """What the compiled kernels (``ops/conv_jit``, ``norm_jit``, ``pointwise_jit``, ``pool_jit``) share:
 the switch that turns them off, numba itself, and the test of which arrays they take.
 
-The kernels are compiled with numba on first use, per dtype, and release the GIL while they
-run. They are an optional fast path: every operator keeps its NumPy code, which runs without
-numba, with ``CHAINRULE_JIT=0`` (or ``false``/``no``/``off``) in the environment or
-``ENABLED = False`` here, for arrays that are not NumPy's, for dtypes other than float32 and
+The kernels (``kernels/numba/``) are compiled with numba on first use, per dtype, and release the
+GIL while they run. Compiled code is kept on disk (``cache_dir()``), so a machine compiles each
+kernel once, not every process; numba is imported only when a kernel is about to run. They are
+an optional fast path: every operator keeps its NumPy code, which runs without numba, with
+``CHAINRULE_JIT=0`` (or ``false``/``no``/``off``) in the environment or ``ENABLED = False``
+here, inside ``disabled()``, for arrays that are not NumPy's, for dtypes other than float32 and
 float64, and for empty arrays. Results agree with the NumPy code to rounding; the tests check
 both paths against PyTorch.
 
-Cost, once per process (``bench/README.md``): importing numba adds about 55 MiB to the resident
-set, its first compilation of anything about 65 MiB more (its runtime and LLVM), and the
-kernels of a float32 training step (convolutions, batch norm, ReLU, max pooling) about 45 MiB;
-compiling takes about 3.5 s for the convolutions, about 1 s for batch norm and ReLU and 0.65 s
-per max-pool geometry.
+Cost (``bench/README.md``, ``docs/perf-log.md``): importing numba adds about 55 MiB to the
+resident set, its runtime and LLVM about 65 MiB more, and the kernels of a float32 training step
+(convolutions, batch norm, ReLU, max pooling) about 45 MiB. Compiling them takes seconds, once
+per machine, dtype and max-pool geometry; later processes load them from the cache.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import threading
 
 import numpy as np
 
@@ -29,6 +32,28 @@ def enabled_by(value: str | None) -> bool:
 
 
 ENABLED = enabled_by(os.environ.get("CHAINRULE_JIT"))
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def disabled():
+    """Inside this block (in this thread) the operators stay on their NumPy code: for one small
+    pass, such as the shape-tracing forward of ``tools.summary``, where loading the compiled
+    kernels (importing numba, about 0.35 s even from a warm cache) costs more than it saves."""
+    _local.off = getattr(_local, "off", 0) + 1
+    try:
+        yield
+    finally:
+        _local.off -= 1
+
+
+def cache_dir() -> str:
+    """Where the compiled kernels are kept between processes: ``$CHAINRULE_CACHE_DIR/numba``
+    when that variable is set, else ``$XDG_CACHE_HOME/chainrule/numba`` (``~/.cache/chainrule/numba``
+    without it). Deleting the directory is always safe: the kernels compile again on next use."""
+    root = os.environ.get("CHAINRULE_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "chainrule")
+    return os.path.join(root, "numba")
 
 
 @functools.cache
@@ -45,7 +70,7 @@ def takes(xp, *arrays) -> bool:
     """Whether the compiled kernels may run on these arrays: switched on, NumPy arrays of one
     dtype, float32 or float64, none of them empty. (Each family also needs its own kernels to
     build: see its ``available``.)"""
-    if not ENABLED or getattr(xp, "__name__", "") != "numpy":
+    if not ENABLED or getattr(_local, "off", 0) or getattr(xp, "__name__", "") != "numpy":
         return False
     dt = arrays[0].dtype
     return dt in (np.float32, np.float64) and all(

@@ -1,4 +1,4 @@
-"""NumPy's own BLAS matrix product, callable from compiled code (``conv_jit``).
+"""NumPy's own BLAS matrix product, callable from compiled code (``conv_jit``, by address).
 
 NumPy's wheels bundle OpenBLAS; its C interface ``cblas_?gemm`` takes leading dimensions and a
 ``beta``, so a compiled kernel can multiply a strided slab of an array in place and add into an
@@ -35,6 +35,19 @@ def gemm_functions():
         if found is not None:
             return found
     return None
+
+
+@functools.cache
+def gemm_pointers():
+    """``{np.float32: (address, wide), np.float64: (address, wide)}`` of ``gemm_functions``: the
+    functions' addresses and whether their integers are 64-bit, the form compiled code takes
+    (``kernels/numba/blas.gemm``; an address passed in at run time keeps the code cacheable), or
+    None."""
+    fns = gemm_functions()
+    if fns is None:
+        return None
+    return {dt: (ctypes.cast(fn, ctypes.c_void_p).value, fn.argtypes[3] is ctypes.c_int64)
+            for dt, fn in fns.items()}
 
 
 def _bind(lib):

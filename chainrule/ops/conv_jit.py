@@ -25,7 +25,9 @@ The NumPy kernels stay the reference path: whenever ``_jit.takes`` says no (no n
 ``CHAINRULE_JIT=0``, other dtypes than float32/float64, non-NumPy arrays, empty batches), for
 3-D convolutions and depthwise ones, and without NumPy's BLAS (``_blas``). Kernels compile on first use per dtype
 (measured for float32: forward 2.1 s with the helpers it shares, weight and input gradients
-0.7 s each; they reference a ctypes function, which numba cannot cache on disk).
+0.7 s each), once per machine: the compiled loops (``kernels/numba/conv``) take the BLAS
+function's address as an argument instead of holding a ctypes function, so numba caches them on
+disk (``_jit.cache_dir()``).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import numpy as np
 
 from .._jit import numba_module, takes
 from .._parallel import parallel_for, parallel_sum, threads_for
-from ._blas import NO_TRANS, ROW_MAJOR, TRANS, gemm_functions
+from ._blas import gemm_pointers
 from ._windows import Window
 
 # the first spatial axis is row-shifted (see the module doc) when the copied depth Cg * kw is at
@@ -127,7 +129,7 @@ def _block(win2: Window, geo: tuple, cg: int, itemsize: int) -> int:
 
 def forward(xp, x, w, win: Window, groups: int):
     """``conv_kernels.conv_forward`` for the arrays ``available`` accepts: (N, O, *P)."""
-    k = _kernels(x.dtype.type)
+    k, blas = _kernels(x.dtype.type)
     win2 = _plane(win)
     x4 = _planar(x, win2)
     n, o, cg = x4.shape[0], w.shape[0], w.shape[1]
@@ -138,13 +140,13 @@ def forward(xp, x, w, win: Window, groups: int):
     macs = n * o * cg * math.prod(win2.kernel) * oh * ow
     threads = _threads(xp, n, macs, x4.nbytes + y.nbytes)
     nb = _block(win2, geo, cg, x.itemsize)
-    parallel_for(lambda lo, hi: k.forward(x4, wk, y, lo, hi, geo, nb), n, threads)
+    parallel_for(lambda lo, hi: k.forward(x4, wk, y, lo, hi, geo, nb, blas), n, threads)
     return y.reshape((n, o) + tuple(win.out_size))
 
 
 def weight(xp, x, gy, win: Window, groups: int, cg: int):
     """``conv_kernels.conv_weight``: (O, Cg, *K) summed over the batch."""
-    k = _kernels(x.dtype.type)
+    k, blas = _kernels(x.dtype.type)
     win2 = _plane(win)
     x4 = _planar(x, win2)
     n, o = gy.shape[:2]
@@ -157,7 +159,7 @@ def weight(xp, x, gy, win: Window, groups: int, cg: int):
 
     def part(lo, hi):
         gwk = np.zeros((groups, taps, o // groups, depth), dtype=x.dtype)
-        k.weight(x4, gy4, gwk, lo, hi, geo, win2.out_size[0], win2.out_size[1], nb)
+        k.weight(x4, gy4, gwk, lo, hi, geo, win2.out_size[0], win2.out_size[1], nb, blas)
         return gwk
 
     return _untap_weights(parallel_sum(part, n, threads), o, cg, geo).reshape((o, cg) + tuple(win.kernel))
@@ -166,7 +168,7 @@ def weight(xp, x, gy, win: Window, groups: int, cg: int):
 def input_strided(xp, gy, w, win: Window, groups: int):
     """``conv_kernels.conv_input`` for strided windows: (N, C, *S), one GEMM into columns and a
     compiled col2im per sample and group."""
-    k = _kernels(gy.dtype.type)
+    k, blas = _kernels(gy.dtype.type)
     n, o = gy.shape[:2]
     cg = w.shape[1]
     win2 = _plane(win)
@@ -179,7 +181,7 @@ def input_strided(xp, gy, w, win: Window, groups: int):
     threads = _threads(xp, n, macs, gy4.nbytes + gx.nbytes)
     oh, ow = win2.out_size
     nb = _block(win2, geo, cg, gy.itemsize)
-    parallel_for(lambda lo, hi: k.input(gy4, wk, gx, lo, hi, geo, oh, ow, nb), n, threads)
+    parallel_for(lambda lo, hi: k.input(gy4, wk, gx, lo, hi, geo, oh, ow, nb, blas), n, threads)
     return gx.reshape((n, cg * groups) + tuple(win.in_size))
 
 
@@ -188,203 +190,11 @@ def input_strided(xp, gy, w, win: Window, groups: int):
 
 @functools.cache
 def _kernels(dtype):
-    """The compiled kernels for ``dtype`` (np.float32 or np.float64), or None without numba or
-    NumPy's BLAS."""
-    numba = numba_module()
-    gemms = None if numba is None else gemm_functions()
-    if gemms is None:
+    """The compiled loops (``kernels/numba/conv``) and ``blas``, the (address, wide) of NumPy's
+    ``?gemm`` for ``dtype`` they take, or None without numba or NumPy's BLAS. Imported on first
+    use (numba costs about 0.3 s to import)."""
+    pointers = None if numba_module() is None else gemm_pointers()
+    if pointers is None:
         return None
-    return _compile(numba, gemms[dtype], np.dtype(dtype).itemsize)
-
-
-def _compile(numba, gemm, itemsize: int):
-    """Build the kernels around one BLAS ``gemm`` (a compile-time constant of the closures)."""
-    jit = numba.njit(nogil=True, cache=False)
-
-    # Inner loops run t from 0 over views that start where the copy starts (``dst[t] =
-    # src[t]``): numba checks every signed index for negative wrap-around unless it can prove
-    # it non-negative, and that check keeps the loop from vectorising (measured 0.55 against
-    # 3.2-4.0 ms for the gathers of the bench's 16-channel 32x32 convolution at batch 64).
-
-    @jit
-    def gather(x, s, b, m, c0, cg, cols, geo, rows, ow_n):
-        """Sample s, channels c0:c0+cg, into place b of a block of m samples:
-        cols[(c, [i,] j), (row, b, ow)].
-
-        Only the entries read from the input are written: which entries fall in the padding
-        depends on the geometry alone, so ``cols`` comes zeroed and those stay zero."""
-        kh, kw, sh, sw, dh, dw, ph, pw, groups, shift = geo
-        h, wd = x.shape[2], x.shape[3]
-        taps_h = 1 if shift else kh
-        c3 = cols.reshape(cg * taps_h * kw, rows * m, ow_n)
-        for c in range(cg):
-            for i in range(taps_h):
-                for j in range(kw):
-                    r = (c * taps_h + i) * kw + j
-                    base = j * dw - pw
-                    # output columns t with 0 <= t*sw + base < wd: first <= t < stop (written
-                    # out here: as a called function returning both, numba ran 10x slower)
-                    last = wd - 1 - base
-                    stop = 0 if last < 0 else min(ow_n, last // sw + 1)
-                    first = (sw - 1 - base) // sw if base < 0 else 0
-                    cnt = stop - first
-                    if cnt <= 0:
-                        continue
-                    for q in range(rows):
-                        ih = q - ph if shift else q * sh + i * dh - ph
-                        if ih < 0 or ih >= h:
-                            continue
-                        dst = c3[r, q * m + b, first:stop]
-                        if sw == 1:
-                            src = x[s, c0 + c, ih, first + base:stop + base]
-                            for t in range(cnt):
-                                dst[t] = src[t]
-                        else:
-                            src = x[s, c0 + c, ih, first * sw + base:]
-                            for t in range(cnt):
-                                dst[t] = src[t * sw]
-
-    @jit
-    def interleave(a, s0, m, o0, og, oh_n, ow_n, out):
-        """out[o, (q, b, t)] = a[s0 + b, o0 + o, q, t]: a block of m samples of an
-        output-shaped array (N, O, OH, OW) in the column order of the block's GEMMs."""
-        o3 = out[:og * oh_n * m * ow_n].reshape(og, oh_n * m, ow_n)
-        for o in range(og):
-            for b in range(m):
-                for q in range(oh_n):
-                    dst = o3[o, q * m + b]
-                    src = a[s0 + b, o0 + o, q]
-                    for t in range(ow_n):
-                        dst[t] = src[t]
-
-    @jit
-    def deinterleave(blk, s0, m, o0, og, oh_n, ow_n, y):
-        """The inverse of ``interleave``: y[s0 + b, o0 + o, q, t] = blk[o, (q, b, t)]."""
-        b3 = blk[:og * oh_n * m * ow_n].reshape(og, oh_n * m, ow_n)
-        for o in range(og):
-            for b in range(m):
-                for q in range(oh_n):
-                    dst = y[s0 + b, o0 + o, q]
-                    src = b3[o, q * m + b]
-                    for t in range(ow_n):
-                        dst[t] = src[t]
-
-    @jit
-    def block(x, s0, m, c0, cg, cols_all, relayout, geo, depth, rows, ow_n):
-        """The columns of samples s0:s0+m (channels c0:c0+cg), a view of ``cols_all``, zeroed
-        first when the block size changed (the last, smaller block has another layout)."""
-        if relayout:
-            cols_all[:] = 0.0
-        cols = cols_all[:depth * rows * m * ow_n]
-        for b in range(m):
-            gather(x, s0 + b, b, m, c0, cg, cols, geo, rows, ow_n)
-        return cols
-
-    @jit
-    def buffers(x, geo, depth, og, oh_n, ow_n, nb):
-        """(rows, cols_all, blk_all) of ``forward`` and ``weight``: the padded rows a block's
-        columns span, the zeroed columns of a block of nb samples, and a block of outputs."""
-        kh, dh, shift = geo[0], geo[4], geo[9]
-        rows = oh_n + dh * (kh - 1) if shift else oh_n
-        cols_all = np.zeros(depth * rows * nb * ow_n, dtype=x.dtype)
-        blk_all = np.empty(og * oh_n * nb * ow_n, dtype=x.dtype)
-        return rows, cols_all, blk_all
-
-    @jit
-    def forward(x, wk, y, lo, hi, geo, nb):
-        kh, kw, sh, sw, dh, dw, ph, pw, groups, shift = geo
-        cg = x.shape[1] // groups
-        og, oh_n, ow_n = y.shape[1] // groups, y.shape[2], y.shape[3]
-        taps, depth = wk.shape[1], wk.shape[3]
-        rows, cols_all, blk_all = buffers(x, geo, depth, og, oh_n, ow_n, nb)
-        m_prev = nb
-        for s0 in range(lo, hi, nb):
-            m = min(nb, hi - s0)
-            n_cols = oh_n * m * ow_n
-            for g in range(groups):
-                cols = block(x, s0, m, g * cg, cg, cols_all, m != m_prev and g == 0, geo, depth, rows, ow_n)
-                out = y[s0, g * og].ctypes.data if m == 1 else blk_all.ctypes.data
-                for i in range(taps):
-                    gemm(ROW_MAJOR, NO_TRANS, NO_TRANS, og, n_cols, depth, 1.0, wk[g, i].ctypes.data, depth,
-                         cols.ctypes.data + i * dh * m * ow_n * itemsize, rows * m * ow_n,
-                         0.0 if i == 0 else 1.0, out, n_cols)
-                if m > 1:
-                    deinterleave(blk_all, s0, m, g * og, og, oh_n, ow_n, y)
-            m_prev = m
-        return 0
-
-    @jit
-    def weight(x, gy, gwk, lo, hi, geo, oh_n, ow_n, nb):
-        kh, kw, sh, sw, dh, dw, ph, pw, groups, shift = geo
-        cg = x.shape[1] // groups
-        og = gy.shape[1] // groups
-        taps, depth = gwk.shape[1], gwk.shape[3]
-        rows, cols_all, blk_all = buffers(x, geo, depth, og, oh_n, ow_n, nb)
-        m_prev = nb
-        for s0 in range(lo, hi, nb):
-            m = min(nb, hi - s0)
-            n_cols = oh_n * m * ow_n
-            for g in range(groups):
-                cols = block(x, s0, m, g * cg, cg, cols_all, m != m_prev and g == 0, geo, depth, rows, ow_n)
-                if m == 1:
-                    a = gy[s0, g * og].ctypes.data
-                else:
-                    interleave(gy, s0, m, g * og, og, oh_n, ow_n, blk_all)
-                    a = blk_all.ctypes.data
-                for i in range(taps):
-                    gemm(ROW_MAJOR, NO_TRANS, TRANS, og, depth, n_cols, 1.0, a, n_cols,
-                         cols.ctypes.data + i * dh * m * ow_n * itemsize, rows * m * ow_n,
-                         1.0, gwk[g, i].ctypes.data, depth)
-            m_prev = m
-        return 0
-
-    @jit
-    def input(gy, wk, gx, lo, hi, geo, oh_n, ow_n, nb):
-        kh, kw, sh, sw, dh, dw, ph, pw, groups, shift = geo
-        og = gy.shape[1] // groups
-        cg, h, wd = gx.shape[1] // groups, gx.shape[2], gx.shape[3]
-        depth = wk.shape[3]
-        cols_all = np.empty(depth * oh_n * nb * ow_n, dtype=gy.dtype)
-        blk_all = np.empty(og * oh_n * nb * ow_n, dtype=gy.dtype)
-        for s0 in range(lo, hi, nb):
-            m = min(nb, hi - s0)
-            n_cols = oh_n * m * ow_n
-            for b in range(m):
-                gx[s0 + b] = 0.0
-            for g in range(groups):
-                if m == 1:
-                    a = gy[s0, g * og].ctypes.data
-                else:
-                    interleave(gy, s0, m, g * og, og, oh_n, ow_n, blk_all)
-                    a = blk_all.ctypes.data
-                gemm(ROW_MAJOR, TRANS, NO_TRANS, depth, n_cols, og, 1.0, wk[g, 0].ctypes.data, depth,
-                     a, n_cols, 0.0, cols_all.ctypes.data, n_cols)
-                c3 = cols_all[:depth * n_cols].reshape(depth, oh_n * m, ow_n)
-                for b in range(m):
-                    for c in range(cg):
-                        for i in range(kh):
-                            for j in range(kw):
-                                r = (c * kh + i) * kw + j
-                                base = j * dw - pw
-                                last = wd - 1 - base  # as in gather
-                                stop = 0 if last < 0 else min(ow_n, last // sw + 1)
-                                first = (sw - 1 - base) // sw if base < 0 else 0
-                                cnt = stop - first
-                                if cnt <= 0:
-                                    continue
-                                for q in range(oh_n):
-                                    ih = q * sh + i * dh - ph
-                                    if ih < 0 or ih >= h:
-                                        continue
-                                    dst = gx[s0 + b, g * cg + c, ih, first * sw + base:]
-                                    src = c3[r, q * m + b, first:stop]
-                                    for t in range(cnt):
-                                        dst[t * sw] += src[t]
-        return 0
-
-    return _Kernels(forward, weight, input)
-
-
-class _Kernels:
-    def __init__(self, forward, weight, input):
-        self.forward, self.weight, self.input = forward, weight, input
+    from ..kernels.numba import conv
+    return conv, pointers[dtype]

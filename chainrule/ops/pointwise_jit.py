@@ -55,32 +55,10 @@ def relu_backward(xp, g, y):
 
 @functools.cache
 def _kernels(dtype):
-    """The compiled loops (``dtype`` keys the cache; numba specialises per dtype on first call)."""
-    numba = numba_module()
-    return None if numba is None else _compile(numba)
-
-
-def _compile(numba):
-    jit = numba.njit(nogil=True, cache=False)
-
-    @jit
-    def relu(x, y, lo, hi):
-        src, dst = x[lo:hi], y[lo:hi]
-        for t in range(hi - lo):
-            v = src[t]
-            dst[t] = 0 if v < 0 else v  # NaN (and -0.0) pass through, as maximum(v, 0)
-        return 0
-
-    @jit
-    def relu_backward(g, y, out, lo, hi):
-        gs, ys, dst = g[lo:hi], y[lo:hi], out[lo:hi]
-        for t in range(hi - lo):
-            dst[t] = 0 if ys[t] <= 0 else gs[t]
-        return 0
-
-    return _Kernels(relu, relu_backward)
-
-
-class _Kernels:
-    def __init__(self, relu, relu_backward):
-        self.relu, self.relu_backward = relu, relu_backward
+    """The compiled loops (``kernels/numba/pointwise``; numba specialises them per dtype on first
+    call and keeps them on disk), or None without numba. Imported here, on first use: importing
+    numba costs about 0.3 s, which a process that runs no kernel should not pay."""
+    if numba_module() is None:
+        return None
+    from ..kernels.numba import pointwise
+    return pointwise

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import _jit, backend
 from ..autograd.function import AccumulateGrad, accumulator_of
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..nn import (
@@ -283,7 +283,8 @@ def trace(model: Module, input_size: tuple, dtype: Any) -> Trace:
         for m in model.modules():
             handles.append(m.register_forward_pre_hook(tracer.pre_hook))
             handles.append(m.register_forward_hook(tracer.hook))
-        with enable_grad():
+        # one pass at a small size: the compiled kernels would cost more to load than they save
+        with enable_grad(), _jit.disabled():
             out = model(x)
     finally:
         for h in handles:
