@@ -99,6 +99,11 @@ class Module:
 
     training: bool
     _version: int = 1  # the state-dict format version, stored in ``state_dict()._metadata``
+    # the registries, set in __init__ (past __setattr__)
+    _parameters: OrderedDict[str, Parameter | None]
+    _buffers: OrderedDict[str, Tensor | None]
+    _non_persistent_buffers_set: set[str]
+    _modules: OrderedDict[str, Module | None]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
@@ -192,7 +197,7 @@ class Module:
             raise AttributeError(f"`{name}` is not an nn.Parameter")
         return param
 
-    def get_buffer(self, target: str) -> Tensor:
+    def get_buffer(self, target: str) -> Tensor | None:  # None for a buffer registered as None
         mod, name, _ = self._lookup(target)
         if name not in mod._buffers:
             raise AttributeError(f"`{name}` is not a buffer")
@@ -361,7 +366,7 @@ class Module:
             destination[prefix + "_extra_state"] = self.get_extra_state()
 
     def state_dict(self, *, destination: dict | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> OrderedDict:
+                   keep_vars: bool = False) -> dict[str, Any]:  # an OrderedDict unless ``destination`` is given
         """Parameters and persistent buffers by dotted name (detached unless ``keep_vars``)."""
         if destination is None:
             destination = OrderedDict()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
@@ -222,7 +222,7 @@ class UninitializedTensorMixin(_TensorBase):
         return out
 
 
-def is_lazy(param: Any) -> bool:
+def is_lazy(param: Any) -> TypeGuard[UninitializedTensorMixin]:
     """Whether ``param`` is an ``UninitializedParameter`` or ``UninitializedBuffer``."""
     return isinstance(param, UninitializedTensorMixin)
 

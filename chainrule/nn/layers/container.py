@@ -10,7 +10,7 @@ import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import chain, islice
-from typing import Any
+from typing import Any, Protocol, cast, overload
 
 from ...tensor import Tensor
 from ..module import Module, _addindent
@@ -24,13 +24,17 @@ def _abs_index(idx: Any, size: int) -> int:
     return idx % size if size else idx
 
 
-def _key_value_pairs(values: Any, cls: type, update: str) -> Iterator[tuple[Any, Any]]:
+class _ItemsContainer(Protocol):
+    def items(self) -> Iterable[tuple[Any, Any]]: ...
+
+
+def _key_value_pairs(values: Any, cls: type[_ItemsContainer], update: str) -> Iterator[tuple[Any, Any]]:
     """What ``cls.update(values)`` assigns: the items of a mapping or of a ``cls``, else the pairs
     of an iterable, checked as ``dict.update`` does. ``update`` names the method in the error."""
     if not isinstance(values, Iterable):
         raise TypeError(f"{update}.update should be called with an iterable of key/value pairs, but got "
                         + type(values).__name__)
-    if isinstance(values, (Mapping, cls)):
+    if isinstance(values, Mapping) or isinstance(values, cls):
         yield from values.items()
         return
     owner = cls.__name__
@@ -43,13 +47,24 @@ def _key_value_pairs(values: Any, cls: type, update: str) -> Iterator[tuple[Any,
         yield pair
 
 
+def _modules_of(container: Module) -> OrderedDict[str, Module]:
+    """A container's registry: modules only (None gets there only through a hand-made add_module)."""
+    return cast("OrderedDict[str, Module]", container._modules)
+
+
 class Sequential(Module):
     """Modules applied one after another: ``forward(x) = m_n(...m_2(m_1(x)))``.
 
     ``Sequential(m1, m2)`` names them "0", "1"; ``Sequential(OrderedDict(name=m))`` keeps the names.
     """
 
-    def __init__(self, *args: Module):
+    @overload
+    def __init__(self, *args: Module) -> None: ...
+
+    @overload
+    def __init__(self, arg: OrderedDict[str, Module], /) -> None: ...
+
+    def __init__(self, *args: Any) -> None:
         super().__init__()
         if len(args) == 1 and isinstance(args[0], OrderedDict):
             for key, module in args[0].items():
@@ -64,8 +79,8 @@ class Sequential(Module):
 
     def __getitem__(self, idx: int | slice) -> Module | Sequential:
         if isinstance(idx, slice):
-            return self.__class__(OrderedDict(list(self._modules.items())[idx]))
-        return self._modules[self._key_at(idx)]
+            return self.__class__(OrderedDict(list(_modules_of(self).items())[idx]))
+        return _modules_of(self)[self._key_at(idx)]
 
     def __setitem__(self, idx: int, module: Module) -> None:
         setattr(self, self._key_at(idx), module)
@@ -81,7 +96,7 @@ class Sequential(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        return iter(_modules_of(self).values())
 
     def __add__(self, other: Sequential) -> Sequential:
         if not isinstance(other, Sequential):
@@ -141,8 +156,8 @@ class ModuleList(Module):
 
     def __getitem__(self, idx: int | slice) -> Module | ModuleList:
         if isinstance(idx, slice):
-            return self.__class__(list(self._modules.values())[idx])
-        return self._modules[str(_abs_index(idx, len(self)))]
+            return self.__class__(list(_modules_of(self).values())[idx])
+        return _modules_of(self)[str(_abs_index(idx, len(self)))]
 
     def __setitem__(self, idx: int, module: Module) -> None:
         setattr(self, str(_abs_index(idx, len(self))), module)
@@ -159,7 +174,7 @@ class ModuleList(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        return iter(_modules_of(self).values())
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
@@ -222,7 +237,7 @@ class ModuleDict(Module):
             self.update(modules)
 
     def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
+        return _modules_of(self)[key]
 
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)

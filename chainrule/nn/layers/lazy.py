@@ -88,6 +88,10 @@ class LazyModuleMixin(_ModuleBase):
         if module.cls_to_become is not None:
             module.__class__ = module.cls_to_become
 
+    def _lazy_registries(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The parameter and buffer registries, where uninitialised tensors sit until materialised."""
+        return self._parameters, self._buffers
+
     def _lazy_ready(self) -> bool:
         """Whether construction is over (the eager ``__init__`` calls ``reset_parameters`` too early)."""
         return "_initialize_hook" in self.__dict__
@@ -127,7 +131,7 @@ class LazyModuleMixin(_ModuleBase):
         # an uninitialised tensor takes the checkpoint's shape; one loaded from an uninitialised
         # entry stays uninitialised (nothing to copy), as in PyTorch
         still_lazy = []
-        for registry in (self._parameters, self._buffers):
+        for registry in self._lazy_registries():
             for name, t in registry.items():
                 key = prefix + name
                 if not is_lazy(t) or key not in state_dict:
@@ -156,7 +160,7 @@ class LazyModuleMixin(_ModuleBase):
     def _apply(self, fn: Any) -> Any:
         # module.to(dtype) before the first call changes the dtype the tensors will materialise with
         hidden = []
-        for registry in (self._parameters, self._buffers):
+        for registry in self._lazy_registries():
             for name, t in registry.items():
                 if is_lazy(t):
                     with no_grad():

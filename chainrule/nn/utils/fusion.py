@@ -119,7 +119,7 @@ def _plain_conv(conv: Module) -> Module:
     return plain.train(conv.training)
 
 
-def _fuser(layer: Module, bn: Module):
+def _fuser(layer: Module | None, bn: Module | None):
     """The function folding ``bn`` into ``layer``, or None when the pair cannot be folded."""
     if not isinstance(bn, _BatchNorm) or bn.running_mean is None:
         return None
