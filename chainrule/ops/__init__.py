@@ -16,10 +16,11 @@ from . import (
     linalg, linear, math_extra, normalization, pad, pooling, random, reduction, resample, scatter, shape, softmax,
     sorting,
 )
+from . import searching, special_math, statistics
 
 FAMILIES = (elementwise, activation, compare, reduction, softmax, shape, join, pad, indexing, scatter, linalg, linear,
             conv, fold, pooling, normalization, dropout, sorting, math_extra, factory_methods, distance, resample,
-            grid, random)
+            grid, random, special_math, statistics, searching)
 
 FUNCTIONS: dict = {}
 for _mod in FAMILIES:
@@ -74,6 +75,9 @@ def _register() -> None:
             setattr(Tensor, name, with_keywords(getattr(mod, name), name, aliases=name in AXIS_METHODS))
     for name, fn in inplace.METHODS.items():
         setattr(Tensor, name, fn)
+    for mod in FAMILIES:  # methods whose function differs from the family's (e.g. x.polygamma(n))
+        for name, fn in getattr(mod, "EXTRA_METHODS", {}).items():
+            setattr(Tensor, name, fn)
     for name, fn in _DUNDERS.items():
         setattr(Tensor, name, fn)
     setattr(Tensor, "__hash__", object.__hash__)  # noqa: B010 (__eq__ is element-wise; tensors hash by identity)

@@ -1,0 +1,79 @@
+"""``chainrule.special``: PyTorch's ``torch.special`` names.
+
+Most are the top-level functions under their SciPy-style names (``expit`` is ``sigmoid``,
+``gammaln`` is ``lgamma``, ``psi`` is ``digamma``, ``multigammaln`` is ``mvlgamma``); the rest
+(``i0e``, ``i1``, ``i1e``, ``erfcx``, ``ndtr``, ``ndtri``, ``log_ndtr``, ``entr``, ``xlog1py``)
+exist only here. All are differentiable (twice) on floating-point tensors.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .ops import elementwise as _E
+from .ops import math_extra as _M
+from .ops import softmax as _S
+from .ops import special_math as _SM
+from .ops._util import check_tensor, float_operand
+from .tensor import Tensor
+
+expit = _E.sigmoid
+erf = _E.erf
+erfc = _SM.erfc
+erfcx = _SM.special_erfcx
+erfinv = _SM.erfinv
+gammaln = _SM.lgamma
+digamma = psi = _SM.digamma
+polygamma = _SM.polygamma
+multigammaln = _SM.mvlgamma
+xlogy = _SM.xlogy
+xlog1py = _SM.special_xlog1py
+i0 = _SM.i0
+i0e = _SM.special_i0e
+i1 = _SM.special_i1
+i1e = _SM.special_i1e
+sinc = _SM.sinc
+entr = _SM.special_entr
+ndtri = _SM.special_ndtri
+log_ndtr = _SM.special_log_ndtr
+log1p = _E.log1p
+expm1 = _E.expm1
+exp2 = _M.exp2
+logit = _SM.logit
+
+
+def ndtr(input: Tensor) -> Tensor:
+    """The standard normal CDF (1 + erf(x / sqrt 2)) / 2."""
+    x = float_operand(check_tensor(input, "special_ndtr"), "special_ndtr")
+    return (1.0 + _E.erf(x * math.sqrt(0.5))) * 0.5
+
+
+def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """log sum exp over ``dim``, computed stably (as ``chainrule.logsumexp``)."""
+    return _S.logsumexp(input, dim, keepdim)
+
+
+def softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """exp(x) / sum exp(x) along ``dim`` (optionally computed in ``dtype``)."""
+    return _S.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """x - logsumexp(x) along ``dim`` (optionally computed in ``dtype``)."""
+    return _S.log_softmax(input, dim, dtype=dtype)
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
+    """Round half to even, to ``decimals`` decimal places (no gradient: piecewise constant)."""
+    if decimals == 0:
+        return _E.round(input)
+    if decimals > 0:
+        return _E.round(input * 10.0 ** decimals) / 10.0 ** decimals
+    return _E.round(input / 10.0 ** -decimals) * 10.0 ** -decimals
+
+
+__all__ = [
+    "expit", "logit", "erf", "erfc", "erfcx", "erfinv", "gammaln", "digamma", "psi", "polygamma", "multigammaln",
+    "xlogy", "xlog1py", "i0", "i0e", "i1", "i1e", "sinc", "entr", "ndtr", "ndtri", "log_ndtr", "log1p", "expm1",
+    "exp2", "round", "logsumexp", "softmax", "log_softmax",
+]
