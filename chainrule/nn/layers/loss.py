@@ -20,7 +20,7 @@ def _legacy(size_average, reduce) -> str:
 
 
 class _Loss(Module):
-    _reductions = ("none", "mean", "sum")
+    _reductions: tuple[str, ...] = ("none", "mean", "sum")
 
     def __init__(self, size_average=None, reduce=None, reduction: str = "mean") -> None:
         super().__init__()

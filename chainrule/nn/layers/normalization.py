@@ -358,6 +358,7 @@ class FilterResponseNorm2d(Module):
         self.weight = Parameter(_factory.empty(num_features, dtype=dt))
         self.bias = Parameter(_factory.empty(num_features, dtype=dt))
         self._eps_init = eps
+        self.eps: Parameter | float
         if self.learnable_eps:
             self.eps = Parameter(_factory.full((1,), eps, dtype=dt))
         else:
@@ -368,7 +369,7 @@ class FilterResponseNorm2d(Module):
         """weight = 1, bias = 0 (and a learnable eps back to its initial value)."""
         init.ones_(self.weight)
         init.zeros_(self.bias)
-        if self.learnable_eps:
+        if self.learnable_eps and isinstance(self.eps, Parameter):
             init.constant_(self.eps, self._eps_init)
 
     def forward(self, input: Tensor) -> Tensor:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 from ...ops.pad import pad
 from ...tensor import Tensor
@@ -72,7 +73,13 @@ class ConstantPad3d(_ConstantPadNd):
     dims = 3
 
 
-class _ZeroPad:
+if TYPE_CHECKING:
+    _ZeroPadBase = _ConstantPadNd  # what the mixin is combined with; at run time it derives from object
+else:
+    _ZeroPadBase = object
+
+
+class _ZeroPad(_ZeroPadBase):
     """``ConstantPad{n}d`` with ``value=0``, printed with the padding alone."""
 
     def __init__(self, padding) -> None:
