@@ -42,6 +42,7 @@ def get_threads() -> list:
 def set_threads(counts) -> None:
     """Set each BLAS library's thread count (an int for all, or one per controller)."""
     found = controllers()
+    assert _setters is not None  # controllers() found them
     if isinstance(counts, int):
         counts = [counts] * len(found)
     for c, setter, n in zip(found, _setters, counts):

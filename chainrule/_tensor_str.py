@@ -33,7 +33,7 @@ class _PrintOptions:
 
 PRINT_OPTS = _PrintOptions()
 
-_PROFILES = {
+_PROFILES: dict[str, dict[str, float]] = {
     "default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
     "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
     "full": dict(precision=4, threshold=math.inf, edgeitems=3, linewidth=80),
@@ -52,8 +52,8 @@ def set_printoptions(precision: int | None = None, threshold: float | None = Non
     every call resets it unless given).
     """
     if profile is not None:
-        for key, value in _PROFILES.get(profile, {}).items():
-            setattr(PRINT_OPTS, key, value)
+        for key, default in _PROFILES.get(profile, {}).items():
+            setattr(PRINT_OPTS, key, default)
     for key, value in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
                        ("linewidth", linewidth)):
         if value is not None:

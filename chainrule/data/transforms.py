@@ -162,7 +162,7 @@ def _check_padding_mode(mode: str) -> None:
 
 def _padding_sides(padding: int | Sequence[int]) -> tuple[int, int, int, int]:
     """torchvision's padding spec -> (left, top, right, bottom)."""
-    if isinstance(padding, numbers.Integral):
+    if isinstance(padding, (int, numbers.Integral)):
         p = int(padding)
         return p, p, p, p
     padding = [int(p) for p in padding]
@@ -214,7 +214,7 @@ class Pad:
 
 
 def _pair(size: int | Sequence[int]) -> tuple[int, int]:
-    if isinstance(size, numbers.Integral):
+    if isinstance(size, (int, numbers.Integral)):
         return int(size), int(size)
     size = tuple(int(s) for s in size)
     if len(size) == 1:

@@ -70,7 +70,7 @@ def _tuple(value: Any, n: int) -> tuple:
     return (int(value),) * n
 
 
-def module_window(module: Module, n: int) -> tuple | None:
+def module_window(module: Module, n: int) -> tuple[tuple, tuple, tuple, tuple] | None:
     """(kernel, stride, padding, dilation) of a convolution or window pool with n spatial axes."""
     if isinstance(module, _CONVS):
         kernel, dilation = tuple(module.kernel_size), tuple(module.dilation)
@@ -156,15 +156,13 @@ class _Tracer:
         """The output field of a leaf module with known geometry; None for other modules."""
         if isinstance(module, _UNSUPPORTED):
             return geo.UNKNOWN
-        if isinstance(module, _ADAPTIVE_POOLS):
-            win = "adaptive"
-        else:
-            win = module_window(module, self.rank - 2)
-            if win is None:
-                return None
+        adaptive = isinstance(module, _ADAPTIVE_POOLS)
+        win = None if adaptive else module_window(module, self.rank - 2)
+        if not adaptive and win is None:
+            return None
         if in_field is None:  # its input is not a map of the input's space, or not one we can follow
             return geo.UNKNOWN
-        if win == "adaptive":
+        if win is None:  # an adaptive pool
             return geo.adaptive(in_field, out_shape)
         return geo.window(in_field, *win, out_shape)
 

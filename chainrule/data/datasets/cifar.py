@@ -48,7 +48,8 @@ class CIFAR10(VisionDataset):
                  target_transform: Callable | None = None, download: bool = False) -> None:
         super().__init__(root, transform, target_transform)
         self.train = train
-        folders = [os.path.join(self.root, self.base_folder), self.root]
+        root_dir = os.fspath(root)  # self.root, known here to be given
+        folders = [os.path.join(root_dir, self.base_folder), root_dir]
         names = self.train_list if train else self.test_list
         paths = find_files(folders, names)
         if paths is None:

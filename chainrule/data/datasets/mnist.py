@@ -79,7 +79,8 @@ class MNIST(VisionDataset):
         super().__init__(root, transform, target_transform)
         self.train = train
         name = type(self).__name__
-        folders = [os.path.join(self.root, name, "raw"), os.path.join(self.root, name), self.root]
+        root_dir = os.fspath(root)  # self.root, known here to be given
+        folders = [os.path.join(root_dir, name, "raw"), os.path.join(root_dir, name), root_dir]
         names = self.files[bool(train)]
         paths = find_files(folders, names, suffixes=("", ".gz"))
         if paths is None:
