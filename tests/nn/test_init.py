@@ -44,7 +44,9 @@ def _seed():
     ("leaky_relu", None), ("leaky_relu", 0.2), ("leaky_relu", math.sqrt(5)), ("selu", None),
 ])
 def test_calculate_gain_matches_torch(name, param):
-    assert init.calculate_gain(name, param) == pytest.approx(torch.nn.init.calculate_gain(name, param), rel=1e-12)
+    ours, theirs = init.calculate_gain(name, param), torch.nn.init.calculate_gain(name, param)
+    assert ours == pytest.approx(theirs, rel=1e-12)
+    assert type(ours) is type(theirs)  # printed as 1 for the linear family, as PyTorch prints it
 
 
 def test_calculate_gain_errors():
