@@ -34,6 +34,9 @@ class VisionDataset(Dataset):
         self.transform = transform
         self.target_transform = target_transform
 
+    def __len__(self) -> int:  # as torchvision's VisionDataset; every dataset here defines it
+        raise NotImplementedError
+
     def _apply(self, img: Any, target: Any) -> tuple[Any, Any]:
         if self.transform is not None:
             img = self.transform(img)
@@ -49,7 +52,7 @@ class VisionDataset(Dataset):
         return f"Split: {'Train' if self.train else 'Test'}"
 
     def __repr__(self) -> str:
-        lines = [f"Dataset {type(self).__name__}", f"    Number of datapoints: {len(self)}"]  # type: ignore[arg-type]
+        lines = [f"Dataset {type(self).__name__}", f"    Number of datapoints: {len(self)}"]
         if self.root is not None:
             lines.append(f"    Root location: {self.root}")
         lines += [f"    {line}" for line in self.extra_repr().splitlines()]

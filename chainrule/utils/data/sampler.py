@@ -9,6 +9,7 @@ import numpy as np
 from ... import backend
 from ...backend import Generator
 from ...tensor import Tensor
+from .dataset import _len
 
 
 class Sampler:
@@ -145,7 +146,7 @@ class BatchSampler(Sampler):
         return _batched(self.sampler, self.batch_size, self.drop_last)
 
     def __len__(self) -> int:
-        return _num_batches(len(self.sampler), self.batch_size, self.drop_last)  # type: ignore[arg-type]
+        return _num_batches(_len(self.sampler), self.batch_size, self.drop_last)
 
 
 def _batched(items: Iterable, batch_size: int, drop_last: bool) -> Iterator[list]:
