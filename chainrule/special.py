@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from .autograd.function import named_output
 from .ops import elementwise as _E
 from .ops import math_extra as _M
 from .ops import softmax as _S
@@ -42,6 +43,7 @@ exp2 = _M.exp2
 logit = _SM.logit
 
 
+@named_output("MulBackward1")
 def ndtr(input: Tensor) -> Tensor:
     """The standard normal CDF (1 + erf(x / sqrt 2)) / 2."""
     x = float_operand(check_tensor(input, "special_ndtr"), "special_ndtr")

@@ -167,3 +167,8 @@ SAMPLES.update({
     "softmin": [lambda L: ((t(L, A),), {"dim": 1})],
     "normalize": [lambda L: ((t(L, A),), {"dim": 1})],
 })
+
+# statistics, searching and special functions
+from .op_samples_stats import STAT_SAMPLES  # noqa: E402
+
+SAMPLES.update(STAT_SAMPLES)

@@ -53,6 +53,14 @@ OUT_RULES: dict[str, str] = {
                                    (_ANY, "any"), (_CLAMP, "clamp"))
     for name in names.split()
 }
+# statistics, searching and special functions (ops/statistics.py, searching.py, special_math.py)
+OUT_RULES.update({name: rule for names, rule in (
+    ("copysign deg2rad digamma erfc erfinv fmax fmin gcd i0 lcm lgamma logaddexp2 logit mvlgamma nextafter polygamma "
+     "rad2deg sinc xlogy", "cast"),
+    ("bucketize float_power heaviside histc isneginf isposinf ldexp logcumsumexp nanquantile quantile searchsorted "
+     "signbit", "same"),
+    ("isin msort", "exact"), ("cummax cummin mode nanmedian", "cast"), ("nanmean nansum", "any"))
+    for name in names.split()})
 # PyTorch has out= only on the overloads of these that take ``dim``
 OUT_NEEDS_DIM = frozenset({"sum", "prod", "median"})
 
@@ -61,6 +69,8 @@ _AXIS_BOTH = ("all amax amin any argmax argmin argsort chunk count_nonzero cumpr
               "scatter_add select softmax sort squeeze std sum take_along_dim topk unbind unsqueeze var").split()
 AXIS_FUNCTIONS = frozenset(_AXIS_BOTH + "cat concat concatenate cosine_similarity pairwise_distance stack std_mean "
                                         "unflatten var_mean".split())
+_AXIS_BOTH += "aminmax cummax cummin logcumsumexp mode nanmean nanmedian nanquantile nansum quantile".split()
+AXIS_FUNCTIONS = AXIS_FUNCTIONS | frozenset(_AXIS_BOTH + "cumulative_trapezoid gradient trapezoid trapz".split())
 AXIS_METHODS = frozenset(_AXIS_BOTH + ["index_add_", "scatter_", "scatter_add_"])
 
 # PyTorch's C++ type names, as its "Expected out tensor to have dtype ..." message spells them
@@ -142,6 +152,8 @@ def _call_with_out(fn: Callable, name: str, rule: str, args: tuple, kwargs: dict
     elif not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
     check_out_grad(name, args, kwargs, out)
+    if name in ("nansum", "nanmean") and not pair and out._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"nansum_cpu\" not implemented for '{_type_name(out._data.dtype)}'")
     if rule == "any" and not pair and kwargs.get("dtype") is None:
         if out._data.dtype.kind != "b":
             kwargs["dtype"] = out.dtype

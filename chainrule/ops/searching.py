@@ -19,8 +19,8 @@ histogram_result = namedtuple("histogram", ("hist", "bin_edges"))
 
 
 def _make(a, dtype=None) -> Tensor:
-    a = np.asarray(a)
-    return Tensor._make(np.ascontiguousarray(a if dtype is None else a.astype(dtype)))
+    a = np.asarray(a) if dtype is None else np.asarray(a).astype(dtype)
+    return Tensor._make(a if a.flags.c_contiguous else a.copy())
 
 
 def _unique_result(values, inverse, counts, return_inverse: bool, return_counts: bool):
@@ -94,6 +94,8 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     x = check_tensor(input, "bincount")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
+    if x._data.dtype.kind == "f":
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{torch_type_name(x)}'")
     if x.ndim != 1 or x._data.dtype.kind not in "iub" or (x.numel() and x._data.min() < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     data = x._data.astype(np.int64)

@@ -566,9 +566,25 @@ def _inplace_methods() -> dict:
                  "copysign": copysign, "heaviside": heaviside, "nextafter": nextafter, "ldexp": ldexp, "gcd": gcd,
                  "lcm": lcm}.items():
         methods[f"{n}_"] = _inplace(f"{n}_", f)
+    for n in list(methods):
+        if n not in ("gcd_", "lcm_", "heaviside_", "nextafter_"):
+            methods[n] = _float_result(methods[n])
     methods["float_power_"] = _float_power_
     methods["nan_to_num_"] = _nan_to_num_
     return methods
+
+
+def _float_result(method):
+    """An in-place method whose result is floating point: refused on integer tensors, as in PyTorch."""
+
+    def checked(self: Tensor, *args, **kwargs) -> Tensor:
+        if self._data.dtype.kind != "f":
+            raise RuntimeError(f"result type Float can't be cast to the desired output type {torch_type_name(self)}")
+        return method(self, *args, **kwargs)
+
+    checked.__name__ = checked.__qualname__ = method.__name__
+    checked.__doc__ = method.__doc__
+    return checked
 
 
 __all__ = [

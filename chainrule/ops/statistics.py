@@ -18,7 +18,7 @@ import numpy as np
 from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
 from ._util import check_tensor, float_operand, to_tensor, torch_type_name, wrap_dim, wrap_dims
-from .elementwise import exp, sqrt, where
+from .elementwise import exp, log, sqrt, where
 from .indexing import narrow
 from .join import cat
 from .reduction import amax, amin, cumsum
@@ -55,7 +55,8 @@ def _pair(result, values: Tensor, index, dim: int, keepdim: bool, was_0d: bool):
         return result(reshape(values, ()), Tensor._make(np.asarray(index).reshape(())))
     if not keepdim:
         values, index = _squeeze_dim(values, dim), np.squeeze(index, dim)
-    return result(values, Tensor._make(np.ascontiguousarray(index)))
+    index = np.asarray(index)
+    return result(values, Tensor._make(index if index.flags.c_contiguous else index.copy()))
 
 
 # ---- NaN-aware reductions ----------------------------------------------------------------------------
@@ -76,7 +77,8 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Te
                            f"{torch_type_name(x)}")
     count = np.sum(~np.isnan(x._data), axis=None if dim is None else wrap_dims(dim, max(x.ndim, 1)),
                    keepdims=keepdim) if x.ndim else np.asarray(~np.isnan(x._data))
-    return nansum(x, dim, keepdim, dtype=dtype) / to_tensor(np.asarray(count, dtype=(dtype or x.dtype).np))
+    with np.errstate(invalid="ignore", divide="ignore"):  # all-NaN slices: 0 / 0 = NaN, as PyTorch
+        return nansum(x, dim, keepdim, dtype=dtype) / to_tensor(np.asarray(count, dtype=(dtype or x.dtype).np))
 
 
 def _nan_last_order(data, dim: int):
@@ -148,7 +150,9 @@ def _quantile(input: Tensor, q, dim, keepdim: bool, interpolation: str, name: st
     order, count = _nan_last_order(data, data.ndim - 1)
     values = Gather(data.ndim - 1, order).apply(xm)  # sorted, NaN last
     valid = count if ignore_nan else np.full_like(count, n)
-    rank = qs * (np.maximum(valid, 1) - 1)  # rows + (Q,)
+    bad = (count == 0) if ignore_nan else (count < n)
+    # a slice with NaN (nanquantile: only NaN) reads its last sorted value, a NaN, as PyTorch does
+    rank = np.where(bad, n - 1, qs * (np.maximum(valid, 1) - 1))  # rows + (Q,)
     lo = np.floor(rank)
     if interpolation == "lower":
         hi = lo
@@ -165,13 +169,11 @@ def _quantile(input: Tensor, q, dim, keepdim: bool, interpolation: str, name: st
         hi_v = Gather(data.ndim - 1, hi.astype(np.int64)).apply(values)
         w = to_tensor(np.asarray(weight, dtype=data.dtype))
         y = lo_v + (hi_v - lo_v) * w
-    bad = (count == 0) if ignore_nan else (count < n)
-    if bad.any():
-        y = where(Tensor._make(np.broadcast_to(bad, y.shape)), float("nan"), y)
     y = movedim(y, -1, 0)  # (Q,) + rows
     return reshape(y, ((() if q_scalar else (len(qs),)) + tuple(out_shape)))
 
 
+@named_output("SqueezeBackward4")
 def quantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
              interpolation: str = "linear") -> Tensor:
     """The ``q``-quantiles (``q`` a number or 1-D tensor in [0, 1]) over ``dim`` (all elements by default).
@@ -183,6 +185,7 @@ def quantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
     return _quantile(input, q, dim, keepdim, interpolation, "quantile", False)
 
 
+@named_output("SqueezeBackward4")
 def nanquantile(input: Tensor, q, dim: int | None = None, keepdim: bool = False, *,
                 interpolation: str = "linear") -> Tensor:
     """``quantile`` of the non-NaN values (NaN where a slice has none)."""
@@ -268,8 +271,9 @@ def cummin(input: Tensor, dim: int):
 class Logcumsumexp(FunctionNode):
     """y_i = log sum_{j<=i} e^(x_j) along ``dim`` (exact running logaddexp).
 
-    dy_j/dx_i = e^(x_i - y_j) for j >= i, so gx = e^(x - c) * revcumsum(gy e^(c - y)) with the
-    slice maximum c held constant.
+    dy_j/dx_i = e^(x_i - y_j) for j >= i, so gx_i = e^(x_i) sum_{j>=i} gy_j e^(-y_j), evaluated in
+    log space for the positive and the negative parts of gy separately (no overflow; TensorFlow's
+    formulation), with this operator itself as the reversed running log-sum.
     """
 
     torch_name = "LogcumsumexpBackward0"
@@ -284,10 +288,16 @@ class Logcumsumexp(FunctionNode):
 
     def backward(self, gy):
         x, y = self.saved_tensors
-        c = np.max(x._data, axis=self.dim, keepdims=True) if x._data.size else np.zeros((), x._data.dtype)
-        c = Tensor._make(np.where(np.isfinite(c), c, 0).astype(x._data.dtype))
-        inner = gy * exp(c - y)
-        return exp(x - c) * flip(cumsum(flip(inner, (self.dim,)), self.dim), (self.dim,))
+        d = self.dim
+        # where every input so far is -inf, so are y and each term e^(x_i - y_j): any finite y gives 0
+        y = where(Tensor._make(np.isneginf(y._data)), 0.0, y)
+
+        def part(mask, g: Tensor) -> Tensor:  # e^x * reverse logcumsumexp(log g - y), for g > 0 only
+            m = Tensor._make(mask)
+            log_g = where(m, log(where(m, g, 1.0)), float("-inf"))
+            return exp(flip(Logcumsumexp(d).apply(flip(log_g - y, (d,))), (d,)) + x)
+
+        return part(gy._data > 0, gy) - part(gy._data < 0, -gy)
 
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
@@ -309,14 +319,17 @@ def _weights(w, n: int, name: str, integral: bool):
         raise RuntimeError(f"cov(): expected {name} to have the same numel as there are observations in the input "
                            f"but got {w.numel()} != {n}")
     if integral and w._data.dtype.kind not in "iu":
-        raise RuntimeError("cov(): expected fweights to have integral dtype")
+        raise RuntimeError(f"cov(): expected fweights to have integral dtype but got fweights with "
+                           f"{torch_type_name(w)} dtype")
     if not integral and w._data.dtype.kind != "f":
-        raise RuntimeError("cov(): expected aweights to have floating point dtype")
+        raise RuntimeError(f"cov(): expected aweights to have floating point dtype but got aweights with "
+                           f"{torch_type_name(w)} dtype")
     if (w._data < 0).any():
         raise RuntimeError(f"cov(): {name} cannot be negative")
     return w
 
 
+@named_output("SqueezeBackward0")
 def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
         aweights: Tensor | None = None) -> Tensor:
     """The covariance matrix of the variables in the rows of ``input`` (observations in columns).
@@ -339,18 +352,17 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
     if aw is not None:
         w = aw if w is None else w * aw
     if w is None:
-        avg, w_sum = _sum(x2, 1) / n, float(n)
-        norm = n - correction
+        avg, norm = _sum(x2, 1) / n, float(n - correction)
     else:
-        w_sum_t = _sum(w)
-        avg, w_sum = _sum(x2 * w, 1) / w_sum_t, float(w_sum_t._data)
+        w_sum = _sum(w)
+        avg = _sum(x2 * w, 1) / w_sum
         if correction == 0:
             norm = w_sum
         elif aw is None:
             norm = w_sum - correction
         else:
-            norm = w_sum - correction * float(_sum(w * aw)._data) / w_sum
-    if norm <= 0:
+            norm = w_sum - _sum(w * aw) / w_sum * correction
+    if float(norm._data if isinstance(norm, Tensor) else norm) <= 0:
         warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
                       "observations.", UserWarning, stacklevel=2)
         norm = 0.0
@@ -376,12 +388,16 @@ def corrcoef(input: Tensor) -> Tensor:
 
 
 # ---- finite differences and integration --------------------------------------------------------------
-def _spacings(spacing, dims: tuple, x: Tensor) -> list:
+def _spacings(spacing, dims: tuple, x: Tensor, dim_given: bool) -> list:
     """Per dimension: a number (uniform step) or a 1-D coordinate Tensor."""
     if isinstance(spacing, (numbers.Number, Tensor)) and not (isinstance(spacing, Tensor) and spacing.ndim):
         h = spacing.item() if isinstance(spacing, Tensor) else spacing
         return [h] * len(dims)
     spacing = list(spacing)
+    if len(spacing) != len(dims) and not dim_given:
+        raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar, or a list of length equal "
+                           f"to 'self.dim() = {x.ndim}', since dim argument was not given, but got a list of length "
+                           f"{len(spacing)}")
     if len(spacing) != len(dims):
         raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar or it's spacing and dim "
                            f"arguments to have the same length, but got a spacing argument of length "
@@ -445,7 +461,7 @@ def gradient(input: Tensor, *, spacing=1, dim=None, edge_order: int = 1) -> tupl
     for d in dims:
         if x.shape[d] < edge_order + 1:
             raise RuntimeError("torch.gradient expected each dimension size to be at least edge_order+1")
-    return tuple(_gradient_1d(x, d, h, edge_order) for d, h in zip(dims, _spacings(spacing, dims, x)))
+    return tuple(_gradient_1d(x, d, h, edge_order) for d, h in zip(dims, _spacings(spacing, dims, x, dim is not None)))
 
 
 def _trapezoid_x(y: Tensor, x: Tensor, d: int) -> Tensor:
@@ -462,6 +478,7 @@ def _trapezoid_x(y: Tensor, x: Tensor, d: int) -> Tensor:
     return narrow(x, d, 1, m - 1) - narrow(x, d, 0, m - 1)
 
 
+@named_output(lambda y, x=None, **k: "DivBackward1" if isinstance(x, Tensor) else "MulBackward1")
 def trapezoid(y: Tensor, x: Tensor | None = None, *, dx=None, dim: int = -1) -> Tensor:
     """The trapezoid rule along ``dim``: sum (y[i] + y[i+1]) / 2 * (x[i+1] - x[i]) (spacing ``dx``
     or 1 when ``x`` is not given)."""
@@ -487,6 +504,7 @@ def trapz(y: Tensor, x: Tensor | None = None, *, dx=None, dim: int = -1) -> Tens
     return trapezoid(y, x, dx=dx, dim=dim)
 
 
+@named_output(lambda y, x=None, **k: "DivBackward1" if isinstance(x, Tensor) else "CumsumBackward0")
 def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx=None, dim: int = -1) -> Tensor:
     """The running trapezoid rule along ``dim`` (one element shorter than ``y`` along ``dim``)."""
     y = check_tensor(y, "cumulative_trapezoid", "y")
@@ -496,8 +514,8 @@ def cumulative_trapezoid(y: Tensor, x: Tensor | None = None, *, dx=None, dim: in
         return y * 1
     pairs = (narrow(y, d, 1, n - 1) + narrow(y, d, 0, n - 1)) / 2.0
     if isinstance(x, Tensor):
-        pairs = pairs * _trapezoid_x(y, x, d)
-    elif dx is not None:
+        return cumsum((narrow(y, d, 1, n - 1) + narrow(y, d, 0, n - 1)) * _trapezoid_x(y, x, d), d) / 2.0
+    if dx is not None:
         pairs = pairs * dx
     return cumsum(pairs, d)
 
