@@ -379,9 +379,7 @@ def corrcoef(input: Tensor) -> Tensor:
     c = cov(check_tensor(input, "corrcoef"))
     if c.ndim == 0:
         return c / c
-    from .reshaping import diagonal
-
-    sd = sqrt(diagonal(c))
+    sd = sqrt(_sum(c * Tensor._make(np.eye(c.shape[0], dtype=c._data.dtype)), 1))  # sqrt of the diagonal
     with np.errstate(divide="ignore", invalid="ignore"):
         c = c / unsqueeze(sd, 1) / unsqueeze(sd, 0)
     return c.clamp(-1.0, 1.0)
