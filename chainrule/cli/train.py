@@ -363,7 +363,7 @@ def train(config: dict, out: str, *, state: dict | None = None, data_root: str =
         clear_run(out)
     if state is not None and resume_path is not None:
         _sync_run_files(state, out, best_path, metrics_path)
-    last_good = (resumed_from, start_epoch) if state is not None else None
+    last_good = (resumed_from, start_epoch) if state is not None and resumed_from else None
     n_params = sum(p.numel() for p in model.parameters())
     n_val = len(splits.val) if splits.val is not None else 0
     print(f"{'resuming' if state else 'training'} {config['model']} ({n_params:,} parameters) on {spec.name}: "
