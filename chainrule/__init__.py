@@ -69,7 +69,7 @@ from .tensor import Size, Tensor
 
 globals().update(ops.FUNCTIONS)  # chainrule.exp, chainrule.cat, ... (PyTorch's top-level names)
 
-from . import data, nn, optim, utils  # noqa: E402  (chainrule.nn, chainrule.optim, chainrule.utils.data)
+from . import data, linalg, nn, optim, utils  # noqa: E402  (chainrule.nn, chainrule.linalg, ...)
 
 bool = bool_  # noqa: A001  (chainrule.bool, as torch.bool)
 float = float32  # noqa: A001

@@ -17,10 +17,12 @@ from . import (
     sorting,
 )
 from . import searching, special_math, statistics
+from . import linalg_composite
 
 FAMILIES = (elementwise, activation, compare, reduction, softmax, shape, join, pad, indexing, scatter, linalg, linear,
             conv, fold, pooling, normalization, dropout, sorting, math_extra, factory_methods, distance, resample,
             grid, random, special_math, statistics, searching)
+FAMILIES += (linalg_composite,)  # chainrule.linalg's top-level names (det, svd ...)
 
 FUNCTIONS: dict = {}
 for _mod in FAMILIES:

@@ -45,6 +45,8 @@ _ROWS = {
     "chainrule returns the input itself when nothing is squeezed": "squeeze.not_one",
     "torch's split by sizes is another node (SplitWithSizesBackward0)": "split.sections",
     "torch rolls the flattened tensor in one node": "roll.flat",
+    "torch's multi_dot ends in a view of the last product": "linalg.multi_dot",
+    "torch divides slices of the singular values and squeezes last": "linalg.cond linalg.cond.neg_two_rect",
 }
 KNOWN = {row: why for why, rows in _ROWS.items() for row in rows.split()}
 # whole families by prefix

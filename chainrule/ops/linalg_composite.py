@@ -1,0 +1,472 @@
+"""Linear algebra built on the decompositions (``chainrule.linalg``): norms, cond, pinv,
+matrix_power, matrix_rank, multi_dot, lstsq, cross, vecdot, diagonal, and PyTorch's
+top-level names for them (``chainrule.det``, ``chainrule.svd`` with its old (U, S, V) result ...).
+
+Composite functions are differentiable through their parts (pinv through the SVD, lstsq through
+pinv); cross and diagonal are nodes of their own whose gradients are again a cross product and a
+diagonal scatter.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+from .. import return_types
+from ..autograd.function import FunctionNode, named_output
+from ..tensor import Tensor
+from ._util import check_tensor, torch_type_name, wrap_dim
+from .elementwise import abs as _abs
+from .elementwise import where
+from .linalg import matmul
+from .linalg_decomp import Cholesky, Inv, check_float, check_matrix, inv, mT, slogdet_result, svdvals
+from .linalg_decomp import det as _det
+from .linalg_decomp import eigh as _eigh
+from .linalg_decomp import matrix_exp as _matrix_exp
+from .linalg_decomp import slogdet as _slogdet
+from .linalg_decomp import svd as _linalg_svd
+from .reduction import _dims, _vector_norm, amax, amin
+from .reduction import sum as _sum
+from .shape import broadcast_to, clone, movedim, reshape, unsqueeze
+
+linalg_lstsq = return_types.structseq("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
+svd_result = return_types.structseq("svd", ("U", "S", "V"))
+
+_INF = math.inf
+
+
+# ---- norms ---------------------------------------------------------------------------------------------
+@named_output("LinalgVectorNormBackward0")  # one node in PyTorch for every order
+def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """(sum_i |x_i|^ord)^(1/ord) over ``dim`` (all elements when None); ord inf/-inf: max/min |x_i|,
+    ord 0: the number of non-zero elements."""
+    x = check_tensor(x, "vector_norm", "x")
+    check_float(x, "linalg.vector_norm")
+    if dtype is not None:
+        x = x.to(dtype)
+    if isinstance(ord, bool) or not isinstance(ord, numbers.Real):
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}")
+    dims = _dims(dim, x.ndim)
+    if abs(ord) == _INF and x.numel() == 0:
+        raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty tensor because the "
+                           "operation does not have an identity")
+    return _vector_norm(x, float(ord), dims, keepdim)
+
+
+_MATRIX_ORDS = ("fro", "nuc", 2, -2, 1, -1, _INF, -_INF)
+
+
+def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Matrix norm over the two dims ``dim``: 'fro' sqrt(sum a_ij^2), 'nuc' sum of singular values,
+    2/-2 largest/smallest singular value, 1/-1 max/min column sum of |a_ij|, inf/-inf max/min row sum."""
+    A = check_tensor(A, "matrix_norm", "A")
+    if A.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    check_float(A, "linalg.matrix_norm")
+    if dtype is not None:
+        A = A.to(dtype)
+    dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
+    if len(dims) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dims))}")
+    d0, d1 = (wrap_dim(d, A.ndim) for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dims[0]}, {dims[1]})")
+    if isinstance(ord, str) or ord not in _MATRIX_ORDS:
+        if ord not in ("fro", "nuc"):
+            raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    if ord == "fro":
+        return _vector_norm(A, 2.0, tuple(sorted((d0, d1))), keepdim)
+    if ord in ("nuc", 2, -2):
+        s = svdvals(movedim(A, (d0, d1), (-2, -1)))
+        r = _sum(s, -1) if ord == "nuc" else (amax(s, -1) if ord == 2 else amin(s, -1))
+        if keepdim:
+            lo, hi = sorted((d0, d1))
+            r = unsqueeze(unsqueeze(r, lo), hi)
+        return r
+    # 1: max column sum (sum over rows d0), inf: max row sum (sum over columns d1)
+    inner, outer = (d0, d1) if abs(ord) == 1 else (d1, d0)
+    sums = _sum(_abs(A), inner, keepdim)
+    if not keepdim and outer > inner:
+        outer -= 1
+    return amax(sums, outer, keepdim) if ord > 0 else amin(sums, outer, keepdim)
+
+
+def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """``vector_norm`` when ``dim`` is an int (or ``ord`` is None and ``dim`` None), ``matrix_norm``
+    when ``dim`` is a 2-tuple or ``ord`` a string; with ``ord`` and no ``dim`` the input must be 1-D or 2-D."""
+    A = check_tensor(A, "norm", "A")
+    if dim is not None:
+        dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
+        if len(dims) == 1 and not isinstance(ord, str):
+            return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
+        if len(dims) == 2 or isinstance(ord, str):
+            return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
+        raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dims)}")
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim, dtype=dtype)
+    if isinstance(ord, str):
+        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+    if A.ndim not in (1, 2):
+        raise RuntimeError(
+            f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.ndim}D.")
+    if A.ndim == 1:
+        return vector_norm(A, ord, None, keepdim, dtype=dtype)
+    return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
+
+
+def cond(A: Tensor, p=None) -> Tensor:
+    """Condition number: sigma_max / sigma_min for p None or 2 (sigma_min / sigma_max for -2), else
+    ||A||_p ||A^-1||_p (square matrices; inf for a singular one)."""
+    if p in (None, 2, -2):
+        s = svdvals(check_matrix(A, "linalg.cond"))
+        hi, lo = s[..., 0], s[..., -1]
+        return hi / lo if p != -2 else lo / hi
+    if p not in _MATRIX_ORDS:
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    A = check_matrix(A, f"linalg.cond(ord={p})", square=True, op="cond")
+    a_inv = Inv("linalg.cond", check_errors=False).apply(A)
+    r = matrix_norm(A, p) * matrix_norm(a_inv, p)
+    return where(Tensor._make(np.isnan(r._data)), _INF, r)
+
+
+# ---- pseudo-inverse, rank, powers -----------------------------------------------------------------------
+def _tolerance(s_max: np.ndarray, shape: tuple, dtype, atol, rtol) -> np.ndarray:
+    """max(atol, rtol * sigma_max) with PyTorch's default rtol = eps * max(m, n) when neither is given
+    (and 0 when only atol is)."""
+    def arr(v):
+        return np.asarray(v._data if isinstance(v, Tensor) else v, dtype=dtype)
+
+    if rtol is None:
+        rtol = np.finfo(dtype).eps * max(shape[-2:]) if atol is None or np.all(arr(atol) <= 0) else 0.0
+    a = arr(0.0 if atol is None else atol)
+    return np.maximum(a, arr(rtol) * s_max)
+
+
+@named_output("LinalgPinvBackward0")
+def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None) -> Tensor:
+    """Moore-Penrose pseudo-inverse V diag(1/s_i) U^T, singular values s_i <= max(atol, rtol * s_max)
+    treated as 0 (``hermitian``: from the symmetric eigendecomposition). ``rcond`` is rtol's old name."""
+    A = check_tensor(A, "pinv", "A")
+    if A.ndim < 2 or A._data.dtype not in (np.float32, np.float64):
+        raise RuntimeError(f"linalg.pinv({torch_type_name(A)}{{{list(A.shape)}}}): expected a tensor with 2 or more "
+                           "dimensions of float, double, cfloat or cdouble types")
+    if rcond is not None:
+        rtol = rcond
+    dt = A._data.dtype
+    if hermitian:
+        w, v = _eigh(A)
+        mag = np.abs(w._data)
+        tol = _tolerance(mag.max(axis=-1, keepdims=True) if mag.size else mag, A.shape, dt, atol, rtol)
+        keep = Tensor._make(mag > tol)
+        w_inv = where(keep, 1.0 / where(keep, w, 1.0), 0.0)
+        return matmul(v * unsqueeze(w_inv, -2), mT(v))
+    u, s, vh = _linalg_svd(A, full_matrices=False)
+    sd = s._data
+    tol = _tolerance(sd[..., :1] if sd.size else sd, A.shape, dt, atol, rtol)
+    keep = Tensor._make(sd > tol)
+    s_inv = where(keep, 1.0 / where(keep, s, 1.0), 0.0)
+    return matmul(mT(vh) * unsqueeze(s_inv, -2), mT(u))
+
+
+def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
+    """Number of singular values (|eigenvalues| when ``hermitian``) above max(atol, rtol * s_max); int64."""
+    A = check_tensor(A, "matrix_rank", "A")
+    if A._data.dtype not in (np.float32, np.float64):
+        raise RuntimeError("This function doesn't handle types other than float and double")
+    A = check_matrix(A, "linalg.matrix_rank")
+    a = A._data
+    s = np.abs(np.linalg.eigvalsh(a)) if hermitian else np.linalg.svd(a, compute_uv=False)
+    if s.shape[-1] == 0:
+        return Tensor._make(np.zeros(a.shape[:-2], dtype=np.int64))
+    tol = _tolerance(s.max(axis=-1, keepdims=True), A.shape, a.dtype, atol, rtol)
+    return Tensor._make(np.asarray((s > tol).sum(axis=-1), dtype=np.int64))
+
+
+def matrix_power(A: Tensor, n: int) -> Tensor:
+    """A^n by repeated squaring (n < 0: (A^-1)^|n|, n = 0: the identity)."""
+    A = check_tensor(A, "matrix_power")
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError("linalg.matrix_power: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2] if A.ndim >= 2 else 1} by {A.shape[-1] if A.ndim else 1} matrices")
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
+    n = int(n)
+    if n == 0:  # the identity; A stays in the graph with a zero gradient (as PyTorch's copy)
+        eye = np.broadcast_to(np.eye(A.shape[-1], dtype=A._data.dtype), tuple(A.shape))
+        never = Tensor._make(np.zeros((), dtype=bool))
+        return Tensor._make(eye.copy()) + where(never, A, 0)
+    if n == 1:
+        return clone(A)
+    if n < 0:
+        A = Inv("linalg.inv").apply(check_matrix(A, "linalg.inv", square=True))
+        n = -n
+    result, base = None, A
+    while n:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return result
+
+
+def multi_dot(tensors) -> Tensor:
+    """A_1 A_2 ... A_k; the first may be a row vector and the last a column vector (1-D)."""
+    ts = list(tensors)
+    if len(ts) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
+    for i, t in enumerate(ts):
+        check_tensor(t, "multi_dot", "tensors")
+        where_ = "the first tensor" if i == 0 else ("the last tensor" if i == len(ts) - 1 else f"tensor {i}")
+        ok = (1, 2) if i in (0, len(ts) - 1) else (2,)
+        if t.ndim not in ok:
+            need = "1D or 2D" if len(ok) == 2 else "2D"
+            raise RuntimeError(f"multi_dot(): {where_} must be {need} but got {t.ndim}D")
+        if t._data.dtype != ts[0]._data.dtype:
+            raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
+                               f"{torch_type_name(ts[0])} and tensor {i} is {torch_type_name(t)}")
+    first_vec, last_vec = ts[0].ndim == 1, ts[-1].ndim == 1
+    mats = list(ts)
+    if first_vec:
+        mats[0] = reshape(mats[0], (1, mats[0].shape[0]))
+    if last_vec:
+        mats[-1] = reshape(mats[-1], (mats[-1].shape[0], 1))
+    for i in range(len(mats) - 1):
+        if mats[i].shape[1] != mats[i + 1].shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {list(ts[i].shape)} and "
+                               f"{list(ts[i + 1].shape)} cannot be multiplied")
+    out = mats[0]
+    for m in mats[1:]:
+        out = matmul(out, m)
+    if first_vec or last_vec:
+        shape = tuple(s for s, vec in ((out.shape[0], first_vec), (out.shape[1], last_vec)) if not vec)
+        out = reshape(out, shape)
+    return out
+
+
+# ---- least squares -------------------------------------------------------------------------------------
+_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
+@named_output("LinalgLstsqBackward0")
+def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
+    """Least-squares solution X = argmin ||A X - B|| (the minimum-norm one, rank decided by ``rcond``,
+    default eps * max(m, n)), with PyTorch's fields for the CPU drivers: ``residuals`` (squared, when
+    m > n, full rank and driver not 'gelsy'), ``rank`` (not for 'gels'), ``singular_values`` ('gelsd',
+    'gelss'). Differentiable in A and B through the pseudo-inverse."""
+    A = check_tensor(A, "lstsq", "self")
+    B = check_tensor(B, "lstsq", "b")
+    driver = "gelsy" if driver is None else driver
+    if driver not in _DRIVERS:
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's "
+                           f"dtype {torch_type_name(A)} and other's dtype {torch_type_name(B)}")
+    A = check_matrix(A, "torch.linalg.lstsq", label="input")
+    vector = B.ndim == A.ndim - 1
+    Bm = unsqueeze(B, -1) if vector else B
+    if Bm.ndim < 2 or Bm.shape[-2] != A.shape[-2]:
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    m, n = A.shape[-2], A.shape[-1]
+    dt = A._data.dtype
+    rtol = np.finfo(dt).eps * max(m, n) if rcond is None or rcond < 0 else rcond
+    x = matmul(pinv(A, rtol=rtol), Bm)
+    s = np.linalg.svd(A._data, compute_uv=False)
+    full_rank = bool(np.all(np.sum(s > rtol * s[..., :1], axis=-1) == min(m, n))) if s.size else True
+    if driver != "gelsy" and m > n and (driver == "gels" or full_rank):
+        residuals = _sum((matmul(A, x) - Bm) ** 2, -2)  # (..., 1) for a vector B, as PyTorch
+    else:
+        residuals = Tensor._make(np.zeros((0,), dtype=dt))
+    if driver == "gels":
+        rank = Tensor._make(np.zeros((0,), dtype=np.int64))
+    else:
+        rank = Tensor._make(np.asarray((s > rtol * s[..., :1]).sum(axis=-1), dtype=np.int64))
+    sv = Tensor._make(s.copy()) if driver in ("gelsd", "gelss") else Tensor._make(np.zeros((0,), dtype=dt))
+    if vector:
+        x = reshape(x, x.shape[:-1])
+    return linalg_lstsq(x, residuals, rank, sv)
+
+
+# ---- cross, vecdot, diagonal ---------------------------------------------------------------------------
+class Cross(FunctionNode):
+    """a x b along ``dim`` (size 3); ga = b x g, gb = g x a."""
+
+    torch_name = "LinalgCrossBackward0"
+
+    def __init__(self, dim: int):
+        self.dim = dim
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return np.ascontiguousarray(self.xp.cross(a, b, axis=self.dim))
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        na, nb = self.needs_input_grad
+        return (Cross(self.dim).apply(b, g) if na else None), (Cross(self.dim).apply(g, a) if nb else None)
+
+
+def _broadcast_shape(a: Tensor, b: Tensor) -> tuple:
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    k = max(len(sa), len(sb))
+    pa, pb = (1,) * (k - len(sa)) + sa, (1,) * (k - len(sb)) + sb
+    for d in range(k - 1, -1, -1):
+        if pa[d] != pb[d] and 1 not in (pa[d], pb[d]):
+            raise RuntimeError(f"The size of tensor a ({pa[d]}) must match the size of tensor b ({pb[d]}) at "
+                               f"non-singleton dimension {d}")
+    return tuple(max(x, y) for x, y in zip(pa, pb))
+
+
+def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
+    """Cross product of 3-vectors along ``dim``, broadcasting the other dimensions (``linalg.cross``)."""
+    a, b = check_tensor(input, "cross"), check_tensor(other, "cross", "other")
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"linalg.cross: expected input and other to have the same dtype, but got "
+                           f"{torch_type_name(a)} and {torch_type_name(b)}")
+    if a.ndim != b.ndim:
+        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions. Got {a.ndim} and {b.ndim}")
+    d = wrap_dim(dim, a.ndim)
+    if a.shape[d] != 3 or b.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {a.shape[d]} and "
+                           f"{b.shape[d]}")
+    shape = _broadcast_shape(a, b)
+    if tuple(a.shape) != shape:
+        a = broadcast_to(a, shape)
+    if tuple(b.shape) != shape:
+        b = broadcast_to(b, shape)
+    return Cross(d).apply(a, b)
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    """sum_i x_i y_i along ``dim``, broadcasting the other dimensions."""
+    x, y = check_tensor(x, "vecdot", "x"), check_tensor(y, "vecdot", "y")
+    check_float(x, "linalg.vecdot")
+    if x._data.dtype != y._data.dtype:
+        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type "
+                           f"{torch_type_name(x)} and y of type {torch_type_name(y)} instead.")
+    return _sum(x * y, dim)
+
+
+class Diagonal(FunctionNode):
+    """The diagonal ``offset`` of the planes (dim1, dim2), as the last dimension; the gradient
+    writes it back onto zeros (``DiagonalScatter``)."""
+
+    torch_name = "DiagonalBackward0"
+
+    def __init__(self, offset: int, dim1: int, dim2: int):
+        self.offset, self.dim1, self.dim2 = offset, dim1, dim2
+
+    def forward(self, a):
+        self.in_shape = a.shape
+        return self.xp.diagonal(a, self.offset, self.dim1, self.dim2).copy()
+
+    def backward(self, g):
+        return DiagonalScatter(self.in_shape, self.offset, self.dim1, self.dim2).apply(g)
+
+
+class DiagonalScatter(FunctionNode):
+    """Zeros of ``shape`` with ``g`` written on the diagonal ``offset`` of (dim1, dim2); adjoint of Diagonal."""
+
+    def __init__(self, shape: tuple, offset: int, dim1: int, dim2: int):
+        self.shape, self.offset, self.dim1, self.dim2 = shape, offset, dim1, dim2
+
+    def forward(self, g):
+        out = self.xp.zeros(self.shape, dtype=g.dtype)
+        view = self.xp.moveaxis(out, (self.dim1, self.dim2), (-2, -1))
+        k = g.shape[-1]
+        rows = np.arange(k) + max(-self.offset, 0)
+        cols = np.arange(k) + max(self.offset, 0)
+        view[..., rows, cols] = g
+        return out
+
+    def backward(self, gg):
+        return Diagonal(self.offset, self.dim1, self.dim2).apply(gg)
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """The diagonal ``offset`` of each matrix in the planes (dim1, dim2), as the last dimension."""
+    A = check_tensor(A, "diagonal", "A")
+    d1, d2 = wrap_dim(dim1, A.ndim), wrap_dim(dim2, A.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return Diagonal(int(offset), d1, d2).apply(A)
+
+
+# ---- PyTorch's top-level names (torch.det, torch.svd, ...) ----------------------------------------------
+def det(input: Tensor) -> Tensor:
+    """Determinant (``linalg.det``)."""
+    return _det(input)
+
+
+def slogdet(input: Tensor):
+    """(sign, logabsdet) as ``linalg.slogdet``, in the ``slogdet`` namedtuple."""
+    sign, logabs = _slogdet(input)
+    return slogdet_result(sign, logabs)
+
+
+def logdet(input: Tensor) -> Tensor:
+    """log det(A): NaN where det < 0, -inf where det = 0."""
+    sign, logabs = _slogdet(input)
+    return where(Tensor._make(sign._data < 0), math.nan, logabs)
+
+
+def inverse(input: Tensor) -> Tensor:
+    """Matrix inverse (``linalg.inv``)."""
+    return inv(input)
+
+
+def cholesky(input: Tensor, upper: bool = False) -> Tensor:
+    """Deprecated form of ``linalg.cholesky`` (with a UserWarning, as PyTorch)."""
+    warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future "
+                  "PyTorch release.\nL = torch.cholesky(A)\nshould be replaced with\nL = torch.linalg.cholesky(A)\n"
+                  "and\nU = torch.cholesky(A, upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH",
+                  UserWarning, stacklevel=2)
+    A = check_matrix(input, "linalg.cholesky", square=True, op="cholesky")
+    return Cholesky(bool(upper), "cholesky", legacy=True).apply(A)
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+    """Pseudo-inverse with relative cutoff ``rcond`` (``linalg.pinv(input, rtol=rcond)``)."""
+    return pinv(input, rtol=rcond)
+
+
+def matrix_exp(input: Tensor) -> Tensor:
+    """Matrix exponential (``linalg.matrix_exp``)."""
+    return _matrix_exp(input)
+
+
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
+    """PyTorch's old SVD: (U, S, V) with A = U diag(S) V^T (V, not Vh); ``some=False`` gives the full
+    U and V; ``compute_uv=False`` returns zero-filled U (m x m) and V (n x n)."""
+    A = check_matrix(input, "linalg.svd", op="svd")
+    if not compute_uv:
+        s = svdvals(A)
+        batch, (m, n) = tuple(A.shape[:-2]), tuple(A.shape[-2:])
+        dt = A._data.dtype
+        return svd_result(Tensor._make(np.zeros(batch + (m, m), dt)), s, Tensor._make(np.zeros(batch + (n, n), dt)))
+    u, s, vh = _linalg_svd(A, full_matrices=not some)
+    return svd_result(u, s, mT(vh))
+
+
+def cross(input: Tensor, other: Tensor, dim=None) -> Tensor:
+    """Cross product along ``dim``; when None, the first dimension of size 3 (torch.cross)."""
+    a, b = check_tensor(input, "cross"), check_tensor(other, "cross", "other")
+    if dim is None:
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+                      "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
+                      "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
+        shape = _broadcast_shape(a, b) if a.ndim == b.ndim else tuple(a.shape)
+        sizes = [d for d, s in enumerate(shape) if s == 3]
+        if not sizes:
+            raise RuntimeError("no dimension of size 3 in input")
+        dim = sizes[0]
+    return linalg_cross(a, b, dim=dim)
+
+
+# (torch.trace lives with the other products, chainrule/ops/products.py)
+__all__ = ["det", "logdet", "slogdet", "inverse", "cholesky", "pinverse", "matrix_power", "matrix_exp", "svd",
+           "cross"]
+TENSOR_METHODS = list(__all__)
