@@ -70,7 +70,7 @@ def takes(xp, *arrays) -> bool:
     """Whether the compiled kernels may run on these arrays: switched on, NumPy arrays of one
     dtype, float32 or float64, none of them empty. (Each family also needs its own kernels to
     build: see its ``available``.)"""
-    if not ENABLED or getattr(_local, "off", 0) or getattr(xp, "__name__", "") != "numpy":
+    if not ENABLED or getattr(_local, "off", 0) > 0 or getattr(xp, "__name__", "") != "numpy":
         return False
     dt = arrays[0].dtype
     return dt in (np.float32, np.float64) and all(
