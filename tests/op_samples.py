@@ -172,3 +172,8 @@ SAMPLES.update({
 from .op_samples_stats import STAT_SAMPLES  # noqa: E402
 
 SAMPLES.update(STAT_SAMPLES)
+
+# linear algebra (chainrule.linalg's top-level names)
+from .op_samples_linalg import LINALG_SAMPLES  # noqa: E402
+
+SAMPLES.update(LINALG_SAMPLES)

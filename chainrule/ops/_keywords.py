@@ -36,14 +36,16 @@ from ._util import TORCH_TYPE_NAMES
 #   clamp - ``same`` with number bounds, ``cast`` with tensor bounds
 # Functions returning (values, indices) take a pair of tensors, each of the exact dtype.
 _CAST = ("acos acosh add addcdiv addcmul arccos arccosh arcsin arcsinh arctan arctan2 arctanh asin asinh atan atan2 "
-         "atanh bitwise_and bitwise_or bitwise_xor cos cosh div divide eq erf exp exp2 expm1 floor_divide fmod ge ger "
+         "atanh bitwise_and bitwise_or bitwise_xor cholesky cos cosh div divide eq erf exp exp2 expm1 floor_divide fmod "
+         "ge ger "
          "greater greater_equal gt hypot kthvalue le lerp less less_equal log log10 log1p log2 logaddexp logical_and "
          "logical_not logical_or logical_xor logsumexp lt max maximum mean median min minimum mul multiply ne "
          "not_equal outer pow reciprocal remainder rsqrt sigmoid sin sinh sort sqrt square std sub subtract tan tanh "
          "threshold topk true_divide var")
 _SAME = "abs absolute bitwise_not ceil floor frac neg negative round sgn sign trunc"
-_EXACT = ("addmm all amax amin any argmax argmin bmm dot gather index_add index_select log_softmax masked_select "
-          "matmul mm mv nan_to_num nonzero norm scatter scatter_add softmax take take_along_dim tril triu where")
+_EXACT = ("addmm all amax amin any argmax argmin bmm cross dot gather index_add index_select inverse log_softmax "
+          "masked_select matmul matrix_power mm mv nan_to_num nonzero norm scatter scatter_add softmax take "
+          "take_along_dim tril triu where")
 _CAT = "cat concat concatenate dstack hstack row_stack stack vstack"
 _ANY = "cumprod cumsum prod sum"
 _CLAMP = "clamp clamp_max clamp_min clip"
@@ -64,7 +66,7 @@ OUT_RULES.update({name: rule for names, rule in (
 # PyTorch has out= only on the overloads of these that take ``dim``
 OUT_NEEDS_DIM = frozenset({"sum", "prod", "median"})
 
-_AXIS_BOTH = ("all amax amin any argmax argmin argsort chunk count_nonzero cumprod cumsum gather index_add "
+_AXIS_BOTH = ("all amax amin any argmax argmin argsort chunk count_nonzero cross cumprod cumsum gather index_add "
               "index_select kthvalue log_softmax logsumexp max mean median min narrow prod repeat_interleave scatter "
               "scatter_add select softmax sort squeeze std sum take_along_dim topk unbind unsqueeze var").split()
 AXIS_FUNCTIONS = frozenset(_AXIS_BOTH + "cat concat concatenate cosine_similarity pairwise_distance stack std_mean "
