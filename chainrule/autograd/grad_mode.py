@@ -8,6 +8,7 @@ import threading
 
 class _State(threading.local):
     enabled = True  # a class default: reading it in a fresh thread needs no getattr fallback
+    inference = False  # inside inference_mode(True)
 
 
 _state = _State()
@@ -19,6 +20,11 @@ def is_grad_enabled() -> bool:
 
 def _set_enabled(mode: bool) -> None:
     _state.enabled = bool(mode)
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether code runs inside ``inference_mode()`` (PyTorch's ``torch.is_inference_mode_enabled``)."""
+    return _state.inference
 
 
 class _GradModeContext:
@@ -88,3 +94,12 @@ class inference_mode(_GradModeContext):
 
     def _args(self) -> tuple:
         return (not self._mode,)
+
+    def __enter__(self):
+        self._prev_inference = _state.inference
+        _state.inference = not self._mode
+        return super().__enter__()
+
+    def __exit__(self, *exc) -> None:
+        _state.inference = self._prev_inference
+        super().__exit__(*exc)

@@ -1,0 +1,465 @@
+"""Writing at indices: ``index_copy``/``index_fill``/``index_put``/``index_reduce``, ``scatter_reduce``,
+``masked_scatter``, ``select_scatter``/``slice_scatter``, ``put`` and their in-place methods, and
+``fill_diagonal_``.
+
+``scatter_reduce`` is one node whose backward is PyTorch's (``sum``: the gradient, gathered for
+``src``; ``prod``: the product of the others; ``mean``: divided by the count; ``amax``/``amin``:
+shared evenly between the inputs equal to the result), written with differentiable operators so
+double backward works. ``index_reduce`` is ``scatter_reduce`` with the index spread over the
+source. The copies and fills are ``scatter``/``where`` compositions.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import backend
+from ..autograd.function import FunctionNode, named_output
+from ..tensor import Tensor
+from ._util import broadcast_error, check_tensor, torch_type_name, wrap_dim
+from .compare import eq
+from .elementwise import where
+from .indexing import GetItem, IndexAccumulate, normalize_index
+from .inplace import _apply
+from .scatter import Gather, _check_bounds, _check_index_shape, _grid, _region, scatter, scatter_add
+from .shape import broadcast_to, reshape, sum_to
+
+_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+# ---- scatter_reduce ----------------------------------------------------------------------------
+class ScatterReduce(FunctionNode):
+    """``out = input``; ``out[index[i][j]][j] (op)= src[i][j]`` (``dim=0``) for op in sum, prod,
+    mean, amax, amin; without ``include_self`` the written positions start from ``src`` alone."""
+
+    torch_name = "ScatterReduceBackward0"
+
+    def __init__(self, dim: int, index, reduce: str, include_self: bool):
+        self.dim, self.index, self.reduce, self.include_self = dim, index, reduce, include_self
+
+    def forward(self, x, src):
+        xp = self.xp
+        grid = _grid(self.index, self.dim)
+        s = src[_region(self.index.shape)]
+        self.src_shape = src.shape
+        out = x.copy()
+        r = self.reduce
+        if not self.include_self:
+            if r in ("sum", "mean"):
+                ident = 0
+            elif r == "prod":
+                ident = 1
+            elif x.dtype.kind == "f":
+                ident = -np.inf if r == "amax" else np.inf
+            else:
+                info = np.iinfo(x.dtype) if x.dtype.kind in "iu" else None
+                ident = (info.min if r == "amax" else info.max) if info else (r == "amin")
+            out[grid] = ident
+        ufunc = {"sum": xp.add, "mean": xp.add, "prod": xp.multiply, "amax": xp.maximum, "amin": xp.minimum}[r]
+        ufunc.at(out, grid, s)
+        if r == "mean":
+            count = xp.full(x.shape, 1 if self.include_self else 0, dtype=np.int64)
+            xp.add.at(count, grid, 1)
+            count[count == 0] = 1
+            if out.dtype.kind == "f":
+                out = (out / count).astype(x.dtype, copy=False)
+            else:
+                out = (out // count).astype(x.dtype, copy=False)
+        self.save_for_backward(x, src, out)
+        return out
+
+    def backward(self, grad):
+        x, src, result = self.saved_tensors
+        d, index, r = self.dim, self.index, self.reduce
+        idx_t = Tensor._make(index)
+        s = src if tuple(src.shape) == tuple(index.shape) else GetItem(_region(index.shape)).apply(src)
+        if r == "sum":
+            g_self, g_src = grad, Gather(d, index).apply(grad)
+        elif r == "mean":
+            n = backend.array_module(x._data).full(x.shape, 1.0 if self.include_self else 0.0, dtype=x._data.dtype)
+            n_t = scatter_add(Tensor._make(n), d, idx_t, Tensor._make(np.ones(index.shape, dtype=n.dtype)))
+            n_t = where(eq(n_t, 0), 1.0, n_t)
+            g_self = grad / n_t
+            g_src = Gather(d, index).apply(grad) / Gather(d, index).apply(n_t)
+        elif r == "prod":
+            masked_self = where(eq(x, 0), 1.0, x)
+            masked_self_result = scatter_reduce(masked_self, d, idx_t, s, "prod", include_self=self.include_self)
+            g_self = grad * masked_self_result / masked_self
+            src_zero = eq(s, 0)
+            zeros_x = Tensor._make(np.zeros(x.shape, dtype=x._data.dtype))
+            n_zeros = Gather(d, index).apply(scatter_add(zeros_x, d, idx_t, src_zero.to(x.dtype)))
+            single = src_zero & eq(n_zeros, 1)
+            masked_src = where(single, 1.0, s)
+            masked_src_result = scatter_reduce(x, d, idx_t, masked_src, "prod", include_self=self.include_self)
+            g_src = where(single, Gather(d, index).apply(grad * masked_src_result),
+                          Gather(d, index).apply(grad * result) / where(src_zero, 1.0, s))
+        else:  # amax / amin: shared evenly between the inputs equal to the result
+            value = Gather(d, index).apply(result)
+            self_is = eq(x, result).to(x.dtype)
+            src_is = eq(s, value).to(x.dtype)
+            n_dist = scatter_add(self_is, d, idx_t, src_is)
+            g_dist = grad / n_dist
+            g_self = self_is * g_dist
+            g_src = src_is * Gather(d, index).apply(g_dist)
+        if not self.include_self:
+            g_self = scatter(g_self, d, idx_t, 0.0)
+        if tuple(self.src_shape) != tuple(index.shape):
+            g_src = IndexAccumulate(_region(index.shape), self.src_shape).apply(g_src)
+        return g_self, g_src
+
+
+def _check_reduce(reduce: str, op: str, allowed) -> None:
+    if reduce not in allowed:
+        names = ", ".join(allowed)
+        raise RuntimeError(f"{op}(): reduce argument must be either {names}, got {reduce}")
+
+
+def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
+    """``out = input`` with ``src[i][j]`` reduced into ``out[index[i][j]][j]`` (``dim=0``) by
+    ``reduce`` in sum, prod, mean, amax, amin; ``include_self=False`` leaves ``input``'s values
+    at the written positions out of the reduction."""
+    check_tensor(input, "scatter_reduce")
+    check_tensor(src, "scatter_reduce", "src")
+    check_tensor(index, "scatter_reduce", "index")
+    _check_reduce(reduce, "scatter_reduce", _REDUCTIONS)
+    if index.dtype is not backend.int64:
+        raise RuntimeError("scatter_reduce(): Expected dtype int64 for index")
+    if src.dtype is not input.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if input.ndim == 0:
+        return reshape(scatter_reduce(reshape(input, (1,)), 0, reshape(index, (1,)), reshape(src, (1,)), reduce,
+                                      include_self=include_self), ())
+    d = wrap_dim(dim, input.ndim)
+    idx = index._data
+    _check_index_shape(d, input._data.shape, idx.shape, src._data.shape)
+    _check_bounds(idx, input.shape[d], d)
+    return ScatterReduce(d, idx, reduce, bool(include_self)).apply(input, src)
+
+
+# ---- index_* along one dimension ---------------------------------------------------------------------
+def _index_vector(index, op: str) -> np.ndarray:
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype is not backend.int64:
+        raise RuntimeError(f"{op}(): Expected a long tensor for index, but got {torch_type_name(index)}")
+    if index.ndim > 1:
+        raise IndexError(f"{op}(): Index is supposed to be a vector")
+    return index._data.reshape(-1)
+
+
+def _spread(idx: np.ndarray, d: int, shape: tuple) -> np.ndarray:
+    """The 1-d slice index ``idx`` along ``d`` as a full scatter index of ``shape``."""
+    view = [1] * len(shape)
+    view[d] = len(idx)
+    return np.broadcast_to(idx.reshape(view), shape).copy()
+
+
+def _check_source(input: Tensor, d: int, idx: np.ndarray, source: Tensor, op: str) -> None:
+    src_shape = tuple(source.shape) if source.ndim else (1,)
+    in_shape = tuple(input.shape) if input.ndim else (1,)
+    if len(src_shape) != len(in_shape):
+        raise IndexError(f"{op}(): When source and destination are not scalars, their dimensionality must match. "
+                         f"Source dimensionality ({source.ndim}), destination dimensionality ({input.ndim})")
+    for k in range(len(in_shape)):
+        if k != d and src_shape[k] != in_shape[k]:
+            raise IndexError(f"{op}(): Source/destination tensor must have same slice shapes. Destination slice "
+                             f"shape: {in_shape[k]} at dimension {k} and source slice shape: {src_shape[k]} at "
+                             f"dimension {k}.")
+    if src_shape[d] != len(idx):
+        raise IndexError(f"{op}(): Number of indices ({len(idx)}) should be equal to source.size(dim) "
+                         f"({src_shape[d]})")
+    _check_bounds(idx, in_shape[d], d)
+
+
+@named_output("IndexCopyBackward0")
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """``out = input`` with the slices ``out[.., index[k], ..] = source[.., k, ..]`` along ``dim``."""
+    check_tensor(input, "index_copy")
+    check_tensor(source, "index_copy", "source")
+    idx = _index_vector(index, "index_copy_")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
+                           f"{torch_type_name(input)} and (source) {torch_type_name(source)}")
+    x, src = (reshape(input, (1,)) if input.ndim == 0 else input), (reshape(source, (1,)) if source.ndim == 0
+                                                                    else source)
+    d = wrap_dim(dim, x.ndim)
+    _check_source(x, d, idx, src, "index_copy_")
+    out = scatter(x, d, Tensor._make(_spread(idx, d, tuple(src.shape))), src)
+    return reshape(out, ()) if input.ndim == 0 else out
+
+
+def _fill_mask(shape: tuple, d: int, idx: np.ndarray) -> np.ndarray:
+    mask = np.zeros(shape[d] if shape else 1, dtype=bool)
+    mask[idx] = True
+    view = [1] * len(shape)
+    if shape:
+        view[d] = shape[d]
+    return mask.reshape(view)
+
+
+@named_output(lambda input, dim, index, value: "IndexFillBackward1" if isinstance(value, Tensor)
+              else "IndexFillBackward0")
+def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
+    """``out = input`` with the slices at ``index`` along ``dim`` set to ``value`` (a number or 0-d tensor)."""
+    check_tensor(input, "index_fill")
+    idx = _index_vector(index, "index_fill_")
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value.ndim} dimension(s).")
+        value = value.to(input.dtype)
+    elif not isinstance(value, numbers.Number):
+        raise TypeError(f"index_fill(): argument 'value' must be Number or Tensor, not {type(value).__name__}")
+    d = wrap_dim(dim, max(input.ndim, 1))
+    n = input.shape[d] if input.ndim else 1
+    _check_bounds(np.where(idx < 0, idx + n, idx), n, d)
+    mask = Tensor._make(_fill_mask(tuple(input.shape), d, idx))
+    if isinstance(value, Tensor):
+        return where(mask, value, input)
+    v = Tensor._make(np.asarray(value).astype(input._data.dtype))
+    return where(mask, v, input)
+
+
+@named_output("IndexReduceBackward0")
+def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
+                 include_self: bool = True) -> Tensor:
+    """``out = input`` with the slices ``source[.., k, ..]`` reduced into ``out[.., index[k], ..]``
+    by ``reduce`` in prod, mean, amax, amin (``scatter_reduce`` with the index spread over ``source``)."""
+    check_tensor(input, "index_reduce")
+    check_tensor(source, "index_reduce", "source")
+    _check_reduce(reduce, "index_reduce", ("prod", "mean", "amax", "amin"))
+    if not isinstance(index, Tensor) or index.dtype not in (backend.int64, backend.int32):
+        raise RuntimeError("index_reduce_(): Expected dtype int32/int64 for index but got: "
+                           f"{getattr(index, 'dtype', type(index).__name__)}")
+    if index.ndim > 1:
+        raise IndexError("index_reduce_(): Index is supposed to be a vector")
+    idx = index._data.reshape(-1).astype(np.int64)
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"index_reduce_(): self ({input.dtype}) and source ({source.dtype}) must have the same "
+                           "scalar type".replace("chainrule.", ""))
+    x, src = (reshape(input, (1,)) if input.ndim == 0 else input), (reshape(source, (1,)) if source.ndim == 0
+                                                                    else source)
+    d = wrap_dim(dim, x.ndim)
+    _check_source(x, d, idx, src, "index_reduce_")
+    out = ScatterReduce(d, _spread(idx, d, tuple(src.shape)), reduce, bool(include_self)).apply(x, src)
+    return reshape(out, ()) if input.ndim == 0 else out
+
+
+# ---- index_put / put ----------------------------------------------------------------------------------
+class IndexPut(FunctionNode):
+    """``out = input; out[indices] = values`` (``+=`` with ``accumulate``); values broadcast."""
+
+    torch_name = "IndexPutBackward0"
+
+    def __init__(self, index, accumulate: bool):
+        self.index, self.accumulate = index, accumulate
+
+    def forward(self, x, values):
+        self.v_shape = values.shape
+        out = x.copy()
+        if self.accumulate:
+            target = out[self.index]
+            vals = np.broadcast_to(values, target.shape)
+            from .indexing import scatter_add_into
+
+            scatter_add_into(self.xp, out, self.index, vals)
+        else:
+            out[self.index] = values
+        return out
+
+    def backward(self, gy):
+        nx, nv = self.needs_input_grad
+        gx = gv = None
+        if nx:
+            if self.accumulate:
+                gx = gy
+            else:
+                zeros = Tensor._make(np.zeros(self.v_shape, dtype=gy._data.dtype))
+                gx = IndexPut(self.index, False).apply(gy, zeros)
+        if nv:
+            gv = sum_to(GetItem(self.index).apply(gy), self.v_shape)
+        return gx, gv
+
+
+def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
+    """``out = input.clone(); out[indices] = values`` (``+= values`` with ``accumulate``, where
+    repeated positions add up); ``indices`` is a tuple of index tensors (or None) as in ``x[...]``."""
+    check_tensor(input, "index_put")
+    check_tensor(values, "index_put", "values")
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put(): argument 'indices' must be tuple of Tensors, not {type(indices).__name__}")
+    if values.dtype is not input.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{torch_type_name(input)} for the destination and {torch_type_name(values)} for the source.")
+    if len(indices) > max(input.ndim, 1):
+        raise IndexError(f"too many indices for tensor of dimension {input.ndim} (got {len(indices)})")
+    idx = normalize_index(input, tuple(slice(None) if i is None else i for i in indices))
+    target_shape = np.empty(input.shape, dtype=np.bool_)[idx].shape
+    try:
+        np.broadcast_shapes(tuple(values.shape), target_shape)
+        if len(np.broadcast_shapes(tuple(values.shape), target_shape)) != len(target_shape):
+            raise ValueError
+    except ValueError:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(values.shape)} cannot be broadcast to "
+                           f"indexing result of shape {list(target_shape)}") from None
+    return IndexPut(idx, bool(accumulate)).apply(input, values)
+
+
+@named_output("PutBackward0")
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """``out = input.clone(); out.flatten()[index] = source`` (``+=`` with ``accumulate``)."""
+    check_tensor(input, "put")
+    check_tensor(source, "put", "source")
+    if not isinstance(index, Tensor) or index.dtype is not backend.int64:
+        raise RuntimeError(f"put_(): Expected a long tensor for index, but got "
+                           f"{torch_type_name(index) if isinstance(index, Tensor) else type(index).__name__}")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got "
+                           f"self.dtype = {torch_type_name(input)} and source.dtype = {torch_type_name(source)}")
+    if index.numel() != source.numel():
+        raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got "
+                           f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
+    n = input.numel()
+    flat_idx = index._data.reshape(-1)
+    if flat_idx.size and (flat_idx.max() >= n or flat_idx.min() < -n):
+        bad = int(flat_idx.max() if flat_idx.max() >= n else flat_idx.min())
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    flat_idx = np.where(flat_idx < 0, flat_idx + n, flat_idx)
+    out = IndexPut((flat_idx,), bool(accumulate)).apply(reshape(input, (-1,)), reshape(source, (-1,)))
+    return reshape(out, tuple(input.shape))
+
+
+# ---- masked / select / slice scatter --------------------------------------------------------------------
+@named_output("MaskedScatterBackward0")
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """``out = input`` with the positions where ``mask`` holds (row-major) taking consecutive
+    elements of ``source``; ``input`` and ``mask`` broadcast together."""
+    check_tensor(input, "masked_scatter")
+    check_tensor(mask, "masked_scatter", "mask")
+    check_tensor(source, "masked_scatter", "source")
+    if mask.dtype is not backend.bool_:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {mask.dtype}"
+                           .replace("chainrule.", ""))
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got "
+                           f"{torch_type_name(input)} and {torch_type_name(source)}")
+    try:
+        shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+    except ValueError:
+        raise broadcast_error(input._data, mask._data) from None
+    m = np.broadcast_to(mask._data, shape)
+    k = int(m.sum())
+    if k > source.numel():
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    pos = np.cumsum(m.reshape(-1)) - 1
+    pos = np.where(m.reshape(-1), pos, 0).reshape(shape)
+    taken = GetItem((pos,)).apply(reshape(source, (-1,))) if source.numel() else broadcast_to(
+        Tensor._make(np.zeros((), dtype=input._data.dtype)), shape)
+    return where(Tensor._make(np.ascontiguousarray(m)), taken, broadcast_to(input, shape))
+
+
+def _dim_positions(input: Tensor, d: int, positions: np.ndarray, src: Tensor, op: str) -> Tensor:
+    return scatter(input, d, Tensor._make(_spread(positions, d, tuple(src.shape))), src)
+
+
+@named_output("SelectScatterBackward0")
+def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
+    """``out = input.clone(); out.select(dim, index) = src``."""
+    check_tensor(input, "select_scatter")
+    check_tensor(src, "select_scatter", "src")
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, input.ndim)
+    n = input.shape[d]
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
+                         f"dimension {d}")
+    want = tuple(input.shape[:d]) + tuple(input.shape[d + 1:])
+    if tuple(src.shape) != want:
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = {list(src.shape)}, "
+                           f"slice size = {list(want)}")
+    if src.dtype is not input.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    return _dim_positions(input, d, np.array([index % n]), src.unsqueeze(d), "select_scatter")
+
+
+@named_output("SliceScatterBackward0")
+def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = None, end: int | None = None,
+                  step: int = 1) -> Tensor:
+    """``out = input.clone(); out[.., start:end:step, ..] = src`` along ``dim``."""
+    check_tensor(input, "slice_scatter")
+    check_tensor(src, "slice_scatter", "src")
+    d = wrap_dim(dim, max(input.ndim, 1))
+    if step <= 0:
+        raise RuntimeError("slice step must be positive")
+    positions = np.arange(input.shape[d])[slice(start, end, step)]
+    want = tuple(input.shape[:d]) + (len(positions),) + tuple(input.shape[d + 1:])
+    if tuple(src.shape) != want:
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = {list(src.shape)}, "
+                           f"slice size = {list(want)}")
+    if src.dtype is not input.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if len(positions) == 0:
+        return input.clone()
+    return _dim_positions(input, d, positions, src, "slice_scatter")
+
+
+# ---- in-place methods ---------------------------------------------------------------------------------
+def index_copy_(self: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    return _apply(self, lambda s, v: index_copy(s, dim, index, v), source, saves_self=False)
+
+
+def index_fill_(self: Tensor, dim: int, index: Tensor, value) -> Tensor:
+    if isinstance(value, Tensor):
+        return _apply(self, lambda s, v: index_fill(s, dim, index, v), value, saves_self=False)
+    return _apply(self, lambda s: index_fill(s, dim, index, value), saves_self=False)
+
+
+def index_put_(self: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
+    return _apply(self, lambda s, v: index_put(s, indices, v, accumulate), values, saves_self=False)
+
+
+def index_reduce_(self: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
+                  include_self: bool = True) -> Tensor:
+    return _apply(self, lambda s, v: index_reduce(s, dim, index, v, reduce, include_self=include_self), source)
+
+
+def scatter_reduce_(self: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                    include_self: bool = True) -> Tensor:
+    return _apply(self, lambda s, v: scatter_reduce(s, dim, index, v, reduce, include_self=include_self), src)
+
+
+def masked_scatter_(self: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    if mask.ndim > self.ndim or tuple(np.broadcast_shapes(tuple(mask.shape), tuple(self.shape))) != tuple(self.shape):
+        raise RuntimeError(f"masked_scatter_: expected mask to be broadcastable to self's shape {list(self.shape)}, "
+                           f"got {list(mask.shape)}")
+    return _apply(self, lambda s, v: masked_scatter(s, mask, v), source, saves_self=False)
+
+
+def put_(self: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    return _apply(self, lambda s, v: put(s, index, v, accumulate), source, saves_self=False)
+
+
+def fill_diagonal_(self: Tensor, fill_value, wrap: bool = False) -> Tensor:
+    """Fill the main diagonal (all indices equal) with ``fill_value``; for a tall matrix ``wrap``
+    restarts the diagonal every ``ncols + 1`` rows, as NumPy's ``fill_diagonal``."""
+    nd = self.ndim
+    if nd < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if nd > 2 and len(set(self.shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    mask = np.zeros(tuple(self.shape), dtype=bool)
+    np.fill_diagonal(mask, True, wrap=bool(wrap))
+    m = Tensor._make(mask)
+    value = Tensor._make(np.asarray(fill_value).astype(self._data.dtype))
+    return _apply(self, lambda s: where(m, value, s), saves_self=False)
+
+
+__all__ = ["scatter_reduce", "index_copy", "index_fill", "index_reduce", "index_put", "put", "masked_scatter",
+           "select_scatter", "slice_scatter"]
+
+TENSOR_METHODS = __all__ + ["index_copy_", "index_fill_", "index_put_", "index_reduce_", "scatter_reduce_",
+                            "masked_scatter_", "put_", "fill_diagonal_"]

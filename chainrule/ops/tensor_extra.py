@@ -1,0 +1,221 @@
+"""Tensor methods and properties PyTorch code uses that are not operators of their own: ``char``,
+``H``/``mH``, ``nbytes``/``itemsize``, ``layout``/``is_sparse``/``get_device``, ``where`` (method
+form), the in-place shape changes (``unsqueeze_``, ``squeeze_``, ``t_``, ``transpose_``), ``square_``,
+``resize_``/``resize_as_``, ``apply_``, and the predicates ``is_complex``/``is_nonzero``/``is_same_size``
+(also functions, with ``is_floating_point``).
+
+The in-place shape changes rebind the tensor to the reshaped result: when the tensor is in a
+graph the change is recorded (the tensor takes the new node as its ``grad_fn``), as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+from .. import _dtype_info, backend
+from ..autograd.grad_mode import is_grad_enabled
+from ..tensor import Tensor
+from ._util import check_tensor
+from .elementwise import square
+from .elementwise import where as _where
+from .inplace import _LEAF_MSG, _apply
+from .shape import _size_arg, squeeze, t, transpose, unsqueeze
+
+
+def char(self: Tensor, memory_format=None) -> Tensor:
+    """``self.to(int8)``."""
+    return self.to(backend.int8)
+
+
+def _H(self: Tensor) -> Tensor:  # noqa: N802
+    if self.ndim == 0:
+        warnings.warn("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().", UserWarning, stacklevel=2)
+        return self
+    if self.ndim != 2:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor.")
+    return transpose(self, 0, 1)
+
+
+def _mH(self: Tensor) -> Tensor:  # noqa: N802
+    if self.ndim < 2:
+        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
+    return transpose(self, -2, -1)
+
+
+H = property(_H, doc="The conjugate transpose of a matrix (the transpose: chainrule's tensors are real).")
+mH = property(_mH, doc="The conjugate transpose of the last two dimensions (``mT`` for real tensors).")
+def _nbytes(self: Tensor) -> int:
+    """Bytes of the elements: numel * itemsize."""
+    return int(self._data.size * self._data.itemsize)
+
+
+def _itemsize(self: Tensor) -> int:
+    """Bytes per element."""
+    return int(self._data.itemsize)
+
+
+def _is_sparse(self: Tensor) -> bool:
+    """False: chainrule's tensors are dense."""
+    return False
+
+
+def _layout(self: Tensor) -> _dtype_info.layout:
+    """``chainrule.strided``: chainrule's one layout."""
+    return _dtype_info.strided
+
+
+nbytes, itemsize, is_sparse, layout = property(_nbytes), property(_itemsize), property(_is_sparse), property(_layout)
+
+
+def get_device(self: Tensor) -> int:
+    """The device index: -1 for a CPU tensor (PyTorch's convention)."""
+    return -1
+
+
+def where_method(self: Tensor, condition: Tensor, other) -> Tensor:
+    """``self.where(condition, y)`` is ``where(condition, self, y)``."""
+    return _where(condition, self, other)
+
+
+def is_complex(input: Tensor) -> bool:
+    """False: chainrule has no complex dtypes."""
+    check_tensor(input, "is_complex")
+    return False
+
+
+def is_floating_point(input: Tensor) -> bool:
+    """Whether ``input``'s dtype is a floating-point type."""
+    check_tensor(input, "is_floating_point")
+    return input.dtype.is_floating_point
+
+
+def is_nonzero(input: Tensor) -> bool:
+    """Whether a one-element tensor is non-zero (an error for any other size)."""
+    check_tensor(input, "is_nonzero")
+    n = input.numel()
+    if n == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if n > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(input._data.reshape(-1)[0] != 0)
+
+
+def is_same_size(input: Tensor, other: Tensor) -> bool:
+    """Whether the two shapes are equal."""
+    check_tensor(input, "is_same_size")
+    check_tensor(other, "is_same_size", "other")
+    return tuple(input.shape) == tuple(other.shape)
+
+
+# ---- in-place changes of shape ---------------------------------------------------------------------
+def _rebind(self: Tensor, fn) -> Tensor:
+    """Give ``self`` the result of the view op ``fn`` (recorded when ``self`` is in a graph)."""
+    if is_grad_enabled() and self._requires_grad:
+        if self.grad_fn is None:
+            raise RuntimeError(_LEAF_MSG)
+        src = Tensor._make(self._data, True, self.grad_fn, self._output_nr, self._version)
+        out = fn(src)
+        self._data, self.grad_fn, self._output_nr = out._data, out.grad_fn, out._output_nr
+        return self
+    self._data = fn(Tensor._make(self._data))._data
+    return self
+
+
+def unsqueeze_(self: Tensor, dim: int) -> Tensor:
+    """Insert a dimension of size one at ``dim``, in place."""
+    out = _rebind(self, lambda s: unsqueeze(s, dim))
+    if out.grad_fn is not None:
+        out.grad_fn._renamed = "UnsqueezeBackward1"
+    return out
+
+
+def squeeze_(self: Tensor, dim=None) -> Tensor:
+    """Remove dimensions of size one (or ``dim`` if it has size one), in place."""
+    return _rebind(self, lambda s: squeeze(s, dim))
+
+
+def t_(self: Tensor) -> Tensor:
+    """Transpose a matrix (at most 2-d), in place."""
+    out = _rebind(self, t)
+    if out.grad_fn is not None:
+        out.grad_fn._renamed = "TBackward1"
+    return out
+
+
+def transpose_(self: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap dimensions ``dim0`` and ``dim1``, in place."""
+    out = _rebind(self, lambda s: transpose(s, dim0, dim1))
+    if out.grad_fn is not None:
+        out.grad_fn._renamed = "TransposeBackward1"
+    return out
+
+
+def square_(self: Tensor) -> Tensor:
+    """``self * self``, in place."""
+    return _apply(self, square)
+
+
+def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
+    """Give the tensor the shape ``sizes``: the first elements (row-major) are kept, new ones are
+    zero (PyTorch leaves them uninitialised). Not allowed on a tensor that requires grad."""
+    if self._requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    shape = _size_arg(sizes)
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: {list(shape)}")
+    n = math.prod(shape)
+    old = self._data
+    if n <= old.size and old.flags.c_contiguous:
+        new = old.reshape(-1)[:n].reshape(shape)  # shares memory, as PyTorch's shrink does
+    else:
+        new = np.zeros(n, dtype=old.dtype)
+        k = min(n, old.size)
+        new[:k] = old.reshape(-1)[:k]
+        new = new.reshape(shape)
+    self._data = new
+    self._version[0] += 1
+    return self
+
+
+def resize_as_(self: Tensor, the_template: Tensor, *, memory_format=None) -> Tensor:
+    """``self.resize_(the_template.shape)``."""
+    check_tensor(the_template, "resize_as_", "the_template")
+    return resize_(self, tuple(the_template.shape))
+
+
+def apply_(self: Tensor, callable) -> Tensor:  # noqa: A002 (PyTorch's name)
+    """Replace every element ``x`` by ``callable(x)`` (a Python number function), in place; CPU only
+    and outside autograd, as in PyTorch."""
+    if self._requires_grad:
+        raise RuntimeError("Can't call apply_() on Variable that requires grad. Use var.detach().apply_() instead.")
+    if not builtins.callable(callable):
+        raise TypeError(f"apply_(): argument 'callable' must be callable, not {type(callable).__name__}")
+    data = self._data
+    flat = data.reshape(-1)
+    values = [callable(v.item()) for v in flat]
+    for v in values:
+        if not isinstance(v, (numbers.Number, np.generic)):
+            raise TypeError(f"apply_(): the function must return a number, got {type(v).__name__}")
+    data[...] = np.asarray(values, dtype=np.float64 if data.dtype.kind == "f" else None).astype(
+        data.dtype).reshape(data.shape)
+    self._version[0] += 1
+    return self
+
+
+__all__ = ["is_complex", "is_floating_point", "is_nonzero", "is_same_size"]
+
+TENSOR_METHODS = ["char", "get_device", "where",
+                  "is_complex", "is_nonzero", "is_same_size", "unsqueeze_", "squeeze_", "t_", "transpose_",
+                  "square_", "resize_", "resize_as_", "apply_"]
+
+where = where_method  # the method's name; the function ``where`` stays elementwise.where
+
+# properties are attached here (ops/__init__ registers callables only)
+PROPERTIES = {"H": H, "mH": mH, "nbytes": nbytes, "itemsize": itemsize, "is_sparse": is_sparse, "layout": layout}
+for _name, _prop in PROPERTIES.items():
+    setattr(Tensor, _name, _prop)
