@@ -66,6 +66,27 @@ from .backend import (
 from ._dlpack import from_dlpack
 from ._tensor_str import get_printoptions, set_printoptions
 from .tensor import Size, Tensor
+from ._dtype_info import (  # noqa: E402  (type information, layouts, process settings)
+    can_cast,
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    finfo,
+    get_float32_matmul_precision,
+    get_num_interop_threads,
+    iinfo,
+    layout,
+    memory_format,
+    preserve_format,
+    promote_types,
+    result_type,
+    set_float32_matmul_precision,
+    set_num_interop_threads,
+    sparse_coo,
+    strided,
+    typename,
+)
+from .autograd.grad_mode import is_inference_mode_enabled  # noqa: E402
 
 globals().update(ops.FUNCTIONS)  # chainrule.exp, chainrule.cat, ... (PyTorch's top-level names)
 

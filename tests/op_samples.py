@@ -177,3 +177,9 @@ SAMPLES.update(STAT_SAMPLES)
 from .op_samples_linalg import LINALG_SAMPLES  # noqa: E402
 
 SAMPLES.update(LINALG_SAMPLES)
+
+# the shape, index, product and sampling functions added for tutorial code
+from .op_samples_missing import METHOD_SAMPLES_MISSING, SAMPLES_MISSING  # noqa: E402
+
+SAMPLES.update(SAMPLES_MISSING)
+METHOD_SAMPLES.update(METHOD_SAMPLES_MISSING)
