@@ -333,3 +333,24 @@ def test_a_dataset_that_cannot_be_read_is_a_failure_of_the_run(error, tmp_path, 
     line = assert_clean_error(status, err, 1)
     assert "cannot read the digits dataset under 'data'" in line and str(error) in line
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_an_empty_test_set_is_an_error_not_nan(command, run_dir, tmp_path, capsys, monkeypatch):
+    import dataclasses
+
+    from chainrule.cli import datasets
+
+    real = datasets.DATASETS["digits"].load
+
+    def no_test_images(root, train):
+        images, labels = real(root, train)
+        return (images, labels) if train else (images[:0], labels[:0])
+
+    monkeypatch.setitem(datasets.DATASETS, "digits",
+                        dataclasses.replace(datasets.DATASETS["digits"], load=no_test_images))
+    argv = (["train", *TINY, "--out", str(tmp_path / "run")] if command == "train"
+            else ["evaluate", "--checkpoint", str(run_dir)])
+    status, out, err = run_cli(capsys, *argv)
+    assert "the digits test set under 'data' holds no images" in assert_clean_error(status, err, 2)
+    assert "nan" not in out
