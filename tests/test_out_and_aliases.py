@@ -248,7 +248,8 @@ def _takes_dim(fn) -> bool:
 
 def test_every_function_and_method_with_dim_has_a_sample():
     functions = [n for n, f in ops.FUNCTIONS.items() if _takes_dim(f)]
-    methods = [n for mod in ops.FAMILIES for n in mod.TENSOR_METHODS if _takes_dim(getattr(chainrule.Tensor, n))]
+    names = [n for mod in ops.FAMILIES for n in mod.TENSOR_METHODS] + list(ops.inplace.METHODS)
+    methods = [n for n in names if _takes_dim(getattr(chainrule.Tensor, n))]
     missing = [n for n in functions + methods if n not in SAMPLES and n not in METHOD_SAMPLES]
     assert not missing, f"add sample calls to tests/op_samples.py for {missing}"
 

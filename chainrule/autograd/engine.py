@@ -11,21 +11,10 @@ from __future__ import annotations
 from .._factory import ones_like, tensor, zeros_like
 from ..backend import from_numpy_dtype
 from ..tensor import Tensor
+from .anomaly_mode import check_gradients
+from .broadcast import sum_to
 from .function import AccumulateGrad, Node, accumulate_grad
 from .grad_mode import set_grad_enabled
-
-_sum_to_op = None
-
-
-def _sum_to(g: Tensor, shape: tuple) -> Tensor:
-    # the engine undoes broadcasting with the differentiable ``ops.shape.sum_to``, imported on
-    # first use (ops imports autograd) and kept, since an import statement costs microseconds
-    global _sum_to_op
-    if _sum_to_op is None:
-        from ..ops.shape import sum_to
-
-        _sum_to_op = sum_to
-    return _sum_to_op(g, shape)
 
 
 def _as_tuple(x) -> tuple:
@@ -222,7 +211,7 @@ def _validate(node: Node, i: int, g) -> Tensor:
     shape, dt = node._in_meta[i]
     if g._data.shape != shape:
         try:
-            g = _sum_to(g, shape)
+            g = sum_to(g, shape)  # broadcasting undone once, here, differentiably
         except (ValueError, RuntimeError):
             raise RuntimeError(
                 f"Function {node.name()} returned an invalid gradient at index {i} - got "
@@ -263,8 +252,6 @@ def _needed_subgraph(root_nodes: list, capture: dict) -> tuple[set, dict, dict]:
 
 
 def _check_anomaly(node: Node, grads: tuple) -> None:
-    from .anomaly_mode import check_gradients
-
     check_gradients(node, grads)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import backend
+from .._factory import tensor
 from ..tensor import Tensor, _wrap_dim
 
 
@@ -22,8 +23,6 @@ def to_tensor(x, dtype: backend.dtype | None = None) -> Tensor:
             dtype = backend.result_type(x) if not isinstance(x, np.ndarray) else backend.from_numpy_dtype(x.dtype)
         return Tensor._make(np.asarray(x, dtype=dtype.np))
     if isinstance(x, (list, tuple)):
-        from .._factory import tensor
-
         return tensor(x, dtype=dtype)
     raise TypeError(f"expected a Tensor or a number, got {type(x).__name__}")
 

@@ -20,6 +20,7 @@ from .. import backend
 from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
 from ._util import broadcast_shapes, to_tensor, wrap_dim
+from .elementwise import where
 from .shape import broadcast_to, reshape
 
 _INDEX_TYPES_MSG = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
@@ -329,8 +330,6 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     ``value`` is a number or a 0-d tensor, cast to ``input``'s dtype; a 0-d tensor that requires
     grad receives the sum of the gradient over the filled positions.
     """
-    from .elementwise import where
-
     _bool_mask(mask, "masked_fill_", "mask")
     if isinstance(value, Tensor):
         if value._data.ndim != 0:

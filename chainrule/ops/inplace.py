@@ -20,7 +20,10 @@ from .. import backend
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..tensor import Tensor
 from . import elementwise as E
+from ._keywords import with_keywords
 from .activation import relu
+from .indexing import normalize_index
+from .scatter import index_add, scatter, scatter_add
 from .shape import broadcast_to
 
 _LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -283,6 +286,29 @@ def random_(self: Tensor, low: int = 0, high: int | None = None, *, generator=No
     return _random_(self, lambda s: backend.rng(generator).integers(low, high, size=s))
 
 
+def scatter_(self: Tensor, dim: int, index: Tensor, src=None, *, value=None) -> Tensor:
+    """``scatter`` into ``self`` (``src`` a tensor, or ``value`` a number)."""
+    if isinstance(src, Tensor):
+        return _apply(self, lambda s, v: scatter(s, dim, index, v), src, saves_self=False)
+    return _apply(self, lambda s: scatter(s, dim, index, src, value=value), saves_self=False)
+
+
+def scatter_add_(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """``scatter_add`` into ``self``."""
+    return _apply(self, lambda s, v: scatter_add(s, dim, index, v), src, saves_self=False)
+
+
+def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """``index_add`` into ``self``: ``self[..., index[i], ...] += alpha * source[..., i, ...]``."""
+    return _apply(self, lambda s, v: index_add(s, dim, index, v, alpha=alpha), source, saves_self=False)
+
+
+# axis= for dim=, as their out-of-place forms take it (NumPy's spelling, PyTorch accepts both)
+scatter_ = with_keywords(scatter_, "scatter_", aliases=True)
+scatter_add_ = with_keywords(scatter_add_, "scatter_add_", aliases=True)
+index_add_ = with_keywords(index_add_, "index_add_", aliases=True)
+
+
 def setitem(self: Tensor, index, value) -> None:
     """``x[index] = value``: allowed on tensors outside the graph (e.g. under ``no_grad``)."""
     if is_grad_enabled() and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
@@ -290,8 +316,6 @@ def setitem(self: Tensor, index, value) -> None:
             "index assignment (x[i] = v) on a tensor that requires grad, or with a value that requires "
             "grad, is not recorded by autograd; do it under chainrule.no_grad(), or build the result "
             "out of place (chainrule.where, scatter_add, cat)")
-    from .indexing import normalize_index
-
     idx = normalize_index(self, index)
     v = value._data if isinstance(value, Tensor) else value
     if not self._data.flags.writeable:

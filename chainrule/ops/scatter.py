@@ -323,27 +323,6 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     return Gather(d, idx_b).apply(x)
 
 
-# ---- in-place forms ------------------------------------------------------------------------------
-def scatter_(self: Tensor, dim: int, index: Tensor, src=None, *, value=None) -> Tensor:
-    from .inplace import _apply
-
-    if isinstance(src, Tensor):
-        return _apply(self, lambda s, v: scatter(s, dim, index, v), src, saves_self=False)
-    return _apply(self, lambda s: scatter(s, dim, index, src, value=value), saves_self=False)
-
-
-def scatter_add_(self: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
-    from .inplace import _apply
-
-    return _apply(self, lambda s, v: scatter_add(s, dim, index, v), src, saves_self=False)
-
-
-def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
-    from .inplace import _apply
-
-    return _apply(self, lambda s, v: index_add(s, dim, index, v, alpha=alpha), source, saves_self=False)
-
-
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "take_along_dim"]
 
-TENSOR_METHODS = __all__ + ["scatter_", "scatter_add_", "index_add_"]
+TENSOR_METHODS = __all__  # the in-place forms (scatter_ ...) are in inplace.py

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .. import _jit, backend
+from .._factory import tensor
 from ..autograd.function import AccumulateGrad, accumulator_of
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..nn import (
@@ -241,8 +242,6 @@ def make_input(input_size: tuple, dtype: Any) -> Tensor:
     """A deterministic standard-normal input (its own generator: the global RNG is not touched)."""
     dt = backend.to_dtype(dtype)
     data = np.random.default_rng(0).standard_normal(tuple(input_size))
-    from .._factory import tensor
-
     return tensor(data.astype(dt.np), dtype=dt)
 
 
