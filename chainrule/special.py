@@ -3,7 +3,9 @@
 Most are the top-level functions under their SciPy-style names (``expit`` is ``sigmoid``,
 ``gammaln`` is ``lgamma``, ``psi`` is ``digamma``, ``multigammaln`` is ``mvlgamma``); the rest
 (``i0e``, ``i1``, ``i1e``, ``erfcx``, ``ndtr``, ``ndtri``, ``log_ndtr``, ``entr``, ``xlog1py``)
-exist only here. All are differentiable (twice) on floating-point tensors.
+exist only here. All of those are differentiable (twice) on floating-point tensors; the
+incomplete gamma, zeta, Bessel/Airy functions and orthogonal polynomials are differentiable
+exactly where PyTorch's are (ops/special_extra.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,35 @@ from .ops import math_extra as _M
 from .ops import softmax as _S
 from .ops import special_math as _SM
 from .ops._util import check_tensor, float_operand
+from .ops.special_extra import (  # noqa: F401  (re-exported)
+    airy_ai,
+    bessel_j0,
+    bessel_j1,
+    bessel_y0,
+    bessel_y1,
+    chebyshev_polynomial_t,
+    chebyshev_polynomial_u,
+    chebyshev_polynomial_v,
+    chebyshev_polynomial_w,
+    gammainc,
+    gammaincc,
+    hermite_polynomial_h,
+    hermite_polynomial_he,
+    laguerre_polynomial_l,
+    legendre_polynomial_p,
+    modified_bessel_i0,
+    modified_bessel_i1,
+    modified_bessel_k0,
+    modified_bessel_k1,
+    scaled_modified_bessel_k0,
+    scaled_modified_bessel_k1,
+    shifted_chebyshev_polynomial_t,
+    shifted_chebyshev_polynomial_u,
+    shifted_chebyshev_polynomial_v,
+    shifted_chebyshev_polynomial_w,
+    spherical_bessel_j0,
+    zeta,
+)
 from .tensor import Tensor
 
 expit = _E.sigmoid
@@ -77,5 +108,11 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
 __all__ = [
     "expit", "logit", "erf", "erfc", "erfcx", "erfinv", "gammaln", "digamma", "psi", "polygamma", "multigammaln",
     "xlogy", "xlog1py", "i0", "i0e", "i1", "i1e", "sinc", "entr", "ndtr", "ndtri", "log_ndtr", "log1p", "expm1",
-    "exp2", "round", "logsumexp", "softmax", "log_softmax",
+    "exp2", "round", "logsumexp", "softmax", "log_softmax", "gammainc", "gammaincc", "zeta", "bessel_j0", "bessel_j1",
+    "bessel_y0", "bessel_y1", "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
+    "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "spherical_bessel_j0", "airy_ai",
+    "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+    "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+    "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
+    "legendre_polynomial_p",
 ]

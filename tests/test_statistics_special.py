@@ -230,9 +230,9 @@ def test_mode_picks_the_smallest_most_frequent_value_and_its_last_index():
 def test_cummax_cummin_ties_nan_and_integers():
     data = np.array([[1.0, 3.0, 3.0, 2.0, 3.0], [2.0, NAN, 5.0, 1.0, NAN]])
     for name in ("cummax", "cummin"):
-        _both(lambda L, x: tuple(getattr(L, name)(x, 1)), data)
-        _both(lambda L, x: tuple(getattr(x, name)(0)), REP.astype(np.int64))
-        _both(lambda L, x: tuple(getattr(L, name)(x, 0)), np.array(1.5))
+        _both(lambda L, x, name=name: tuple(getattr(L, name)(x, 1)), data)
+        _both(lambda L, x, name=name: tuple(getattr(x, name)(0)), REP.astype(np.int64))
+        _both(lambda L, x, name=name: tuple(getattr(L, name)(x, 0)), np.array(1.5))
 
 
 def test_aminmax_forms():
@@ -256,8 +256,8 @@ def test_logcumsumexp_is_exact_over_a_wide_range():
 def test_cov_weights_and_corrcoef():
     f, a = np.array([1, 2, 1, 3, 1, 1]), np.linspace(0.2, 1.0, 6)
     for corr in (0, 1, 2):
-        _both(lambda L, x, f, a: L.cov(x, correction=corr, fweights=f, aweights=a), X, f, a)
-        _both(lambda L, x, a: x.cov(correction=corr, aweights=a), X, a)
+        _both(lambda L, x, f, a, c=corr: L.cov(x, correction=c, fweights=f, aweights=a), X, f, a)
+        _both(lambda L, x, a, c=corr: x.cov(correction=c, aweights=a), X, a)
     _both(lambda L, x: (L.corrcoef(x), x.corrcoef(), L.cov(x[0])), X)
     _both(lambda L, x: L.cov(x), np.arange(12).reshape(3, 4))
 
@@ -425,3 +425,61 @@ def test_out_keyword_on_a_few():
     _both(lambda L, x: tuple(x.mode(axis=0)), REP)
     with pytest.raises(TypeError):
         cr.unique(cr.tensor(X), axis=0)
+
+
+# ---- torch.special only: incomplete gamma, zeta, Bessel/Airy functions, orthogonal polynomials -----------------
+BESSEL = ["bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0", "modified_bessel_i1",
+          "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+          "spherical_bessel_j0", "airy_ai"]
+
+
+@pytest.mark.parametrize("name", BESSEL)
+def test_bessel_and_airy_functions(name):
+    x = np.concatenate([np.linspace(-3, 3, 31), np.linspace(0.05, 40, 60)])
+    ours, theirs = getattr(cr.special, name)(cr.tensor(x)), getattr(torch.special, name)(torch.tensor(x))
+    # PyTorch's float64 kernels of j0/j1/y0/y1/airy_ai are accurate to about 1e-6 absolute only
+    np.testing.assert_allclose(_np(ours), _np(theirs), rtol=1e-6, atol=2e-6, equal_nan=True)
+    assert ours.dtype == cr.float64 and cr.special.bessel_j0(cr.tensor([1, 2])).dtype == cr.float32
+    assert getattr(cr.special, name)(cr.tensor(x, requires_grad=True)).grad_fn is None
+
+
+def test_bessel_functions_match_mpmath():
+    mpmath = pytest.importorskip("mpmath")
+    x = np.linspace(0.1, 30, 37)
+    for name, ref in [("bessel_j0", lambda v: mpmath.besselj(0, v)), ("bessel_y1", lambda v: mpmath.bessely(1, v)),
+                      ("airy_ai", mpmath.airyai), ("modified_bessel_k1", lambda v: mpmath.besselk(1, v))]:
+        want = np.array([float(ref(v)) for v in x])
+        np.testing.assert_allclose(_np(getattr(cr.special, name)(cr.tensor(x))), want, rtol=1e-12, atol=1e-15)
+
+
+POLYS = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+         "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+         "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
+         "legendre_polynomial_p"]
+
+
+@pytest.mark.parametrize("name", POLYS)
+def test_orthogonal_polynomials(name):
+    x = np.linspace(-1.5, 1.5, 31)
+    for n in (-1, 0, 1, 2, 5, 9, 2.7):
+        _both(lambda L, x, n=n: getattr(L.special, name)(x, n), x, rtol=1e-9, atol=1e-9)
+    _both(lambda L, x, n: getattr(L.special, name)(x, n), x, np.arange(31) % 7, rtol=1e-9, atol=1e-9)
+    # float32 results (integer operands): PyTorch evaluates in float32, chainrule in float64 then rounds
+    _both(lambda L, n: getattr(L.special, name)(0.3, n), np.arange(6), rtol=1e-6, atol=1e-6)
+    _both(lambda L, x: getattr(L.special, name)(x, 3), np.array([1, 2, -1]), rtol=1e-6, atol=1e-6)
+
+
+def test_incomplete_gamma_and_zeta():
+    a, x = np.linspace(0.1, 5, 20), np.linspace(0.1, 4, 20)
+    _both(lambda L, a, x: (L.special.gammainc(a, x), L.special.gammaincc(a, x), L.special.zeta(a + 1, x)), a, x)
+    _both(lambda L, x: (L.special.zeta(x + 1, 1.0), L.special.zeta(2.0, x)), x)
+    for L in (cr, torch):
+        with pytest.raises(TypeError):
+            L.special.gammainc(2.0, L.tensor(x))
+    for L, msg in ((cr, "igamma: input"), (torch, "igamma: input")):
+        t = L.tensor(a, requires_grad=True)
+        with pytest.raises(NotImplementedError, match=msg):
+            L.special.gammainc(t, L.tensor(x)).sum().backward()
+    for L in (cr, torch):
+        with pytest.raises(NotImplementedError, match="zeta"):
+            L.special.zeta(L.tensor(a + 1, requires_grad=True), L.tensor(x)).sum().backward()

@@ -47,6 +47,10 @@ def _distinct_pair(rng, dtype):
 
 S, T = cr.special, torch.special
 
+
+def _const(L, like, values):
+    return L.tensor(values, dtype=like.dtype)
+
 CASES = [
     OpCase("erfc", cr.erfc, torch.erfc),
     OpCase("erfc.method", lambda x: x.erfc(), lambda x: x.erfc(), domain=(-4.0, 6.0)),
@@ -111,6 +115,13 @@ CASES = [
     OpCase("special.logsumexp", lambda x: S.logsumexp(x, 1), lambda x: T.logsumexp(x, 1)),
     OpCase("special.softmax", lambda x: S.softmax(x, 0), lambda x: T.softmax(x, 0)),
     OpCase("special.log_softmax", lambda x: S.log_softmax(x, 1), lambda x: T.log_softmax(x, 1)),
+    # incomplete gamma and Hurwitz zeta: differentiable in their second argument only, as in PyTorch
+    OpCase("special.gammainc", lambda x: S.gammainc(_const(cr, x, [0.5, 1.0, 2.5, 4.0]), x),
+           lambda x: T.gammainc(_const(torch, x, [0.5, 1.0, 2.5, 4.0]), x), domain=(0.2, 4.0)),
+    OpCase("special.gammaincc", lambda x: S.gammaincc(_const(cr, x, [0.7, 1.5, 3.0, 2.0]), x),
+           lambda x: T.gammaincc(_const(torch, x, [0.7, 1.5, 3.0, 2.0]), x), domain=(0.2, 4.0)),
+    OpCase("special.zeta", lambda q: S.zeta(_const(cr, q, [2.0, 3.5, 1.5, 5.0]), q),
+           lambda q: T.zeta(_const(torch, q, [2.0, 3.5, 1.5, 5.0]), q), domain=(0.3, 3.0)),
     OpCase("special.round", lambda x: S.round(x * 10, decimals=1), lambda x: T.round(x * 10, decimals=1),
            grad=False),
 ]
