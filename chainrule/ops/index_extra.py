@@ -110,10 +110,14 @@ class ScatterReduce(FunctionNode):
         return g_self, g_src
 
 
-def _check_reduce(reduce: str, op: str, allowed) -> None:
-    if reduce not in allowed:
-        names = ", ".join(allowed)
-        raise RuntimeError(f"{op}(): reduce argument must be either {names}, got {reduce}")
+def _check_reduce(reduce: str, op: str, allowed) -> str:
+    if op == "scatter_reduce":
+        reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # PyTorch's legacy spellings
+        if reduce not in allowed:
+            raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    elif reduce not in allowed:
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    return reduce
 
 
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
@@ -124,7 +128,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     check_tensor(input, "scatter_reduce")
     check_tensor(src, "scatter_reduce", "src")
     check_tensor(index, "scatter_reduce", "index")
-    _check_reduce(reduce, "scatter_reduce", _REDUCTIONS)
+    reduce = _check_reduce(reduce, "scatter_reduce", _REDUCTIONS)
     if index.dtype is not backend.int64:
         raise RuntimeError("scatter_reduce(): Expected dtype int64 for index")
     if src.dtype is not input.dtype:
@@ -230,7 +234,7 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
     by ``reduce`` in prod, mean, amax, amin (``scatter_reduce`` with the index spread over ``source``)."""
     check_tensor(input, "index_reduce")
     check_tensor(source, "index_reduce", "source")
-    _check_reduce(reduce, "index_reduce", ("prod", "mean", "amax", "amin"))
+    reduce = _check_reduce(reduce, "index_reduce", ("prod", "mean", "amax", "amin"))
     if not isinstance(index, Tensor) or index.dtype not in (backend.int64, backend.int32):
         raise RuntimeError("index_reduce_(): Expected dtype int32/int64 for index but got: "
                            f"{getattr(index, 'dtype', type(index).__name__)}")
@@ -341,8 +345,8 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     check_tensor(mask, "masked_scatter", "mask")
     check_tensor(source, "masked_scatter", "source")
     if mask.dtype is not backend.bool_:
-        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {mask.dtype}"
-                           .replace("chainrule.", ""))
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype "
+                           f"{torch_type_name(mask)}")
     if source.dtype is not input.dtype:
         raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got "
                            f"{torch_type_name(input)} and {torch_type_name(source)}")

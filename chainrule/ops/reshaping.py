@@ -445,7 +445,9 @@ def _tri_indices(row: int, col: int, offset: int, dtype, lower: bool, op: str, d
     backend.check_device(device)
     dt = backend.int64 if dtype is None else backend.to_dtype(dtype)
     if dt.category != 1:
-        raise NotImplementedError(f"\"{op}\" not implemented for '{dt.name.capitalize()}'")
+        from ._util import TORCH_TYPE_NAMES
+
+        raise NotImplementedError(f"\"{op}\" not implemented for '{TORCH_TYPE_NAMES[dt.name]}'")
     if row < 0 or col < 0:
         raise RuntimeError(f"row must be non-negative, got{row}" if row < 0 else f"col must be non-negative, got{col}")
     i, j = (np.tril_indices if lower else np.triu_indices)(row, offset, col)
