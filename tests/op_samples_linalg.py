@@ -23,4 +23,7 @@ LINALG_SAMPLES: dict = {
     "cross": [lambda L: ((_t(L, V3), _t(L, W3)), {"dim": 1}), lambda L: ((_t(L, V3.T), _t(L, W3.T)), {"dim": 0})],
     "slogdet": [lambda L: ((_t(L, SQ),), {})],
     "svd": [lambda L: ((_t(L, V3),), {})],
+    "qr": [lambda L: ((_t(L, SQ),), {})],
+    "cholesky_solve": [lambda L: ((_t(L, V3.T), _t(L, np.linalg.cholesky(SPD[:3, :3]))), {})],
+    "cholesky_inverse": [lambda L: ((_t(L, np.linalg.cholesky(SPD)),), {})],
 }

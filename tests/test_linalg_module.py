@@ -32,7 +32,7 @@ def test_import_forms_and_names():
     assert importlib.import_module("chainrule.linalg") is cr.linalg is chainrule.linalg
     names = ("cholesky cholesky_ex cond cross det diagonal eigh eigvalsh inv inv_ex lstsq matmul matrix_exp "
              "matrix_norm matrix_power matrix_rank multi_dot norm pinv qr slogdet solve solve_triangular svd "
-             "svdvals vecdot vector_norm LinAlgError").split()
+             "svdvals vecdot vector_norm LinAlgError solve_ex tensorinv tensorsolve vander").split()
     for name in names:
         assert hasattr(torch.linalg, name), name
         assert callable(getattr(cr.linalg, name)), name
@@ -45,7 +45,7 @@ def test_lin_alg_error_is_a_runtime_error():
 
 
 @pytest.mark.parametrize("name", ["det", "logdet", "slogdet", "inverse", "cholesky", "pinverse", "matrix_power",
-                                  "matrix_exp", "svd", "cross"])
+                                  "matrix_exp", "svd", "cross", "qr", "cholesky_solve", "cholesky_inverse"])
 def test_top_level_names_and_methods_as_torch(name):
     assert hasattr(cr, name)
     assert hasattr(cr.Tensor, name) == hasattr(torch.Tensor, name)
@@ -61,6 +61,8 @@ def test_top_level_names_and_methods_as_torch(name):
     (lambda L, a: L.linalg.svd(a), "linalg_svd", ("U", "S", "Vh")),
     (lambda L, a: L.svd(a), "svd", ("U", "S", "V")),
     (lambda L, a: L.linalg.lstsq(a, a), "linalg_lstsq", ("solution", "residuals", "rank", "singular_values")),
+    (lambda L, a: L.linalg.solve_ex(a, a), "linalg_solve_ex", ("result", "info")),
+    (lambda L, a: L.qr(a), "qr", ("Q", "R")),
 ])
 def test_namedtuple_results(call, typename, fields):
     ours, theirs = (call(L, x) for L, x in zip((cr, torch), both(SPD)))
@@ -140,6 +142,32 @@ def test_deprecated_cholesky_warns_and_is_named_as_torch():
         u = cr.cholesky(a, upper=True)
     np.testing.assert_allclose(u.detach().numpy(), torch.linalg.cholesky(torch.tensor(SPD), upper=True).numpy())
     assert u.grad_fn.name() == "CholeskyBackward0"
+
+
+def test_det_gradient_at_singular_matrices_is_the_cofactor_matrix():
+    """Where det(A) = 0, A^-T does not exist; the gradient is still cof(A) (here from the SVD). PyTorch
+    2.13 returns zeros there, which gradcheck refutes."""
+    a = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])
+    x = cr.tensor(np.stack([a, 2 * np.eye(3)]), requires_grad=True)
+    assert gradcheck(cr.linalg.det, [x])
+    cr.linalg.det(x)[0].backward()
+    cof = np.array([[-3.0, 6.0, -3.0], [6.0, -12.0, 6.0], [-3.0, 6.0, -3.0]])
+    np.testing.assert_allclose(x.grad[0].numpy(), cof, atol=1e-12)
+
+
+def test_deprecated_qr_warns():
+    with pytest.warns(UserWarning, match="torch.qr is deprecated"):
+        q, r = cr.qr(cr.tensor(TALL), some=False)
+    assert tuple(q.shape) == (5, 5) and tuple(r.shape) == (5, 3)
+
+
+def test_solve_ex_reports_singular_matrices():
+    x, t = both(np.stack([SINGULAR, np.eye(2)]))
+    ours, theirs = cr.linalg.solve_ex(x, cr.ones(2, 2, 1, dtype=cr.float64)), torch.linalg.solve_ex(t, torch.ones(
+        2, 2, 1, dtype=torch.float64))
+    assert ours.info.tolist() == theirs.info.tolist() and tuple(ours.result.shape) == tuple(theirs.result.shape)
+    with pytest.raises(cr.linalg.LinAlgError):
+        cr.linalg.solve_ex(x, cr.ones(2, 2, 1, dtype=cr.float64), check_errors=True)
 
 
 def test_logdet_of_negative_and_singular_matrices():
@@ -247,6 +275,14 @@ ERRORS = [
     ("cond.square", lambda L: L.linalg.cond(L.ones(2, 3), 1)),
     ("vecdot.int", lambda L: L.linalg.vecdot(L.tensor(_I), L.tensor(_I))),
     ("diagonal.1d", lambda L: L.linalg.diagonal(L.ones(2))),
+    ("cholesky_solve.sizes", lambda L: L.cholesky_solve(L.ones(4, 2), L.eye(3))),
+    ("cholesky_solve.1d", lambda L: L.cholesky_solve(L.ones(3), L.eye(3))),
+    ("cholesky_inverse.1d", lambda L: L.cholesky_inverse(L.ones(3))),
+    ("cholesky_inverse.square", lambda L: L.cholesky_inverse(L.ones(2, 3))),
+    ("tensorinv.shape", lambda L: L.linalg.tensorinv(L.ones(2, 3), ind=1)),
+    ("tensorsolve.shape", lambda L: L.linalg.tensorsolve(L.ones(2, 3), L.ones(3))),
+    ("vander.n", lambda L: L.linalg.vander(L.ones(2, 2), N=0)),
+    ("qr.1d_old", lambda L: L.qr(L.ones(3))),
     # LinAlgError (a RuntimeError)
     ("inv.singular", lambda L: L.linalg.inv(L.tensor(SINGULAR))),
     ("inv.singular_batch", lambda L: L.linalg.inv(L.tensor(np.stack([np.eye(2), SINGULAR])))),

@@ -36,8 +36,8 @@ from ._util import TORCH_TYPE_NAMES
 #   clamp - ``same`` with number bounds, ``cast`` with tensor bounds
 # Functions returning (values, indices) take a pair of tensors, each of the exact dtype.
 _CAST = ("acos acosh add addcdiv addcmul arccos arccosh arcsin arcsinh arctan arctan2 arctanh asin asinh atan atan2 "
-         "atanh bitwise_and bitwise_or bitwise_xor cholesky cos cosh div divide eq erf exp exp2 expm1 floor_divide fmod "
-         "ge ger "
+         "atanh bitwise_and bitwise_or bitwise_xor cholesky cholesky_inverse cholesky_solve cos cosh div divide eq erf "
+         "exp exp2 expm1 floor_divide fmod ge ger "
          "greater greater_equal gt hypot kthvalue le lerp less less_equal log log10 log1p log2 logaddexp logical_and "
          "logical_not logical_or logical_xor logsumexp lt max maximum mean median min minimum mul multiply ne "
          "not_equal outer pow reciprocal remainder rsqrt sigmoid sin sinh sort sqrt square std sub subtract tan tanh "

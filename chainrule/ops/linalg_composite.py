@@ -22,11 +22,25 @@ from ._util import check_tensor, torch_type_name, wrap_dim
 from .elementwise import abs as _abs
 from .elementwise import where
 from .linalg import matmul
-from .linalg_decomp import Cholesky, Inv, check_float, check_matrix, inv, mT, slogdet_result, svdvals
+from .linalg_decomp import (
+    Cholesky,
+    Inv,
+    LinAlgError,
+    check_float,
+    check_matrix,
+    inv,
+    mT,
+    singular_info,
+    slogdet_result,
+    svdvals,
+)
 from .linalg_decomp import det as _det
 from .linalg_decomp import eigh as _eigh
 from .linalg_decomp import matrix_exp as _matrix_exp
+from .linalg_decomp import qr as _linalg_qr
 from .linalg_decomp import slogdet as _slogdet
+from .linalg_decomp import solve as _solve
+from .linalg_decomp import solve_triangular as _solve_triangular
 from .linalg_decomp import svd as _linalg_svd
 from .reduction import _dims, _vector_norm, amax, amin
 from .reduction import sum as _sum
@@ -395,6 +409,91 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
     return Diagonal(int(offset), d1, d2).apply(A)
 
 
+# ---- solvers built on the others --------------------------------------------------------------------
+linalg_solve_ex = return_types.structseq("linalg_solve_ex", ("result", "info"))
+qr_result = return_types.structseq("qr", ("Q", "R"))
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False):
+    """(result, info) of ``solve``: info is LAPACK's index of the zero pivot of a singular matrix (whose
+    result is then NaN), 0 otherwise."""
+    try:
+        return linalg_solve_ex(_solve(A, B, left=left), Tensor._make(np.zeros(A.shape[:-2], np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+    info = singular_info(A._data)
+    shape = np.broadcast_shapes(tuple(A.shape[:-1]), tuple(B.shape[:-1])) if B.ndim == A.ndim else tuple(B.shape)
+    nan = np.full(tuple(shape) + ((B.shape[-1],) if B.ndim == A.ndim else ()), np.nan, dtype=A._data.dtype)
+    return linalg_solve_ex(Tensor._make(nan), Tensor._make(info))
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The tensor X with tensordot(X, A, ind) = I: A reshaped to a square matrix, inverted, reshaped back
+    to A.shape[ind:] + A.shape[:ind]."""
+    A = check_tensor(A, "tensorinv", "A")
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = math.prod(A.shape[:ind]), math.prod(A.shape[ind:])
+    if rows != cols:
+        raise RuntimeError("Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {cols} != {rows}")
+    return reshape(inv(reshape(A, (rows, cols))), tuple(A.shape[ind:]) + tuple(A.shape[:ind]))
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims=None) -> Tensor:
+    """X with tensordot(A, X, X.ndim) = B (``dims``: dimensions of A moved to the end first)."""
+    A, B = check_tensor(A, "tensorsolve", "A"), check_tensor(B, "tensorsolve", "B")
+    if dims is not None:
+        dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+        A = movedim(A, dims, tuple(range(A.ndim - len(dims), A.ndim)))
+    rest = tuple(A.shape[B.ndim:])
+    rows, cols = B.numel(), math.prod(rest)
+    if rows * cols != A.numel() or rows != cols:
+        raise RuntimeError(f"shape '[{rows}, {rows}]' is invalid for input of size {A.numel()}")
+    return reshape(_solve(reshape(A, (rows, cols)), reshape(B, (rows,))), rest)
+
+
+def vander(x: Tensor, *, N: int | None = None) -> Tensor:
+    """Vandermonde matrix with increasing powers: V[..., i, j] = x[..., i] ** j for j < N (default x.shape[-1])."""
+    x = check_tensor(x, "vander", "x")
+    n = x.shape[-1] if N is None and x.ndim else N
+    if x.ndim == 0 or n is None or n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    from .join import stack
+
+    cols = [x ** 0] if x._data.dtype.kind != "f" else [x * 0 + 1]
+    for _ in range(1, n):
+        cols.append(cols[-1] * x)
+    return stack(cols, -1)
+
+
+@named_output("CholeskySolveBackward0")
+def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False) -> Tensor:
+    """X with (L L^T) X = B for B = ``input`` and the Cholesky factor L = ``input2`` (``upper``: (U^T U) X = B),
+    by two triangular solves; the gradient with respect to L is taken on the triangle that is read."""
+    B, L = check_tensor(input, "cholesky_solve"), check_tensor(input2, "cholesky_solve", "input2")
+    if B.ndim < 2:
+        raise RuntimeError(f"b should have at least 2 dimensions, but has {B.ndim} dimensions instead")
+    if L.ndim < 2:
+        raise RuntimeError(f"u should have at least 2 dimensions, but has {L.ndim} dimensions instead")
+    if L.shape[-1] != L.shape[-2] or L.shape[-1] != B.shape[-2]:
+        raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is {L.shape[-2]} by "
+                           f"{L.shape[-1]} but each b matrix is {B.shape[-2]} by {B.shape[-1]}")
+    low = mT(L) if upper else L
+    y = _solve_triangular(low, B, upper=False)
+    return _solve_triangular(mT(low), y, upper=True)
+
+
+@named_output("CholeskyInverseBackward0")
+def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:
+    """(L L^T)^-1 (``upper``: (U^T U)^-1) from a Cholesky factor L = ``input``."""
+    L = check_matrix(input, "cholesky_inverse", square=True, op="cholesky_inverse")
+    eye = Tensor._make(np.broadcast_to(np.eye(L.shape[-1], dtype=L._data.dtype), tuple(L.shape)).copy())
+    low = mT(L) if upper else L
+    return _solve_triangular(mT(low), _solve_triangular(low, eye, upper=False), upper=True)
+
+
 # ---- PyTorch's top-level names (torch.det, torch.svd, ...) ----------------------------------------------
 def det(input: Tensor) -> Tensor:
     """Determinant (``linalg.det``)."""
@@ -466,7 +565,17 @@ def cross(input: Tensor, other: Tensor, dim=None) -> Tensor:
     return linalg_cross(a, b, dim=dim)
 
 
+def qr(input: Tensor, some: bool = True):
+    """Deprecated form of ``linalg.qr``: ``some`` picks mode 'reduced' (True) or 'complete'."""
+    warnings.warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch "
+                  "release.\nThe boolean parameter 'some' has been replaced with a string parameter 'mode'.\n"
+                  "Q, R = torch.qr(A, some)\nshould be replaced with\n"
+                  "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete')", UserWarning, stacklevel=2)
+    q, r = _linalg_qr(input, "reduced" if some else "complete")
+    return qr_result(q, r)
+
+
 # (torch.trace lives with the other products, chainrule/ops/products.py)
 __all__ = ["det", "logdet", "slogdet", "inverse", "cholesky", "pinverse", "matrix_power", "matrix_exp", "svd",
-           "cross"]
+           "cross", "qr", "cholesky_solve", "cholesky_inverse"]
 TENSOR_METHODS = list(__all__)

@@ -88,14 +88,14 @@ def _lu_info(a: np.ndarray) -> int:
     return 0
 
 
-def _singular_info(a: np.ndarray) -> np.ndarray:
+def singular_info(a: np.ndarray) -> np.ndarray:
     """getrf's info for each matrix of a batch."""
     flat = a.reshape((-1,) + a.shape[-2:])
     return np.array([_lu_info(m) for m in flat], dtype=np.int32).reshape(a.shape[:-2])
 
 
 def _raise_singular(a: np.ndarray, name: str) -> None:
-    info = _singular_info(a)
+    info = singular_info(a)
     flat = info.reshape(-1)
     bad = int(np.flatnonzero(flat)[0]) if np.any(flat) else 0
     k = int(flat[bad]) if flat.size else 0
@@ -135,8 +135,23 @@ class Det(FunctionNode):
 
     def backward(self, g):
         a, y = self.saved_tensors
+        if np.any(y._data == 0):  # singular: the cofactor matrix from the SVD (A^-1 does not exist)
+            return reshape(g, tuple(g.shape) + (1, 1)) * _cofactor(a)
         s = reshape(g * y, tuple(g.shape) + (1, 1))
         return s * mT(inv(a))
+
+
+def _cofactor(a: Tensor) -> Tensor:
+    """cof(A) = det(U) det(Vh) U diag(prod_{j != i} s_j) Vh for A = U diag(s) Vh, defined for singular A too."""
+    from .reduction import prod
+
+    u, s, vh = Svd(False).apply(a)
+    n = s.shape[-1]
+    eye = Tensor._make(np.eye(n, dtype=s._data.dtype))
+    others = prod(reshape(s, s.shape[:-1] + (1, n)) * (1 - eye) + eye, -1)
+    sign = np.sign(np.linalg.det(u._data) * np.linalg.det(vh._data)).astype(s._data.dtype)[..., None]
+    scaled = u * reshape(others * Tensor._make(sign), s.shape[:-1] + (1, n))
+    return matmul(scaled, vh)
 
 
 class Slogdet(FunctionNode):
@@ -184,7 +199,7 @@ class Inv(FunctionNode):
         except np.linalg.LinAlgError:
             if self.check_errors:
                 _raise_singular(a, self.name_)
-            info = _singular_info(a)
+            info = singular_info(a)
             y = xp.full(a.shape, np.nan, dtype=a.dtype)
             ok = info == 0
             if np.any(ok):
@@ -208,7 +223,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False):
     inverse is then NaN)."""
     A = check_matrix(A, "linalg.inv_ex", square=True)
     y = Inv("linalg.inv_ex", check_errors).apply(A)
-    info = _singular_info(A._data) if not np.all(np.isfinite(y._data)) else np.zeros(A.shape[:-2], np.int32)
+    info = singular_info(A._data) if not np.all(np.isfinite(y._data)) else np.zeros(A.shape[:-2], np.int32)
     return linalg_inv_ex(y, Tensor._make(np.asarray(info, dtype=np.int32)))
 
 

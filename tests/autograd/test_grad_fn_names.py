@@ -47,6 +47,9 @@ _ROWS = {
     "torch rolls the flattened tensor in one node": "roll.flat",
     "torch's multi_dot ends in a view of the last product": "linalg.multi_dot",
     "torch divides slices of the singular values and squeezes last": "linalg.cond linalg.cond.neg_two_rect",
+    "torch reshapes the solution last (ViewBackward0)": "linalg.tensorsolve",
+    "torch builds the powers with cumprod and cat": "linalg.vander",
+    "torch's reshape of the inverse is an alias node (ReshapeAliasBackward0)": "linalg.tensorinv",
 }
 KNOWN = {row: why for why, rows in _ROWS.items() for row in rows.split()}
 # whole families by prefix
