@@ -368,6 +368,9 @@ def test_typename_predicates_and_constants():
     y = cr.ones(1, 2, 3, 4)
     assert cr.equal(y.contiguous(memory_format=cr.channels_last), y)
     assert cr.equal(y.clone(memory_format=cr.contiguous_format), y)
+    assert cr.equal(y.to(memory_format=cr.channels_last), y)
+    assert cr.equal(x.new_zeros(2, layout=cr.strided), cr.zeros(2))
+    assert cr.equal(cr.zeros(2, layout=cr.strided), cr.zeros(2))
 
 
 def test_inference_mode_flag_threads_and_precision():

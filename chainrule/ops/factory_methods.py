@@ -23,27 +23,32 @@ def _dtype(self: Tensor, dtype: Any) -> Any:
     return self.dtype if dtype is None else dtype
 
 
-def new_zeros(self: Tensor, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def new_zeros(self: Tensor, *size, dtype=None, device=None, requires_grad: bool = False,
+              layout=None, pin_memory: bool = False) -> Tensor:
     """Zeros of ``size`` with ``self``'s dtype unless ``dtype`` is given."""
     return _factory.zeros(*size, dtype=_dtype(self, dtype), device=device, requires_grad=requires_grad)
 
 
-def new_ones(self: Tensor, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def new_ones(self: Tensor, *size, dtype=None, device=None, requires_grad: bool = False,
+              layout=None, pin_memory: bool = False) -> Tensor:
     """Ones of ``size`` with ``self``'s dtype unless ``dtype`` is given."""
     return _factory.ones(*size, dtype=_dtype(self, dtype), device=device, requires_grad=requires_grad)
 
 
-def new_empty(self: Tensor, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def new_empty(self: Tensor, *size, dtype=None, device=None, requires_grad: bool = False,
+              layout=None, pin_memory: bool = False) -> Tensor:
     """An uninitialised tensor of ``size`` with ``self``'s dtype unless ``dtype`` is given."""
     return _factory.empty(*size, dtype=_dtype(self, dtype), device=device, requires_grad=requires_grad)
 
 
-def new_full(self: Tensor, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def new_full(self: Tensor, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False,
+              layout=None, pin_memory: bool = False) -> Tensor:
     """``fill_value`` everywhere, shape ``size``, ``self``'s dtype unless ``dtype`` is given."""
     return _factory.full(size, fill_value, dtype=_dtype(self, dtype), device=device, requires_grad=requires_grad)
 
 
-def new_tensor(self: Tensor, data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def new_tensor(self: Tensor, data, *, dtype=None, device=None, requires_grad: bool = False,
+              layout=None, pin_memory: bool = False) -> Tensor:
     """A copy of ``data`` (a list, array or tensor) as a leaf with ``self``'s dtype unless given."""
     if isinstance(data, Tensor):
         data = data._data.copy()

@@ -49,10 +49,12 @@ class Cast(FunctionNode):
         return gy.to(self.in_dtype)
 
 
-def to(input: Tensor, *args, dtype=None, device=None, copy: bool = False, non_blocking: bool = False) -> Tensor:
+def to(input: Tensor, *args, dtype=None, device=None, copy: bool = False, non_blocking: bool = False,
+       memory_format=None) -> Tensor:
     """Convert dtype and/or device: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``.
 
     A floating-point to floating-point cast is differentiable; the gradient is cast back.
+    ``memory_format`` is accepted and ignored (chainrule keeps NumPy's element order).
     """
     for a in args:
         if isinstance(a, Tensor):
