@@ -22,7 +22,8 @@ from ..optim import lr_scheduler
 from .metrics import RunningMean
 
 # the learning rate each optimiser gets when --lr is not given
-DEFAULT_LR = {"sgd": 0.05, "adam": 3e-3, "adamw": 3e-3, "rmsprop": 1e-3, "adagrad": 1e-2}
+DEFAULT_LR = {"sgd": 0.05, "adam": 3e-3, "adamw": 3e-3, "rmsprop": 1e-3, "adagrad": 1e-2,
+              "adadelta": 1.0, "adamax": 2e-3, "nadam": 2e-3, "radam": 1e-3, "asgd": 1e-2}  # the last five: PyTorch's
 OPTIMIZERS = tuple(DEFAULT_LR)
 SCHEDULERS = ("none", "cosine", "step", "onecycle")
 
@@ -42,7 +43,8 @@ def build_model(name: str, spec) -> nn.Module:
 
 def build_optimizer(name: str, params: Iterable, lr: float, weight_decay: float | None = None,
                     momentum: float = 0.9) -> optim.Optimizer:
-    """SGD (with momentum), Adam, AdamW, RMSprop or Adagrad; ``weight_decay=None`` keeps PyTorch's default."""
+    """SGD (with momentum), Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam or ASGD;
+    ``weight_decay=None`` keeps PyTorch's default. (LBFGS needs a closure: not a training-loop choice.)"""
     wd = {} if weight_decay is None else {"weight_decay": weight_decay}
     if name == "sgd":
         return optim.SGD(params, lr=lr, momentum=momentum, **wd)
@@ -54,6 +56,10 @@ def build_optimizer(name: str, params: Iterable, lr: float, weight_decay: float 
         return optim.RMSprop(params, lr=lr, momentum=momentum, **wd)
     if name == "adagrad":
         return optim.Adagrad(params, lr=lr, **wd)
+    others = {"adadelta": optim.Adadelta, "adamax": optim.Adamax, "nadam": optim.NAdam, "radam": optim.RAdam,
+              "asgd": optim.ASGD}
+    if name in others:
+        return others[name](params, lr=lr, **wd)
     raise ValueError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
 
 

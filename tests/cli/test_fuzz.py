@@ -94,7 +94,7 @@ TRAIN_FLAGS = {
     "--test-limit": ["1", "5", "0", "-5", "100000"],
     "--val-fraction": ["0", "0.5", "0.9", "0.91", "1", "nan", "-0.0", "0.999", "1e-9"],
     "--lr": ["1e-3", "1e30", "1e8", "nan", "inf", "-1", "0", "1e-320", "5e-324"],
-    "--optimizer": ["sgd", "adam", "adamw", "rmsprop", "adagrad", "lbfgs", ""],
+    "--optimizer": ["sgd", "adam", "adamw", "rmsprop", "adagrad", "nadam", "asgd", "lbfgs", ""],
     "--scheduler": ["none", "cosine", "step", "onecycle", "cyclic"],
     "--step-size": ["1", "0", "-1", "3"],
     "--gamma": ["0.5", "0", "-1", "1e308", "nan", "1e12"],
