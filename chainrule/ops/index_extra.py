@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import FunctionNode, named_output
+from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from ._util import broadcast_error, check_tensor, torch_type_name, wrap_dim
 from .compare import eq
@@ -129,15 +130,15 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     check_tensor(src, "scatter_reduce", "src")
     check_tensor(index, "scatter_reduce", "index")
     reduce = _check_reduce(reduce, "scatter_reduce", _REDUCTIONS)
-    if index.dtype is not backend.int64:
-        raise RuntimeError("scatter_reduce(): Expected dtype int64 for index")
+    if index.dtype not in (backend.int64, backend.int32):
+        raise RuntimeError("scatter_reduce(): Expected dtype int32/int64 for index")
     if src.dtype is not input.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     if input.ndim == 0:
         return reshape(scatter_reduce(reshape(input, (1,)), 0, reshape(index, (1,)), reshape(src, (1,)), reduce,
                                       include_self=include_self), ())
     d = wrap_dim(dim, input.ndim)
-    idx = index._data
+    idx = index._data.astype(np.int64, copy=False)
     _check_index_shape(d, input._data.shape, idx.shape, src._data.shape)
     _check_bounds(idx, input.shape[d], d)
     return ScatterReduce(d, idx, reduce, bool(include_self)).apply(input, src)
@@ -148,10 +149,21 @@ def _index_vector(index, op: str) -> np.ndarray:
     if not isinstance(index, Tensor):
         raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
     if index.dtype is not backend.int64:
+        if op == "index_fill_":
+            raise IndexError("index_fill_(): Expected dtype int64 for index.")
         raise RuntimeError(f"{op}(): Expected a long tensor for index, but got {torch_type_name(index)}")
     if index.ndim > 1:
+        if op == "index_copy_":
+            raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {index.ndim})")
         raise IndexError(f"{op}(): Index is supposed to be a vector")
     return index._data.reshape(-1)
+
+
+def _check_index_bounds(idx: np.ndarray, n: int, d: int, prefix: str = "") -> None:
+    if idx.size:
+        bad = idx[(idx < 0) | (idx >= n)] if prefix else idx[(idx < -n) | (idx >= n)]
+        if bad.size:
+            raise IndexError(f"{prefix}index {int(bad[0])} is out of bounds for dimension {d} with size {n}")
 
 
 def _spread(idx: np.ndarray, d: int, shape: tuple) -> np.ndarray:
@@ -169,13 +181,14 @@ def _check_source(input: Tensor, d: int, idx: np.ndarray, source: Tensor, op: st
                          f"Source dimensionality ({source.ndim}), destination dimensionality ({input.ndim})")
     for k in range(len(in_shape)):
         if k != d and src_shape[k] != in_shape[k]:
-            raise IndexError(f"{op}(): Source/destination tensor must have same slice shapes. Destination slice "
-                             f"shape: {in_shape[k]} at dimension {k} and source slice shape: {src_shape[k]} at "
-                             f"dimension {k}.")
+            j = k - (k > d)  # the dimension within the slice
+            raise RuntimeError(f"{op}(): Source/destination tensor must have same slice shapes. Destination slice "
+                               f"shape: {in_shape[k]} at dimension {j} and source slice shape: {src_shape[k]} at "
+                               f"dimension {j}.")
     if src_shape[d] != len(idx):
         raise IndexError(f"{op}(): Number of indices ({len(idx)}) should be equal to source.size(dim) "
                          f"({src_shape[d]})")
-    _check_bounds(idx, in_shape[d], d)
+    _check_index_bounds(idx, in_shape[d], d, f"{op}(): ")
 
 
 @named_output("IndexCopyBackward0")
@@ -219,7 +232,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
         raise TypeError(f"index_fill(): argument 'value' must be Number or Tensor, not {type(value).__name__}")
     d = wrap_dim(dim, max(input.ndim, 1))
     n = input.shape[d] if input.ndim else 1
-    _check_bounds(np.where(idx < 0, idx + n, idx), n, d)
+    _check_index_bounds(idx, n, d)
     mask = Tensor._make(_fill_mask(tuple(input.shape), d, idx))
     if isinstance(value, Tensor):
         return where(mask, value, input)
@@ -242,8 +255,8 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
         raise IndexError("index_reduce_(): Index is supposed to be a vector")
     idx = index._data.reshape(-1).astype(np.int64)
     if source.dtype is not input.dtype:
-        raise RuntimeError(f"index_reduce_(): self ({input.dtype}) and source ({source.dtype}) must have the same "
-                           "scalar type".replace("chainrule.", ""))
+        raise RuntimeError(f"index_reduce_(): self ({torch_type_name(input)}) and source ({torch_type_name(source)}) "
+                           "must have the same scalar type")
     x, src = (reshape(input, (1,)) if input.ndim == 0 else input), (reshape(source, (1,)) if source.ndim == 0
                                                                     else source)
     d = wrap_dim(dim, x.ndim)
@@ -324,7 +337,7 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
         raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got "
                            f"self.dtype = {torch_type_name(input)} and source.dtype = {torch_type_name(source)}")
     if index.numel() != source.numel():
-        raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got "
+        raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
                            f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
     n = input.numel()
     flat_idx = index._data.reshape(-1)
@@ -348,7 +361,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype "
                            f"{torch_type_name(mask)}")
     if source.dtype is not input.dtype:
-        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got "
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got"  # (sic, torch)
                            f"{torch_type_name(input)} and {torch_type_name(source)}")
     try:
         shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
@@ -451,6 +464,8 @@ def fill_diagonal_(self: Tensor, fill_value, wrap: bool = False) -> Tensor:
     """Fill the main diagonal (all indices equal) with ``fill_value``; for a tall matrix ``wrap``
     restarts the diagonal every ``ncols + 1`` rows, as NumPy's ``fill_diagonal``."""
     nd = self.ndim
+    if is_grad_enabled() and self._requires_grad and self.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     if nd < 2:
         raise RuntimeError("dimensions must larger than 1")
     if nd > 2 and len(set(self.shape)) != 1:

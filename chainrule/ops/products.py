@@ -59,7 +59,7 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
     if input.dtype is not other.dtype:
-        raise RuntimeError(f"vdot : expected both vectors to have same dtype, but found {torch_type_name(input)} and "
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {torch_type_name(input)} and "
                            f"{torch_type_name(other)}")
     return dot(input, other)
 
@@ -79,7 +79,7 @@ def _dims_pair(dims, a: Tensor, b: Tensor) -> tuple[list, list]:
         da = [da] if isinstance(da, numbers.Integral) else list(da)
         db = [db] if isinstance(db, numbers.Integral) else list(db)
         if len(da) != len(db):
-            raise RuntimeError(f"both dimension lists should have same length, but got {len(da)} and {len(db)}")
+            raise RuntimeError("both dimension lists should have same length")
         return [wrap_dim(d, a.ndim) for d in da], [wrap_dim(d, b.ndim) for d in db]
     raise RuntimeError("tensordot expects dims to be an int or a pair of lists of dimensions")
 
@@ -158,6 +158,10 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
     check_tensor(input, "addmv")
     if mat.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, {mat.ndim}, {vec.ndim}")
+    if mat.shape[1] != vec.shape[0] or input.shape not in ((), (1,), (mat.shape[0],)):
+        sizes = "x".join(str(s) for s in input.shape)
+        raise RuntimeError(f"size mismatch, got input ({sizes}), mat ({mat.shape[0]}x{mat.shape[1]}), "
+                           f"vec ({vec.shape[0]})")
     prod = _scale(mv(mat, vec), alpha)
     return prod + _beta_input(input, tuple(prod.shape), beta)
 
@@ -175,6 +179,10 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tenso
 
 
 def _check_batches(b1: Tensor, b2: Tensor) -> None:
+    for b in (b1, b2):
+        if b.ndim < 3:  # PyTorch reads size(2) first
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-max(b.ndim, 1)}, "
+                             f"{max(b.ndim, 1) - 1}], but got 2)")
     if b1.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
     if b2.ndim != 3:
@@ -235,7 +243,9 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
     if not x1.dtype.is_floating_point or not x2.dtype.is_floating_point:
-        raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: {x1.dtype}".replace("chainrule.", ""))
+        bad = x1 if not x1.dtype.is_floating_point else x2
+        raise RuntimeError(f"cdist only supports floating-point dtypes, X{1 if bad is x1 else 2} got: "
+                           f"{torch_type_name(bad)}")
     if compute_mode not in (None, "use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
                             "donot_use_mm_for_euclid_dist"):
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
@@ -265,8 +275,8 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     check_tensor(input, "dist")
     check_tensor(other, "dist", "other")
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f"dist only supports floating-point dtypes, input got: {input.dtype}".replace(
-            "chainrule.", ""))
+        raise RuntimeError(f"norm(): input dtype should be either floating point or complex. Got "
+                           f"{torch_type_name(input)} instead.")
     diff = input - other
     return _pnorm_last(reshape(diff, (-1,)), float(p))
 
@@ -279,11 +289,12 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     if p <= 0:
         raise RuntimeError("renorm: non-positive-norm not supported")
     if maxnorm < 0:
-        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm:g}")
     if input.ndim <= 1:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f"renorm: expected a floating point input, got {input.dtype}".replace("chainrule.", ""))
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{torch_type_name(input)}")
     d = wrap_dim(dim, input.ndim)
     others = [k for k in _irange(input.ndim) if k != d]
     a = _abs(input)

@@ -147,7 +147,8 @@ def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator=
     """Fill with ``exp(N(mean, std^2))`` samples."""
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
-    _float_only(self, "log_normal_")
+    if not self.dtype.is_floating_point:
+        raise NotImplementedError(f"\"log_normal_cpu\" not implemented for '{torch_type_name(self)}'")
     return _random_(self, lambda s: backend.rng(generator).lognormal(mean, std, size=s))
 
 

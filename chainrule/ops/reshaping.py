@@ -22,7 +22,7 @@ import numpy as np
 from .. import _factory, backend
 from ..autograd.function import FunctionNode, named_output
 from ..tensor import Size, Tensor
-from ._util import check_tensor, wrap_dim
+from ._util import check_tensor, torch_type_name, wrap_dim
 from .elementwise import sub
 from .indexing import GetItem
 from .join import cat, stack
@@ -96,7 +96,7 @@ def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
     if isinstance(ios, Tensor):
         if ios.dtype is not backend.int64:
             raise RuntimeError("tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
-                               f"{ios.dtype}")
+                               f"{torch_type_name(ios)}")
         if ios.ndim > 1:
             raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
                                f"one-dimensional tensor, but got a tensor with {ios.ndim} dims")
@@ -353,8 +353,9 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
     d = wrap_dim(dim, input.ndim)
     x = input
     if prepend is not None or append is not None:
-        parts = [p if p.ndim else broadcast_to(p, x.shape[:d] + (1,) + x.shape[d + 1:])
-                 for p in (prepend, x, append) if p is not None]
+        parts = [p for p in (prepend, x, append) if p is not None]
+        if any(p.ndim != x.ndim for p in parts):
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
         x = cat(parts, d)
     for _ in _irange(n):
         m = x.shape[d]
@@ -394,7 +395,7 @@ def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -
     check_tensor(input, "as_strided")
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
     if len(size) != len(stride):
-        raise RuntimeError(f"mismatch in length of strides and shape: got {len(size)} sizes and {len(stride)} strides")
+        raise RuntimeError("mismatch in length of strides and shape")
     if any(s < 0 for s in stride):
         raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got strides: {list(stride)}")
     off = 0 if storage_offset is None else int(storage_offset)
@@ -520,7 +521,7 @@ def _range(start=0, end=None, step=1, *, dtype=None, layout=None, device=None,  
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (step > 0 and start > end) or (step < 0 and start < end):
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     dt = backend.get_default_dtype() if dtype is None else backend.to_dtype(dtype)
     if dt is backend.bool_:
         raise NotImplementedError("\"range_cpu\" not implemented for 'Bool'")

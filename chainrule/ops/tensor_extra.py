@@ -141,6 +141,8 @@ def squeeze_(self: Tensor, dim=None) -> Tensor:
 
 def t_(self: Tensor) -> Tensor:
     """Transpose a matrix (at most 2-d), in place."""
+    if self.ndim > 2:
+        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
     out = _rebind(self, t)
     if out.grad_fn is not None:
         out.grad_fn._renamed = "TBackward1"
