@@ -525,3 +525,30 @@ def test_tensor_split_and_splits_match_torch_shapes():
         assert len(got) == len(want), expr
         for g, w in zip(got, want):
             _same(g, w)
+
+
+def test_views_share_memory_as_torch():
+    results = []
+    for L in (cr, torch):
+        x = L.arange(12.0).reshape(3, 4)
+        x.diagonal().fill_(-1.0)
+        x.diagonal(1).add_(10.0)
+        x.unfold(1, 2, 2).mul_(2.0)
+        L.as_strided(x, (2, 2), (1, 4), 1).zero_()
+        y = L.arange(12.0).reshape(3, 4)
+        L.diag(y).fill_(100.0)  # diag of a matrix is a copy in both
+        x.tensor_split(2, dim=1)[1].neg_()
+        results.append((x.numpy().copy(), y.numpy().copy()))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_view_of_a_tensor_requiring_grad_keeps_gradients():
+    x, tx = _pair(np.arange(12.0).reshape(3, 4) / 5.0, requires_grad=True)
+    for expr in ("(x.diagonal(1) * x.unfold(1, 3, 1)[:, 0, 0]).sum()", "(L.as_strided(x, (3, 3), (2, 1), 1) ** 2).sum()",
+                 "x.unfold(0, 2, 1).unfold(1, 2, 2).pow(2).sum()"):
+        x.grad, tx.grad = None, None
+        eval(expr, {"x": x, "L": cr}).backward()
+        eval(expr, {"x": tx, "L": torch}).backward()
+        _same(x.grad, tx.grad)
+    assert gradgradcheck(lambda v: v.unfold(1, 2, 1).diagonal(0, 0, 2) ** 2, (x,))

@@ -5,9 +5,8 @@
 
 Most are compositions of differentiable operators (slicing, flips, gathers), so first and
 second derivatives come from those; ``diagonal``/``diag_embed`` are one adjoint pair of nodes.
-``diagonal``, the splits and ``as_strided`` return copies where PyTorch returns views (NumPy
-cannot express every one of those views as a writable array): reading gives PyTorch's values,
-writing into the result does not change the input.
+``diagonal``, the splits, ``unfold`` and ``as_strided`` (of a contiguous tensor) return views
+sharing the input's memory, as PyTorch's do; ``as_strided`` of a non-contiguous tensor copies.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from ..autograd.function import FunctionNode, named_output
 from ..tensor import Size, Tensor
 from ._util import check_tensor, torch_type_name, wrap_dim
 from .elementwise import sub
-from .indexing import GetItem
+from .indexing import GetItem, IndexAccumulate
 from .join import cat, stack
 from .shape import broadcast_to, flip, reshape, sum_to, transpose, unsqueeze
 
@@ -186,17 +185,33 @@ def _diag_index(shape: tuple, offset: int, d1: int, d2: int):
     return rows, cols
 
 
+def _strided_view(xp, base, shape: tuple, strides: tuple, writeable: bool):
+    return xp.lib.stride_tricks.as_strided(base, shape=shape, strides=strides, writeable=writeable)
+
+
 class Diagonal(FunctionNode):
-    """``y[..., i] = x[..., i, i + offset]`` over dims (dim1, dim2), the diagonal axis last."""
+    """``y[..., i] = x[..., i, i + offset]`` over dims (dim1, dim2), the diagonal axis last: a
+    view sharing ``x``'s memory (writing into it writes into ``x``, as in PyTorch)."""
 
     torch_name = "DiagonalBackward0"
+    _is_view = True
 
-    def __init__(self, offset: int, dim1: int, dim2: int):
+    def __init__(self, offset: int, dim1: int, dim2: int, copy: bool = False):
         self.offset, self.dim1, self.dim2 = offset, dim1, dim2
+        if copy:
+            self._is_view = False
 
     def forward(self, x):
         self.in_shape = x.shape
-        return self.xp.diagonal(x, self.offset, self.dim1, self.dim2).copy()
+        if not self._is_view:
+            return self.xp.diagonal(x, self.offset, self.dim1, self.dim2).copy()
+        moved = self.xp.moveaxis(x, (self.dim1, self.dim2), (-2, -1))
+        rows, cols = _diag_index(x.shape, self.offset, self.dim1, self.dim2)
+        r0, c0 = (int(rows[0]), int(cols[0])) if len(rows) else (0, 0)
+        start = moved[..., r0:, c0:] if len(rows) else moved[..., :0, :0]
+        st = moved.strides
+        return _strided_view(self.xp, start, moved.shape[:-2] + (len(rows),), st[:-2] + (st[-2] + st[-1],),
+                             x.flags.writeable)
 
     def backward(self, gy):
         return DiagonalFill(self.in_shape, self.offset, self.dim1, self.dim2).apply(gy)
@@ -253,7 +268,7 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: F811 (PyTorch's k
     if input.ndim == 1:
         return diag_embed(input, diagonal, 0, 1)
     if input.ndim == 2:
-        out = Diagonal(int(diagonal), 0, 1).apply(input)
+        out = Diagonal(int(diagonal), 0, 1, copy=True).apply(input)
         if out.grad_fn is not None:
             out.grad_fn._renamed = "DiagonalBackward0_copy"
         return out
@@ -367,10 +382,38 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
 
 
 # ---- windows and strides -----------------------------------------------------------------------------
-@named_output("UnfoldBackward0")
+class Unfold(FunctionNode):
+    """The windows ``x[..., i*step : i*step + size, ...]`` along ``dim`` as a strided view (the
+    window elements last). Backward adds each window's gradient back."""
+
+    torch_name = "UnfoldBackward0"
+    _is_view = True
+
+    def __init__(self, dim: int, size: int, step: int):
+        self.dim, self.size, self.step = dim, size, step
+
+    def forward(self, x):
+        d, n = self.dim, x.shape[self.dim]
+        self.in_shape = x.shape
+        windows = (n - self.size) // self.step + 1
+        st = x.strides
+        shape = x.shape[:d] + (windows,) + x.shape[d + 1:] + (self.size,)
+        strides = st[:d] + (st[d] * self.step,) + st[d + 1:] + (st[d],)
+        return _strided_view(self.xp, x, shape, strides, x.flags.writeable)
+
+    def backward(self, gy):
+        d = self.dim
+        n = self.in_shape[d]
+        windows = (n - self.size) // self.step + 1
+        idx = np.arange(windows)[:, None] * self.step + np.arange(self.size)[None, :]
+        g = gy.movedim(-1, d + 1) if d + 1 != gy.ndim - 1 else gy  # [..., windows, size, ...]
+        return IndexAccumulate((slice(None),) * d + (idx,), self.in_shape).apply(g)
+
+
 def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
     """Every window of ``size`` elements, ``step`` apart, along ``dimension``; the windows
-    replace that dimension and the window elements form a new last dimension (a copy here)."""
+    replace that dimension and the window elements form a new last dimension. A view of
+    ``self``, as in PyTorch (overlapping windows share elements)."""
     nd = self.ndim
     d = wrap_dim(dimension, max(nd, 1))
     n = self.shape[d] if nd else 1
@@ -380,18 +423,38 @@ def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
         raise RuntimeError(f"step is {step} but must be > 0")
     if size < 0:
         raise RuntimeError(f"size is {size} but must be >= 0")
-    x = self if nd else reshape(self, (1,))
-    windows = (n - size) // step + 1
-    idx = np.arange(windows)[:, None] * step + np.arange(size)[None, :]
-    index = (slice(None),) * d + (idx,)
-    out = GetItem(index).apply(x)  # shape [..., windows, size, ...]
-    out = out.movedim(d + 1, -1) if d + 1 != out.ndim - 1 else out
-    return reshape(out, (size,)) if nd == 0 else out
+    if nd == 0:
+        return reshape(Unfold(0, size, step).apply(reshape(self, (1,))), (size,))
+    return Unfold(d, int(size), int(step)).apply(self)
+
+
+class AsStrided(FunctionNode):
+    """``y[i, j, ...] = flat(x)[offset + i * stride[0] + j * stride[1] + ...]``: a view of a
+    contiguous ``x`` (a copy otherwise); backward adds the gradient back at those positions."""
+
+    torch_name = "AsStridedBackward0"
+
+    def __init__(self, flat_index: np.ndarray, size: tuple, stride: tuple, offset: int, view: bool):
+        self.flat_index, self.size, self.stride, self.offset = flat_index, size, stride, offset
+        self._is_view = view
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        if self._is_view:
+            item = x.itemsize
+            base = x.reshape(-1)[self.offset:]
+            return _strided_view(self.xp, base, self.size, tuple(s * item for s in self.stride), x.flags.writeable)
+        return x.reshape(-1)[self.flat_index]
+
+    def backward(self, gy):
+        flat = IndexAccumulate((self.flat_index,), (int(np.prod(self.in_shape)),)).apply(gy)
+        return reshape(flat, self.in_shape)
 
 
 def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:
     """Elements of ``input`` read with the given strides, counted in elements over the
-    tensor's row-major (contiguous) order; a copy (PyTorch returns a view of the storage)."""
+    tensor's row-major (contiguous) order: a view when ``input`` is contiguous (as PyTorch's,
+    whose strides address the storage), a copy otherwise."""
     check_tensor(input, "as_strided")
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
     if len(size) != len(stride):
@@ -407,10 +470,8 @@ def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -
         raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {off}, and "
                            f"itemsize {input.element_size()} requiring a storage size of {need * input.element_size()} "
                            f"are out of bounds for storage of size {input.numel() * input.element_size()}")
-    out = GetItem((flat,)).apply(reshape(input, (-1,)))
-    if out.grad_fn is not None:
-        out.grad_fn._renamed = "AsStridedBackward0"
-    return out
+    view = bool(input._data.flags.c_contiguous) and need > 0
+    return AsStrided(flat, size, stride, off, view).apply(input)
 
 
 @named_output("NarrowCopyBackward0")
