@@ -173,6 +173,9 @@ _ERRORS = {
     "bernoulli_nan": lambda L: L.bernoulli(_t(L, [np.nan])),
     "squeeze_dim": lambda L: _t(L, _A).squeeze_(5),
     "t_3d": lambda L: _t(L, np.ones((2, 2, 2))).t_(),
+    "bernoulli_tensor_p_range": lambda L: _t(L, np.ones(3)).bernoulli_(_t(L, [0.0, 1.0, 2.0])),
+    "bernoulli_tensor_p_shape": lambda L: _t(L, np.ones(3)).bernoulli_(_t(L, [0.0, 1.0])),
+    "exponential_lambda": lambda L: _t(L, np.ones(3)).exponential_(0),
 }
 
 
@@ -326,6 +329,8 @@ def test_bernoulli_and_poisson():
     assert float(p.grad.abs().sum()) == 0.0
     z = cr.ones(20000).bernoulli(0.25, generator=g)
     assert abs(float(z.mean()) - 0.25) < 0.02
+    w = cr.empty(10000, 3).bernoulli_(cr.tensor([0.0, 1.0, 0.5]), generator=g)
+    assert w[:, 0].sum().item() == 0 and w[:, 1].sum().item() == 10000 and abs(w[:, 2].mean().item() - 0.5) < 0.03
     rate = cr.full((20000,), 3.0)
     k = cr.poisson(rate, g)
     assert k.dtype is cr.float32 and abs(float(k.mean()) - 3.0) < 0.1 and abs(float(k.var()) - 3.0) < 0.2

@@ -270,13 +270,29 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None
 
 
 def bernoulli_(self: Tensor, p: float = 0.5, *, generator=None) -> Tensor:
-    """Fill with 1 with probability ``p`` and 0 otherwise."""
+    """Fill with 1 with probability ``p`` (a number, or a tensor broadcast to this shape) and 0 otherwise."""
+    if isinstance(p, Tensor):
+        prob = p._data
+        if prob.size and not ((prob >= 0) & (prob <= 1)).all():
+            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message "
+                               "be improved?  If so, please report an enhancement request to PyTorch.)")
+        shape = self._data.shape
+        try:
+            prob = np.broadcast_to(prob, shape)
+        except ValueError:
+            from .shape import broadcast_to as _expand
+
+            _expand(p, shape)  # raises PyTorch's expand error
+        return _random_(self, lambda s: backend.rng(generator).random(s) < prob)
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
     return _random_(self, lambda s: backend.rng(generator).random(s) < p)
 
 
 def exponential_(self: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
+    """Fill with samples of Exp(lambd) (mean 1 / lambd)."""
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
     return _random_(self, lambda s: backend.rng(generator).exponential(1.0 / lambd, size=s))
 
 
