@@ -483,3 +483,84 @@ def test_incomplete_gamma_and_zeta():
     for L in (cr, torch):
         with pytest.raises(NotImplementedError, match="zeta"):
             L.special.zeta(L.tensor(a + 1, requires_grad=True), L.tensor(x)).sum().backward()
+
+
+# ---- dtype, dim and scalar combinations: same result or same exception type as PyTorch -----------------------
+def _outcome(L, fn, arrays):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return "ok", fn(L, *[L.tensor(a) for a in arrays])
+        except (RuntimeError, TypeError, IndexError, NotImplementedError, ValueError) as e:
+            return type(e).__name__, str(e)
+
+
+def _flat(r):
+    return [x for v in r for x in _flat(v)] if isinstance(r, (tuple, list)) else [r]
+
+
+def _agree(fn, *arrays):
+    ours, theirs = _outcome(cr, fn, arrays), _outcome(torch, fn, arrays)
+    assert ours[0] == theirs[0], (ours[0], str(ours[1])[:200], theirs[0], str(theirs[1])[:200])
+    if ours[0] == "ok":
+        for o, t in zip(_flat(ours[1]), _flat(theirs[1]), strict=True):
+            _same(o, t, rtol=1e-6, atol=1e-6)
+
+
+_RX = np.random.default_rng(5)
+SHAPES = [(5,), (3, 4), (2, 3, 4), ()]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_reductions_over_every_dim_and_dtype(shape):
+    x, xi = _RX.standard_normal(shape), _RX.integers(0, 4, shape)
+    nd = max(len(shape), 1)
+    for dim in [None, *range(-nd, nd)]:
+        for kd in (False, True):
+            _agree(lambda L, x, d=dim, k=kd: L.quantile(x, L.tensor([0.1, 0.9], dtype=L.float64), dim=d, keepdim=k,
+                                                       interpolation="nearest"), x)
+            _agree(lambda L, x, d=dim, k=kd: L.quantile(x, L.tensor(0.6, dtype=L.float64), dim=d, keepdim=k), x)
+            _agree(lambda L, x, d=dim, k=kd: (L.nanmean(x, d, k), L.nansum(x, d, k)), x)
+            if dim is not None:
+                for arr in (x, xi, xi > 1):
+                    _agree(lambda L, x, d=dim, k=kd: (L.mode(x, d, k), L.nanmedian(x, d, k)), arr)
+        if dim is not None:
+            for arr in (x, xi, xi > 1):
+                _agree(lambda L, x, d=dim: (L.cummax(x, d), L.cummin(x, d), L.logcumsumexp(x, d)), arr)
+            _agree(lambda L, x, d=dim: (L.unique(x, return_inverse=True, return_counts=True, dim=d),
+                                        L.unique_consecutive(x, return_inverse=True, return_counts=True, dim=d)), xi)
+            _agree(lambda L, x, d=dim: (L.gradient(x, dim=d), L.trapezoid(x, dim=d), L.cumulative_trapezoid(x, dim=d)),
+                   x)
+    for dim in (nd, -nd - 1):  # out of range
+        _agree(lambda L, x, d=dim: L.quantile(x, 0.5, dim=d), x)
+        _agree(lambda L, x, d=dim: L.mode(x, d), x)
+    _agree(lambda L, x: (L.unique(x, return_inverse=True, return_counts=True), L.nanmedian(x), L.aminmax(x),
+                         L.msort(x), L.histc(x, 7), L.histogram(x, 4), L.cov(x), L.corrcoef(x), L.gradient(x)), x)
+
+
+@pytest.mark.parametrize("name", ["xlogy", "fmax", "fmin", "copysign", "float_power", "logaddexp2", "ldexp",
+                                  "nextafter", "heaviside", "gcd", "lcm"])
+def test_binary_functions_over_dtypes_and_scalars(name):
+    x = _RX.standard_normal((3, 4))
+    operands = (x, _RX.integers(-3, 4, (3, 4)), x.astype(np.float32), x > 0)
+    for a in operands:
+        for b in operands:
+            _agree(lambda L, a, b: getattr(L, name)(a, b), a, b)
+        for s in (2, 2.5, True):
+            _agree(lambda L, a, s=s: (getattr(L, name)(a, s)), a)
+            _agree(lambda L, a, s=s: (getattr(L, name)(s, a)), a)
+
+
+@pytest.mark.parametrize("name", ["erfc", "erfinv", "lgamma", "digamma", "sinc", "i0", "signbit", "deg2rad", "logit",
+                                  "special.i1e", "special.ndtr", "special.entr", "special.bessel_j0"])
+def test_unary_functions_over_dtypes(name):
+    x = _RX.standard_normal((3, 4)) * 0.9
+
+    def fn(L, a):
+        f = L
+        for part in name.split("."):
+            f = getattr(f, part)
+        return f(a)
+
+    for a in (x, x.astype(np.float32), _RX.integers(-3, 4, (3, 4)), x > 0, np.array(0.5)):
+        _agree(fn, a)

@@ -15,6 +15,7 @@ import numpy as np
 from ..tensor import Tensor
 from ._util import check_tensor, to_tensor, torch_type_name, wrap_dim
 
+_C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double"}
 histogram_result = namedtuple("histogram", ("hist", "bin_edges"))
 
 
@@ -47,9 +48,9 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
         flat = data.reshape(-1)
         vals, inv, cnt = np.unique(flat, return_inverse=True, return_counts=True, equal_nan=False)
         return _unique_result(vals, np.reshape(inv, data.shape), cnt, return_inverse, return_counts)
-    d = wrap_dim(dim, max(x.ndim, 1))
-    if data.ndim == 0:
-        data = data.reshape(1)
+    if x.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    d = wrap_dim(dim, x.ndim)
     if data.shape[d] == 0:
         if any(s == 0 for i, s in enumerate(data.shape) if i != d) or data.ndim == 1:
             return _unique_result(data, np.zeros(0), np.zeros(0), return_inverse, return_counts)
@@ -67,7 +68,8 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False, return_count
         flat = data.reshape(-1)
         d, moved = 0, flat
     else:
-        data = data.reshape(1) if data.ndim == 0 else data
+        if data.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         d = wrap_dim(dim, data.ndim)
         moved = np.moveaxis(data, d, 0)
     n = moved.shape[0]
@@ -94,7 +96,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     x = check_tensor(input, "bincount")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
-    if x._data.dtype.kind == "f":
+    if x._data.dtype.kind in "fb":
         raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{torch_type_name(x)}'")
     if x.ndim != 1 or x._data.dtype.kind not in "iub" or (x.numel() and x._data.min() < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
@@ -160,6 +162,10 @@ def histogram(input: Tensor, bins=100, *, range=None, weight: Tensor | None = No
     w = None
     if weight is not None:
         w = check_tensor(weight, "histogram", "weight")
+        if w._data.dtype != x._data.dtype:
+            raise RuntimeError("torch.histogramdd: if weight tensor is provided, input tensor and weight tensor should "
+                               f"have the same dtype, but got input({_C_NAMES.get(x.dtype.name)}), and weight("
+                               f"{_C_NAMES.get(w.dtype.name)})")
         if tuple(w.shape) != tuple(x.shape):
             raise RuntimeError("histogram(): if weight tensor is provided it should have the same shape as the "
                                f"input tensor excluding its innermost dimension, but got input with shape "

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..autograd.function import FunctionNode
 from ..tensor import Tensor
-from ._util import binary_operands, check_tensor, float_operand
+from ._util import binary_operands, check_tensor, float_operand, torch_type_name
 from .elementwise import exp, log
 from .special_math import _kernel, _sp, lgamma
 
@@ -24,6 +24,13 @@ def _float_pair(a, b, name: str) -> tuple[Tensor, Tensor]:
     x, y = binary_operands(a, b)
     if x._data.dtype.kind != "f":
         x, y = float_operand(x, name), float_operand(y, name)
+    return x, y
+
+
+def _float_only(a: Tensor, b: Tensor, name: str) -> tuple[Tensor, Tensor]:
+    x, y = binary_operands(a, b)
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{torch_type_name(x)}'")
     return x, y
 
 
@@ -75,14 +82,14 @@ def gammainc(input, other) -> Tensor:
     """The regularised lower incomplete gamma P(a, x) = gamma(a, x) / Gamma(a) (``input`` = a)."""
     check_tensor(input, "special_gammainc")
     check_tensor(other, "special_gammainc", "other")
-    return _Igamma(False).apply(*_float_pair(input, other, "special_gammainc"))
+    return _Igamma(False).apply(*_float_only(input, other, "igamma"))
 
 
 def gammaincc(input, other) -> Tensor:
     """The regularised upper incomplete gamma Q(a, x) = 1 - P(a, x)."""
     check_tensor(input, "special_gammaincc")
     check_tensor(other, "special_gammaincc", "other")
-    return _Igamma(True).apply(*_float_pair(input, other, "special_gammaincc"))
+    return _Igamma(True).apply(*_float_only(input, other, "igammac"))
 
 
 def zeta(input, other) -> Tensor:

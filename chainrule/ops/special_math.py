@@ -401,10 +401,10 @@ def special_xlog1py(input, other) -> Tensor:
 @named_output("Logaddexp2Backward0")
 def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     """log2(2^a + 2^b), computed without overflow as logaddexp(a ln 2, b ln 2) / ln 2."""
-    check_tensor(input, "logaddexp2")
-    check_tensor(other, "logaddexp2", "other")
+    a, b = binary_operands(check_tensor(input, "logaddexp2"), check_tensor(other, "logaddexp2", "other"))
+    _int_or_float_only(a, "logaddexp2", "f")
     ln2 = math.log(2.0)
-    return logaddexp(input * ln2, other * ln2) / ln2
+    return logaddexp(a * ln2, b * ln2) / ln2
 
 
 def float_power(input, exponent) -> Tensor:
@@ -464,7 +464,9 @@ def nextafter(input: Tensor, other: Tensor) -> Tensor:
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
     """input * 2^other."""
     check_tensor(input, "ldexp")
-    return input * exp2(check_tensor(other, "ldexp", "other"))
+    if check_tensor(other, "ldexp", "other")._data.dtype == np.bool_ and input._data.dtype.kind == "f":
+        raise NotImplementedError("\"ldexp_cpu_exp\" not implemented for 'Bool'")
+    return input * exp2(other)
 
 
 def _gcd_lcm(input, other, name: str) -> Tensor:

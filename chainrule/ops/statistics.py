@@ -93,6 +93,8 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False):
     ``nanmedian(x)`` is a 0-d tensor; ``nanmedian(x, dim, keepdim=False)`` returns ``(values, indices)``.
     """
     x = check_tensor(input, "nanmedian")
+    if x._data.dtype == np.bool_:
+        raise NotImplementedError("\"median_out\" not implemented for 'Bool'")
     if dim is None:
         if x.numel() == 0:
             return Tensor._make(np.full((), np.nan, dtype=x._data.dtype))
@@ -302,7 +304,9 @@ class Logcumsumexp(FunctionNode):
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """log(cumsum(exp(x))) along ``dim``, without overflow."""
-    x = float_operand(check_tensor(input, "logcumsumexp"), "logcumsumexp")
+    x = check_tensor(input, "logcumsumexp")
+    if x._data.dtype.kind != "f":
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{torch_type_name(x)}'")
     x1, was_0d = _as_1d(x)
     y = Logcumsumexp(wrap_dim(dim, x1.ndim)).apply(x1)
     return reshape(y, ()) if was_0d else y
