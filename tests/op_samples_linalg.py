@@ -26,4 +26,6 @@ LINALG_SAMPLES: dict = {
     "qr": [lambda L: ((_t(L, SQ),), {})],
     "cholesky_solve": [lambda L: ((_t(L, V3.T), _t(L, np.linalg.cholesky(SPD[:3, :3]))), {})],
     "cholesky_inverse": [lambda L: ((_t(L, np.linalg.cholesky(SPD)),), {})],
+    "lu_solve": [lambda L: ((_t(L, V3.T), *L.linalg.lu_factor(_t(L, SQ[:3, :3]))), {})],
+    "lu_unpack": [lambda L: (tuple(L.linalg.lu_factor(_t(L, SQ))), {})],
 }

@@ -32,7 +32,8 @@ def test_import_forms_and_names():
     assert importlib.import_module("chainrule.linalg") is cr.linalg is chainrule.linalg
     names = ("cholesky cholesky_ex cond cross det diagonal eigh eigvalsh inv inv_ex lstsq matmul matrix_exp "
              "matrix_norm matrix_power matrix_rank multi_dot norm pinv qr slogdet solve solve_triangular svd "
-             "svdvals vecdot vector_norm LinAlgError solve_ex tensorinv tensorsolve vander").split()
+             "svdvals vecdot vector_norm LinAlgError solve_ex tensorinv tensorsolve vander lu lu_factor lu_factor_ex "
+             "lu_solve").split()
     for name in names:
         assert hasattr(torch.linalg, name), name
         assert callable(getattr(cr.linalg, name)), name
@@ -45,7 +46,8 @@ def test_lin_alg_error_is_a_runtime_error():
 
 
 @pytest.mark.parametrize("name", ["det", "logdet", "slogdet", "inverse", "cholesky", "pinverse", "matrix_power",
-                                  "matrix_exp", "svd", "cross", "qr", "cholesky_solve", "cholesky_inverse"])
+                                  "matrix_exp", "svd", "cross", "qr", "cholesky_solve", "cholesky_inverse", "lu",
+                                  "lu_solve", "lu_unpack"])
 def test_top_level_names_and_methods_as_torch(name):
     assert hasattr(cr, name)
     assert hasattr(cr.Tensor, name) == hasattr(torch.Tensor, name)
@@ -63,6 +65,11 @@ def test_top_level_names_and_methods_as_torch(name):
     (lambda L, a: L.linalg.lstsq(a, a), "linalg_lstsq", ("solution", "residuals", "rank", "singular_values")),
     (lambda L, a: L.linalg.solve_ex(a, a), "linalg_solve_ex", ("result", "info")),
     (lambda L, a: L.qr(a), "qr", ("Q", "R")),
+    (lambda L, a: L.linalg.lu_factor(a), "linalg_lu_factor", ("LU", "pivots")),
+    (lambda L, a: L.linalg.lu_factor_ex(a), "linalg_lu_factor_ex", ("LU", "pivots", "info")),
+    (lambda L, a: L.linalg.lu(a), "linalg_lu", ("P", "L", "U")),
+    (lambda L, a: L.lu_unpack(*L.linalg.lu_factor(a)), "lu_unpack", ("P", "L", "U")),
+    (lambda L, a: L.lu(a, get_infos=True), "_lu_with_info", ("LU", "pivots", "info")),
 ])
 def test_namedtuple_results(call, typename, fields):
     ours, theirs = (call(L, x) for L, x in zip((cr, torch), both(SPD)))
@@ -168,6 +175,21 @@ def test_solve_ex_reports_singular_matrices():
     assert ours.info.tolist() == theirs.info.tolist() and tuple(ours.result.shape) == tuple(theirs.result.shape)
     with pytest.raises(cr.linalg.LinAlgError):
         cr.linalg.solve_ex(x, cr.ones(2, 2, 1, dtype=cr.float64), check_errors=True)
+
+
+def test_lu_of_singular_matrices_and_the_old_api():
+    x, t = both(np.stack([SQ, np.pad(SINGULAR, ((0, 1), (0, 1)))]))
+    ours, theirs = cr.linalg.lu_factor_ex(x), torch.linalg.lu_factor_ex(t)
+    assert ours.info.tolist() == theirs.info.tolist() and ours.pivots.tolist() == theirs.pivots.tolist()
+    np.testing.assert_allclose(ours.LU.numpy(), theirs.LU.numpy(), atol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a, p = cr.lu(cr.tensor(SQ))
+        b = cr.tensor(R.standard_normal((3, 2)))
+        np.testing.assert_allclose(cr.lu_solve(b, a, p).numpy(), np.linalg.solve(SQ, b.numpy()), rtol=1e-12)
+        np.testing.assert_allclose(b.lu_solve(a, p).numpy(), np.linalg.solve(SQ, b.numpy()), rtol=1e-12)
+    with pytest.warns(UserWarning, match="torch.lu is deprecated"):
+        cr.tensor(SQ).lu()
 
 
 def test_logdet_of_negative_and_singular_matrices():
@@ -283,6 +305,12 @@ ERRORS = [
     ("tensorsolve.shape", lambda L: L.linalg.tensorsolve(L.ones(2, 3), L.ones(3))),
     ("vander.n", lambda L: L.linalg.vander(L.ones(2, 2), N=0)),
     ("qr.1d_old", lambda L: L.qr(L.ones(3))),
+    ("lu_factor.singular", lambda L: L.linalg.lu_factor(L.tensor(SINGULAR))),
+    ("lu_factor.singular_batch", lambda L: L.linalg.lu_factor(L.tensor(np.stack([np.eye(2), SINGULAR])))),
+    ("lu_factor.no_pivot", lambda L: L.linalg.lu_factor(L.eye(2), pivot=False)),
+    ("lu_factor.1d", lambda L: L.linalg.lu_factor(L.ones(2))),
+    ("lu_factor.int", lambda L: L.linalg.lu_factor(L.tensor(_I))),
+    ("lu_solve.shapes", lambda L: L.linalg.lu_solve(*L.linalg.lu_factor(L.eye(2)), L.ones(3, 1))),
     # LinAlgError (a RuntimeError)
     ("inv.singular", lambda L: L.linalg.inv(L.tensor(SINGULAR))),
     ("inv.singular_batch", lambda L: L.linalg.inv(L.tensor(np.stack([np.eye(2), SINGULAR])))),

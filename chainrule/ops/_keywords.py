@@ -44,7 +44,7 @@ _CAST = ("acos acosh add addcdiv addcmul arccos arccosh arcsin arcsinh arctan ar
          "threshold topk true_divide var")
 _SAME = "abs absolute bitwise_not ceil floor frac neg negative round sgn sign trunc"
 _EXACT = ("addmm all amax amin any argmax argmin bmm cross dot gather index_add index_select inverse log_softmax "
-          "masked_select matmul matrix_power mm mv nan_to_num nonzero norm scatter scatter_add softmax take "
+          "lu_solve masked_select matmul matrix_power mm mv nan_to_num nonzero norm scatter scatter_add softmax take "
           "take_along_dim tril triu where")
 _CAT = "cat concat concatenate dstack hstack row_stack stack vstack"
 _ANY = "cumprod cumsum prod sum"

@@ -42,6 +42,7 @@ from .linalg_decomp import slogdet as _slogdet
 from .linalg_decomp import solve as _solve
 from .linalg_decomp import solve_triangular as _solve_triangular
 from .linalg_decomp import svd as _linalg_svd
+from .linalg_lu import lu_solve_top, lu_top, lu_unpack
 from .reduction import _dims, _vector_norm, amax, amin
 from .reduction import sum as _sum
 from .shape import broadcast_to, clone, movedim, reshape, unsqueeze
@@ -575,7 +576,10 @@ def qr(input: Tensor, some: bool = True):
     return qr_result(q, r)
 
 
+lu = lu_top
+lu_solve = lu_solve_top
+
 # (torch.trace lives with the other products, chainrule/ops/products.py)
 __all__ = ["det", "logdet", "slogdet", "inverse", "cholesky", "pinverse", "matrix_power", "matrix_exp", "svd",
-           "cross", "qr", "cholesky_solve", "cholesky_inverse"]
-TENSOR_METHODS = list(__all__)
+           "cross", "qr", "cholesky_solve", "cholesky_inverse", "lu", "lu_solve", "lu_unpack"]
+TENSOR_METHODS = [name for name in __all__ if name != "lu_unpack"]
