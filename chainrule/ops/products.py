@@ -229,10 +229,38 @@ def _check_p(p, op: str) -> float:
     return float(p)
 
 
-@named_output("CdistBackward0")
+def _euclidean_mm(x1: Tensor, x2: Tensor) -> Tensor:
+    """sqrt(max(|a|^2 + |b|^2 - 2 a.b, 1e-30)) for all row pairs with one matmul (PyTorch's
+    ``_euclidean_dist``: memory O(P R), not O(P R M))."""
+    from .elementwise import clamp_min, sqrt
+    from .join import cat
+
+    n1 = _sum(x1 * x1, -1, keepdim=True)
+    n2 = _sum(x2 * x2, -1, keepdim=True)
+    ones1 = broadcast_to(Tensor._make(np.ones((), dtype=x1._data.dtype)), tuple(n1.shape))
+    ones2 = broadcast_to(Tensor._make(np.ones((), dtype=x2._data.dtype)), tuple(n2.shape))
+    a = cat([x1 * -2.0, n1, ones1], -1)
+    b = cat([x2, ones2, n2], -1)
+    return sqrt(clamp_min(a @ b.transpose(-2, -1), 1e-30))
+
+
+def _cdist_name(x1, x2, p=2.0, compute_mode=None):
+    return "ViewBackward0" if _use_mm(x1, x2, p, compute_mode) else "CdistBackward0"
+
+
+def _use_mm(x1: Tensor, x2: Tensor, p, compute_mode) -> bool:
+    if p != 2 or compute_mode == "donot_use_mm_for_euclid_dist":
+        return False
+    return compute_mode == "use_mm_for_euclid_dist" or x1.shape[-2] > 25 or x2.shape[-2] > 25
+
+
+@named_output(_cdist_name)
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = None) -> Tensor:
-    """``out[..., i, j] = ||x1[..., i, :] - x2[..., j, :]||_p`` (batch dims broadcast);
-    ``compute_mode`` is accepted and ignored (the direct formula is always used)."""
+    """``out[..., i, j] = ||x1[..., i, :] - x2[..., j, :]||_p`` (batch dims broadcast).
+
+    For p = 2 with more than 25 rows on either side (or ``compute_mode='use_mm_for_euclid_dist'``)
+    it uses PyTorch's matmul form ``sqrt(|a|^2 + |b|^2 - 2 a.b)`` (clamped at 1e-30), whose
+    memory is that of the result; otherwise the direct difference formula."""
     check_tensor(x1, "cdist", "x1")
     check_tensor(x2, "cdist", "x2")
     p = _check_p(p, "cdist")
@@ -249,6 +277,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
     if compute_mode not in (None, "use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
                             "donot_use_mm_for_euclid_dist"):
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    if _use_mm(x1, x2, p, compute_mode):
+        return _euclidean_mm(x1, x2)
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     return _pnorm_last(diff, p)
 
