@@ -407,11 +407,12 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False):
 # ---- QR ------------------------------------------------------------------------------------------------
 def _qr_backward_tall(gq, gr, q, r):
     """A = Q R with m >= n (reduced): gA = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q."""
-    m = 0
+    terms = []
     if gr is not None:
-        m = matmul(r, mT(gr))
+        terms.append(matmul(r, mT(gr)))
     if gq is not None:
-        m = m - matmul(mT(gq), q)
+        terms.append(-matmul(mT(gq), q))
+    m = terms[0] if len(terms) == 1 else terms[0] + terms[1]
     b = matmul(q, tril(m) + mT(tril(m, -1)))
     if gq is not None:
         b = b + gq
@@ -571,7 +572,7 @@ class Svd(FunctionNode):
         s_col = reshape(s, tuple(s.shape) + (1,))  # scales rows
         s2 = s * s
         e = reshape(s2, s2.shape[:-1] + (1, k)) - reshape(s2, tuple(s2.shape) + (1,))
-        inner = diag_embed(gs) if gs is not None else 0
+        inner = diag_embed(gs) if gs is not None else Tensor._make(np.zeros(s.shape[:-1] + (k, k), s._data.dtype))
         if gu is not None:
             uhgu = matmul(mT(u), gu)
             inner = inner + _off_diagonal_quotient(uhgu - mT(uhgu), e) * s_row

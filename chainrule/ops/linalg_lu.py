@@ -82,11 +82,12 @@ def _unpack(lu: Tensor) -> tuple[Tensor, Tensor]:
 
 def _square_backward(p: Tensor, low: Tensor, up: Tensor, gl, gu) -> Tensor:
     """gA = P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T for A = P L U square."""
-    phi = 0
+    terms = []
     if gl is not None:
-        phi = tril(matmul(mT(low), gl), -1)
+        terms.append(tril(matmul(mT(low), gl), -1))
     if gu is not None:
-        phi = phi + triu(matmul(gu, mT(up)))
+        terms.append(triu(matmul(gu, mT(up))))
+    phi = terms[0] if len(terms) == 1 else terms[0] + terms[1]
     x = SolveTriangular(True, True, True).apply(mT(low), phi)  # L^-T phi (L^T unit upper)
     x = SolveTriangular(False, False, False).apply(mT(up), x)  # ... U^-T (U^T lower)
     return matmul(p, x)
