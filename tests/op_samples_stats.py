@@ -66,4 +66,13 @@ STAT_SAMPLES.update({
     "trapezoid": [lambda L: ((t(L, A),), {"dim": 0})],
     "trapz": [lambda L: ((t(L, A),), {"dim": 0})],
     "cumulative_trapezoid": [lambda L: ((t(L, A),), {"dim": 1})],
+    "frexp": [lambda L: ((t(L, A),), {})],
+    "angle": [lambda L: ((t(L, A),), {})],
+    "fix": [lambda L: ((t(L, A),), {})],
+    "rsub": [lambda L: ((t(L, A), t(L, B)), {}), lambda L: ((t(L, A), 2.0), {"alpha": 2})],
+    "bitwise_left_shift": [lambda L: ((t(L, INT_A), t(L, INT_B % 5)), {}), lambda L: ((t(L, INT_A), 3), {})],
+    "bitwise_right_shift": [lambda L: ((t(L, INT_A), t(L, INT_B % 5)), {}), lambda L: ((t(L, INT_A), 3), {})],
+    "igamma": [lambda L: ((t(L, POS), t(L, POS + 1.0)), {})],
+    "igammac": [lambda L: ((t(L, POS), t(L, POS + 1.0)), {})],
+    "histogramdd": [lambda L: ((t(L, A),), {"bins": 3})],
 })

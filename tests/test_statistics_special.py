@@ -564,3 +564,52 @@ def test_unary_functions_over_dtypes(name):
 
     for a in (x, x.astype(np.float32), _RX.integers(-3, 4, (3, 4)), x > 0, np.array(0.5)):
         _agree(fn, a)
+
+
+# ---- frexp, angle, fix, rsub, bit shifts, igamma, histogramdd -------------------------------------------------
+def test_bit_shifts_functions_operators_and_in_place():
+    a, s = np.array([1, -16, 5, 7, -1]), np.array([3, 2, 70, 0, 1])
+    _both(lambda L, a, s: (L.bitwise_left_shift(a, s), L.bitwise_right_shift(a, s), a << s, a >> s, a << 2, 2 << s,
+                           5 >> s), a, s)
+    _both(lambda L, a: (L.bitwise_left_shift(a.to(L.uint8), 7), L.bitwise_left_shift(a.to(L.int32), 40),
+                        L.bitwise_left_shift(a > 0, 1)), a)
+    for L in (cr, torch):
+        with pytest.raises(NotImplementedError, match="lshift_cpu"):
+            L.tensor([1.0]) << 1
+    x, t = cr.tensor(a), torch.tensor(a)
+    x <<= 2
+    t <<= 2
+    x.bitwise_right_shift_(cr.tensor(s))
+    t.bitwise_right_shift_(torch.tensor(s))
+    _same(x, t)
+
+
+def test_frexp_angle_fix_rsub():
+    x = np.array([8.0, -0.3, 0.0, 1e-310, np.inf, -3.5, NAN])
+    _both(lambda L, x: (tuple(L.frexp(x)), x.angle(), L.fix(x), L.angle(x.long()), L.rsub(x, 2.0, alpha=2)), x)
+    assert type(cr.frexp(cr.tensor(x))).__name__ == "frexp"
+    _errors_alike(lambda L, x: L.frexp(x), np.array([1, 2]))
+    y, t = cr.tensor(x), torch.tensor(x)
+    y.fix_()
+    t.fix_()
+    _same(y, t)
+
+
+def test_igamma_top_level_and_in_place():
+    a, x = np.linspace(0.5, 4, 6), np.linspace(0.2, 5, 6)
+    _both(lambda L, a, x: (L.igamma(a, x), L.igammac(a, x), a.igamma(x), a.igammac(x)), a, x)
+    for L in (cr, torch):
+        t = L.tensor(a)
+        t.igamma_(L.tensor(x))
+        if L is cr:
+            ours = t.numpy()
+    np.testing.assert_allclose(ours, t.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("kw", [{"bins": 3}, {"bins": [2, 3, 4]}, {"bins": [2, 3, 4], "density": True},
+                                {"bins": 2, "range": [-1.0, 1.0, -2.0, 2.0, 0.0, 1.0]}])
+def test_histogramdd(kw):
+    pts = R.standard_normal((4, 5, 3))
+    _both(lambda L, p: tuple(L.histogramdd(p, **kw)), pts)
+    _both(lambda L, p, w: tuple(L.histogramdd(p, **kw, weight=w)), pts, np.abs(pts[..., 0]))
+    _both(lambda L, p, e: tuple(L.histogramdd(p, bins=[e, e, e])), pts, np.array([-1.0, 0.0, 0.5, 2.0]))

@@ -57,10 +57,10 @@ OUT_RULES: dict[str, str] = {
 }
 # statistics, searching and special functions (ops/statistics.py, searching.py, special_math.py)
 OUT_RULES.update({name: rule for names, rule in (
-    ("copysign deg2rad digamma erfc erfinv fmax fmin gcd i0 lcm lgamma logaddexp2 logit mvlgamma nextafter polygamma "
-     "rad2deg sinc xlogy", "cast"),
-    ("bucketize float_power heaviside histc isneginf isposinf ldexp logcumsumexp nanquantile quantile searchsorted "
-     "signbit", "same"),
+    ("angle bitwise_left_shift bitwise_right_shift copysign deg2rad digamma erfc erfinv fmax fmin gcd i0 igamma "
+     "igammac lcm lgamma logaddexp2 logit mvlgamma nextafter polygamma rad2deg sinc xlogy", "cast"),
+    ("bucketize fix float_power heaviside histc isneginf isposinf ldexp logcumsumexp nanquantile quantile "
+     "searchsorted signbit", "same"),
     ("isin msort", "exact"), ("cummax cummin mode nanmedian", "cast"), ("nanmean nansum", "any"))
     for name in names.split()})
 # PyTorch has out= only on the overloads of these that take ``dim``

@@ -8,15 +8,15 @@ them records a gradient (as in PyTorch).
 from __future__ import annotations
 
 import numbers
-from collections import namedtuple
 
 import numpy as np
 
+from .. import return_types
 from ..tensor import Tensor
 from ._util import check_tensor, to_tensor, torch_type_name, wrap_dim
 
 _C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double"}
-histogram_result = namedtuple("histogram", ("hist", "bin_edges"))
+histogram_result = return_types.structseq("histogram", ("hist", "bin_edges"))
 
 
 def _make(a, dtype=None) -> Tensor:
@@ -175,6 +175,51 @@ def histogram(input: Tensor, bins=100, *, range=None, weight: Tensor | None = No
     return histogram_result(_make(hist, x._data.dtype), _make(edges))
 
 
+histogramdd_result = return_types.structseq("histogramdd", ("hist", "bin_edges"))
+
+
+def histogramdd(input: Tensor, bins=10, *, range=None, weight: Tensor | None = None,  # noqa: A002
+                density: bool = False):
+    """The D-dimensional histogram of the points in the last dimension of ``input`` (shape (..., D)).
+
+    ``bins`` is an int, one int per dimension, or one 1-D tensor of edges per dimension; ``range``
+    is [min_0, max_0, min_1, max_1, ...]. Returns ``(hist, bin_edges)`` with one edge tensor per dimension.
+    """
+    x = check_tensor(input, "histogramdd")
+    _float_only(x, "histogramdd")
+    if x.ndim < 2:
+        raise RuntimeError(f"torch.histogramdd: input tensor should have at least 2 dimensions, but got {x.ndim}")
+    d = x.shape[-1]
+    data = x._data.reshape(-1, d)
+    if isinstance(bins, numbers.Integral):
+        bins = [int(bins)] * d
+    bins = list(bins)
+    if len(bins) != d:
+        raise RuntimeError(f"torch.histogramdd: expected {d} sequences of bin edges for each of the {d} dimensions of "
+                           f"the input, but got {len(bins)}")
+    if range is not None and len(range) != 2 * d:
+        raise RuntimeError(f"torch.histogramdd: for a {d}-dimensional histogram range should have {2 * d} elements, "
+                           f"but got {len(range)}")
+    edges = []
+    for i, b in enumerate(bins):
+        if isinstance(b, Tensor):
+            edges.append(b._data.astype(x._data.dtype))
+            continue
+        if range is not None:
+            lo, hi = float(range[2 * i]), float(range[2 * i + 1])
+        else:
+            col = data[:, i]
+            lo, hi = (float(col.min()), float(col.max())) if col.size else (0.0, 0.0)
+        if lo == hi:
+            lo, hi = lo - 0.5, hi + 0.5
+        edges.append(np.linspace(lo, hi, int(b) + 1).astype(x._data.dtype))
+    w = None
+    if weight is not None:
+        w = check_tensor(weight, "histogramdd", "weight")._data.reshape(-1)
+    hist, _ = np.histogramdd(data, bins=[e.astype(np.float64) for e in edges], weights=w, density=bool(density))
+    return histogramdd_result(_make(hist, x._data.dtype), tuple(_make(e) for e in edges))
+
+
 def _searchsorted_side(right: bool, side: str | None) -> str:
     if side is None:
         return "right" if right else "left"
@@ -236,6 +281,7 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
     return _make(np.isin(e, t, assume_unique=bool(assume_unique), invert=bool(invert)).reshape(np.shape(e)))
 
 
-__all__ = ["unique", "unique_consecutive", "bincount", "histc", "histogram", "searchsorted", "bucketize", "isin"]
+__all__ = ["unique", "unique_consecutive", "bincount", "histc", "histogram", "histogramdd", "searchsorted", "bucketize",
+           "isin"]
 
 TENSOR_METHODS = ["unique", "unique_consecutive", "bincount", "histc", "histogram"]

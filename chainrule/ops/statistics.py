@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from collections import namedtuple
 
 import numpy as np
 
+from .. import return_types
 from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
 from ._util import check_tensor, float_operand, to_tensor, torch_type_name, wrap_dim, wrap_dims
@@ -27,11 +27,11 @@ from .scatter import Gather
 from .shape import flip, movedim, reshape, unsqueeze
 from .sorting import _order, sort
 
-aminmax_result = namedtuple("aminmax", ("min", "max"))
-mode_result = namedtuple("mode", ("values", "indices"))
-cummax_result = namedtuple("cummax", ("values", "indices"))
-cummin_result = namedtuple("cummin", ("values", "indices"))
-nanmedian_result = namedtuple("nanmedian", ("values", "indices"))
+aminmax_result = return_types.structseq("aminmax", ("min", "max"))
+mode_result = return_types.structseq("mode", ("values", "indices"))
+cummax_result = return_types.structseq("cummax", ("values", "indices"))
+cummin_result = return_types.structseq("cummin", ("values", "indices"))
+nanmedian_result = return_types.structseq("nanmedian", ("values", "indices"))
 
 
 def _pick(x: Tensor, dim: int, index) -> Tensor:

@@ -34,6 +34,10 @@ def _with_nan_pair(rng, dtype):
     return [a, b]
 
 
+def _signed_pair_first(rng, dtype):
+    return _signed_pair(rng, dtype)[:1]
+
+
 def _with_infs(rng, dtype):
     x = rng.uniform(-2, 2, (3, 4))
     x[0, 1], x[1, 2], x[2, 0], x[2, 3] = np.inf, -np.inf, np.nan, -np.inf
@@ -95,6 +99,16 @@ CASES = [
     OpCase("isneginf", lambda x: x.isneginf(), lambda x: x.isneginf(), make=_with_infs, grad=False),
     OpCase("isreal", cr.isreal, torch.isreal, grad=False),
     OpCase("positive", lambda x: cr.positive(x) * 2, lambda x: torch.positive(x) * 2),
+    OpCase("frexp", lambda x: tuple(cr.frexp(x)), lambda x: tuple(torch.frexp(x)), domain=(-20.0, 20.0),
+           make=lambda rng, dt: [rng.uniform(0.6, 0.9, (3, 4)) * 2.0 ** rng.integers(-5, 6, (3, 4))
+                                 * rng.choice([-1, 1], (3, 4))]),
+    OpCase("angle", cr.angle, torch.angle, make=_signed_pair_first),
+    OpCase("rsub", cr.rsub, torch.rsub, BCAST),
+    OpCase("rsub.scalar_alpha", lambda x: cr.rsub(x, 2.0, alpha=3), lambda x: torch.rsub(x, 2.0, alpha=3)),
+    OpCase("igamma", lambda x: cr.igamma(_const(cr, x, [0.5, 1.0, 2.5, 4.0]), x),
+           lambda x: torch.igamma(_const(torch, x, [0.5, 1.0, 2.5, 4.0]), x), domain=(0.2, 4.0)),
+    OpCase("igammac.method", lambda x: _const(cr, x, [0.5, 1.0, 2.5, 4.0]).igammac(x),
+           lambda x: _const(torch, x, [0.5, 1.0, 2.5, 4.0]).igammac(x), domain=(0.2, 4.0)),
     # chainrule.special
     OpCase("special.expit", S.expit, T.expit),
     OpCase("special.i0e", S.i0e, T.i0e, domain=(-6.0, 6.0)),
