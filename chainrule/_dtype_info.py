@@ -10,6 +10,7 @@ matmul precision setting is recorded and validated but every float32 matmul runs
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 from typing import Any
@@ -21,7 +22,10 @@ from . import backend
 __all__ = ["finfo", "iinfo", "promote_types", "result_type", "can_cast", "typename", "layout", "memory_format",
            "strided", "sparse_coo", "contiguous_format", "preserve_format", "channels_last", "channels_last_3d",
            "get_num_interop_threads", "set_num_interop_threads", "get_float32_matmul_precision",
-           "set_float32_matmul_precision"]
+           "set_float32_matmul_precision", "pi", "e", "inf", "nan", "newaxis"]
+
+pi, e, inf, nan = math.pi, math.e, math.inf, math.nan  # PyTorch's constants (torch.pi ...)
+newaxis = None  # x[:, chainrule.newaxis] inserts a dimension, as None does
 
 
 def _dtype_arg(d: Any, fn: str, arg: str = "type", pos: int = 1) -> backend.dtype:

@@ -62,6 +62,8 @@ SAMPLES_MISSING: dict = {
     "multinomial": [lambda L: ((t(L, np.array([[0.0, 0.0, 1.0], [0.0, 2.0, 0.0]])), 1), {})],
     "bernoulli": [lambda L: ((t(L, (A > 0).astype(np.float64)),), {})],
     "poisson": [lambda L: ((t(L, np.zeros((2, 3))),), {})],
+    "fill": [lambda L: ((t(L, A), 2.0), {})],
+    "empty_strided": [lambda L: (((2, 3), (3, 1)), {})],
 }
 
 # in-place methods taking ``dim``: the sample of their out-of-place function, called as a method

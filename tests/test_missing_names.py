@@ -22,7 +22,9 @@ TOP_NAMES = (
     "pdist dist renorm diff put multinomial bernoulli poisson finfo iinfo promote_types result_type can_cast "
     "is_floating_point is_complex is_nonzero is_same_size typename strided sparse_coo preserve_format "
     "contiguous_format channels_last channels_last_3d layout memory_format is_inference_mode_enabled "
-    "set_num_interop_threads get_num_interop_threads set_float32_matmul_precision get_float32_matmul_precision"
+    "set_num_interop_threads get_num_interop_threads set_float32_matmul_precision get_float32_matmul_precision "
+    "pi e inf nan newaxis conj resolve_conj resolve_neg is_conj is_neg real imag is_signed is_inference detach fill "
+    "zero_ empty_strided get_device"
 ).split()
 TENSOR_NAMES = (
     "unfold reshape_as unsqueeze_ squeeze_ t_ transpose_ sum_to_size fill_diagonal_ index_copy index_copy_ "
@@ -30,8 +32,15 @@ TENSOR_NAMES = (
     "scatter_reduce scatter_reduce_ select_scatter slice_scatter resize_ resize_as_ apply_ char H mH nbytes itemsize "
     "is_sparse layout get_device diag diagonal diag_embed diagflat diff where square_ addmm_ addmv addmv_ addr addr_ "
     "addbmm addbmm_ baddbmm baddbmm_ renorm renorm_ dist kron inner vdot tensor_split hsplit vsplit dsplit rot90 "
-    "narrow_copy as_strided is_complex is_nonzero is_same_size multinomial bernoulli geometric_ log_normal_ cauchy_"
-).split()
+    "narrow_copy as_strided is_complex is_nonzero is_same_size multinomial bernoulli geometric_ log_normal_ cauchy_ "
+    "conj resolve_conj resolve_neg is_conj is_neg real imag is_signed is_inference storage_offset pin_memory "
+    "is_pinned is_cpu is_quantized is_meta swapaxes_ swapdims_ "
+).split() + [name + "_" for name in (
+    "acos acosh arccos arccosh arcsin arcsinh arctan arctanh asin asinh atan atanh cos cosh sin sinh tan ceil trunc "
+    "frac reciprocal rsqrt log2 log10 negative absolute sgn fix eq ne lt le gt ge greater greater_equal less "
+    "less_equal not_equal logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor "
+    "bitwise_not divide multiply subtract true_divide floor_divide remainder fmod hypot atan2 arctan2 cumsum cumprod "
+    "tril triu").split()]
 
 
 @pytest.mark.parametrize("name", TOP_NAMES)
@@ -557,3 +566,62 @@ def test_view_of_a_tensor_requiring_grad_keeps_gradients():
         eval(expr, {"x": tx, "L": torch}).backward()
         _same(x.grad, tx.grad)
     assert gradgradcheck(lambda v: v.unfold(1, 2, 1).diagonal(0, 0, 2) ** 2, (x,))
+
+
+@pytest.mark.parametrize("expr", [
+    "x.sin_()", "x.acos_()", "x.arctanh_()", "x.ceil_()", "x.frac_()", "x.reciprocal_()", "x.rsqrt_()",
+    "x.log2_()", "x.negative_()", "x.absolute_()", "x.sgn_()", "x.fix_()", "x.eq_(y)", "x.lt_(0.5)",
+    "x.greater_equal_(y)", "x.logical_and_(y)", "x.logical_not_()", "x.divide_(y)", "x.divide_(y, rounding_mode='floor')",
+    "x.multiply_(2)", "x.subtract_(y, alpha=2)", "x.true_divide_(y)", "x.floor_divide_(y)", "x.remainder_(y)",
+    "x.fmod_(y)", "x.hypot_(y)", "x.atan2_(y)", "x.arctan2_(y)", "x.cumsum_(1)", "x.cumprod_(dim=0)", "x.tril_()",
+    "x.triu_(1)", "x.swapaxes_(0, 1)", "x.swapdims_(1, 0)", "xi.bitwise_and_(yi)", "xi.bitwise_not_()",
+    "xi.bitwise_xor_(3)", "xi.cumsum_(0)", "xi.eq_(yi)",
+])
+def test_inplace_variants_as_torch(expr):
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(0.1, 0.9, (3, 4)), rng.uniform(0.1, 0.9, (3, 4))
+    ia, ib = rng.integers(-5, 5, (3, 4)), rng.integers(1, 5, (3, 4))
+    envs = []
+    for L in (cr, torch):
+        env = {"x": L.tensor(a), "y": L.tensor(b), "xi": L.tensor(ia), "yi": L.tensor(ib)}
+        before = {k: v for k, v in env.items()}
+        out = eval(expr, env)
+        assert out is before[expr.split(".")[0]]  # returns self
+        assert out._version == ([1] if L is cr else 1)
+        envs.append(out)
+    got, want = envs
+    assert got.dtype.name == str(want.dtype).split(".")[-1]
+    _same(got, want)
+
+
+@pytest.mark.parametrize("expr", ["(x * 1).sin_().sum()", "(x * 1).cumprod_(1).sum()", "(x * 1).hypot_(x * 2).sum()",
+                                  "(x * 1).tril_(-1).pow(2).sum()", "(x * 1).divide_(x + 1).sum()",
+                                  "(x * 1).swapaxes_(0, 1).cumsum(0).pow(2).sum()"])
+def test_inplace_variants_gradients_as_torch(expr):
+    x, tx = _pair(np.arange(1.0, 10.0).reshape(3, 3) / 4.0, requires_grad=True)
+    eval(expr, {"x": x}).backward()
+    eval(expr, {"x": tx}).backward()
+    _same(x.grad, tx.grad)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        x.sin_()
+
+
+def test_complex_stand_ins_constants_and_predicates_as_torch():
+    for L in (cr, torch):
+        x = L.arange(6.0).reshape(2, 3)
+        assert L.real(x) is x and x.real is x and x.conj() is x and L.conj(x) is x
+        assert x.resolve_conj() is x and L.resolve_neg(x) is x and not x.is_conj() and not L.is_neg(x)
+        assert L.is_signed(x) and not L.ones(2, dtype=L.uint8).is_signed() and not L.ones(2, dtype=L.bool).is_signed()
+        assert x.is_cpu and not x.is_inference() and not L.is_inference(x) and not x.is_quantized and not x.is_meta
+        assert (x[:, 1:].storage_offset(), x[1].storage_offset(), x.t().storage_offset()) == (1, 3, 0)
+        assert L.get_device(x) == -1 and not L.detach(x).requires_grad
+        assert L.fill(x, 2.0).tolist() == [[2.0] * 3] * 2 and x[0, 1].item() == 1.0
+        assert L.zero_(x.clone()).sum().item() == 0
+        s = L.empty_strided((2, 3), (1, 2))
+        assert tuple(s.shape) == (2, 3) and s.stride() == (1, 2)
+        assert L is torch or (x.pin_memory() is x and not x.is_pinned())
+        assert x[L.newaxis].shape == (1, 2, 3)
+    assert (cr.pi, cr.e, cr.inf) == (torch.pi, torch.e, torch.inf) and math.isnan(cr.nan) and cr.newaxis is None
+    for L in (cr, torch):
+        with pytest.raises(RuntimeError, match="imag is not implemented"):
+            L.imag(L.ones(2))

@@ -74,6 +74,7 @@ nbytes, itemsize, is_sparse, layout = property(_nbytes), property(_itemsize), pr
 
 def get_device(self: Tensor) -> int:
     """The device index: -1 for a CPU tensor (PyTorch's convention)."""
+    check_tensor(self, "get_device")
     return -1
 
 
@@ -121,8 +122,9 @@ def _rebind(self: Tensor, fn) -> Tensor:
         src = Tensor._make(self._data, True, self.grad_fn, self._output_nr, self._version)
         out = fn(src)
         self._data, self.grad_fn, self._output_nr = out._data, out.grad_fn, out._output_nr
-        return self
-    self._data = fn(Tensor._make(self._data))._data
+    else:
+        self._data = fn(Tensor._make(self._data))._data
+    self._version[0] += 1
     return self
 
 
@@ -209,15 +211,131 @@ def apply_(self: Tensor, callable) -> Tensor:  # noqa: A002 (PyTorch's name)
     return self
 
 
-__all__ = ["is_complex", "is_floating_point", "is_nonzero", "is_same_size"]
+# ---- real-valued stand-ins of the complex-number API, and other predicates ------------------------------
+def conj(input: Tensor) -> Tensor:
+    """The complex conjugate: ``input`` itself for real tensors (as PyTorch returns for them)."""
+    return check_tensor(input, "conj")
 
-TENSOR_METHODS = ["char", "get_device", "where",
+
+def resolve_conj(input: Tensor) -> Tensor:
+    """``input`` with a lazy conjugation materialised: ``input`` itself here (nothing is lazy)."""
+    return check_tensor(input, "resolve_conj")
+
+
+def resolve_neg(input: Tensor) -> Tensor:
+    """``input`` with a lazy negation materialised: ``input`` itself here (nothing is lazy)."""
+    return check_tensor(input, "resolve_neg")
+
+
+def is_conj(input: Tensor) -> bool:
+    """False: no tensor carries a lazy conjugation."""
+    check_tensor(input, "is_conj")
+    return False
+
+
+def is_neg(input: Tensor) -> bool:
+    """False: no tensor carries a lazy negation."""
+    check_tensor(input, "is_neg")
+    return False
+
+
+def real(input: Tensor) -> Tensor:
+    """The real part: ``input`` itself for real tensors."""
+    return check_tensor(input, "real")
+
+
+def imag(input: Tensor) -> Tensor:
+    """The imaginary part: an error for real tensors, as in PyTorch."""
+    check_tensor(input, "imag")
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+def is_signed(input: Tensor) -> bool:
+    """Whether the dtype holds negative numbers (floats and signed integers; not bool or uint8)."""
+    check_tensor(input, "is_signed")
+    return input.dtype.is_signed
+
+
+def is_inference(input: Tensor) -> bool:
+    """False: chainrule's inference_mode makes ordinary tensors (PyTorch's inference tensors are
+    a separate kind)."""
+    check_tensor(input, "is_inference")
+    return False
+
+
+def storage_offset(self: Tensor) -> int:
+    """Where this tensor's first element sits in the memory it views (the array owning that
+    memory), in elements; 0 for a tensor owning its memory."""
+    owner = self._data
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    if owner is self._data:
+        return 0
+    start = self._data.__array_interface__["data"][0]
+    return (start - owner.__array_interface__["data"][0]) // self._data.itemsize
+
+
+def pin_memory(self: Tensor, device=None) -> Tensor:
+    """``self``: page-locked memory only matters for copies to a GPU, which chainrule does not make."""
+    return self
+
+
+def is_pinned(self: Tensor, device=None) -> bool:
+    """False (see ``pin_memory``)."""
+    return False
+
+
+def detach(input: Tensor) -> Tensor:
+    """``input.detach()``."""
+    return check_tensor(input, "detach").detach()
+
+
+def fill(input: Tensor, value) -> Tensor:
+    """A new tensor of ``input``'s shape and dtype holding ``value`` everywhere."""
+    from .inplace import fill_
+
+    return fill_(check_tensor(input, "fill").clone(), value)
+
+
+def zero_(input: Tensor) -> Tensor:
+    """``input.zero_()``."""
+    return check_tensor(input, "zero_").zero_()
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
+                  pin_memory: bool = False) -> Tensor:
+    """An uninitialised tensor of ``size`` whose elements are ``stride`` elements apart."""
+    from .. import _factory
+
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    if any(s < 0 for s in size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(size)}: {list(size)}")
+    dt = np.dtype(_factory._dt(dtype))
+    need = 1 + sum((n - 1) * st for n, st in zip(size, stride)) if all(size) else 0
+    buffer = np.zeros(max(need, 0), dtype=dt)
+    data = np.lib.stride_tricks.as_strided(buffer, shape=size, strides=tuple(st * dt.itemsize for st in stride))
+    return _factory._finish(data, requires_grad, device)
+
+
+__all__ = ["is_complex", "is_floating_point", "is_nonzero", "is_same_size", "conj", "resolve_conj", "resolve_neg",
+           "is_conj", "is_neg", "real", "imag", "is_signed", "is_inference", "detach", "fill", "zero_",
+           "empty_strided", "get_device"]
+
+TENSOR_METHODS = ["char", "get_device", "where", "conj", "resolve_conj", "resolve_neg", "is_conj", "is_neg",
+                  "is_signed", "is_inference", "storage_offset", "pin_memory", "is_pinned",
                   "is_complex", "is_nonzero", "is_same_size", "unsqueeze_", "squeeze_", "t_", "transpose_",
                   "square_", "resize_", "resize_as_", "apply_"]
 
 where = where_method  # the method's name; the function ``where`` stays elementwise.where
 
 # properties are attached here (ops/__init__ registers callables only)
-PROPERTIES = {"H": H, "mH": mH, "nbytes": nbytes, "itemsize": itemsize, "is_sparse": is_sparse, "layout": layout}
+PROPERTIES = {"H": H, "mH": mH, "nbytes": nbytes, "itemsize": itemsize, "is_sparse": is_sparse, "layout": layout,
+              "real": property(real, doc="The real part: the tensor itself (chainrule's tensors are real)."),
+              "imag": property(imag, doc="The imaginary part: an error for real tensors, as in PyTorch."),
+              "is_cpu": property(lambda self: True, doc="True: chainrule's tensors live in CPU memory."),
+              "is_quantized": property(lambda self: False, doc="False: chainrule has no quantized tensors."),
+              "is_meta": property(lambda self: False, doc="False: chainrule has no meta tensors.")}
 for _name, _prop in PROPERTIES.items():
     setattr(Tensor, _name, _prop)
