@@ -28,4 +28,5 @@ LINALG_SAMPLES: dict = {
     "cholesky_inverse": [lambda L: ((_t(L, np.linalg.cholesky(SPD)),), {})],
     "lu_solve": [lambda L: ((_t(L, V3.T), *L.linalg.lu_factor(_t(L, SQ[:3, :3]))), {})],
     "lu_unpack": [lambda L: (tuple(L.linalg.lu_factor(_t(L, SQ))), {})],
+    "triangular_solve": [lambda L: ((_t(L, V3.T), _t(L, np.triu(SQ[:3, :3]))), {})],
 }

@@ -47,7 +47,7 @@ def test_lin_alg_error_is_a_runtime_error():
 
 @pytest.mark.parametrize("name", ["det", "logdet", "slogdet", "inverse", "cholesky", "pinverse", "matrix_power",
                                   "matrix_exp", "svd", "cross", "qr", "cholesky_solve", "cholesky_inverse", "lu",
-                                  "lu_solve", "lu_unpack"])
+                                  "lu_solve", "lu_unpack", "triangular_solve"])
 def test_top_level_names_and_methods_as_torch(name):
     assert hasattr(cr, name)
     assert hasattr(cr.Tensor, name) == hasattr(torch.Tensor, name)
@@ -70,6 +70,7 @@ def test_top_level_names_and_methods_as_torch(name):
     (lambda L, a: L.linalg.lu(a), "linalg_lu", ("P", "L", "U")),
     (lambda L, a: L.lu_unpack(*L.linalg.lu_factor(a)), "lu_unpack", ("P", "L", "U")),
     (lambda L, a: L.lu(a, get_infos=True), "_lu_with_info", ("LU", "pivots", "info")),
+    (lambda L, a: L.triangular_solve(a, a), "triangular_solve", ("solution", "cloned_coefficient")),
 ])
 def test_namedtuple_results(call, typename, fields):
     ours, theirs = (call(L, x) for L, x in zip((cr, torch), both(SPD)))
@@ -305,6 +306,8 @@ ERRORS = [
     ("tensorsolve.shape", lambda L: L.linalg.tensorsolve(L.ones(2, 3), L.ones(3))),
     ("vander.n", lambda L: L.linalg.vander(L.ones(2, 2), N=0)),
     ("qr.1d_old", lambda L: L.qr(L.ones(3))),
+    ("triangular_solve.1d", lambda L: L.triangular_solve(L.ones(3), L.eye(3))),
+    ("triangular_solve.sizes", lambda L: L.triangular_solve(L.ones(2, 1), L.eye(3))),
     ("lu_factor.singular", lambda L: L.linalg.lu_factor(L.tensor(SINGULAR))),
     ("lu_factor.singular_batch", lambda L: L.linalg.lu_factor(L.tensor(np.stack([np.eye(2), SINGULAR])))),
     ("lu_factor.no_pivot", lambda L: L.linalg.lu_factor(L.eye(2), pivot=False)),

@@ -495,6 +495,36 @@ def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:
     return _solve_triangular(mT(low), _solve_triangular(low, eye, upper=False), upper=True)
 
 
+triangular_solve_result = return_types.structseq("triangular_solve", ("solution", "cloned_coefficient"))
+
+
+def triangular_solve(input: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
+                     unitriangular: bool = False):
+    """Deprecated form of ``linalg.solve_triangular``: (X with op(A) X = ``input``, a copy of A broadcast to
+    the batch), op(A) = A^T when ``transpose``."""
+    warnings.warn("torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangularand will be removed "
+                  "in a future PyTorch release.\ntorch.linalg.solve_triangular has its arguments reversed and does not "
+                  "return a copy of one of the inputs.\nX = torch.triangular_solve(B, A).solution\nshould be replaced "
+                  "with\nX = torch.linalg.solve_triangular(A, B).", UserWarning, stacklevel=2)
+    b, A = check_tensor(input, "triangular_solve"), check_tensor(A, "triangular_solve", "A")
+    for name, t in (("b", b), ("A", A)):
+        if t.ndim < 2:
+            raise RuntimeError(f"torch.triangular_solve: Expected {name} to have at least 2 dimensions, but it has "
+                               f"{t.ndim} dimensions instead")
+    if A.shape[-1] != A.shape[-2] or A.shape[-1] != b.shape[-2]:
+        raise RuntimeError(f"Incompatible matrix sizes for triangular_solve: each A matrix is {A.shape[-2]} by "
+                           f"{A.shape[-1]} but each b matrix is {b.shape[-2]} by {b.shape[-1]}")
+    check_float(A, "triangular_solve")
+    a, up = (mT(A), not upper) if transpose else (A, bool(upper))
+    x = _solve_triangular(a, b, upper=up, unitriangular=unitriangular)
+    batch = tuple(np.broadcast_shapes(tuple(A.shape[:-2]), tuple(b.shape[:-2])))
+    coeff = clone(broadcast_to(A, batch + tuple(A.shape[-2:])))
+    for t in (x, coeff):  # PyTorch's one node for both results
+        if t.grad_fn is not None:
+            t.grad_fn._renamed = "TriangularSolveBackward0"
+    return triangular_solve_result(x, coeff)
+
+
 # ---- PyTorch's top-level names (torch.det, torch.svd, ...) ----------------------------------------------
 def det(input: Tensor) -> Tensor:
     """Determinant (``linalg.det``)."""
@@ -581,5 +611,5 @@ lu_solve = lu_solve_top
 
 # (torch.trace lives with the other products, chainrule/ops/products.py)
 __all__ = ["det", "logdet", "slogdet", "inverse", "cholesky", "pinverse", "matrix_power", "matrix_exp", "svd",
-           "cross", "qr", "cholesky_solve", "cholesky_inverse", "lu", "lu_solve", "lu_unpack"]
+           "cross", "qr", "cholesky_solve", "cholesky_inverse", "lu", "lu_solve", "lu_unpack", "triangular_solve"]
 TENSOR_METHODS = [name for name in __all__ if name != "lu_unpack"]

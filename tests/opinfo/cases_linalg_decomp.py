@@ -198,6 +198,11 @@ CASES = [
                                                                             adjoint=True), [(2, 3, 3), (2, 4, 3)],
         make=_well((2, 3, 3), (2, 4, 3)), op="linalg.lu_solve"),
     row("lu_unpack", lambda L, a: tuple(L.lu_unpack(*L.linalg.lu_factor(a)))[1:], [(4, 3)]),
+    row("triangular_solve", lambda L, a, b: tuple(L.triangular_solve(b, a)), [(3, 3), (2, 3, 2)],
+        make=_well((3, 3), (2, 3, 2))),
+    row("triangular_solve.lower_transpose_method",
+        lambda L, a, b: b.triangular_solve(a, upper=False, transpose=True, unitriangular=True)[0], [(3, 3), (3, 2)],
+        make=_well((3, 3), (3, 2)), op="triangular_solve"),
     # cross, vecdot, diagonal
     row("linalg.cross", lambda L, a, b: L.linalg.cross(a, b), [(4, 3), (4, 3)], op="linalg.cross"),
     row("linalg.cross.broadcast_dim", lambda L, a, b: L.linalg.cross(a, b, dim=0), [(3, 1, 2), (3, 4, 2)],
