@@ -1,4 +1,4 @@
-"""What the compiled kernels (``ops/conv_jit``, ``norm_jit``, ``pointwise_jit``, ``pool_jit``) share:
+"""What the compiled kernels (``ops/conv_jit``, ``norm_jit``, ``pool_jit``, ``kernels/numba/``) share:
 the switch that turns them off, numba itself, and the test of which arrays they take.
 
 The kernels (``kernels/numba/``) are compiled with numba on first use, per dtype, and release the

@@ -1,4 +1,4 @@
-"""The compiled batch-norm and ReLU kernels (``chainrule.ops.norm_jit``, ``pointwise_jit``)
+"""The compiled batch-norm and ReLU kernels (``chainrule.ops.norm_jit``, ``kernels.numba.pointwise``)
 against the NumPy code they stand in for and against PyTorch.
 
 The rest of the suite runs with them on (the default when numba is installed). Here both paths
@@ -21,7 +21,8 @@ import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule import _jit
 from chainrule.autograd import gradcheck, gradgradcheck
-from chainrule.ops import norm_jit, norm_kernels, pointwise_jit
+from chainrule.kernels.numba import pointwise as pointwise_jit
+from chainrule.ops import norm_jit, norm_kernels
 
 from .threads import force_two_threads
 
@@ -214,7 +215,7 @@ def test_compiled_relu_in_parallel_repeats_the_serial_result(monkeypatch):
 # ---- fallbacks ----------------------------------------------------------------------------------------
 def test_without_numba_batch_norm_and_relu_fall_back_to_numpy(monkeypatch):
     monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
-    caches = [_jit.numba_module, norm_jit._kernels, pointwise_jit._kernels]
+    caches = [_jit.numba_module, norm_jit._kernels, pointwise_jit._loops]
     for cache in caches:
         cache.cache_clear()
     try:

@@ -1,6 +1,44 @@
 """How operators run: raw arrays in, raw arrays out.
 
+One sub-package per backend, with the same family modules and function names in each:
+``numpy/`` is the reference (any array module with NumPy's API, always available) and
+``numba/`` the compiled CPU loops. ``select`` is the one place a backend is chosen; ``call`` runs
+a kernel on the first backend that does not decline it (a kernel declines by returning
+``NotImplemented``: Chainer's idiom, e.g. for non-contiguous arrays).
+
+Families moved here so far: ``pointwise`` (ReLU). Convolution, batch norm and max pooling still
+choose their path in ``ops/conv_kernels.py``, ``ops/normalization.py`` and ``ops/pooling.py``;
+their compiled loops are already in ``numba/``.
+
 Nothing here imports ``tensor``, ``autograd`` or ``ops`` (``tests/test_import_rules.py`` checks).
-``numba/`` holds the compiled CPU loops; importing it imports numba, so the operators reach it
-only when a compiled kernel is about to run (``chainrule/_jit.py`` says when).
+Importing ``numba/``'s loop modules imports numba: the family modules import them on first use.
 """
+
+from __future__ import annotations
+
+from .. import _jit
+from . import numba as _numba_backend
+from . import numpy as _numpy_backend
+from .numba import pointwise as _numba_pointwise  # noqa: F401 (families are attributes of the backend)
+from .numpy import pointwise as _numpy_pointwise  # noqa: F401
+
+__all__ = ["call", "select"]
+
+
+def select(xp, *arrays) -> tuple:
+    """The backends to try for ``arrays`` of the array module ``xp``, best first: the compiled
+    CPU loops where ``_jit.takes`` the arrays (switched on, NumPy float32/float64, non-empty),
+    then the reference backend, which never declines."""
+    if _jit.takes(xp, *arrays):
+        return (_numba_backend, _numpy_backend)
+    return (_numpy_backend,)
+
+
+def call(family: str, name: str, xp, *arrays, **options):
+    """``family.name(xp, *arrays, **options)`` on the first backend of ``select`` that does not
+    return ``NotImplemented``."""
+    for backend in select(xp, *arrays):
+        out = getattr(getattr(backend, family), name)(xp, *arrays, **options)
+        if out is not NotImplemented:
+            return out
+    raise NotImplementedError(f"no backend runs {family}.{name} on {type(arrays[0]).__name__}")

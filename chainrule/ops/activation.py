@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import math
 
+from .. import kernels
 from ..autograd.function import FunctionNode, named_output
-from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
-from . import pointwise_jit
 from ._util import float_operand, wrap_dim
 from .elementwise import abs as _abs
 from .elementwise import clamp, erf, exp, minimum, sigmoid, tanh, where
@@ -24,30 +23,32 @@ from .softmax import softmax
 
 # ---- activations --------------------------------------------------------------------------------
 class Relu(FunctionNode):
+    """``y = max(x, 0)``; its backward is ``ReluGrad``, one node for every order of derivative."""
+
     def forward(self, x):
-        y = pointwise_jit.relu(self.xp, x) if pointwise_jit.available(self.xp, x) else self.xp.maximum(x, 0)
+        y = kernels.call("pointwise", "relu", self.xp, x)
         self.save_for_backward(y)
         return y
 
     def backward(self, gy):
         (y,) = self.saved_arrays
-        if not is_grad_enabled() and pointwise_jit.available(self.xp, gy._data, y):
-            # no graph of the gradient is recorded: one compiled pass, no mask
-            return Tensor._make(pointwise_jit.relu_backward(self.xp, gy._data, y))
-        return ReluGrad(~(y <= 0)).apply(gy)  # not y <= 0: NaN outputs pass gy, as in PyTorch
+        return ReluGrad(y).apply(gy)
 
 
 class ReluGrad(FunctionNode):
-    """``gy`` where the ReLU was active, 0 elsewhere: linear in ``gy``, so its own backward is itself."""
+    """``gy`` where the ReLU's output ``y`` is positive (or NaN), 0 where ``y <= 0`` (PyTorch's
+    ``threshold_backward``). The forward is the fast kernel (compiled where it runs); the node is
+    linear in ``gy`` with ``y`` a constant, so its own backward is itself, and first and second
+    derivatives run the same code."""
 
-    def __init__(self, mask):
-        self.mask = mask
+    def __init__(self, y):
+        self.y = y
 
     def forward(self, gy):
-        return gy * self.mask  # a bool mask multiplies without a float copy of it
+        return kernels.call("pointwise", "relu_backward", self.xp, gy, self.y)
 
     def backward(self, g):
-        return ReluGrad(self.mask).apply(g)
+        return ReluGrad(self.y).apply(g)
 
 
 class LeakyRelu(FunctionNode):

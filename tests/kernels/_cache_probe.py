@@ -10,17 +10,18 @@ import sys
 
 import numpy as np
 
-from chainrule.ops import _windows, conv_jit, pointwise_jit, pool_jit
+from chainrule.kernels.numba import pointwise
+from chainrule.ops import _windows, conv_jit, pool_jit
 
 rng = np.random.default_rng(0)
 x = rng.standard_normal((2, 3, 8, 8))
 w = rng.standard_normal((4, 3, 3, 3))
 conv_win = _windows.Window((8, 8), (6, 6), (3, 3), (1, 1), (1, 1), (0, 0))
 pool_win = _windows.Window((8, 8), (4, 4), (2, 2), (2, 2), (1, 1), (0, 0))
-outputs = [conv_jit.forward(np, x, w, conv_win, 1), pointwise_jit.relu(np, x),
+outputs = [conv_jit.forward(np, x, w, conv_win, 1), pointwise.relu(np, x),
            pool_jit.max_pool(np, x, pool_win, True)[0]]
 conv, _ = conv_jit._kernels(np.float64)
-dispatchers = [conv.forward, pointwise_jit._kernels(np.float64).relu, pool_jit._kernels(2, 2, 2, 2, 1, 1).maxima]
+dispatchers = [conv.forward, pointwise._loops().relu, pool_jit._kernels(2, 2, 2, 2, 1, 1).maxima]
 print(json.dumps({
     "hits": [sum(d.stats.cache_hits.values()) for d in dispatchers],
     "misses": [sum(d.stats.cache_misses.values()) for d in dispatchers],

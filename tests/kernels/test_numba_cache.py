@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from chainrule import _jit
-from chainrule.ops import conv_jit, pointwise_jit
+from chainrule.kernels.numba import pointwise
+from chainrule.ops import conv_jit
 
 pytestmark = pytest.mark.skipif(conv_jit._kernels(np.float64) is None or not _jit.ENABLED,
                                 reason="numba, NumPy's OpenBLAS or CHAINRULE_JIT missing")
@@ -43,7 +44,7 @@ def test_a_second_process_loads_every_kernel_from_the_cache_and_a_corrupt_cache_
     entries = _entries(cache)
     # conv forward, its helpers, relu, and max pooling (one geometry) are all in the given directory
     names = {os.path.basename(p).split("-")[0] for p in entries}
-    assert {"conv.forward", "conv.gather", "pointwise.relu", "pool.kernels.locals.maxima"} <= names, names
+    assert {"conv.forward", "conv.gather", "pointwise_loops.relu", "pool.kernels.locals.maxima"} <= names, names
 
     warm = _probe(cache)
     assert warm["misses"] == [0, 0, 0] and all(h >= 1 for h in warm["hits"])
@@ -98,8 +99,8 @@ def test_an_unwritable_cache_directory_costs_time_not_results(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("a file where the cache directory should be")
     out = _probe(str(blocker), "import json, numpy as np\n"
-                 "from chainrule.ops import pointwise_jit\n"
-                 "y = pointwise_jit.relu(np, np.array([-1.0, 2.0]))\n"
+                 "from chainrule.kernels.numba import pointwise\n"
+                 "y = pointwise.relu(np, np.array([-1.0, 2.0]))\n"
                  "print(json.dumps({'y': y.tolist()}))")
     assert out["y"] == [0.0, 2.0]
 
@@ -116,7 +117,7 @@ def test_commands_that_run_no_kernel_do_not_import_numba(tmp_path):
 
 def test_kernels_run_again_disabled_inside_the_block():
     x = np.array([-1.0, 2.0])
-    assert pointwise_jit.available(np, x)
+    assert pointwise.available(np, x)
     with _jit.disabled():
-        assert not pointwise_jit.available(np, x)
-    assert pointwise_jit.available(np, x)
+        assert not pointwise.available(np, x)
+    assert pointwise.available(np, x)
