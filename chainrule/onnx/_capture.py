@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import _jit
 from ..autograd.function import FunctionNode
 from ..autograd.grad_mode import enable_grad
 from ..nn.module import Module
@@ -120,7 +121,8 @@ class Recorder:
                 handles.append(m.register_forward_hook(self.hook))
             # a tracing mode for the length of one call, restored in any case
             FunctionNode.apply = apply  # type: ignore[method-assign]
-            with enable_grad():
+            # one pass: the compiled kernels would cost more to load (numba) than they save
+            with enable_grad(), _jit.disabled():
                 return self.model(*args)
         finally:
             FunctionNode.apply = original  # type: ignore[method-assign]

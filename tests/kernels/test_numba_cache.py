@@ -121,3 +121,13 @@ def test_kernels_run_again_disabled_inside_the_block():
     with _jit.disabled():
         assert not pointwise.available(np, x)
     assert pointwise.available(np, x)
+
+
+def test_onnx_export_traces_without_importing_numba(tmp_path):
+    pytest.importorskip("onnx")
+    code = ("import json, sys\n"
+            "import chainrule\n"
+            "from chainrule.models import resnet\n"
+            f"chainrule.onnx.export(resnet(), (chainrule.randn(1, 3, 32, 32),), {str(tmp_path / 'm.onnx')!r})\n"
+            "print(json.dumps({'numba_imported': 'numba' in sys.modules}))")
+    assert _probe(str(tmp_path / "cache"), code) == {"numba_imported": False}
