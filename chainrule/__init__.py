@@ -92,6 +92,18 @@ from ._dtype_info import (  # noqa: E402  (type information, layouts, process se
     typename,
 )
 from .autograd.grad_mode import is_inference_mode_enabled  # noqa: E402
+from ._legacy_types import (  # noqa: E402  (FloatTensor ... of older PyTorch code)
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    set_default_tensor_type,
+)
 
 globals().update(ops.FUNCTIONS)  # chainrule.exp, chainrule.cat, ... (PyTorch's top-level names)
 
@@ -130,7 +142,8 @@ __version__ = "0.1.0"
 
 # Submodules (and the names they define) that ``import chainrule`` does not load: they are
 # imported on first use, so ``chainrule.models.resnet18()`` works without slowing every start.
-_LAZY_SUBMODULES = ("accelerator", "backends", "cuda", "models", "onnx", "serialization", "special", "tools")
+_LAZY_SUBMODULES = ("accelerator", "backends", "cuda", "models", "onnx", "random", "serialization", "special",
+                    "tools")
 _LAZY_NAMES = {"load": "serialization", "save": "serialization"}
 
 

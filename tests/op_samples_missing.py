@@ -63,6 +63,11 @@ SAMPLES_MISSING: dict = {
     "bernoulli": [lambda L: ((t(L, (A > 0).astype(np.float64)),), {})],
     "poisson": [lambda L: ((t(L, np.zeros((2, 3))),), {})],
     "fill": [lambda L: ((t(L, A), 2.0), {})],
+    "split_with_sizes": [lambda L: ((t(L, A), [1, 3]), {"dim": 1})],
+    "unsafe_split": [lambda L: ((t(L, A), 2), {"dim": 1})],
+    "unsafe_chunk": [lambda L: ((t(L, A), 2), {"dim": 1})],
+    "diagonal_scatter": [lambda L: ((t(L, A), t(L, V3)), {"offset": 1})],
+    "binomial": [lambda L: ((t(L, np.full((2, 3), 4.0)), t(L, (A[:2, :3] > 0).astype(np.float64))), {})],
     "empty_strided": [lambda L: (((2, 3), (3, 1)), {})],
 }
 

@@ -24,7 +24,9 @@ TOP_NAMES = (
     "contiguous_format channels_last channels_last_3d layout memory_format is_inference_mode_enabled "
     "set_num_interop_threads get_num_interop_threads set_float32_matmul_precision get_float32_matmul_precision "
     "pi e inf nan newaxis conj resolve_conj resolve_neg is_conj is_neg real imag is_signed is_inference detach fill "
-    "zero_ empty_strided get_device"
+    "zero_ empty_strided get_device asarray binomial diagonal_scatter split_with_sizes unsafe_split unsafe_chunk "
+    "FloatTensor DoubleTensor HalfTensor ByteTensor CharTensor ShortTensor IntTensor LongTensor BoolTensor "
+    "set_default_tensor_type random"
 ).split()
 TENSOR_NAMES = (
     "unfold reshape_as unsqueeze_ squeeze_ t_ transpose_ sum_to_size fill_diagonal_ index_copy index_copy_ "
@@ -34,7 +36,8 @@ TENSOR_NAMES = (
     "addbmm addbmm_ baddbmm baddbmm_ renorm renorm_ dist kron inner vdot tensor_split hsplit vsplit dsplit rot90 "
     "narrow_copy as_strided is_complex is_nonzero is_same_size multinomial bernoulli geometric_ log_normal_ cauchy_ "
     "conj resolve_conj resolve_neg is_conj is_neg real imag is_signed is_inference storage_offset pin_memory "
-    "is_pinned is_cpu is_quantized is_meta swapaxes_ swapdims_ "
+    "is_pinned is_cpu is_quantized is_meta swapaxes_ swapdims_ diagonal_scatter split_with_sizes unsafe_split "
+    "unsafe_chunk "
 ).split() + [name + "_" for name in (
     "acos acosh arccos arccosh arcsin arcsinh arctan arctanh asin asinh atan atanh cos cosh sin sinh tan ceil trunc "
     "frac reciprocal rsqrt log2 log10 negative absolute sgn fix eq ne lt le gt ge greater greater_equal less "
@@ -625,3 +628,75 @@ def test_complex_stand_ins_constants_and_predicates_as_torch():
     for L in (cr, torch):
         with pytest.raises(RuntimeError, match="imag is not implemented"):
             L.imag(L.ones(2))
+
+
+def test_legacy_tensor_types_as_torch():
+    for L in (cr, torch):
+        assert L.FloatTensor.dtype is L.float32 and L.LongTensor.dtype is L.int64
+        assert tuple(L.FloatTensor(2, 3).shape) == (2, 3) and L.FloatTensor(2, 3).dtype is L.float32
+        assert L.LongTensor([1, 2]).tolist() == [1, 2] and L.LongTensor([1, 2]).dtype is L.int64
+        assert tuple(L.DoubleTensor().shape) == (0,)
+        x = L.ones(2)
+        assert isinstance(x, L.FloatTensor) and not isinstance(x, L.LongTensor) and isinstance(x.long(), L.LongTensor)
+        assert x.type(L.LongTensor).dtype is L.int64 and x.type(L.FloatTensor) is x
+        alias = L.FloatTensor(x)
+        alias[0] = 5.0
+        assert x[0].item() == 5.0
+        x[0] = 1.0
+        with pytest.raises(TypeError):
+            L.FloatTensor(x.long())
+        with warnings.catch_warnings(record=True) as seen:  # torch warns once per process
+            warnings.simplefilter("always")
+            L.set_default_tensor_type(L.DoubleTensor)
+        assert L is torch or any("deprecated" in str(w.message) for w in seen)
+        try:
+            assert L.get_default_dtype() is L.float64 and L.ones(1).dtype is L.float64
+            with warnings.catch_warnings(), pytest.raises(TypeError, match="only floating-point types"):
+                warnings.simplefilter("ignore")
+                L.set_default_tensor_type(L.LongTensor)
+        finally:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                L.set_default_tensor_type("torch.FloatTensor")
+        assert L.get_default_dtype() is L.float32
+    assert repr(cr.FloatTensor) == repr(torch.FloatTensor).replace("torch.", "chainrule.")
+
+
+def test_random_module_seed_state_and_fork_rng():
+    for L in (cr, torch):
+        L.random.manual_seed(3)
+        assert L.random.initial_seed() == 3
+        a = L.rand(3)
+        state = L.random.get_rng_state()
+        with L.random.fork_rng():
+            L.rand(10)
+        b = L.rand(3)
+        L.random.set_rng_state(state)
+        assert L.equal(L.rand(3), b)
+        L.random.manual_seed(3)
+        assert L.equal(L.rand(3), a)
+
+
+def test_binomial_asarray_as_torch():
+    g = cr.Generator().manual_seed(4)
+    count, prob = cr.full((20000,), 10.0, dtype=cr.float64), cr.full((20000,), 0.3, dtype=cr.float64)
+    k = cr.binomial(count, prob, g)
+    assert k.dtype is cr.float64 and abs(k.mean().item() - 3.0) < 0.05 and abs(k.var().item() - 2.1) < 0.1
+    for L in (cr, torch):
+        c = L.tensor([5.0, 10.0], requires_grad=True)
+        y = L.binomial(c, L.tensor([0.0, 1.0]))
+        assert y.tolist() == [0.0, 10.0]
+        with pytest.raises(RuntimeError, match="not implemented"):
+            y.sum().backward()
+        with pytest.raises(ValueError, match="floating-point dtypes for count"):
+            L.binomial(L.tensor([5]), L.tensor([0.5]))
+        a = L.ones(2)
+        assert L.asarray(a) is a and L.asarray(a, copy=True) is not a
+        n = np.ones(2)
+        t = L.asarray(n)
+        n[0] = 5.0
+        assert t.tolist() == [5.0, 1.0] and t.dtype is L.float64
+        assert L.asarray([1, 2]).dtype is L.int64 and L.asarray(3.0).dtype is L.float32
+        assert L.asarray(a, requires_grad=True).requires_grad
+        with pytest.raises(ValueError, match="can't alias"):
+            L.asarray(a, dtype=L.long, copy=False)

@@ -83,7 +83,7 @@ OUT_RULES.update({name: "exact" for name in (
 OUT_RULES.update({"column_stack": "cat", "diff": "cast", "kron": "cast", "addr": "cast", "range": "any",
                   "bernoulli": "unsafe"})
 _AXIS_MISSING = ("diff tensor_split narrow_copy scatter_reduce index_copy index_fill index_reduce select_scatter "
-                 "slice_scatter renorm").split()
+                 "slice_scatter renorm split_with_sizes unsafe_split unsafe_chunk").split()
 AXIS_FUNCTIONS = AXIS_FUNCTIONS | frozenset(_AXIS_MISSING)
 AXIS_METHODS = AXIS_METHODS | frozenset(_AXIS_MISSING + ["index_copy_", "index_fill_", "index_reduce_",
                                                          "scatter_reduce_", "renorm_", "unsqueeze_", "squeeze_"])

@@ -66,6 +66,10 @@ def type(self: Tensor, dtype=None, non_blocking: bool = False, **kwargs):  # noq
         if name is None:
             raise TypeError(f"type(): no legacy tensor type name for dtype {self.dtype}")
         return f"chainrule.{name}"
+    from .._legacy_types import _LegacyTensorType
+
+    if isinstance(dtype, _LegacyTensorType):  # x.type(chainrule.DoubleTensor)
+        dtype = dtype.dtype
     if isinstance(dtype, str) and "." in dtype:
         module, _, short = dtype.rpartition(".")
         if module not in ("chainrule", "torch") or short not in _BY_TYPE_NAME:

@@ -424,6 +424,28 @@ def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = 
     return _dim_positions(input, d, positions, src, "slice_scatter")
 
 
+@named_output("DiagonalScatterBackward0")
+def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """``out = input.clone(); out.diagonal(offset, dim1, dim2) = src``."""
+    from .reshaping import DiagonalFill, _diag_index, diagonal
+
+    check_tensor(input, "diagonal_scatter")
+    check_tensor(src, "diagonal_scatter", "src")
+    want = tuple(diagonal(Tensor._make(input._data), offset, dim1, dim2).shape)
+    if tuple(src.shape) != want:
+        raise RuntimeError(f"expected src to have a size equal to the diagonal of self. src size = "
+                           f"{list(src.shape)}, diagonal size = {list(want)}")
+    if src.dtype is not input.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    d1, d2 = wrap_dim(dim1, input.ndim), wrap_dim(dim2, input.ndim)
+    shape = tuple(input.shape)
+    mask = np.zeros(shape, dtype=bool)
+    rows, cols = _diag_index(shape, int(offset), d1, d2)
+    np.moveaxis(mask, (d1, d2), (-2, -1))[..., rows, cols] = True
+    placed = DiagonalFill(shape, int(offset), d1, d2).apply(src)
+    return where(Tensor._make(mask), placed, input)
+
+
 # ---- in-place methods ---------------------------------------------------------------------------------
 def index_copy_(self: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     return _apply(self, lambda s, v: index_copy(s, dim, index, v), source, saves_self=False)
@@ -478,7 +500,7 @@ def fill_diagonal_(self: Tensor, fill_value, wrap: bool = False) -> Tensor:
 
 
 __all__ = ["scatter_reduce", "index_copy", "index_fill", "index_reduce", "index_put", "put", "masked_scatter",
-           "select_scatter", "slice_scatter"]
+           "select_scatter", "slice_scatter", "diagonal_scatter"]
 
 TENSOR_METHODS = __all__ + ["index_copy_", "index_fill_", "index_put_", "index_reduce_", "scatter_reduce_",
                             "masked_scatter_", "put_", "fill_diagonal_"]

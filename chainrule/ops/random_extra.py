@@ -127,6 +127,35 @@ def poisson(input: Tensor, generator=None) -> Tensor:
     return _finish(input, np.asarray(values), PoissonSample)
 
 
+class BinomialSample(_ZeroGradSample):
+    """PyTorch records binomial with a node whose backward is not implemented; so does this one."""
+
+    torch_name = "NotImplemented"
+
+    def backward(self, gy):
+        raise RuntimeError("the derivative for 'binomial' is not implemented.")
+
+
+def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
+    """Samples of Binomial(``count[i]``, ``prob[i]``), elementwise (the two broadcast), in their
+    floating dtype."""
+    check_tensor(count, "binomial", "count")
+    check_tensor(prob, "binomial", "prob")
+    for name, t in (("count", count), ("prob", prob)):
+        if not t.dtype.is_floating_point:
+            raise ValueError(f"binomial only supports floating-point dtypes for {name}, got: {torch_type_name(t)}")
+    n, p = count._data, prob._data
+    if (n < 0).any() or (p < 0).any() or (p > 1).any() or np.isnan(p).any():
+        raise RuntimeError("binomial: expected count >= 0 and 0 <= prob <= 1")
+    shape = np.broadcast_shapes(n.shape, p.shape)
+    values = backend.rng(generator).binomial(np.broadcast_to(n, shape).astype(np.int64),
+                                             np.broadcast_to(p, shape).astype(np.float64))
+    values = np.asarray(values).astype(backend.result_type(count, prob).np)
+    if count.requires_grad or prob.requires_grad:
+        return BinomialSample(values).apply(count if count.requires_grad else prob)
+    return Tensor._make(values)
+
+
 # ---- in-place fills ----------------------------------------------------------------------------------
 def _float_only(self: Tensor, what: str) -> None:
     if not self.dtype.is_floating_point:
@@ -160,6 +189,6 @@ def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator=
     return _random_(self, lambda s: median + sigma * np.tan(math.pi * (backend.rng(generator).random(s) - 0.5)))
 
 
-__all__ = ["multinomial", "bernoulli", "poisson"]
+__all__ = ["multinomial", "bernoulli", "poisson", "binomial"]
 
 TENSOR_METHODS = ["multinomial", "bernoulli", "geometric_", "log_normal_", "cauchy_"]

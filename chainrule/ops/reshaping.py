@@ -591,12 +591,46 @@ def _range(start=0, end=None, step=1, *, dtype=None, layout=None, device=None,  
     return _factory._finish(values, requires_grad, device)
 
 
+def _renamed_outputs(outs: tuple, name: str) -> tuple:
+    for o in outs:
+        if o.grad_fn is not None:
+            o.grad_fn._renamed = name
+    return outs
+
+
+def split_with_sizes(input: Tensor, split_sizes, dim: int = 0) -> tuple:
+    """Split into parts of the given sizes along ``dim`` (they must add up to its size)."""
+    from .join import split
+
+    check_tensor(input, "split_with_sizes")
+    sizes = [int(s) for s in split_sizes]
+    d = wrap_dim(dim, max(input.ndim, 1))
+    if sum(sizes) != input.shape[d]:
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {input.shape[d]} (input tensor's "
+                           f"size at dimension {d}), but got split_sizes={sizes}")
+    return _renamed_outputs(split(input, sizes, d), "SplitWithSizesBackward0")
+
+
+def unsafe_split(input: Tensor, split_size: int, dim: int = 0) -> tuple:
+    """``split`` (PyTorch's variant without view tracking; the same here)."""
+    from .join import split
+
+    return _renamed_outputs(split(check_tensor(input, "unsafe_split"), int(split_size), dim), "UnsafeSplitBackward0")
+
+
+def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """``chunk`` (PyTorch's variant without view tracking; the same here)."""
+    from .join import chunk
+
+    return _renamed_outputs(chunk(check_tensor(input, "unsafe_chunk"), chunks, dim), "UnsafeSplitBackward0")
+
+
 range = _range  # noqa: A001 (PyTorch's name; this module uses _irange for the builtin)
 
 __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "column_stack", "tensor_split", "hsplit", "vsplit", "dsplit",
            "rot90", "diagonal", "diag_embed", "diag", "diagflat", "cartesian_prod", "combinations", "vander",
            "block_diag", "diff", "as_strided", "narrow_copy", "tril_indices", "triu_indices", "unravel_index",
-           "broadcast_shapes", "range"]
+           "broadcast_shapes", "range", "split_with_sizes", "unsafe_split", "unsafe_chunk"]
 
-TENSOR_METHODS = ["tensor_split", "hsplit", "vsplit", "dsplit", "rot90", "diagonal", "diag_embed", "diag", "diagflat",
+TENSOR_METHODS = ["split_with_sizes", "unsafe_split", "unsafe_chunk", "tensor_split", "hsplit", "vsplit", "dsplit", "rot90", "diagonal", "diag_embed", "diag", "diagflat",
                   "diff", "as_strided", "narrow_copy", "unfold", "reshape_as", "sum_to_size"]

@@ -302,6 +302,29 @@ def zero_(input: Tensor) -> Tensor:
     return check_tensor(input, "zero_").zero_()
 
 
+def asarray(obj, *, dtype=None, device=None, copy: bool | None = None, requires_grad: bool = False) -> Tensor:
+    """``obj`` as a tensor, sharing memory with a tensor or NumPy array when the dtype allows
+    (``copy=True`` always copies; ``copy=False`` refuses a conversion that would copy)."""
+    from .. import _factory
+
+    if copy is False and dtype is not None and isinstance(obj, (Tensor, np.ndarray)):
+        have = obj.dtype if isinstance(obj, Tensor) else backend.from_numpy_dtype(obj.dtype)
+        want = backend.to_dtype(dtype)
+        if have is not want:
+            from ._util import TORCH_TYPE_NAMES
+
+            raise ValueError(f"can't alias tensor with dtype '{TORCH_TYPE_NAMES[have.name]}' into dtype "
+                             f"'{TORCH_TYPE_NAMES[want.name]}'.")
+    out = _factory.as_tensor(obj, dtype=dtype, device=device)
+    if copy:
+        out = Tensor._make(out._data.copy())
+    if requires_grad:
+        if out is obj:
+            out = out.detach()
+        out.requires_grad_(True)
+    return out
+
+
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
                   pin_memory: bool = False) -> Tensor:
     """An uninitialised tensor of ``size`` whose elements are ``stride`` elements apart."""
@@ -321,7 +344,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
 
 __all__ = ["is_complex", "is_floating_point", "is_nonzero", "is_same_size", "conj", "resolve_conj", "resolve_neg",
            "is_conj", "is_neg", "real", "imag", "is_signed", "is_inference", "detach", "fill", "zero_",
-           "empty_strided", "get_device"]
+           "empty_strided", "get_device", "asarray"]
 
 TENSOR_METHODS = ["char", "get_device", "where", "conj", "resolve_conj", "resolve_neg", "is_conj", "is_neg",
                   "is_signed", "is_inference", "storage_offset", "pin_memory", "is_pinned",

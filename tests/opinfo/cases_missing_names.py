@@ -80,6 +80,9 @@ _shape = [
     _row("unfold.dim0", lambda L, x: x.unfold(0, 2, 1), shapes=((4, 3),)),
     _row("as_strided", lambda L, x: L.as_strided(x.contiguous(), (2, 2), (1, 2), 1), shapes=((3, 4),)),
     _row("narrow_copy", lambda L, x: L.narrow_copy(x, 1, 1, 2), shapes=((3, 4),)),
+    _row("split_with_sizes", lambda L, x: L.split_with_sizes(x, [1, 3], 1), shapes=((3, 4),)),
+    _row("unsafe_split", lambda L, x: x.unsafe_split(2, dim=1), shapes=((3, 5),)),
+    _row("unsafe_chunk", lambda L, x: L.unsafe_chunk(x, 2), shapes=((3, 4),)),
     _row("reshape_as", lambda L, x, y: x.reshape_as(y.detach()), shapes=((3, 4), (2, 6)), grad=False),
     _row("sum_to_size", lambda L, x: x.sum_to_size(1, 4), shapes=((3, 4),)),
 ]
@@ -102,6 +105,8 @@ _index = [
     _row("select_scatter", lambda L, x, s: L.select_scatter(x, s, 1, -1), shapes=((3, 4), (3,))),
     _row("slice_scatter", lambda L, x, s: L.slice_scatter(x, s, 1, 0, 4, 2), shapes=((3, 4), (3, 2))),
     _row("slice_scatter.dim0", lambda L, x, s: L.slice_scatter(x, s, start=1), shapes=((3, 4), (2, 4))),
+    _row("diagonal_scatter", lambda L, x, s: L.diagonal_scatter(x, s, 1), shapes=((3, 4), (3,))),
+    _row("diagonal_scatter.dims", lambda L, x, s: x.diagonal_scatter(s, -1, 2, 0), shapes=((3, 2, 4), (2, 3))),
 ]
 _SCATTER_IDX = [[0, 1, 0, 2], [2, 1, 0, 2]]
 for _r in ("sum", "prod", "mean", "amax", "amin"):
