@@ -131,3 +131,14 @@ def test_onnx_export_traces_without_importing_numba(tmp_path):
             f"chainrule.onnx.export(resnet(), (chainrule.randn(1, 3, 32, 32),), {str(tmp_path / 'm.onnx')!r})\n"
             "print(json.dumps({'numba_imported': 'numba' in sys.modules}))")
     assert _probe(str(tmp_path / "cache"), code) == {"numba_imported": False}
+
+
+def test_a_numba_without_the_cache_classes_we_build_on_still_runs_the_kernels(tmp_path):
+    out = _probe(str(tmp_path / "cache"), "import json, numpy as np\n"
+                 "import numba.core.caching as caching\n"
+                 "del caching._CacheLocator  # as a numba release that renamed it\n"
+                 "from chainrule.kernels.numba import pointwise\n"
+                 "y = pointwise.relu(np, np.array([-1.0, 2.0]))\n"
+                 "print(json.dumps({'y': y.tolist(), 'compiled': sum(pointwise._loops().relu.stats.cache_misses.values())"
+                 "}))")
+    assert out == {"y": [0.0, 2.0], "compiled": 1}

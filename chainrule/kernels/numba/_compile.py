@@ -52,7 +52,15 @@ def _sources_stamp() -> str:
     return h.hexdigest()
 
 
-class _Locator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
+# numba's cache classes are internal: a numba that renamed them leaves the kernels compiled in
+# every process (with a warning) instead of failing to import
+_NUMBA_CACHE = tuple(getattr(caching, name, None) for name in (
+    "_SourceFileBackedLocatorMixin", "_CacheLocator", "CompileResultCacheImpl", "FunctionCache"))
+if None in _NUMBA_CACHE:  # pragma: no cover - depends on the numba release
+    _NUMBA_CACHE = (type("_Missing0", (), {}), type("_Missing1", (), {}), object, object)
+
+
+class _Locator(_NUMBA_CACHE[0], _NUMBA_CACHE[1]):  # type: ignore[misc]
     """Entries of ``py_file`` under ``cache_dir()``, in a folder named after the source folder
     (numba's scheme: two checkouts of chainrule never share entries)."""
 
@@ -68,11 +76,11 @@ class _Locator(caching._SourceFileBackedLocatorMixin, caching._CacheLocator):
         return _sources_stamp()
 
 
-class _Impl(caching.CompileResultCacheImpl):
+class _Impl(_NUMBA_CACHE[2]):  # type: ignore[misc]
     _locator_classes = [_Locator]
 
 
-class _Cache(caching.FunctionCache):
+class _Cache(_NUMBA_CACHE[3]):  # type: ignore[misc]
     _impl_class = _Impl
 
     def load_overload(self, sig, target_context):
@@ -127,8 +135,9 @@ def jit(**options):
         try:
             dispatcher._cache = _Cache(dispatcher.py_func)  # what numba's enable_caching() sets
         except Exception:  # noqa: BLE001 - no writable cache directory: compile in every process
-            _warn_once(f"chainrule: compiled kernels will not be cached: {cache_dir()} cannot be written "
-                       "(set CHAINRULE_CACHE_DIR to a writable directory)")
+            _warn_once(f"chainrule: compiled kernels will not be cached on disk: {cache_dir()} cannot be "
+                       f"written (set CHAINRULE_CACHE_DIR to a writable directory), or numba {numba.__version__}"
+                       " caches differently")
         return dispatcher
 
     return wrap
