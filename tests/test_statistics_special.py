@@ -184,6 +184,13 @@ def test_quantile_interpolation_modes(interpolation, q):
     np.testing.assert_allclose(ours, np.moveaxis(np.quantile(X, q, axis=1, method=interpolation), 0, 0))
 
 
+def test_quantile_with_infinite_values_interpolates_from_the_nearer_end():
+    data = np.array([[1.0, NAN, 0.0, -np.inf], [np.inf, 2.0, 3.0, 1.0]])
+    for interpolation in ("linear", "midpoint"):
+        _both(lambda L, x, i=interpolation: L.nanquantile(x, L.tensor([0.0, 0.3, 0.7, 1.0], dtype=x.dtype), dim=1,
+                                                          interpolation=i), data)
+
+
 def test_nanquantile_all_nan_row_and_scalar_input():
     data = np.array([[NAN, NAN, NAN], [1.0, NAN, 3.0]])
     _both(lambda L, x: L.nanquantile(x, 0.5, dim=1), data)
