@@ -63,6 +63,7 @@ SAMPLES_MISSING: dict = {
     "bernoulli": [lambda L: ((t(L, (A > 0).astype(np.float64)),), {})],
     "poisson": [lambda L: ((t(L, np.zeros((2, 3))),), {})],
     "fill": [lambda L: ((t(L, A), 2.0), {})],
+    "nonzero_static": [lambda L: ((t(L, A > 0),), {"size": 8})],
     "split_with_sizes": [lambda L: ((t(L, A), [1, 3]), {"dim": 1})],
     "unsafe_split": [lambda L: ((t(L, A), 2), {"dim": 1})],
     "unsafe_chunk": [lambda L: ((t(L, A), 2), {"dim": 1})],

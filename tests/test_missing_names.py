@@ -26,7 +26,7 @@ TOP_NAMES = (
     "pi e inf nan newaxis conj resolve_conj resolve_neg is_conj is_neg real imag is_signed is_inference detach fill "
     "zero_ empty_strided get_device asarray binomial diagonal_scatter split_with_sizes unsafe_split unsafe_chunk "
     "FloatTensor DoubleTensor HalfTensor ByteTensor CharTensor ShortTensor IntTensor LongTensor BoolTensor "
-    "set_default_tensor_type random"
+    "set_default_tensor_type random nonzero_static is_storage"
 ).split()
 TENSOR_NAMES = (
     "unfold reshape_as unsqueeze_ squeeze_ t_ transpose_ sum_to_size fill_diagonal_ index_copy index_copy_ "
@@ -37,7 +37,7 @@ TENSOR_NAMES = (
     "narrow_copy as_strided is_complex is_nonzero is_same_size multinomial bernoulli geometric_ log_normal_ cauchy_ "
     "conj resolve_conj resolve_neg is_conj is_neg real imag is_signed is_inference storage_offset pin_memory "
     "is_pinned is_cpu is_quantized is_meta swapaxes_ swapdims_ diagonal_scatter split_with_sizes unsafe_split "
-    "unsafe_chunk "
+    "unsafe_chunk map_ new nonzero_static "
 ).split() + [name + "_" for name in (
     "acos acosh arccos arccosh arcsin arcsinh arctan arctanh asin asinh atan atanh cos cosh sin sinh tan ceil trunc "
     "frac reciprocal rsqrt log2 log10 negative absolute sgn fix eq ne lt le gt ge greater greater_equal less "
@@ -700,3 +700,21 @@ def test_binomial_asarray_as_torch():
         assert L.asarray(a, requires_grad=True).requires_grad
         with pytest.raises(ValueError, match="can't alias"):
             L.asarray(a, dtype=L.long, copy=False)
+
+
+def test_new_map_nonzero_static_as_torch():
+    for L in (cr, torch):
+        x = L.ones(2, dtype=L.float64)
+        assert x.new(2, 3).dtype is L.float64 and tuple(x.new(2, 3).shape) == (2, 3)
+        assert x.new([1, 2]).tolist() == [1.0, 2.0] and x.new([1, 2]).dtype is L.float64
+        assert tuple(x.new().shape) == (0,) and tuple(x.new(L.Size([2, 2])).shape) == (2, 2)
+        y = L.tensor([1.0, 2.0, 3.0])
+        assert y.map_(L.tensor([10.0, 20.0, 30.0]), lambda a, b: a + b) is y and y.tolist() == [11.0, 22.0, 33.0]
+        y.map_(L.tensor(2.0), lambda a, b: a * b)
+        assert y.tolist() == [22.0, 44.0, 66.0]
+        with pytest.raises(RuntimeError, match="expanded size"):
+            y.map_(L.tensor([1.0, 2.0]), lambda a, b: a)
+        m = L.tensor([[0, 1], [1, 1]])
+        assert L.nonzero_static(m, size=4).tolist() == [[0, 1], [1, 0], [1, 1], [-1, -1]]
+        assert L.nonzero_static(m, size=1, fill_value=-5).tolist() == [[0, 1]]
+        assert m.nonzero_static(size=0).shape == (0, 2) and not L.is_storage(m)

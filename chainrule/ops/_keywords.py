@@ -79,7 +79,7 @@ AXIS_METHODS = frozenset(_AXIS_BOTH + ["index_add_", "scatter_", "scatter_add_"]
 # "unsafe": computed in its own dtype and cast to any out dtype (bernoulli)
 OUT_RULES.update({name: "exact" for name in (
     "diag narrow_copy scatter_reduce index_copy index_reduce slice_scatter vdot tensordot inner chain_matmul addmv "
-    "addbmm baddbmm renorm multinomial").split()})
+    "addbmm baddbmm renorm multinomial nonzero_static").split()})
 OUT_RULES.update({"column_stack": "cat", "diff": "cast", "kron": "cast", "addr": "cast", "range": "any",
                   "bernoulli": "unsafe"})
 _AXIS_MISSING = ("diff tensor_split narrow_copy scatter_reduce index_copy index_fill index_reduce select_scatter "

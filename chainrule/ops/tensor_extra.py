@@ -211,6 +211,54 @@ def apply_(self: Tensor, callable) -> Tensor:  # noqa: A002 (PyTorch's name)
     return self
 
 
+def map_(self: Tensor, tensor: Tensor, callable) -> Tensor:  # noqa: A002 (PyTorch's name)
+    """``self[i] = callable(self[i], tensor[i])`` for every element (``tensor`` broadcast to
+    ``self``), in place; CPU only and outside autograd, as PyTorch's."""
+    check_tensor(tensor, "map_", "tensor")
+    if self._requires_grad or tensor._requires_grad:
+        raise RuntimeError("Can't call map_() on Variable that requires grad. Use var.detach().map_() instead.")
+    try:
+        other = np.broadcast_to(tensor._data, self._data.shape)
+    except ValueError:
+        from .shape import broadcast_to
+
+        broadcast_to(tensor, tuple(self.shape))  # raises PyTorch's expand error
+    values = [callable(a.item(), b.item()) for a, b in zip(self._data.reshape(-1), other.reshape(-1))]
+    self._data[...] = np.asarray(values, dtype=np.float64 if self._data.dtype.kind == "f" else None).astype(
+        self._data.dtype).reshape(self._data.shape)
+    self._version[0] += 1
+    return self
+
+
+def new(self: Tensor, *args, device=None) -> Tensor:
+    """Legacy constructor with ``self``'s dtype: ``x.new(2, 3)`` (uninitialised: zeros here),
+    ``x.new([1, 2])`` (data), ``x.new()`` (empty), ``x.new(tensor)`` (an alias of a tensor of this dtype)."""
+    from .._legacy_types import _new
+
+    class _Spec:
+        dtype = self.dtype
+
+    if len(args) == 1 and isinstance(args[0], tuple) and all(isinstance(a, int) for a in args[0]):
+        args = tuple(args[0])  # x.new(torch.Size([2, 2]))
+    return _new(_Spec, *args, device=device)
+
+
+def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
+    """``nonzero(input)`` cut or padded (with rows of ``fill_value``) to exactly ``size`` rows."""
+    check_tensor(input, "nonzero_static")
+    if size < 0:
+        raise RuntimeError(f"nonzero_static: 'size' must be an non-negative integer, but got size: {size}")
+    coords = np.argwhere(input._data)[:size]
+    out = np.full((int(size), input.ndim), fill_value, dtype=np.int64)
+    out[: len(coords)] = coords
+    return Tensor._make(out)
+
+
+def is_storage(obj) -> bool:
+    """False: chainrule exposes no storage objects."""
+    return False
+
+
 # ---- real-valued stand-ins of the complex-number API, and other predicates ------------------------------
 def conj(input: Tensor) -> Tensor:
     """The complex conjugate: ``input`` itself for real tensors (as PyTorch returns for them)."""
@@ -344,10 +392,11 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
 
 __all__ = ["is_complex", "is_floating_point", "is_nonzero", "is_same_size", "conj", "resolve_conj", "resolve_neg",
            "is_conj", "is_neg", "real", "imag", "is_signed", "is_inference", "detach", "fill", "zero_",
-           "empty_strided", "get_device", "asarray"]
+           "empty_strided", "get_device", "asarray", "nonzero_static", "is_storage"]
 
 TENSOR_METHODS = ["char", "get_device", "where", "conj", "resolve_conj", "resolve_neg", "is_conj", "is_neg",
-                  "is_signed", "is_inference", "storage_offset", "pin_memory", "is_pinned",
+                  "is_signed", "is_inference", "storage_offset", "pin_memory", "is_pinned", "map_", "new",
+                  "nonzero_static",
                   "is_complex", "is_nonzero", "is_same_size", "unsqueeze_", "squeeze_", "t_", "transpose_",
                   "square_", "resize_", "resize_as_", "apply_"]
 
