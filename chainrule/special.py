@@ -17,6 +17,7 @@ from .ops import elementwise as _E
 from .ops import math_extra as _M
 from .ops import softmax as _S
 from .ops import special_math as _SM
+from .ops._keywords import with_keywords
 from .ops._util import check_tensor, float_operand
 from .ops.special_extra import (  # noqa: F401  (re-exported)
     airy_ai,
@@ -116,3 +117,10 @@ __all__ = [
     "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
     "legendre_polynomial_p",
 ]
+
+# out= on every function but softmax/log_softmax, and axis=/keepdims= on the reductions, as torch.special
+for _name in __all__:
+    globals()[_name] = with_keywords(globals()[_name], _name, None if "softmax" in _name else
+                                     ("same" if _name == "round" else "cast"),
+                                     aliases=_name in ("logsumexp", "softmax", "log_softmax"))
+del _name

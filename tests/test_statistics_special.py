@@ -416,7 +416,7 @@ def test_special_module_names_and_aliases():
              "log1p", "expm1", "exp2", "round", "logsumexp", "softmax", "log_softmax"]
     assert all(hasattr(torch.special, n) for n in names)
     assert all(hasattr(cr.special, n) for n in names)
-    assert cr.special.gammaln is cr.ops.special_math.lgamma and cr.special.psi is cr.special.digamma
+    _both(lambda L, x: (L.special.gammaln(x), L.special.psi(x), L.special.multigammaln(x + 1, 2)), X + 3)
     _both(lambda L, x: (L.special.round(x * 100, decimals=-1), L.special.round(x, decimals=3)), X)
 
 
@@ -620,3 +620,45 @@ def test_histogramdd(kw):
     _both(lambda L, p: tuple(L.histogramdd(p, **kw)), pts)
     _both(lambda L, p, w: tuple(L.histogramdd(p, **kw, weight=w)), pts, np.abs(pts[..., 0]))
     _both(lambda L, p, e: tuple(L.histogramdd(p, bins=[e, e, e])), pts, np.array([-1.0, 0.0, 0.5, 2.0]))
+
+
+SPECIAL_UNARY = ["expit", "logit", "erf", "erfc", "erfcx", "erfinv", "gammaln", "digamma", "psi", "i0", "i0e", "i1",
+                 "i1e", "sinc", "entr", "ndtr", "ndtri", "log_ndtr", "log1p", "expm1", "exp2", "round", "bessel_j0",
+                 "modified_bessel_k1", "airy_ai", "spherical_bessel_j0"]
+SPECIAL_BINARY = ["xlogy", "xlog1py", "gammainc", "gammaincc", "zeta", "chebyshev_polynomial_t", "hermite_polynomial_h",
+                  "legendre_polynomial_p"]
+
+
+def _special_call(L, name, **kw):
+    x = L.tensor(np.linspace(0.1, 0.9, 12).reshape(3, 4))
+    if name in SPECIAL_UNARY:
+        return getattr(L.special, name)(x, **kw)
+    if name in SPECIAL_BINARY:
+        return getattr(L.special, name)(x, x + 1, **kw)
+    return {"polygamma": lambda: L.special.polygamma(2, x, **kw),
+            "multigammaln": lambda: L.special.multigammaln(x + 2, 2, **kw),
+            "logsumexp": lambda: L.special.logsumexp(x, 1, **kw), "softmax": lambda: L.special.softmax(x, 1, **kw),
+            "log_softmax": lambda: L.special.log_softmax(x, 1, **kw)}[name]()
+
+
+@pytest.mark.parametrize("name", SPECIAL_UNARY + SPECIAL_BINARY + ["polygamma", "multigammaln", "logsumexp", "softmax",
+                                                                   "log_softmax"])
+def test_special_out_keyword_as_torch(name):
+    for dtype in ("float64", "int64", "bool", "float16"):
+        got = []
+        for L in (cr, torch):
+            out = L.empty(0, dtype=getattr(L, dtype))
+            try:
+                r = _special_call(L, name, out=out)
+                assert r is out
+                got.append(("ok", _np(out).astype(np.float64)))
+            except (TypeError, RuntimeError) as e:
+                got.append((type(e).__name__, None))
+        assert got[0][0] == got[1][0], (dtype, got)
+        if got[0][0] == "ok":
+            np.testing.assert_allclose(got[0][1], got[1][1], rtol=1e-3, atol=1e-3)
+
+
+def test_special_axis_aliases():
+    _both(lambda L, x: (L.special.logsumexp(x, axis=1, keepdims=True), L.special.softmax(x, axis=0),
+                        L.special.log_softmax(x, axis=1)), X)
