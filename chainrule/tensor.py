@@ -108,8 +108,24 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
-    def is_contiguous(self) -> bool:
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        """Whether the elements are dense in row-major order, or in the order ``memory_format``
+        names (``channels_last``: N, H, W, C for 4-d; ``channels_last_3d``: N, D, H, W, C for 5-d),
+        read from the actual strides."""
+        name = getattr(memory_format, "name", "contiguous_format")
+        orders = {"channels_last": (4, (0, 2, 3, 1)), "channels_last_3d": (5, (0, 2, 3, 4, 1))}
+        if name not in orders:
+            return bool(self._data.flags.c_contiguous)
+        ndim, order = orders[name]
+        if self._data.ndim != ndim:
+            return False
+        shape, expected = self._data.shape, 1
+        strides = [s // self._data.itemsize for s in self._data.strides]
+        for d in reversed(order):
+            if shape[d] != 1 and strides[d] != expected:
+                return False
+            expected *= shape[d]
+        return True
 
     def stride(self, dim: int | None = None):
         st = tuple(s // self._data.itemsize for s in self._data.strides)

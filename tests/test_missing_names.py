@@ -718,3 +718,16 @@ def test_new_map_nonzero_static_as_torch():
         assert L.nonzero_static(m, size=4).tolist() == [[0, 1], [1, 0], [1, 1], [-1, -1]]
         assert L.nonzero_static(m, size=1, fill_value=-5).tolist() == [[0, 1]]
         assert m.nonzero_static(size=0).shape == (0, 2) and not L.is_storage(m)
+
+
+def test_is_contiguous_memory_format_reads_the_strides_as_torch():
+    for L in (cr, torch):
+        x = L.ones(2, 3, 4, 5)
+        nhwc = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
+        assert x.is_contiguous() and not x.is_contiguous(memory_format=L.channels_last)
+        assert nhwc.is_contiguous(memory_format=L.channels_last) and not nhwc.is_contiguous()
+        assert L.ones(2, 1, 1, 1).is_contiguous(memory_format=L.channels_last)
+        assert not L.ones(3).is_contiguous(memory_format=L.channels_last)
+        v = L.ones(2, 3, 4, 5, 6).permute(0, 2, 3, 4, 1).contiguous().permute(0, 4, 1, 2, 3)
+        assert v.is_contiguous(memory_format=L.channels_last_3d)
+        assert x.is_contiguous(memory_format=L.contiguous_format)
