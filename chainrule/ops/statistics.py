@@ -170,8 +170,9 @@ def _quantile(input: Tensor, q, dim, keepdim: bool, interpolation: str, name: st
     if interpolation in ("linear", "midpoint"):
         hi_v = Gather(data.ndim - 1, hi.astype(np.int64)).apply(values)
         w = np.broadcast_to(np.asarray(weight, dtype=data.dtype), lo_v.shape)
-        step = hi_v - lo_v  # PyTorch's lerp: from the nearer end, so an infinite end stays infinite
-        y = where(Tensor._make(w < 0.5), lo_v + step * Tensor._make(w), hi_v - step * Tensor._make(1 - w))
+        with np.errstate(invalid="ignore"):  # inf - inf in the branch that where() does not take
+            step = hi_v - lo_v  # PyTorch's lerp: from the nearer end, so an infinite end stays infinite
+            y = where(Tensor._make(w < 0.5), lo_v + step * Tensor._make(w), hi_v - step * Tensor._make(1 - w))
     y = movedim(y, -1, 0)  # (Q,) + rows
     return reshape(y, ((() if q_scalar else (len(qs),)) + tuple(out_shape)))
 
