@@ -142,8 +142,8 @@ __version__ = "0.1.0"
 
 # Submodules (and the names they define) that ``import chainrule`` does not load: they are
 # imported on first use, so ``chainrule.models.resnet18()`` works without slowing every start.
-_LAZY_SUBMODULES = ("accelerator", "backends", "cuda", "models", "onnx", "random", "serialization", "special",
-                    "tools")
+_LAZY_SUBMODULES = ("accelerator", "backends", "cuda", "distributions", "models", "onnx", "random",
+                    "serialization", "special", "tools")
 _LAZY_NAMES = {"load": "serialization", "save": "serialization"}
 
 

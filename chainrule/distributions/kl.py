@@ -1,0 +1,66 @@
+"""``kl_divergence(p, q)`` = E_p[log p - log q], by the pair's closed form (``register_kl``)."""
+
+from __future__ import annotations
+
+from ..tensor import Tensor
+from .bernoulli import Bernoulli
+from .categorical import Categorical
+from .normal import Normal
+from .uniform import Uniform
+
+_KL: dict = {}
+
+
+def register_kl(type_p: type, type_q: type):
+    """Decorator registering the closed form of KL(p || q) for a pair of distribution types."""
+
+    def decorate(fn):
+        _KL[(type_p, type_q)] = fn
+        return fn
+
+    return decorate
+
+
+def kl_divergence(p, q) -> Tensor:
+    """KL(p || q) over the batch; NotImplementedError for a pair without a closed form here."""
+    for (tp, tq), fn in _KL.items():
+        if isinstance(p, tp) and isinstance(q, tq):
+            return fn(p, q)
+    raise NotImplementedError(f"No KL(p || q) is implemented for p type {type(p).__name__} and q type "
+                              f"{type(q).__name__}")
+
+
+def _inf_where(t: Tensor, mask: Tensor, value: float) -> Tensor:
+    return t.masked_fill(mask, value)
+
+
+@register_kl(Normal, Normal)
+def _kl_normal_normal(p: Normal, q: Normal) -> Tensor:
+    var_ratio = (p.scale / q.scale) ** 2
+    t1 = ((p.loc - q.loc) / q.scale) ** 2
+    return 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
+
+
+@register_kl(Categorical, Categorical)
+def _kl_categorical_categorical(p: Categorical, q: Categorical) -> Tensor:
+    t = p.probs * (p.logits - q.logits)
+    t = _inf_where(t, (q.probs == 0).expand_as(t), float("inf"))
+    t = _inf_where(t, (p.probs == 0).expand_as(t), 0.0)
+    return t.sum(-1)
+
+
+@register_kl(Bernoulli, Bernoulli)
+def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Tensor:
+    import chainrule.nn.functional as F
+
+    t1 = p.probs * (F.softplus(-q.logits) - F.softplus(-p.logits))
+    t1 = _inf_where(_inf_where(t1, q.probs == 0, float("inf")), p.probs == 0, 0.0)
+    t2 = (1 - p.probs) * (F.softplus(q.logits) - F.softplus(p.logits))
+    t2 = _inf_where(_inf_where(t2, q.probs == 1, float("inf")), p.probs == 1, 0.0)
+    return t1 + t2
+
+
+@register_kl(Uniform, Uniform)
+def _kl_uniform_uniform(p: Uniform, q: Uniform) -> Tensor:
+    result = ((q.high - q.low) / (p.high - p.low)).log()
+    return _inf_where(result, (q.low > p.low) | (q.high < p.high), float("inf"))
