@@ -12,7 +12,7 @@ import pytest
 import chainrule as cr
 
 LAZY = ["chainrule.models", "chainrule.tools", "chainrule.serialization", "chainrule.autograd.graph",
-        "chainrule.cuda", "chainrule.backends", "chainrule.accelerator"]
+        "chainrule.cuda", "chainrule.backends", "chainrule.accelerator", "chainrule.distributions", "chainrule.random"]
 
 
 def run(code: str) -> dict:
