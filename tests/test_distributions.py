@@ -64,6 +64,22 @@ _VALUES = {
                                                                   L.distributions.Categorical(L.tensor([1.0, 0.0]))),
     "kl.bernoulli": lambda L: L.distributions.kl_divergence(L.distributions.Bernoulli(L.tensor([0.3, 0.0])),
                                                             L.distributions.Bernoulli(L.tensor([0.6, 0.5]))),
+    "exponential.log_prob": lambda L: L.distributions.Exponential(L.tensor([0.5, 2.0])).log_prob(L.tensor([1.0, 0.3])),
+    "exponential.moments": lambda L: L.stack([L.distributions.Exponential(L.tensor([0.5, 2.0])).mean,
+                                              L.distributions.Exponential(L.tensor([0.5, 2.0])).variance,
+                                              L.distributions.Exponential(L.tensor([0.5, 2.0])).entropy()]),
+    "exponential.cdf_icdf": lambda L: L.stack([L.distributions.Exponential(L.tensor([0.5, 2.0])).cdf(L.tensor([1.0, 0.3])),
+                                               L.distributions.Exponential(L.tensor([0.5, 2.0])).icdf(
+                                                   L.tensor([0.5, 0.9]))]),
+    "independent.log_prob": lambda L: L.distributions.Independent(
+        L.distributions.Normal(L.zeros(3, 2), L.ones(3, 2)), 1).log_prob(L.arange(6.0).reshape(3, 2)),
+    "independent.entropy": lambda L: L.distributions.Independent(
+        L.distributions.Normal(L.zeros(3, 2), L.tensor([1.0, 2.0])), 2).entropy(),
+    "kl.exponential": lambda L: L.distributions.kl_divergence(L.distributions.Exponential(0.5),
+                                                              L.distributions.Exponential(L.tensor([2.0, 1.0]))),
+    "kl.independent": lambda L: L.distributions.kl_divergence(
+        L.distributions.Independent(L.distributions.Normal(L.zeros(3, 2), L.ones(3, 2)), 1),
+        L.distributions.Independent(L.distributions.Normal(L.ones(3, 2), 2 * L.ones(3, 2)), 1)),
     "kl.uniform": lambda L: L.distributions.kl_divergence(L.distributions.Uniform(0.0, 1.0),
                                                           L.distributions.Uniform(L.tensor([-1.0, 0.5]), 2.0)),
 }
@@ -82,7 +98,10 @@ def test_shapes_and_reprs_as_torch():
         c = D.Categorical(logits=L.zeros(2, 3))
         m = D.Multinomial(5, L.ones(4))
         c.probs  # noqa: B018 (computes and caches the other parameter, which repr then shows)
-        return ([tuple(d.batch_shape) + (None,) + tuple(d.event_shape) for d in (n, c, m, D.Bernoulli(0.5))],
+        ind = D.Independent(D.Normal(L.zeros(3, 2), L.ones(3, 2)), 1)
+        return ([tuple(d.batch_shape) + (None,) + tuple(d.event_shape) for d in (n, c, m, D.Bernoulli(0.5), ind)]
+                + [tuple(ind.sample((4,)).shape), ind.has_rsample, repr(ind).replace("torch.", "chainrule."),
+                   repr(D.Exponential(L.ones(2))).replace("torch.", "chainrule.")],
                 [tuple(n.sample((3,)).shape), tuple(c.sample((4, 5)).shape), tuple(m.sample((2,)).shape),
                  tuple(D.Uniform(0.0, L.ones(3)).rsample((2,)).shape)],
                 [c.sample().dtype is L.int64, m.sample().dtype is L.float32, n.sample().dtype is L.float32],
@@ -99,6 +118,9 @@ def test_shapes_and_reprs_as_torch():
     ("bernoulli_support", lambda L: L.distributions.Bernoulli(0.3).log_prob(L.tensor(0.5))),
     ("uniform_support", lambda L: L.distributions.Uniform(0.0, 2.0).log_prob(L.tensor([1.0, 3.0]))),
     ("bad_probs", lambda L: L.distributions.Bernoulli(L.tensor([1.5]))),
+    ("independent_ndims", lambda L: L.distributions.Independent(L.distributions.Normal(0.0, 1.0), 1)),
+    ("exponential_support", lambda L: L.distributions.Exponential(L.tensor([0.5, 2.0])).log_prob(L.tensor([-1.0, 1.0]))),
+    ("exponential_rate", lambda L: L.distributions.Exponential(0.0)),
 ])
 def test_argument_checks_as_torch(name, call):
     def outcome(L):
@@ -161,6 +183,9 @@ def test_samples_follow_the_distributions_and_repeat_with_the_seed():
     m = D.Multinomial(10, cr.tensor([0.2, 0.3, 0.5])).sample((5000,))
     assert (m.sum(-1) == 10).all().item()
     np.testing.assert_allclose(m.mean(0).numpy(), [2.0, 3.0, 5.0], atol=0.1)
+    e = D.Exponential(cr.tensor([0.5, 4.0])).sample((20000,))
+    assert e.min().item() >= 0
+    np.testing.assert_allclose(e.mean(0).numpy(), [2.0, 0.25], rtol=0.04)
     cr.manual_seed(7)
     first = D.Normal(0.0, 1.0).sample((5,))
     cr.manual_seed(7)
