@@ -80,6 +80,35 @@ _VALUES = {
     "kl.independent": lambda L: L.distributions.kl_divergence(
         L.distributions.Independent(L.distributions.Normal(L.zeros(3, 2), L.ones(3, 2)), 1),
         L.distributions.Independent(L.distributions.Normal(L.ones(3, 2), 2 * L.ones(3, 2)), 1)),
+    "gamma.log_prob": lambda L: L.distributions.Gamma(L.tensor([2.0, 0.5]), L.tensor([3.0, 1.0])).log_prob(
+        L.tensor([0.5, 1.5])),
+    "gamma.moments": lambda L: L.stack([getattr(L.distributions.Gamma(L.tensor([2.0, 0.5]), L.tensor([3.0, 1.0])), a)
+                                        for a in ("mean", "variance", "mode")] + [
+        L.distributions.Gamma(L.tensor([2.0, 0.5]), L.tensor([3.0, 1.0])).entropy()]),
+    "beta.log_prob": lambda L: L.distributions.Beta(L.tensor([2.0, 0.5]), L.tensor([3.0, 1.5])).log_prob(
+        L.tensor([0.5, 0.2])),
+    "beta.moments": lambda L: L.stack([getattr(L.distributions.Beta(L.tensor([2.0, 0.5, 0.5]), L.tensor([3.0, 1.5, 0.7])),
+                                               a) for a in ("mean", "variance", "mode")] + [
+        L.distributions.Beta(L.tensor([2.0, 0.5, 0.5]), L.tensor([3.0, 1.5, 0.7])).entropy()]),
+    "poisson.log_prob": lambda L: L.distributions.Poisson(L.tensor([2.0, 0.5])).log_prob(L.tensor([3.0, 0.0])),
+    "poisson.moments": lambda L: L.stack([L.distributions.Poisson(L.tensor([2.5, 0.5])).mode,
+                                          L.distributions.Poisson(L.tensor([2.5, 0.5])).variance]),
+    "laplace.values": lambda L: L.stack([
+        L.distributions.Laplace(L.tensor([0.0, 1.0]), L.tensor([1.0, 2.0])).log_prob(L.tensor([0.5, -1.0])),
+        L.distributions.Laplace(L.tensor([0.0, 1.0]), L.tensor([1.0, 2.0])).entropy(),
+        L.distributions.Laplace(L.tensor([0.0, 1.0]), L.tensor([1.0, 2.0])).cdf(L.tensor([0.5, -1.0])),
+        L.distributions.Laplace(L.tensor([0.0, 1.0]), L.tensor([1.0, 2.0])).icdf(L.tensor([0.3, 0.9])),
+        L.distributions.Laplace(L.tensor([0.0, 1.0]), L.tensor([1.0, 2.0])).variance]),
+    "log_normal.values": lambda L: L.stack([
+        L.distributions.LogNormal(L.tensor([0.0, 1.0]), L.tensor([1.0, 0.5])).log_prob(L.tensor([0.5, 2.0])),
+        L.distributions.LogNormal(L.tensor([0.0, 1.0]), L.tensor([1.0, 0.5])).entropy()] + [
+        getattr(L.distributions.LogNormal(L.tensor([0.0, 1.0]), L.tensor([1.0, 0.5])), a)
+        for a in ("mean", "variance", "mode")]),
+    "kl.gamma": lambda L: L.distributions.kl_divergence(L.distributions.Gamma(2.0, 3.0), L.distributions.Gamma(1.0, 1.0)),
+    "kl.beta": lambda L: L.distributions.kl_divergence(L.distributions.Beta(2.0, 3.0), L.distributions.Beta(1.0, 1.0)),
+    "kl.poisson": lambda L: L.distributions.kl_divergence(L.distributions.Poisson(2.0), L.distributions.Poisson(3.0)),
+    "kl.laplace": lambda L: L.distributions.kl_divergence(L.distributions.Laplace(0.0, 1.0),
+                                                          L.distributions.Laplace(1.0, 2.0)),
     "kl.uniform": lambda L: L.distributions.kl_divergence(L.distributions.Uniform(0.0, 1.0),
                                                           L.distributions.Uniform(L.tensor([-1.0, 0.5]), 2.0)),
 }
@@ -121,6 +150,9 @@ def test_shapes_and_reprs_as_torch():
     ("independent_ndims", lambda L: L.distributions.Independent(L.distributions.Normal(0.0, 1.0), 1)),
     ("exponential_support", lambda L: L.distributions.Exponential(L.tensor([0.5, 2.0])).log_prob(L.tensor([-1.0, 1.0]))),
     ("exponential_rate", lambda L: L.distributions.Exponential(0.0)),
+    ("gamma_concentration", lambda L: L.distributions.Gamma(-1.0, 1.0)),
+    ("poisson_support", lambda L: L.distributions.Poisson(L.tensor([2.0])).log_prob(L.tensor([0.5]))),
+    ("beta_support", lambda L: L.distributions.Beta(1.0, 1.0).log_prob(L.tensor(1.5))),
 ])
 def test_argument_checks_as_torch(name, call):
     def outcome(L):
@@ -183,6 +215,17 @@ def test_samples_follow_the_distributions_and_repeat_with_the_seed():
     m = D.Multinomial(10, cr.tensor([0.2, 0.3, 0.5])).sample((5000,))
     assert (m.sum(-1) == 10).all().item()
     np.testing.assert_allclose(m.mean(0).numpy(), [2.0, 3.0, 5.0], atol=0.1)
+    for dist, mean, var in ((D.Gamma(cr.tensor([2.0, 0.5]), cr.tensor([3.0, 1.0])), [2 / 3, 0.5], [2 / 9, 0.5]),
+                            (D.Beta(cr.tensor([2.0, 0.5]), cr.tensor([3.0, 1.5])), [0.4, 0.25], [0.04, 0.0625]),
+                            (D.Poisson(cr.tensor([2.0, 0.5])), [2.0, 0.5], [2.0, 0.5]),
+                            (D.Laplace(cr.tensor([0.0, 1.0]), cr.tensor([1.0, 2.0])), [0.0, 1.0], [2.0, 8.0]),
+                            (D.LogNormal(cr.tensor([0.0, 0.5]), cr.tensor([0.5, 0.25])),
+                             [np.exp(0.125), np.exp(0.5 + 0.03125)],
+                             [np.expm1(0.25) * np.exp(0.25), np.expm1(0.0625) * np.exp(1.0625)])):
+        draws = dist.sample((40000,))
+        assert tuple(draws.shape) == (40000, 2), type(dist).__name__
+        np.testing.assert_allclose(draws.mean(0).numpy(), mean, rtol=0.05, atol=0.03, err_msg=type(dist).__name__)
+        np.testing.assert_allclose(draws.var(0).numpy(), var, rtol=0.08, atol=0.01, err_msg=type(dist).__name__)
     e = D.Exponential(cr.tensor([0.5, 4.0])).sample((20000,))
     assert e.min().item() >= 0
     np.testing.assert_allclose(e.mean(0).numpy(), [2.0, 0.25], rtol=0.04)

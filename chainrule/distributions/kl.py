@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from ..tensor import Tensor
 from .bernoulli import Bernoulli
+from .beta import Beta
 from .categorical import Categorical
 from .exponential import Exponential
+from .gamma import Gamma
 from .independent import Independent, _sum_rightmost
+from .laplace import Laplace
 from .normal import Normal
+from .poisson import Poisson
 from .uniform import Uniform
 
 _KL: dict = {}
@@ -79,3 +83,40 @@ def _kl_independent_independent(p: Independent, q: Independent) -> Tensor:
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
         raise NotImplementedError("KL(p || q) of Independent distributions with different reinterpreted_batch_ndims")
     return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma_gamma(p: Gamma, q: Gamma) -> Tensor:
+    from ..ops.special_math import digamma, lgamma
+
+    t1 = q.concentration * (p.rate / q.rate).log()
+    t2 = lgamma(q.concentration) - lgamma(p.concentration)
+    t3 = (p.concentration - q.concentration) * digamma(p.concentration)
+    t4 = (q.rate - p.rate) * (p.concentration / p.rate)
+    return t1 + t2 + t3 + t4
+
+
+@register_kl(Beta, Beta)
+def _kl_beta_beta(p: Beta, q: Beta) -> Tensor:
+    from ..ops.special_math import digamma, lgamma
+
+    p_sum = p.concentration1 + p.concentration0
+    q_sum = q.concentration1 + q.concentration0
+    t1 = lgamma(q.concentration1) + lgamma(q.concentration0) + lgamma(p_sum)
+    t2 = lgamma(p.concentration1) + lgamma(p.concentration0) + lgamma(q_sum)
+    t3 = (p.concentration0 - q.concentration0) * digamma(p.concentration0)
+    t4 = (p.concentration1 - q.concentration1) * digamma(p.concentration1)
+    t5 = (q_sum - p_sum) * digamma(p_sum)
+    return t1 - t2 + t3 + t4 + t5
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson_poisson(p: Poisson, q: Poisson) -> Tensor:
+    return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
+
+
+@register_kl(Laplace, Laplace)
+def _kl_laplace_laplace(p: Laplace, q: Laplace) -> Tensor:
+    scale_ratio = p.scale / q.scale
+    loc_abs_diff = (p.loc - q.loc).abs()
+    return -scale_ratio.log() + loc_abs_diff / q.scale + scale_ratio * (-loc_abs_diff / p.scale).exp() - 1
