@@ -244,3 +244,39 @@ def test_textbook_import_paths():
     assert counts.shape == (6,) and counts.sum().item() == 1000
     assert Normal(0.0, 1.0).log_prob(cr.tensor(0.0)).item() == pytest.approx(-0.9189385332046727)
     assert cr.distributions.Distribution is not None and hasattr(cr.distributions, "register_kl")
+
+
+def test_multivariate_normal_as_torch():
+    def run(L):
+        D = L.distributions
+        cov = L.tensor([[2.0, 0.5], [0.5, 1.0]], dtype=L.float64, requires_grad=True)
+        loc = L.tensor([[0.5, -1.0], [0.0, 0.0], [1.0, 2.0]], dtype=L.float64, requires_grad=True)
+        m = D.MultivariateNormal(loc, covariance_matrix=cov)
+        v = L.tensor([[0.3, 0.1], [1.0, -2.0], [0.0, 0.0]], dtype=L.float64)
+        lp, ent = m.log_prob(v), m.entropy()
+        (lp.sum() + ent.sum()).backward()
+        prec = L.tensor([[2.0, 0.3], [0.3, 1.0]], dtype=L.float64)
+        p = D.MultivariateNormal(L.zeros(2, dtype=L.float64), precision_matrix=prec)
+        t = D.MultivariateNormal(L.zeros(2, dtype=L.float64),
+                                 scale_tril=L.tensor([[1.0, 0.0], [0.3, 2.0]], dtype=L.float64))
+        tensors = [lp, ent, loc.grad, m.variance, m.covariance_matrix, p.log_prob(v), p.covariance_matrix,
+                   t.log_prob(v), t.entropy(), t.precision_matrix]
+        other = [tuple(m.batch_shape), tuple(m.event_shape), tuple(m.sample((4,)).shape),
+                 repr(m).replace("torch.", "chainrule.")]
+        return tensors, other
+
+    (ours, ours_other), (theirs, theirs_other) = _both(run)
+    for a, b in zip(ours, theirs):
+        _close(a, b, atol=1e-10)
+    assert ours_other == theirs_other
+    with pytest.raises(ValueError, match="Exactly one of"):
+        cr.distributions.MultivariateNormal(cr.zeros(2))
+
+
+def test_multivariate_normal_samples_have_the_covariance():
+    cov = np.array([[2.0, 0.8], [0.8, 1.0]])
+    cr.manual_seed(3)
+    x = cr.distributions.MultivariateNormal(cr.tensor([1.0, -1.0], dtype=cr.float64),
+                                            covariance_matrix=cr.tensor(cov)).sample((40000,)).numpy()
+    np.testing.assert_allclose(x.mean(0), [1.0, -1.0], atol=0.03)
+    np.testing.assert_allclose(np.cov(x.T), cov, atol=0.05)

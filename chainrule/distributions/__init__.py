@@ -1,7 +1,7 @@
 """Probability distributions with PyTorch's interface (``torch.distributions``): ``Normal``,
 ``Uniform``, ``Bernoulli``, ``Categorical``, ``Multinomial`` and ``kl_divergence``.
 
-``Exponential``, ``Gamma``, ``Beta``, ``Poisson``, ``Laplace``, ``LogNormal`` and ``Independent`` too. Each has ``sample``/``log_prob``/``entropy``/``mean``/``variance``/``stddev``, ``batch_shape`` and
+``MultivariateNormal``, ``Exponential``, ``Gamma``, ``Beta``, ``Poisson``, ``Laplace``, ``LogNormal`` and ``Independent`` too. Each has ``sample``/``log_prob``/``entropy``/``mean``/``variance``/``stddev``, ``batch_shape`` and
 ``event_shape``; ``rsample`` (reparameterised, differentiable in the parameters) where PyTorch has it.
 Parameters and values are checked as PyTorch's ``validate_args`` does. Draws come from
 chainrule's generators (``manual_seed``), so they repeat with the seed but differ from
@@ -19,9 +19,10 @@ from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .log_normal import LogNormal
 from .multinomial import Multinomial
+from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .poisson import Poisson
 from .uniform import Uniform
 
 __all__ = ["Bernoulli", "Beta", "Categorical", "Distribution", "Exponential", "Gamma", "Independent", "Laplace",
-           "LogNormal", "Multinomial", "Normal", "Poisson", "Uniform", "kl_divergence", "register_kl"]
+           "LogNormal", "Multinomial", "MultivariateNormal", "Normal", "Poisson", "Uniform", "kl_divergence", "register_kl"]
