@@ -16,7 +16,7 @@ while the thread count is 1 or for a non-NumPy array module, runs serially in th
 part writes its own slice of the output; sums over parts are added in part order, so results
 match the serial ones to rounding and do not vary from run to run.
 
-Used by the convolutions (``ops/conv_kernels.py``, ``ops/conv_jit.py``: parts of the batch),
+Used by the convolutions (``kernels/numpy/conv.py``, ``kernels/numba/conv.py``: parts of the batch),
 batch norm and ReLU (``ops/norm_jit.py``, ``kernels/numba/pointwise.py``: channels, slices) and 2-D
 matrix products (``ops/_matmul.py``: rows or columns). On the 2-core machine of
 ``bench/README.md`` a region's hand-off to the worker and back costs 45-70 us (waking a

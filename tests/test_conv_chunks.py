@@ -1,5 +1,5 @@
 """The convolution kernels split the batch into chunks whose column arrays fit in the cache
-(``conv_kernels.samples_per_chunk``), with the compiled kernels off: every layout, with a bias, gives PyTorch's results when
+(``kernels/numpy/conv.py``: ``samples_per_chunk``), with the compiled kernels off: every layout, with a bias, gives PyTorch's results when
 the batch is cut into chunks of one sample, and of two samples with a shorter last chunk; the
 row-blocked GEMM equals ``matmul``."""
 
@@ -39,7 +39,7 @@ def t(a, requires_grad=False):
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}{c[1]}")
 def test_chunked_batch_gives_torchs_results_and_second_derivatives(monkeypatch, case, samples, shift, fold):
     from chainrule import _jit
-    from chainrule.ops import conv_kernels
+    from chainrule.kernels.numpy import conv as conv_kernels
 
     op, xs, ws, kw = case
     monkeypatch.setattr(_jit, "ENABLED", False)  # the NumPy kernels (test_conv_jit: the compiled ones)
@@ -69,7 +69,7 @@ def check_against_torch(case, seed: int) -> list:
 
 @pytest.mark.parametrize("a_shape,b_shape", [((1, 40, 6), (3, 1, 6, 5)), ((3, 2, 17, 4), (4, 9)), ((24, 7), (7, 3))])
 def test_gemm_cut_into_row_blocks_equals_matmul(monkeypatch, a_shape, b_shape):
-    from chainrule.ops import conv_kernels
+    from chainrule.kernels.numpy import conv as conv_kernels
 
     rng = np.random.default_rng(5)
     a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)

@@ -1,4 +1,4 @@
-"""The compiled convolution kernels (``chainrule.ops.conv_jit``, numba) against PyTorch and
+"""The compiled convolution kernels (``chainrule.kernels.numba.conv``, numba) against PyTorch and
 against the NumPy kernels they stand in for.
 
 The rest of the suite runs with them on (the default when numba is installed), so every
@@ -18,24 +18,25 @@ import torch
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule import _jit
+from chainrule import _jit, kernels
 from chainrule.autograd import gradcheck, gradgradcheck
-from chainrule.ops import _blas, conv_jit, conv_kernels
-from chainrule.ops._windows import Window, conv_out_size
+from chainrule.kernels.numba import blas_symbols as _blas
+from chainrule.kernels.numba import conv as conv_jit
+from chainrule.kernels.windows import Window, conv_out_size
 
 from .test_conv_chunks import CASES, check_against_torch
 from .threads import force_two_threads
 
 torch.set_num_threads(1)
 
-requires_jit = pytest.mark.skipif(conv_jit._kernels(np.float64) is None,
+requires_jit = pytest.mark.skipif(conv_jit._kernels(np.float64) is None or not _jit.ENABLED,
                                   reason="numba or NumPy's OpenBLAS not available")
 
 
 @pytest.fixture
 def calls(monkeypatch):
     """Counts the calls that reach the compiled kernels."""
-    seen = {"forward": 0, "weight": 0, "input_strided": 0}
+    seen = {"run_forward": 0, "run_weight": 0, "run_input_strided": 0}
     for name in seen:
         original = getattr(conv_jit, name)
 
@@ -69,7 +70,7 @@ def test_compiled_kernels_give_torchs_results_and_second_derivatives(monkeypatch
     if op == "conv3d":
         assert sum(calls.values()) == 0  # 3-D stays on the NumPy kernels
     else:
-        assert calls["forward"] > 0 and calls["weight"] > 0
+        assert calls["run_forward"] > 0 and calls["run_weight"] > 0
 
 
 GEOMETRIES = [  # (N, C, O, groups, spatial size, kernel, stride, padding, dilation)
@@ -102,9 +103,9 @@ def test_compiled_kernels_equal_the_numpy_kernels(monkeypatch, g, dtype, tol):
     gy = rng.standard_normal((n, o) + win.out_size).astype(dtype)
 
     def run():
-        return (conv_kernels.conv_forward(np, x, w, win, groups),
-                conv_kernels.conv_input(np, gy, w, win, groups),
-                conv_kernels.conv_weight(np, x, gy, win, groups, c // groups))
+        return (kernels.call("conv", "forward", np, x, w, win=win, groups=groups),
+                kernels.call("conv", "input", np, gy, w, win=win, groups=groups),
+                kernels.call("conv", "weight", np, x, gy, win=win, groups=groups, cg=c // groups))
 
     compiled = run()
     monkeypatch.setattr(_jit, "ENABLED", False)
@@ -127,9 +128,9 @@ def test_compiled_kernels_in_parallel_match_the_serial_ones(monkeypatch, g):
     gy = rng.standard_normal((n, o) + win.out_size)
 
     def run():
-        return (conv_kernels.conv_forward(np, x, w, win, groups),
-                conv_kernels.conv_input(np, gy, w, win, groups),
-                conv_kernels.conv_weight(np, x, gy, win, groups, c // groups))
+        return (kernels.call("conv", "forward", np, x, w, win=win, groups=groups),
+                kernels.call("conv", "input", np, gy, w, win=win, groups=groups),
+                kernels.call("conv", "weight", np, x, gy, win=win, groups=groups, cg=c // groups))
 
     serial = run()
     force_two_threads(monkeypatch)

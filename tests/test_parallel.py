@@ -27,7 +27,7 @@ torch.set_num_threads(1)
 @pytest.fixture
 def forced(monkeypatch):
     """Two threads and no size thresholds, so that every region on NumPy arrays runs in parallel."""
-    from chainrule.ops import conv_kernels
+    from chainrule.kernels.numpy import conv as conv_kernels
 
     force_two_threads(monkeypatch)  # asserts that threads_for gives 2
     monkeypatch.setattr(conv_kernels, "PARALLEL_MIN_MACS", 0)
@@ -126,7 +126,8 @@ def test_other_array_modules_and_one_thread_stay_serial(monkeypatch):
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}{c[1]}")
 def test_parallel_convolutions_give_torchs_results_and_second_derivatives(forced, monkeypatch, case, samples, kernels):
     from chainrule import _jit
-    from chainrule.ops import conv_jit, conv_kernels
+    from chainrule.kernels.numba import conv as conv_jit
+    from chainrule.kernels.numpy import conv as conv_kernels
 
     op, xs, ws, kw = case
     if kernels == "numpy":
@@ -147,7 +148,8 @@ def test_a_parallel_float32_resnet_block_matches_the_serial_one(monkeypatch, ker
     """Same module, same input: the two paths agree to float32 rounding (sums over the batch
     are added in another order) and a second run of the parallel path repeats itself exactly."""
     from chainrule import _jit
-    from chainrule.ops import conv_jit, conv_kernels
+    from chainrule.kernels.numba import conv as conv_jit
+    from chainrule.kernels.numpy import conv as conv_kernels
 
     if kernels == "numpy":
         monkeypatch.setattr(_jit, "ENABLED", False)

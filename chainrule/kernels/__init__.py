@@ -6,9 +6,10 @@ One sub-package per backend, with the same family modules and function names in 
 a kernel on the first backend that does not decline it (a kernel declines by returning
 ``NotImplemented``: Chainer's idiom, e.g. for non-contiguous arrays).
 
-Families moved here so far: ``pointwise`` (ReLU). Convolution, batch norm and max pooling still
-choose their path in ``ops/conv_kernels.py``, ``ops/normalization.py`` and ``ops/pooling.py``;
-their compiled loops are already in ``numba/``.
+Families moved here so far: ``pointwise`` (ReLU) and ``conv`` (convolution forward, input and
+weight gradients). Batch norm and max pooling still choose their path in
+``ops/normalization.py`` and ``ops/pooling.py``; their compiled loops are already in ``numba/``.
+``windows.py`` is the geometry of window sweeps that operators and every backend share.
 
 Nothing here imports ``tensor``, ``autograd`` or ``ops`` (``tests/test_import_rules.py`` checks).
 Importing ``numba/``'s loop modules imports numba: the family modules import them on first use.
@@ -19,7 +20,9 @@ from __future__ import annotations
 from .. import _jit
 from . import numba as _numba_backend
 from . import numpy as _numpy_backend
-from .numba import pointwise as _numba_pointwise  # noqa: F401 (families are attributes of the backend)
+from .numba import conv as _numba_conv  # noqa: F401 (families are attributes of the backend)
+from .numba import pointwise as _numba_pointwise  # noqa: F401
+from .numpy import conv as _numpy_conv  # noqa: F401
 from .numpy import pointwise as _numpy_pointwise  # noqa: F401
 
 __all__ = ["call", "select"]

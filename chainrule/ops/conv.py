@@ -11,18 +11,18 @@ so the derivative of each is made of the other two (and of itself), to any order
 ``d conv = conv_input(gY, W), conv_weight(X, gY)``; ``d conv_input = conv(gX, W),
 conv_weight(gX, Y)``; ``d conv_weight = conv_input(Y, gW), conv(X, gW)``.
 
-The raw-array algorithms (GEMMs over a column array of windows, or per-tap products for
-depthwise convolutions) live in ``conv_kernels.py``.
+The raw-array algorithms are the ``conv`` family of ``kernels`` (``forward``, ``input``,
+``weight``; ``kernels.call`` picks the backend).
 """
 
 from __future__ import annotations
 
 import numbers
 
+from .. import kernels
 from ..autograd.function import FunctionNode
+from ..kernels.windows import Window, conv_out_size
 from ..tensor import Tensor
-from ._windows import Window, conv_out_size
-from .conv_kernels import conv_forward, conv_input, conv_weight
 from .reduction import sum as _sum
 from .shape import reshape
 
@@ -120,7 +120,7 @@ class Conv(_ConvFace):
 
     def forward(self, x, w, b=None):
         self.save_for_backward(x, w)
-        return _add_bias(conv_forward(self.xp, x, w, self.win, self.groups), b, self.win.nd)
+        return _add_bias(kernels.call("conv", "forward", self.xp, x, w, win=self.win, groups=self.groups), b, self.win.nd)
 
     def backward(self, gy):
         x, w = self.saved_tensors
@@ -138,7 +138,7 @@ class ConvInput(_ConvFace):
 
     def forward(self, y, w, b=None):
         self.save_for_backward(y, w)
-        return _add_bias(conv_input(self.xp, y, w, self.win, self.groups), b, self.win.nd)
+        return _add_bias(kernels.call("conv", "input", self.xp, y, w, win=self.win, groups=self.groups), b, self.win.nd)
 
     def backward(self, gx):
         y, w = self.saved_tensors
@@ -155,7 +155,7 @@ class ConvWeight(_ConvFace):
     def forward(self, x, y):
         self.save_for_backward(x, y)
         cg = x.shape[1] // self.groups
-        return conv_weight(self.xp, x, y, self.win, self.groups, cg)
+        return kernels.call("conv", "weight", self.xp, x, y, win=self.win, groups=self.groups, cg=cg)
 
     def backward(self, gw):
         x, y = self.saved_tensors

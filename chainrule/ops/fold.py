@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 
 from ..autograd.function import FunctionNode
+from ..kernels.windows import Window, col2im, conv_out_size, im2col
 from ..tensor import Tensor
-from ._windows import Window, col2im, conv_out_size, im2col
 from .conv import ntuple
 from .shape import reshape
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from .._jit import numba_module, takes
 from .._parallel import parallel_for, threads_for
-from ._windows import Window
+from ..kernels.windows import Window
 
 
 def handles(win: Window) -> bool:

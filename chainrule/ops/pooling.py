@@ -20,9 +20,7 @@ import numpy as np
 from ..autograd.function import FunctionNode, named_output
 from ..autograd.grad_mode import is_grad_enabled
 from ..backend import array_module
-from ..tensor import Tensor
-from . import pool_jit
-from ._windows import (
+from ..kernels.windows import (
     Window,
     crop,
     flat_phases,
@@ -34,6 +32,8 @@ from ._windows import (
     pool_out_size,
     to_flat,
 )
+from ..tensor import Tensor
+from . import pool_jit
 from .conv import _channels_first, _check_float, _unbatch, ntuple
 from .indexing import scatter_add_into
 from .linalg import matmul

@@ -10,8 +10,10 @@ import sys
 
 import numpy as np
 
+from chainrule.kernels import windows as _windows
+from chainrule.kernels.numba import conv as conv_jit
 from chainrule.kernels.numba import pointwise
-from chainrule.ops import _windows, conv_jit, pool_jit
+from chainrule.ops import pool_jit
 
 rng = np.random.default_rng(0)
 x = rng.standard_normal((2, 3, 8, 8))

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from chainrule import _jit
+from chainrule.kernels.numba import conv as conv_jit
 from chainrule.kernels.numba import pointwise
-from chainrule.ops import conv_jit
 
 pytestmark = pytest.mark.skipif(conv_jit._kernels(np.float64) is None or not _jit.ENABLED,
                                 reason="numba, NumPy's OpenBLAS or CHAINRULE_JIT missing")
@@ -44,7 +44,7 @@ def test_a_second_process_loads_every_kernel_from_the_cache_and_a_corrupt_cache_
     entries = _entries(cache)
     # conv forward, its helpers, relu, and max pooling (one geometry) are all in the given directory
     names = {os.path.basename(p).split("-")[0] for p in entries}
-    assert {"conv.forward", "conv.gather", "pointwise_loops.relu", "pool.kernels.locals.maxima"} <= names, names
+    assert {"conv_loops.forward", "conv_loops.gather", "pointwise_loops.relu", "pool.kernels.locals.maxima"} <= names, names
 
     warm = _probe(cache)
     assert warm["misses"] == [0, 0, 0] and all(h >= 1 for h in warm["hits"])

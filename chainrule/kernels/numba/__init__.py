@@ -1,7 +1,10 @@
-"""The compiled CPU loops (numba), one module per family: ``conv``, ``norm``, ``pool``,
-``pointwise``; ``blas`` calls NumPy's own BLAS from compiled code and ``_compile`` holds the
-decorator that compiles each loop once per machine (an on-disk cache, ``_jit.cache_dir()``).
+"""The compiled CPU backend (numba). Family modules with the reference backend's function names
+(``conv``, ``pointwise``) import no numba: they decide whether to run (or decline) and import
+their loops (``conv_loops``, ``pointwise_loops``) on first use. ``norm`` and ``pool`` still hold
+only loops, called from ``ops/norm_jit.py`` and ``ops/pool_jit.py``. ``blas`` calls NumPy's own
+BLAS from compiled code (``blas_symbols`` finds it) and ``_compile`` holds the decorator that
+compiles each loop once per machine (an on-disk cache, ``_jit.cache_dir()``).
 
-Importing any of these modules imports numba (about 0.3 s and 55 MiB): the operators import
-them only when a compiled kernel is about to run.
+Importing a loop module imports numba (about 0.3 s and 55 MiB): only when a compiled kernel is
+about to run.
 """

@@ -1,6 +1,6 @@
 """``gemm``: a call of CBLAS ``?gemm`` through a function address known only at run time.
 
-The address comes in as an argument (``ops/_blas.py`` finds NumPy's OpenBLAS and its symbols), so
+The address comes in as an argument (``blas_symbols.py`` finds NumPy's OpenBLAS and its symbols), so
 the compiled code holds no ctypes object and no address of this process: it can be cached on
 disk and loaded by another process, where the library sits elsewhere. The integer width of the
 library (32- or 64-bit, how it was built) is an argument too, and the real type (float or double)

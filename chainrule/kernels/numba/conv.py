@@ -1,193 +1,227 @@
-"""The compiled loops of 1-D and 2-D convolution (``ops/conv_jit.py`` says why, what they compute
-and the layout of ``cols``): per part ``lo:hi`` of the batch, gathers of windows and NumPy's own
-BLAS (``blas.gemm``, by an address passed in as ``blas``, so that this code can be cached)."""
+"""Convolution, the ``conv`` family of the compiled backend (numba): ``forward``, ``input`` and
+``weight`` with the reference backend's signatures (``kernels/numpy/conv.py``), for 1-D and 2-D
+float32/float64 convolutions; each declines (``NotImplemented``) for 3-D and depthwise ones,
+without numba or without NumPy's BLAS (``blas_symbols``), and ``kernels.select`` keeps it off
+other arrays (``CHAINRULE_JIT=0``, other dtypes, non-NumPy arrays, empty batches).
+
+Why: on two cores the reference kernels scale poorly. Each chunk of the batch is a dozen NumPy
+calls, and between calls the two threads hand the GIL to each other, which on the bench's VM
+costs tens of microseconds each time. Here one compiled call per thread does a whole part of
+the batch - gathering each sample's windows and calling NumPy's own BLAS on them - without
+holding the GIL, so the parts really run at once (figures: ``docs/perf-log.md``).
+
+Layout, per sample and group (``Cg`` input and ``Og`` output channels per group):
+
+* with a unit stride along the first spatial axis (``shift``), only the windows along the last
+  axis are copied: ``cols`` is (Cg * kw, R * OW) with R = OH + dh (kh - 1) padded rows, and the
+  kh kernel rows are kh GEMMs reading slabs of ``cols`` shifted by whole rows, the BLAS
+  ``beta = 1`` adding them up in the output (3x less copying than a full im2col);
+* otherwise every window is copied, ``cols`` is (Cg * kh * kw, OH * OW), one GEMM.
+
+The weight gradient runs the same gathers with the products transposed and accumulated into a
+per-part sum (added in part order); the input gradient of a strided convolution is one GEMM into
+columns and a compiled ``col2im``; unit strides go through ``forward`` with the flipped kernel,
+as in the reference. Results agree with the reference to rounding (same BLAS).
+
+The loops are in ``conv_loops`` (importing it imports numba: done on first use). They compile
+once per machine and dtype: they take the BLAS function's address as an argument instead of
+holding a ctypes function, so numba caches them on disk (``_jit.cache_dir()``).
+"""
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 
-from ._compile import jit
-from .blas import NO_TRANS, ROW_MAJOR, TRANS, gemm
+from ..._jit import numba_module, takes
+from ..._parallel import parallel_for, parallel_sum, single_blas, threads_for
+from ..numpy.conv import depthwise, input_as_forward
+from ..windows import Window
+from .blas_symbols import gemm_pointers
 
-# Inner loops run t from 0 over views that start where the copy starts (``dst[t] =
-# src[t]``): numba checks every signed index for negative wrap-around unless it can prove
-# it non-negative, and that check keeps the loop from vectorising (measured 0.55 against
-# 3.2-4.0 ms for the gathers of the bench's 16-channel 32x32 convolution at batch 64).
+# the first spatial axis is row-shifted (see the module doc) when the copied depth Cg * kw is at
+# least this (the NumPy kernels' SHIFT_MIN_DEPTH): shallower GEMMs lose more than the copy saves
+SHIFT_MIN_DEPTH = 8
+# below this many multiply-adds in all a call stays on one thread: a hand-off to the pool's
+# worker costs 50-65 us on the bench machine, about 3 M multiply-adds of a GEMM on one core
+PARALLEL_MIN_MACS = 1 << 23
+# samples whose output positions go through one GEMM together: enough for about this many
+# columns (GEMMs over 64 positions run far below BLAS's speed), with the block's columns within
+# BLOCK_BYTES (about half the L2 cache of a core)
+BLOCK_COLUMNS = 1024
+BLOCK_BYTES = 1 << 19
 
-@jit(nogil=True)
-def gather(x, s, b, m, c0, cg, cols, geo, rows, ow_n):
-    """Sample s, channels c0:c0+cg, into place b of a block of m samples:
-    cols[(c, [i,] j), (row, b, ow)].
 
-    Only the entries read from the input are written: which entries fall in the padding
-    depends on the geometry alone, so ``cols`` comes zeroed and those stay zero."""
-    kh, kw, sh, sw, dh, dw, ph, pw, groups, shift = geo
-    h, wd = x.shape[2], x.shape[3]
-    taps_h = 1 if shift else kh
-    c3 = cols.reshape(cg * taps_h * kw, rows * m, ow_n)
-    for c in range(cg):
-        for i in range(taps_h):
-            for j in range(kw):
-                r = (c * taps_h + i) * kw + j
-                base = j * dw - pw
-                # output columns t with 0 <= t*sw + base < wd: first <= t < stop (written
-                # out here: as a called function returning both, numba ran 10x slower)
-                last = wd - 1 - base
-                stop = 0 if last < 0 else min(ow_n, last // sw + 1)
-                first = (sw - 1 - base) // sw if base < 0 else 0
-                cnt = stop - first
-                if cnt <= 0:
-                    continue
-                for q in range(rows):
-                    ih = q - ph if shift else q * sh + i * dh - ph
-                    if ih < 0 or ih >= h:
-                        continue
-                    dst = c3[r, q * m + b, first:stop]
-                    if sw == 1:
-                        src = x[s, c0 + c, ih, first + base:stop + base]
-                        for t in range(cnt):
-                            dst[t] = src[t]
-                    else:
-                        src = x[s, c0 + c, ih, first * sw + base:]
-                        for t in range(cnt):
-                            dst[t] = src[t * sw]
+def available(xp, *arrays) -> bool:
+    """Whether the compiled kernels take these arrays: NumPy, one float32/float64 dtype, a
+    non-empty batch, numba importable and NumPy's BLAS found."""
+    return takes(xp, *arrays) and _kernels(arrays[0].dtype.type) is not None
 
-@jit(nogil=True)
-def interleave(a, s0, m, o0, og, oh_n, ow_n, out):
-    """out[o, (q, b, t)] = a[s0 + b, o0 + o, q, t]: a block of m samples of an
-    output-shaped array (N, O, OH, OW) in the column order of the block's GEMMs."""
-    o3 = out[:og * oh_n * m * ow_n].reshape(og, oh_n * m, ow_n)
-    for o in range(og):
-        for b in range(m):
-            for q in range(oh_n):
-                dst = o3[o, q * m + b]
-                src = a[s0 + b, o0 + o, q]
-                for t in range(ow_n):
-                    dst[t] = src[t]
 
-@jit(nogil=True)
-def deinterleave(blk, s0, m, o0, og, oh_n, ow_n, y):
-    """The inverse of ``interleave``: y[s0 + b, o0 + o, q, t] = blk[o, (q, b, t)]."""
-    b3 = blk[:og * oh_n * m * ow_n].reshape(og, oh_n * m, ow_n)
-    for o in range(og):
-        for b in range(m):
-            for q in range(oh_n):
-                dst = y[s0 + b, o0 + o, q]
-                src = b3[o, q * m + b]
-                for t in range(ow_n):
-                    dst[t] = src[t]
+def handles(win: Window) -> bool:
+    """1-D and 2-D geometries (3-D stays on the NumPy kernels)."""
+    return win.nd in (1, 2) and all(p > 0 for p in win.out_size)
 
-@jit(nogil=True)
-def block(x, s0, m, c0, cg, cols_all, relayout, geo, depth, rows, ow_n):
-    """The columns of samples s0:s0+m (channels c0:c0+cg), a view of ``cols_all``, zeroed
-    first when the block size changed (the last, smaller block has another layout)."""
-    if relayout:
-        cols_all[:] = 0.0
-    cols = cols_all[:depth * rows * m * ow_n]
-    for b in range(m):
-        gather(x, s0 + b, b, m, c0, cg, cols, geo, rows, ow_n)
-    return cols
 
-@jit(nogil=True)
-def buffers(x, geo, depth, og, oh_n, ow_n, nb):
-    """(rows, cols_all, blk_all) of ``forward`` and ``weight``: the padded rows a block's
-    columns span, the zeroed columns of a block of nb samples, and a block of outputs."""
-    kh, dh, shift = geo[0], geo[4], geo[9]
-    rows = oh_n + dh * (kh - 1) if shift else oh_n
-    cols_all = np.zeros(depth * rows * nb * ow_n, dtype=x.dtype)
-    blk_all = np.empty(og * oh_n * nb * ow_n, dtype=x.dtype)
-    return rows, cols_all, blk_all
+# ---- the Python side: geometry, threads, layouts ------------------------------------------------
 
-@jit(nogil=True)
-def forward(x, wk, y, lo, hi, geo, nb, blas):
-    kh, kw, sh, sw, dh, dw, ph, pw, groups, shift = geo
-    itemsize = x.itemsize
-    cg = x.shape[1] // groups
-    og, oh_n, ow_n = y.shape[1] // groups, y.shape[2], y.shape[3]
-    taps, depth = wk.shape[1], wk.shape[3]
-    rows, cols_all, blk_all = buffers(x, geo, depth, og, oh_n, ow_n, nb)
-    m_prev = nb
-    for s0 in range(lo, hi, nb):
-        m = min(nb, hi - s0)
-        n_cols = oh_n * m * ow_n
-        for g in range(groups):
-            cols = block(x, s0, m, g * cg, cg, cols_all, m != m_prev and g == 0, geo, depth, rows, ow_n)
-            out = y[s0, g * og].ctypes.data if m == 1 else blk_all.ctypes.data
-            for i in range(taps):
-                gemm(blas, ROW_MAJOR, NO_TRANS, NO_TRANS, og, n_cols, depth, 1.0, wk[g, i].ctypes.data, depth,
-                     cols.ctypes.data + i * dh * m * ow_n * itemsize, rows * m * ow_n,
-                     0.0 if i == 0 else 1.0, out, n_cols, y)
-            if m > 1:
-                deinterleave(blk_all, s0, m, g * og, og, oh_n, ow_n, y)
-        m_prev = m
-    return 0
 
-@jit(nogil=True)
-def weight(x, gy, gwk, lo, hi, geo, oh_n, ow_n, nb, blas):
-    kh, kw, sh, sw, dh, dw, ph, pw, groups, shift = geo
-    itemsize = x.itemsize
-    cg = x.shape[1] // groups
-    og = gy.shape[1] // groups
-    taps, depth = gwk.shape[1], gwk.shape[3]
-    rows, cols_all, blk_all = buffers(x, geo, depth, og, oh_n, ow_n, nb)
-    m_prev = nb
-    for s0 in range(lo, hi, nb):
-        m = min(nb, hi - s0)
-        n_cols = oh_n * m * ow_n
-        for g in range(groups):
-            cols = block(x, s0, m, g * cg, cg, cols_all, m != m_prev and g == 0, geo, depth, rows, ow_n)
-            if m == 1:
-                a = gy[s0, g * og].ctypes.data
-            else:
-                interleave(gy, s0, m, g * og, og, oh_n, ow_n, blk_all)
-                a = blk_all.ctypes.data
-            for i in range(taps):
-                gemm(blas, ROW_MAJOR, NO_TRANS, TRANS, og, depth, n_cols, 1.0, a, n_cols,
-                     cols.ctypes.data + i * dh * m * ow_n * itemsize, rows * m * ow_n,
-                     1.0, gwk[g, i].ctypes.data, depth, gwk)
-        m_prev = m
-    return 0
+def _plane(win: Window) -> Window:
+    """The window as 2-D: a 1-D one becomes a plane of height 1."""
+    if win.nd == 2:
+        return win
+    return Window((1,) + win.in_size, (1,) + win.out_size, (1,) + win.kernel, (1,) + win.stride,
+                  (1,) + win.dilation, (0,) + win.pad)
 
-@jit(nogil=True)
-def input(gy, wk, gx, lo, hi, geo, oh_n, ow_n, nb, blas):
-    kh, kw, sh, sw, dh, dw, ph, pw, groups, shift = geo
-    og = gy.shape[1] // groups
-    cg, h, wd = gx.shape[1] // groups, gx.shape[2], gx.shape[3]
-    depth = wk.shape[3]
-    cols_all = np.empty(depth * oh_n * nb * ow_n, dtype=gy.dtype)
-    blk_all = np.empty(og * oh_n * nb * ow_n, dtype=gy.dtype)
-    for s0 in range(lo, hi, nb):
-        m = min(nb, hi - s0)
-        n_cols = oh_n * m * ow_n
-        for b in range(m):
-            gx[s0 + b] = 0.0
-        for g in range(groups):
-            if m == 1:
-                a = gy[s0, g * og].ctypes.data
-            else:
-                interleave(gy, s0, m, g * og, og, oh_n, ow_n, blk_all)
-                a = blk_all.ctypes.data
-            gemm(blas, ROW_MAJOR, TRANS, NO_TRANS, depth, n_cols, og, 1.0, wk[g, 0].ctypes.data, depth,
-                 a, n_cols, 0.0, cols_all.ctypes.data, n_cols, gx)
-            c3 = cols_all[:depth * n_cols].reshape(depth, oh_n * m, ow_n)
-            for b in range(m):
-                for c in range(cg):
-                    for i in range(kh):
-                        for j in range(kw):
-                            r = (c * kh + i) * kw + j
-                            base = j * dw - pw
-                            last = wd - 1 - base  # as in gather
-                            stop = 0 if last < 0 else min(ow_n, last // sw + 1)
-                            first = (sw - 1 - base) // sw if base < 0 else 0
-                            cnt = stop - first
-                            if cnt <= 0:
-                                continue
-                            for q in range(oh_n):
-                                ih = q * sh + i * dh - ph
-                                if ih < 0 or ih >= h:
-                                    continue
-                                dst = gx[s0 + b, g * cg + c, ih, first * sw + base:]
-                                src = c3[r, q * m + b, first:stop]
-                                for t in range(cnt):
-                                    dst[t * sw] += src[t]
-    return 0
+
+def _planar(a, win2: Window):
+    """``a`` (N, C, *spatial) as a contiguous (N, C, H, W) array over the plane ``win2``."""
+    return np.ascontiguousarray(a).reshape(a.shape[:2] + tuple(win2.in_size))
+
+
+def _geometry(win: Window, cg: int, groups: int) -> tuple:
+    """The tuple the kernels unpack: (kh, kw, sh, sw, dh, dw, ph, pw, groups, shift)."""
+    kh, kw = win.kernel
+    shift = int(win.stride[0] == 1 and kh > 1 and cg * kw >= SHIFT_MIN_DEPTH)
+    return (kh, kw) + tuple(win.stride) + tuple(win.dilation) + tuple(win.pad) + (groups, shift)
+
+
+def _taps(geo: tuple, cg: int) -> tuple:
+    """(taps, depth): GEMMs per group and their inner dimension, the rows of ``cols``."""
+    kh, kw, shift = geo[0], geo[1], geo[9]
+    return (kh, cg * kw) if shift else (1, cg * kh * kw)
+
+
+def _tap_weights(w, geo: tuple):
+    """(G, taps, Og, depth): the weight matrix of each row shift (shift), or of all taps (1 tap)."""
+    kh, kw, groups, shift = geo[0], geo[1], geo[8], geo[9]
+    o, cg = w.shape[:2]
+    w5 = w.reshape(groups, o // groups, cg, kh, kw)
+    if shift:
+        w5 = w5.transpose(0, 3, 1, 2, 4)
+    return np.ascontiguousarray(w5).reshape((groups,) + _taps(geo, cg)[:1] + (o // groups, -1))
+
+
+def _untap_weights(gwk, o: int, cg: int, geo: tuple):
+    """Inverse of ``_tap_weights``: (G, taps, Og, depth) -> (O, Cg, kh, kw)."""
+    kh, kw, groups, shift = geo[0], geo[1], geo[8], geo[9]
+    if shift:
+        return gwk.reshape(groups, kh, o // groups, cg, kw).transpose(0, 2, 3, 1, 4).reshape(o, cg, kh, kw)
+    return gwk.reshape(o, cg, kh, kw)
+
+
+def _threads(xp, n: int, macs: int, nbytes: int) -> int:
+    return threads_for(xp, nbytes) if macs >= PARALLEL_MIN_MACS and n > 1 else 1
+
+
+def _block(win2: Window, geo: tuple, cg: int, itemsize: int) -> int:
+    """Samples per GEMM block (``BLOCK_COLUMNS``, ``BLOCK_BYTES``)."""
+    oh, ow = win2.out_size
+    depth = _taps(geo, cg)[1]
+    rows = oh + win2.dilation[0] * (win2.kernel[0] - 1) if geo[9] else oh
+    by_columns = max(1, BLOCK_COLUMNS // (oh * ow))
+    by_bytes = max(1, BLOCK_BYTES // (depth * rows * ow * itemsize))
+    return min(by_columns, by_bytes)
+
+
+def forward(xp, x, w, win: Window, groups: int):
+    """``Y = conv(X, W)``: (N, C, *S), (O, C/g, *K) -> (N, O, *P), or ``NotImplemented``."""
+    if depthwise(w.shape[1], w.shape[0] // groups, groups) or not (handles(win) and available(xp, x, w)):
+        return NotImplemented
+    with single_blas():
+        return run_forward(xp, x, w, win, groups)
+
+
+def input(xp, gy, w, win: Window, groups: int):
+    """``X = conv_input(Y, W)``: (N, O, *P), (O, C/g, *K) -> (N, C, *S), or ``NotImplemented``."""
+    if depthwise(w.shape[1], gy.shape[1] // groups, groups):
+        return NotImplemented
+    if all(s == 1 for s in win.stride):
+        return forward(xp, *input_as_forward(xp, gy, w, win, groups), groups)
+    if not (handles(win) and available(xp, gy, w)):
+        return NotImplemented
+    with single_blas():
+        return run_input_strided(xp, gy, w, win, groups)
+
+
+def weight(xp, x, gy, win: Window, groups: int, cg: int):
+    """``W = conv_weight(X, Y)``: (O, C/g, *K) summed over the batch, or ``NotImplemented``."""
+    if depthwise(cg, gy.shape[1] // groups, groups) or not (handles(win) and available(xp, x, gy)):
+        return NotImplemented
+    with single_blas():
+        return run_weight(xp, x, gy, win, groups, cg)
+
+
+def run_forward(xp, x, w, win: Window, groups: int):
+    """``forward`` on arrays it takes."""
+    k, blas = _kernels(x.dtype.type)
+    win2 = _plane(win)
+    x4 = _planar(x, win2)
+    n, o, cg = x4.shape[0], w.shape[0], w.shape[1]
+    geo = _geometry(win2, cg, groups)
+    wk = _tap_weights(w.reshape((o, cg) + tuple(win2.kernel)), geo)
+    oh, ow = win2.out_size
+    y = np.empty((n, o, oh, ow), dtype=x.dtype)
+    macs = n * o * cg * math.prod(win2.kernel) * oh * ow
+    threads = _threads(xp, n, macs, x4.nbytes + y.nbytes)
+    nb = _block(win2, geo, cg, x.itemsize)
+    parallel_for(lambda lo, hi: k.forward(x4, wk, y, lo, hi, geo, nb, blas), n, threads)
+    return y.reshape((n, o) + tuple(win.out_size))
+
+
+def run_weight(xp, x, gy, win: Window, groups: int, cg: int):
+    """``weight`` on arrays it takes."""
+    k, blas = _kernels(x.dtype.type)
+    win2 = _plane(win)
+    x4 = _planar(x, win2)
+    n, o = gy.shape[:2]
+    gy4 = np.ascontiguousarray(gy).reshape((n, o) + tuple(win2.out_size))
+    geo = _geometry(win2, cg, groups)
+    taps, depth = _taps(geo, cg)
+    macs = n * o * cg * math.prod(win2.kernel) * math.prod(win2.out_size)
+    threads = _threads(xp, n, macs, x4.nbytes + gy4.nbytes)
+    nb = _block(win2, geo, cg, x.itemsize)
+
+    def part(lo, hi):
+        gwk = np.zeros((groups, taps, o // groups, depth), dtype=x.dtype)
+        k.weight(x4, gy4, gwk, lo, hi, geo, win2.out_size[0], win2.out_size[1], nb, blas)
+        return gwk
+
+    return _untap_weights(parallel_sum(part, n, threads), o, cg, geo).reshape((o, cg) + tuple(win.kernel))
+
+
+def run_input_strided(xp, gy, w, win: Window, groups: int):
+    """``input`` for strided windows: one GEMM into columns and a compiled col2im per sample
+    and group."""
+    k, blas = _kernels(gy.dtype.type)
+    n, o = gy.shape[:2]
+    cg = w.shape[1]
+    win2 = _plane(win)
+    gy4 = np.ascontiguousarray(gy).reshape((n, o) + tuple(win2.out_size))
+    geo = _geometry(win2, cg, groups)[:9] + (0,)  # every window copied: one matrix per group
+    wk = _tap_weights(w.reshape((o, cg) + tuple(win2.kernel)), geo)
+    h, wd = win2.in_size
+    gx = np.empty((n, cg * groups, h, wd), dtype=gy.dtype)
+    macs = n * o * cg * math.prod(win2.kernel) * math.prod(win2.out_size)
+    threads = _threads(xp, n, macs, gy4.nbytes + gx.nbytes)
+    oh, ow = win2.out_size
+    nb = _block(win2, geo, cg, gy.itemsize)
+    parallel_for(lambda lo, hi: k.input(gy4, wk, gx, lo, hi, geo, oh, ow, nb, blas), n, threads)
+    return gx.reshape((n, cg * groups) + tuple(win.in_size))
+
+
+# ---- the compiled side --------------------------------------------------------------------------
+
+
+@functools.cache
+def _kernels(dtype):
+    """The compiled loops (``conv_loops``) and ``blas``, the (address, wide) of NumPy's
+    ``?gemm`` for ``dtype`` they take, or None without numba or NumPy's BLAS. Imported on first
+    use (numba costs about 0.3 s to import)."""
+    pointers = None if numba_module() is None else gemm_pointers()
+    if pointers is None:
+        return None
+    from . import conv_loops
+    return conv_loops, pointers[dtype]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numbers
 
-from ...ops._windows import pool_out_size
+from ...kernels.windows import pool_out_size
 from ...tensor import Tensor
 from .. import functional as F
 from ..module import Module

@@ -1,20 +1,18 @@
-"""Raw-array algorithms of the three convolution operators (see ``conv.py``).
+"""Convolution, the ``conv`` family of the reference backend: ``forward``, ``input`` (the adjoint
+in the input, i.e. the transposed convolution) and ``weight`` (the adjoint in the weight).
 
 Each is matrix products per group over a column array of windows (``_Plan``): one GEMM per
 group with all windows copied, or, for unit strides and more than one spatial axis, only the
 windows along the trailing axes copied and the first axis' kernel offsets turned into row shifts
 of that array, one GEMM per offset (the copy is ``k0`` times smaller and the GEMMs read their
-slabs in place: 14 ms against 20 ms for a 3x3 conv of (8, 64, 56, 56) in float32). Depthwise
-convolutions (one input channel per group) have GEMMs too small to pay off and run as one
-broadcast multiply-add per kernel tap instead.
+slabs in place). Depthwise convolutions (one input channel per group) have GEMMs too small to
+pay off and run as one broadcast multiply-add per kernel tap instead.
 
 The batch goes through in chunks of about ``CHUNK_BYTES`` of columns, so that the copy and the
 GEMMs reading it stay in the L2 cache, and GEMMs are cut to stay within OpenBLAS's
-small-matrix kernel where that is faster (``gemm``, ``_chunk``).
-
-When numba is available, 1-D and 2-D float32/float64 convolutions go to the compiled kernels of
-``conv_jit`` instead (same layouts, no GIL held, so the threads' parts run at once); what is
-here stays the reference path and serves everything else.
+small-matrix kernel where that is faster (``gemm``, ``_chunk``). This backend never declines;
+the compiled one (``kernels/numba/conv.py``) runs 1-D and 2-D float32/float64 convolutions
+before it when it can. Figures behind the constants: ``docs/perf-log.md``.
 """
 
 from __future__ import annotations
@@ -22,9 +20,8 @@ from __future__ import annotations
 import math
 import threading
 
-from .._parallel import blas_single_threaded, parallel_for, parallel_sum, threads_for
-from . import conv_jit
-from ._windows import (
+from ..._parallel import blas_single_threaded, parallel_for, parallel_sum, threads_for
+from ..windows import (
     Window,
     col2im,
     crop,
@@ -241,7 +238,7 @@ def _chunks(xp, plan: _Plan, x, o: int) -> tuple:
 
 
 @blas_single_threaded
-def conv_forward(xp, x, w, win: Window, groups: int):
+def forward(xp, x, w, win: Window, groups: int):
     """``Y = conv(X, W)``: (N, C, *S), (O, C/g, *K) -> (N, O, *P).
 
     The batch goes through in chunks whose column array fits in the L2 cache, so the copy and
@@ -250,8 +247,6 @@ def conv_forward(xp, x, w, win: Window, groups: int):
     """
     if depthwise(w.shape[1], w.shape[0] // groups, groups):
         return depthwise_forward(xp, x, w, win, groups)
-    if conv_jit.handles(win) and conv_jit.available(xp, x, w):
-        return conv_jit.forward(xp, x, w, win, groups)
     plan = _Plan(win, groups, w.shape[1])
     wk = plan.weights(xp, w)
     n = x.shape[0]
@@ -292,13 +287,12 @@ def _forward_chunk(xp, plan: _Plan, x, wk, out=None):
 
 
 @blas_single_threaded
-def conv_input(xp, gy, w, win: Window, groups: int):
+def input(xp, gy, w, win: Window, groups: int):
     """``X = conv_input(Y, W)``, the adjoint of ``conv`` in X: (N, O, *P), (O, C/g, *K) -> (N, C, *S).
 
-    Unit strides: ``X[i] = sum_j W[j] Y[i + lo - j*d]`` is itself a convolution of ``Y`` with the
-    kernel flipped and its channel axes swapped (front padding ``d(k-1) - lo``), whose GEMMs have
-    the long inner dimension O*k (measured 14 ms against 25 ms for GEMM + col2im at the probe
-    size). Other strides: one GEMM into columns, then ``col2im``.
+    Unit strides: a convolution of ``Y`` with the kernel flipped (``input_as_forward``), whose
+    GEMMs have the long inner dimension O*k (measured 14 ms against 25 ms for GEMM + col2im at
+    the probe size). Other strides: one GEMM into columns, then ``col2im``.
     """
     n, o = gy.shape[:2]
     cg = w.shape[1]
@@ -307,18 +301,7 @@ def conv_input(xp, gy, w, win: Window, groups: int):
     if depthwise(cg, o // groups, groups):
         return depthwise_input(xp, gy, w, win, groups)
     if all(s == 1 for s in win.stride):
-        og = o // groups
-        flip = (slice(None),) * 3 + (slice(None, None, -1),) * win.nd
-        wf = w.reshape((groups, og, cg) + k).transpose((0, 2, 1) + tuple(range(3, 3 + win.nd)))[flip]
-        wf = xp.ascontiguousarray(wf).reshape((c, og) + k)
-        front = tuple(d * (kk - 1) - lo for kk, d, lo in zip(k, win.dilation, win.pad))
-        # a front padding below zero drops leading elements of Y instead
-        gy = gy[(Ellipsis,) + tuple(slice(max(0, -f), None) for f in front)]
-        flipped = Window(tuple(gy.shape[2:]), tuple(win.in_size), k, win.stride, win.dilation,
-                         tuple(max(0, f) for f in front))
-        return conv_forward(xp, gy, wf, flipped, groups)
-    if conv_jit.handles(win) and conv_jit.available(xp, gy, w):
-        return conv_jit.input_strided(xp, gy, w, win, groups)
+        return forward(xp, *input_as_forward(xp, gy, w, win, groups), groups)
     plan = _Plan(win, groups, cg)
     wkt = xp.ascontiguousarray(w.reshape(groups, o // groups, -1).swapaxes(-1, -2))
     per_sample = c * math.prod(k) * math.prod(win.out_size) * gy.dtype.itemsize
@@ -327,12 +310,30 @@ def conv_input(xp, gy, w, win: Window, groups: int):
         return _input_chunk(xp, plan, gy, wkt, c)
     gx = xp.empty((n, c) + tuple(win.in_size), dtype=gy.dtype)
 
-    def part(lo, hi):  # chunks of the batch, as in conv_forward
+    def part(lo, hi):  # chunks of the batch, as in forward
         for s, e in _spans(lo, hi, nb):
             gx[s:e] = _input_chunk(xp, plan, gy[s:e], wkt, c)
 
     parallel_for(part, n, threads)
     return gx
+
+
+def input_as_forward(xp, gy, w, win: Window, groups: int) -> tuple:
+    """``(Y', W', window)`` with ``conv_input(Y, W) = conv(Y', W')`` over ``window``, for unit
+    strides: ``X[i] = sum_j W[j] Y[i + lo - j*d]`` is a convolution of ``Y`` with the kernel
+    flipped and its channel axes swapped (front padding ``d(k-1) - lo``; a front padding below
+    zero drops leading elements of Y instead)."""
+    o, cg = w.shape[:2]
+    k = tuple(win.kernel)
+    og = o // groups
+    flip = (slice(None),) * 3 + (slice(None, None, -1),) * win.nd
+    wf = w.reshape((groups, og, cg) + k).transpose((0, 2, 1) + tuple(range(3, 3 + win.nd)))[flip]
+    wf = xp.ascontiguousarray(wf).reshape((cg * groups, og) + k)
+    front = tuple(d * (kk - 1) - lo for kk, d, lo in zip(k, win.dilation, win.pad))
+    gy = gy[(Ellipsis,) + tuple(slice(max(0, -f), None) for f in front)]
+    flipped = Window(tuple(gy.shape[2:]), tuple(win.in_size), k, win.stride, win.dilation,
+                     tuple(max(0, f) for f in front))
+    return gy, wf, flipped
 
 
 def _input_chunk(xp, plan: _Plan, gy, wkt, c: int):
@@ -349,18 +350,16 @@ def _input_chunk(xp, plan: _Plan, gy, wkt, c: int):
 
 
 @blas_single_threaded
-def conv_weight(xp, x, gy, win: Window, groups: int, cg: int):
+def weight(xp, x, gy, win: Window, groups: int, cg: int):
     """``W = conv_weight(X, Y)``, the adjoint of ``conv`` in W: (N, C, *S), (N, O, *P) -> (O, C/g, *K)."""
     if depthwise(cg, gy.shape[1] // groups, groups):
         return depthwise_weight(xp, x, gy, win, groups)
-    if conv_jit.handles(win) and conv_jit.available(xp, x, gy):
-        return conv_jit.weight(xp, x, gy, win, groups, cg)
     o = gy.shape[1]
     plan = _Plan(win, groups, cg, o // groups)
     n = x.shape[0]
     nb, threads = _chunks(xp, plan, x, o)
 
-    def part(lo, hi):  # chunks of the batch, as in conv_forward; a sum per part
+    def part(lo, hi):  # chunks of the batch, as in forward; a sum per part
         gwk = tmp = None
         for s, e in _spans(lo, hi, nb):
             chunk = _weight_chunk(xp, plan, x[s:e], gy[s:e], tmp)

@@ -1,4 +1,4 @@
-"""NumPy's own BLAS matrix product, callable from compiled code (``conv_jit``, by address).
+"""NumPy's own BLAS matrix product, callable from compiled code (``conv``, by address).
 
 NumPy's wheels bundle OpenBLAS; its C interface ``cblas_?gemm`` takes leading dimensions and a
 ``beta``, so a compiled kernel can multiply a strided slab of an array in place and add into an
