@@ -17,7 +17,7 @@ part writes its own slice of the output; sums over parts are added in part order
 match the serial ones to rounding and do not vary from run to run.
 
 Used by the convolutions (``kernels/numpy/conv.py``, ``kernels/numba/conv.py``: parts of the batch),
-batch norm and ReLU (``ops/norm_jit.py``, ``kernels/numba/pointwise.py``: channels, slices) and 2-D
+batch norm and ReLU (``kernels/numba/norm.py``, ``kernels/numba/pointwise.py``: channels, slices) and 2-D
 matrix products (``ops/_matmul.py``: rows or columns). On the 2-core machine of
 ``bench/README.md`` a region's hand-off to the worker and back costs 45-70 us (waking a
 blocked thread on the other vCPU), and the NumPy kernels gain less than the compiled ones,

@@ -1,4 +1,4 @@
-"""The compiled batch-norm and ReLU kernels (``chainrule.ops.norm_jit``, ``kernels.numba.pointwise``)
+"""The compiled batch-norm and ReLU kernels (``chainrule.kernels.numba.norm``, ``kernels.numba.pointwise``)
 against the NumPy code they stand in for and against PyTorch.
 
 The rest of the suite runs with them on (the default when numba is installed). Here both paths
@@ -21,8 +21,9 @@ import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule import _jit
 from chainrule.autograd import gradcheck, gradgradcheck
+from chainrule.kernels.numba import norm as norm_jit
 from chainrule.kernels.numba import pointwise as pointwise_jit
-from chainrule.ops import norm_jit, norm_kernels
+from chainrule.kernels.numpy import norm as norm_kernels
 
 from .threads import force_two_threads
 
@@ -89,7 +90,7 @@ def test_compiled_batch_norm_equals_the_numpy_kernels(shape, dtype, tol, affine)
     np.testing.assert_allclose(y, y0, rtol=tol, atol=tol * np.abs(y0).max())
     for need_input in (True, False):
         gx, dw, db = norm_jit.backward(np, g, x, shift, delta, rstd, w, need_input)
-        gx0, dw0, db0 = norm_kernels.channel_backward(np, g, x, shift, delta, rstd, w, need_input)
+        gx0, dw0, db0 = norm_kernels.backward(np, g, x, shift, delta, rstd, w, need_input)
         scale = np.abs(dw0).max() + np.abs(db0).max()
         np.testing.assert_allclose(dw, dw0, rtol=tol, atol=tol * scale)
         np.testing.assert_allclose(db, db0, rtol=tol, atol=tol * scale)

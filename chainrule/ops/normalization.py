@@ -7,18 +7,16 @@ All standardising norms share one operator, ``Normalize``: over a set of ``axes`
     y = x_hat * w + b     (w, b optional, broadcastable to x)
 
 and differ only in which axes they reduce and what shape the affine parameters have. Its
-backward is the closed form
+backward is one node, ``NormalizeGrad``, whose forward is the closed form
 
     dx = rstd * (g_hat - mean(g_hat) - x_hat * mean(g_hat * x_hat)),   g_hat = g * w,
-    dw = g * x_hat,   db = g      (summed to the parameters' shapes by the engine),
+    dw = g * x_hat,   db = g      (summed to the parameters' shapes),
 
-written with differentiable operators. When the graph of the gradient is recorded
-(``create_graph=True``), mu and rstd are recomputed from x with differentiable operators, so
-second derivatives (gradient penalties through a batch norm in training mode) are exact; when
-it is not, the statistics saved by forward are used as constants, which is what makes this op
-faster than autograd through the composition (bench/bn_backward_probe.py). Means are taken in
-two steps (a rough mean, then the mean of the residuals) so that float32 inputs far from zero
-mean keep their precision.
+on raw arrays with the statistics saved by forward (the ``norm`` kernels in the batch-norm
+layout), and whose backward differentiates the same form written with differentiable operators,
+mu and rstd recomputed from x: first and second derivatives (gradient penalties through a batch
+norm in training mode) run the same code. Means are taken in two steps (a rough mean, then the
+mean of the residuals) so that float32 inputs far from zero mean keep their precision.
 """
 
 from __future__ import annotations
@@ -29,14 +27,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .. import kernels
+from ..autograd.engine import grad as _grad
 from ..autograd.function import FunctionNode, named_output
-from ..autograd.grad_mode import is_grad_enabled, no_grad
+from ..autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 from ..tensor import Tensor
-from . import norm_jit
 from ._util import require_float
 from .elementwise import abs as _abs
 from .elementwise import maximum, rsqrt
-from .norm_kernels import channel_backward, channel_stats
 from .reduction import sum as _sum
 from .shape import reshape
 
@@ -87,27 +85,22 @@ class Normalize(FunctionNode):
         return self._finish(x, xc, w, b, shift, delta, var)
 
     def _forward_channels(self, x, w, b):
-        """The batch-norm layout, (N, C, L) with statistics per C, on raw arrays: the compiled
-        kernels of ``norm_jit`` when they take x, else ``norm_kernels.channel_stats`` with
-        x - shift as the output buffer."""
+        """The batch-norm layout, (N, C, L) with statistics per C: the ``norm`` kernels."""
         assert self.channels is not None  # forward calls this only for the batch-norm layout
         n_, c, length = self.channels
         x3 = x.reshape(n_, c, length)
         kept = (1, c) + (1,) * (x.ndim - 2)
-        if norm_jit.available(self.xp, x3):  # the same statistics in one compiled pass per channel
-            y3, *stats = norm_jit.forward(self.xp, x3, w, b, self.eps)
-            self._keep(x, w, *(a.reshape(kept) for a in stats))
-            return y3.reshape(x.shape)
-        xc, shift, delta, var = channel_stats(self.xp, x3)
-        return self._finish(x, xc.reshape(x.shape), w, b, shift.reshape(kept), delta.reshape(kept),
-                            var.reshape(kept))
+        y3, *stats = kernels.call("norm", "forward", self.xp, x3, w=None if w is None else w.reshape(c),
+                                  b=None if b is None else b.reshape(c), eps=self.eps)
+        self._keep(x, w, *(a.reshape(kept) for a in stats))
+        return y3.reshape(x.shape)
 
     def _keep(self, x, w, shift, delta, var, rstd) -> None:
         """Keep the statistics (the running averages and backward read them) and save x, w."""
         self.shift, self.delta, self.rstd = shift, delta, rstd
         self.mean, self.var = shift + delta, var
         # with w constant along the reduced axes (batch and instance norm) the first-order
-        # backward folds into per-channel coefficients, see _backward_constant_stats
+        # backward folds into per-channel coefficients, see NormalizeGrad
         self.per_slice = w is None or all(
             a < x.ndim - w.ndim or w.shape[a - (x.ndim - w.ndim)] == 1 for a in self.axes)
         self.save_for_backward(x, w)
@@ -128,85 +121,143 @@ class Normalize(FunctionNode):
 
     def backward(self, g):
         x, w = self.saved_tensors
-        if self.per_slice and not is_grad_enabled():
-            gx, gw, gb = self._backward_constant_stats(g, x, w)
-        else:
-            gx, gw, gb = self._backward_graph(g, x, w)
-        out = [gx if self.needs_input_grad[0] else None]
+        need = self.needs_input_grad
+        want = [need[0], self.has_weight and need[1], self.has_bias and need[-1]]
+        gb = None
+        if want[2] and not self.per_slice:  # the bias gradient is g itself (the engine sums it)
+            gb, want[2] = g, False
+        grads: list = [None, None, None]
+        if any(want):
+            node = NormalizeGrad(self, tuple(want))
+            out = node.apply(g, x) if w is None else node.apply(g, x, w)
+            it = iter(out if isinstance(out, tuple) else (out,))
+            grads = [next(it) if k else None for k in want]
+        if gb is not None:
+            grads[2] = gb
+        result = [grads[0]]
         if self.has_weight:
-            out.append(gw if self.needs_input_grad[1] else None)
+            result.append(grads[1])
         if self.has_bias:
-            out.append(gb if self.needs_input_grad[-1] else None)
-        return tuple(out)
-
-    def _backward_graph(self, g: Tensor, x: Tensor, w: Tensor | None) -> tuple:
-        """The closed form with every factor a differentiable function of x, w and g."""
-        axes, inv_n = self.axes, 1.0 / self.n
-        if is_grad_enabled():
-            xc, rstd = _centred_stats(x, axes, self.eps, self.shift)
-        else:
-            xc = (x - Tensor._make(self.shift)) - Tensor._make(self.delta)
-            rstd = Tensor._make(self.rstd)
-        x_hat = xc * rstd
-        gx = None
-        if self.needs_input_grad[0]:
-            g_hat = g if w is None else g * w
-            mg = _sum(g_hat, axes, keepdim=True) * inv_n
-            mgx = _sum(g_hat * x_hat, axes, keepdim=True) * inv_n
-            gx = (g_hat - mg - x_hat * mgx) * rstd
-        gw = g * x_hat if self.has_weight and self.needs_input_grad[1] else None
-        return gx, gw, g
-
-    def _backward_constant_stats(self, g: Tensor, x: Tensor, w: Tensor | None) -> tuple:
-        """First-order backward with w constant on each reduced slice (no graph is recorded).
-
-        With x - mu = xs - delta (xs = x - shift, as in forward), S1 = sum(g) and
-        S2 = sum(g xs) - delta S1 per slice: db = S1, dw = rstd S2 and
-        dx = a g + b1 xs + c0 where a = w rstd, b1 = -rstd^2 w dw / n, c0 = -a S1 / n - delta b1:
-        a handful of passes over the data instead of a dozen. No term cancels for inputs far
-        from zero mean, since xs is small there.
-        """
-        axes, n = self.axes, self.n
-        if self.channels is not None:
-            return self._backward_channels(g, x, w)
-        delta, rstd = Tensor._make(self.delta), Tensor._make(self.rstd)
-        xs = x - Tensor._make(self.shift)
-        s1 = _sum(g, axes, keepdim=True)
-        dw_slice = (_sum(g * xs, axes, keepdim=True) - delta * s1) * rstd  # sum(g * x_hat) per slice
-        gx = None
-        if self.needs_input_grad[0]:
-            a = rstd if w is None else rstd * w
-            wdw = dw_slice if w is None else dw_slice * w
-            b1 = -(rstd * rstd) * wdw * (1.0 / n)
-            c0 = -(a * s1) * (1.0 / n) - delta * b1
-            gx = g * a + xs * b1 + c0
-        gw = dw_slice if self.has_weight else None
-        gb = s1 if self.has_bias else None
-        return gx, gw, gb
-
-    def _backward_channels(self, g: Tensor, x: Tensor, w: Tensor | None) -> tuple:
-        """``_backward_constant_stats`` on raw arrays for the batch-norm layout (N, C, L)
-        (``norm_kernels.channel_backward``). Raw arrays are fine here: this runs only with grad
-        mode off (no graph of the gradient is recorded), where the operators would have built
-        untracked results from the same arithmetic."""
-        xp = self.xp
-        assert self.channels is not None  # backward calls this only for the batch-norm layout
-        n_, c, length = self.channels
-        xa = x._data
-        kept = (1, c) + (1,) * (xa.ndim - 2)
-        g3 = xp.ascontiguousarray(g._data).reshape(n_, c, length)
-        shift, delta, rstd = (a.reshape(c) for a in (self.shift, self.delta, self.rstd))
-        x3 = xa.reshape(n_, c, length)
-        kernel = norm_jit.backward if norm_jit.available(xp, g3, x3) else channel_backward
-        gx3, dw, db = kernel(xp, g3, x3, shift, delta, rstd, None if w is None else w._data.reshape(c),
-                             self.needs_input_grad[0])
-        gx = None if gx3 is None else Tensor._make(gx3.reshape(xa.shape))
-        gw = Tensor._make(dw.reshape(kept)) if self.has_weight else None
-        gb = Tensor._make(db.reshape(kept)) if self.has_bias else None
-        return gx, gw, gb
+            result.append(grads[2])
+        return tuple(result)
 
     def _release_extra(self) -> None:
         self.mean = self.var = self.rstd = self.shift = self.delta = None
+
+
+class NormalizeGrad(FunctionNode):
+    """The gradients of ``Normalize`` with respect to x, w and b (those in ``want``) from the
+    output gradient g: one node for every order of derivative.
+
+    Forward is the first-order closed form on raw arrays with the statistics saved by
+    ``Normalize`` as constants: with ``xs = x - shift``, ``S1 = sum(g)`` and
+    ``S2 = sum(g xs) - delta S1`` per slice, ``db = S1``, ``dw = rstd S2`` and
+    ``dx = a g + b1 xs + c0`` where ``a = w rstd``, ``b1 = -rstd^2 w dw / n``,
+    ``c0 = -a S1 / n - delta b1`` (w constant on each reduced slice; the batch-norm layout runs
+    the ``norm`` kernels), else ``dx = rstd (g_hat - mean(g_hat) - x_hat mean(g_hat x_hat))``,
+    ``g_hat = g w``, and ``dw = g x_hat``. Backward differentiates the same closed form written
+    with differentiable operators, the statistics recomputed from x (``_formula``), so second
+    and higher derivatives are exact.
+    """
+
+    @property
+    def torch_name(self) -> str:
+        return "NativeBatchNormBackwardBackward0" if 0 in self.axes else "NativeLayerNormBackwardBackward0"
+
+    def __init__(self, op: Normalize, want: tuple):
+        self.axes, self.eps, self.n, self.channels = op.axes, op.eps, op.n, op.channels
+        self.per_slice, self.want = op.per_slice, want  # want: (dx, dw, db), db only per slice
+        self.shift, self.delta, self.rstd = op.shift, op.delta, op.rstd
+
+    def forward(self, g, x, w=None):
+        self.save_for_backward(g, x, w)
+        if self.channels is not None and self.per_slice:
+            gx, gw, gb = self._channels(g, x, w)
+        else:
+            gx, gw, gb = self._slices(g, x, w)
+        outs = tuple(o for o, k in zip((gx, gw, gb), self.want) if k)
+        return outs[0] if len(outs) == 1 else outs
+
+    def _channels(self, g, x, w) -> tuple:
+        """The batch-norm layout (N, C, L): the ``norm`` kernels' backward."""
+        xp = self.xp
+        assert self.channels is not None
+        n_, c, length = self.channels
+        kept = (1, c) + (1,) * (x.ndim - 2)
+        g3 = xp.ascontiguousarray(g).reshape(n_, c, length)
+        shift, delta, rstd = (a.reshape(c) for a in (self.shift, self.delta, self.rstd))
+        gx3, dw, db = kernels.call("norm", "backward", xp, g3, x.reshape(n_, c, length), shift=shift, delta=delta,
+                                   rstd=rstd, w=None if w is None else w.reshape(c), need_input=self.want[0])
+        return (None if gx3 is None else gx3.reshape(x.shape)), dw.reshape(kept), db.reshape(kept)
+
+    def _slices(self, g, x, w) -> tuple:
+        """Any other layout, with array-module operations over ``axes``."""
+        axes, dt = self.axes, x.dtype
+        inv_n = dt.type(1.0 / self.n)
+        delta, rstd = self.delta, self.rstd
+        xs = x - self.shift
+        if self.per_slice:
+            s1 = g.sum(axis=axes, keepdims=True)
+            dw = ((g * xs).sum(axis=axes, keepdims=True) - delta * s1) * rstd  # sum(g * x_hat) per slice
+            gx = None
+            if self.want[0]:
+                a = rstd if w is None else rstd * w
+                b1 = -(rstd * rstd) * (dw if w is None else dw * w) * inv_n
+                c0 = -(a * s1) * inv_n - delta * b1
+                gx = g * a + xs * b1 + c0
+            return gx, dw, s1
+        x_hat = (xs - delta) * rstd
+        gx = None
+        if self.want[0]:
+            g_hat = g if w is None else g * w
+            mg = g_hat.sum(axis=axes, keepdims=True) * inv_n
+            mgx = (g_hat * x_hat).sum(axis=axes, keepdims=True) * inv_n
+            gx = (g_hat - mg - x_hat * mgx) * rstd
+        return gx, (g * x_hat if self.want[1] else None), None
+
+    def _formula(self, g: Tensor, x: Tensor, w: Tensor | None) -> list:
+        """What forward computes, as differentiable operators of g, x and w."""
+        axes, inv_n = self.axes, 1.0 / self.n
+        xc, rstd = _centred_stats(x, axes, self.eps, self.shift)
+        x_hat = xc * rstd
+        out = []
+        if self.want[0]:
+            g_hat = g if w is None else g * w
+            mg = _sum(g_hat, axes, keepdim=True) * inv_n
+            mgx = _sum(g_hat * x_hat, axes, keepdim=True) * inv_n
+            out.append((g_hat - mg - x_hat * mgx) * rstd)
+        if self.want[1]:
+            gw = g * x_hat
+            out.append(_sum(gw, axes, keepdim=True) if self.per_slice else gw)
+        if self.want[2]:
+            out.append(_sum(g, axes, keepdim=True))
+        return out
+
+    def backward(self, *grads):
+        need = self.needs_input_grad
+        create = is_grad_enabled()
+        # the form is differentiated at fresh identity nodes in front of g, x and w: ``_grad``
+        # then walks the form's graph alone, not on into the graph that made g, x and w
+        with enable_grad():
+            args = [_Identity().apply(t) if k else t for t, k in zip(self.saved_tensors, need)]
+            outs = self._formula(args[0], args[1], args[2] if len(args) == 3 else None)
+        pairs = [(o, gr) for o, gr in zip(outs, grads) if gr is not None and o.requires_grad]
+        inputs = [t for t, k in zip(args, need) if k]
+        if not pairs or not inputs:
+            return (None,) * len(need)
+        found = iter(_grad([o for o, _ in pairs], inputs, [gr for _, gr in pairs], create_graph=create,
+                           allow_unused=True))
+        return tuple(next(found) if k else None for k in need)
+
+
+class _Identity(FunctionNode):
+    """``y = x``, a node of its own (see ``NormalizeGrad.backward``)."""
+
+    def forward(self, x):
+        return x
+
+    def backward(self, g):
+        return g
 
 
 def _channel_view(x, axes: tuple) -> tuple | None:

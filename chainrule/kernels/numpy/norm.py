@@ -1,13 +1,14 @@
-"""Raw-array algorithms of batch normalisation in the (N, C, L) layout (see ``normalization.py``).
+"""Batch normalisation in the (N, C, L) layout, the ``norm`` family of the reference backend:
+``forward`` (output and statistics) and ``backward`` (first order, statistics constant); the
+operator is ``ops/normalization.py``'s ``Normalize`` and its gradient node ``NormalizeGrad``.
 
 Statistics per channel C over the batch N and the positions L. Sums are matrix-vector products
 (one read of the data each, no temporaries; measured 3x faster than ``sum`` over axes (0, 2)).
 Two passes over the data in forward and two in backward.
 
 These stay on one thread: splitting the batch over two threads (``_parallel``), partial sums
-per part, was measured no faster on the 2-core machine of ``bench/README.md`` (the batch norms
-of the bench ResNet's training step: 15.8-16.8 ms in parallel against 15.4-17.2 ms serial, two runs), the
-passes being bound by memory, not arithmetic. They do run with BLAS held to one thread: its
+per part, was measured no faster on the 2-core machine of ``bench/README.md``, the passes being
+bound by memory, not arithmetic. They do run with BLAS held to one thread: its
 matrix-vector products are too small to gain from a second, whose worker would then spin on the
 core the next parallel convolution needs.
 
@@ -19,7 +20,7 @@ the rest exactly. For float32 inputs far from zero mean the sums then run over s
 
 from __future__ import annotations
 
-from .._parallel import blas_single_threaded
+from ..._parallel import blas_single_threaded
 
 # samples that give the centring shift: an estimate of the mean is all it needs to be
 SHIFT_SAMPLES = 8
@@ -47,8 +48,26 @@ def channel_stats(xp, x3):
     return xc, shift, delta, var
 
 
+def forward(xp, x3, w, b, eps: float):
+    """Batch norm's training forward: (y3, shift, delta, var, rstd), the last four (C,) arrays of
+    x's dtype with ``channel_stats``' meaning and ``rstd = 1 / sqrt(var + eps)``;
+    ``y3 = (x3 - shift - delta) rstd w + b``. ``w``, ``b``: C values or None."""
+    c = x3.shape[1]
+    dt = x3.dtype
+    xc, shift, delta, var = channel_stats(xp, x3)
+    rstd = (1.0 / xp.sqrt(var + dt.type(eps))).astype(dt, copy=False)
+    scale = rstd if w is None else rstd * w.reshape(c)
+    offset = -(delta * scale)
+    if b is not None:
+        offset = offset + b.reshape(c)
+    # xc is this call's own temporary: the output is written into it
+    xc *= scale[:, None]
+    xc += offset[:, None]
+    return xc, shift, delta, var, rstd
+
+
 @blas_single_threaded
-def channel_backward(xp, g3, x3, shift, delta, rstd, w, need_input: bool):
+def backward(xp, g3, x3, shift, delta, rstd, w, need_input: bool):
     """(gx, dw, db) of batch norm with the statistics constant (first order): with
     ``xs = x - shift``, ``S1 = sum(g)`` and ``S2 = sum(g xs) - delta S1`` per channel,
     ``db = S1``, ``dw = rstd S2`` and ``dx = a g + b1 xs + c0`` where ``a = w rstd``,
