@@ -18,7 +18,7 @@ def _as_param(value, dtype=None) -> Tensor:
 
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, numbers.Number):
+    if isinstance(value, numbers.Real):
         return tensor(float(value), dtype=dtype or backend.get_default_dtype())
     raise TypeError(f"expected a Tensor or a number, got {type(value).__name__}")
 

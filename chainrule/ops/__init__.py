@@ -8,6 +8,8 @@ operator code and imports keep pointing one way.
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from .. import backend
 from ..tensor import Tensor
 from ._keywords import AXIS_FUNCTIONS, AXIS_METHODS, OUT_RULES, with_keywords
@@ -20,7 +22,7 @@ from . import math_misc, searching, special_math, statistics
 from . import index_extra, inplace_extra, products, random_extra, reshaping, tensor_extra
 from . import linalg_composite
 
-FAMILIES = (elementwise, activation, compare, reduction, softmax, shape, join, pad, indexing, scatter, linalg, linear,
+FAMILIES: tuple[ModuleType, ...] = (elementwise, activation, compare, reduction, softmax, shape, join, pad, indexing, scatter, linalg, linear,
             conv, fold, pooling, normalization, dropout, sorting, math_extra, factory_methods, distance, resample,
             grid, random, special_math, statistics, searching, math_misc)
 FAMILIES += (reshaping, index_extra, products, random_extra, tensor_extra, inplace_extra)  # PyTorch name extras

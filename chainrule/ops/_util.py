@@ -86,7 +86,7 @@ def check_tensor(x, op: str, name: str = "input") -> Tensor:
     return x
 
 
-def wrap_dim(dim: int, ndim: int) -> int:
+def wrap_dim(dim: int | numbers.Integral, ndim: int) -> int:
     if isinstance(dim, bool) or not isinstance(dim, (numbers.Integral,)):
         raise TypeError(f"dim must be an int, got {type(dim).__name__}")
     return _wrap_dim(int(dim), ndim)

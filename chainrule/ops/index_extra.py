@@ -48,6 +48,7 @@ class ScatterReduce(FunctionNode):
         out = x.copy()
         r = self.reduce
         if not self.include_self:
+            ident: float | bool  # the reduction's identity, written where the index lands
             if r in ("sum", "mean"):
                 ident = 0
             elif r == "prod":

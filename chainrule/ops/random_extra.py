@@ -106,7 +106,7 @@ def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
         if isinstance(p, Tensor):
             prob = np.broadcast_to(p._data, input.shape)
         elif isinstance(p, numbers.Real):
-            if not 0 <= p <= 1:
+            if not 0 <= float(p) <= 1:
                 raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
             prob = p
         else:

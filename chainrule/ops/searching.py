@@ -8,6 +8,7 @@ them records a gradient (as in PyTorch).
 from __future__ import annotations
 
 import numbers
+from typing import Literal
 
 import numpy as np
 
@@ -220,7 +221,7 @@ def histogramdd(input: Tensor, bins=10, *, range=None, weight: Tensor | None = N
     return histogramdd_result(_make(hist, x._data.dtype), tuple(_make(e) for e in edges))
 
 
-def _searchsorted_side(right: bool, side: str | None) -> str:
+def _searchsorted_side(right: bool, side: str | None) -> Literal["left", "right"]:
     if side is None:
         return "right" if right else "left"
     if side not in ("left", "right"):
@@ -228,7 +229,7 @@ def _searchsorted_side(right: bool, side: str | None) -> str:
     if right and side == "left":
         raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left while "
                            "right was True")
-    return side
+    return "right" if side == "right" else "left"
 
 
 def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, right: bool = False,

@@ -43,6 +43,8 @@ def _binary_kernel(name: str, a, b):
 class _Igamma(FunctionNode):
     """P(a, x) (``upper=False``) or Q(a, x) = 1 - P(a, x); dP/dx = x^(a-1) e^-x / Gamma(a)."""
 
+    torch_name: str  # set per instance
+
     def __init__(self, upper: bool):
         self.upper = upper
         self.torch_name = "IgammacBackward0" if upper else "IgammaBackward0"

@@ -55,6 +55,9 @@ class _Special(FunctionNode):
     def __init__(self, *args):
         self.args = args
 
+    def derivative(self, x: Tensor, y: Tensor) -> Tensor:  # pragma: no cover - each function defines it
+        raise NotImplementedError
+
     def forward(self, x):
         y = _kernel(self.kernel, x, *self.args)
         self.save_for_backward(x, y)
@@ -216,6 +219,8 @@ class Logit(FunctionNode):
 class _XLog(_Binary):
     """x log(y) (``xlogy``) or x log(1 + y) (``xlog1py``): 0 where x == 0 unless y is NaN."""
 
+    torch_name: str  # set per instance (the node's name depends on the operator)
+
     def __init__(self, plus_one: bool):
         self.plus_one = plus_one
         self.torch_name = "SpecialXlog1PyBackward0" if plus_one else "XlogyBackward0"
@@ -237,6 +242,8 @@ class _XLog(_Binary):
 class _FMaxMin(_Binary):
     """fmax/fmin: the larger/smaller operand, NaN only where both are; ties go to ``input``."""
 
+    torch_name: str  # set per instance
+
     def __init__(self, is_max: bool):
         self.is_max = is_max
         self.torch_name = "FmaxBackward0" if is_max else "FminBackward0"
@@ -254,6 +261,8 @@ class _FMaxMin(_Binary):
 
 class Copysign(_Binary):
     """|a| with the sign of b; d/da = copysign(1, a) copysign(1, b) (0 at a = 0), nothing for b."""
+
+    torch_name: str  # set per instance
 
     def __init__(self, scalar: bool):
         self.torch_name = f"CopysignBackward{int(scalar)}"

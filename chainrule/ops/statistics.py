@@ -357,6 +357,7 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
         w = fw.to(x.dtype)
     if aw is not None:
         w = aw if w is None else w * aw
+    norm: Tensor | float  # the divisor: a count, or a sum of weights
     if w is None:
         avg, norm = _sum(x2, 1) / n, float(n - correction)
     else:
