@@ -1,4 +1,4 @@
-"""What the compiled kernels (``kernels/numba/``, ``ops/pool_jit``) share:
+"""What the compiled kernels (``kernels/numba/``) share:
 the switch that turns them off, numba itself, and the test of which arrays they take.
 
 The kernels (``kernels/numba/``) are compiled with numba on first use, per dtype, and release the

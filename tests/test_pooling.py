@@ -15,7 +15,7 @@ import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule import _jit
 from chainrule.autograd import gradcheck, gradgradcheck
-from chainrule.ops import pool_jit
+from chainrule.kernels.numba import pool as pool_jit
 
 from . import conv_reference as ref
 from .threads import force_two_threads
@@ -25,12 +25,12 @@ torch.set_num_threads(1)
 
 @pytest.fixture(params=["compiled", "numpy"])
 def kernels(request, monkeypatch):
-    """Max pooling with the compiled kernels (``pool_jit``) or with ``CHAINRULE_JIT`` off.
+    """Max pooling with the compiled kernels (``kernels/numba/pool.py``) or with ``CHAINRULE_JIT`` off.
     Yields the list of calls that reached the compiled maxima (None on the NumPy path, where
     none may happen)."""
     calls = []
-    original = pool_jit.max_pool
-    monkeypatch.setattr(pool_jit, "max_pool", lambda *a: calls.append(1) or original(*a))
+    original = pool_jit.run_max_pool
+    monkeypatch.setattr(pool_jit, "run_max_pool", lambda *a: calls.append(1) or original(*a))
     if request.param == "numpy":
         monkeypatch.setattr(_jit, "ENABLED", False)
     elif _jit.numba_module() is None:
@@ -208,7 +208,7 @@ def test_max_pool_gradient_is_a_scatter_whose_gradient_is_a_gather():
     y = F.max_pool2d(x, 3, 1, 1)  # overlapping windows: one input can receive several gradients
     g = t(rng.standard_normal(tuple(y.shape)), True)
     (gx,) = cr.autograd.grad(y, x, g, create_graph=True)
-    assert gx.grad_fn.name() == "PlaneScatterBackward0"
+    assert gx.grad_fn.name() == "MaxPool2DWithIndicesBackwardBackward0"  # PyTorch's name
     v = rng.standard_normal(tuple(x.shape))
     (gg,) = cr.autograd.grad(gx, g, t(v))
     assert type(gg).__name__ == "Tensor"

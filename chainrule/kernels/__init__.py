@@ -6,9 +6,9 @@ One sub-package per backend, with the same family modules and function names in 
 a kernel on the first backend that does not decline it (a kernel declines by returning
 ``NotImplemented``: Chainer's idiom, e.g. for non-contiguous arrays).
 
-Families moved here so far: ``pointwise`` (ReLU), ``conv`` (convolution forward, input and
-weight gradients) and ``norm`` (batch norm forward and backward). Max pooling still chooses its
-path in ``ops/pooling.py``; its compiled loops are already in ``numba/``.
+Families: ``pointwise`` (ReLU), ``conv`` (convolution forward, input and weight gradients),
+``norm`` (batch norm forward and backward) and ``pool`` (max pooling, whose route to the maxima
+is an object of the backend that made it).
 ``windows.py`` is the geometry of window sweeps that operators and every backend share.
 
 Nothing here imports ``tensor``, ``autograd`` or ``ops`` (``tests/test_import_rules.py`` checks).
@@ -23,9 +23,11 @@ from . import numpy as _numpy_backend
 from .numba import conv as _numba_conv  # noqa: F401 (families are attributes of the backend)
 from .numba import norm as _numba_norm  # noqa: F401
 from .numba import pointwise as _numba_pointwise  # noqa: F401
+from .numba import pool as _numba_pool  # noqa: F401
 from .numpy import conv as _numpy_conv  # noqa: F401
 from .numpy import norm as _numpy_norm  # noqa: F401
 from .numpy import pointwise as _numpy_pointwise  # noqa: F401
+from .numpy import pool as _numpy_pool  # noqa: F401
 
 __all__ = ["call", "select"]
 

@@ -2,9 +2,9 @@
 
 Max pooling picks, per window, the first maximum in scan order (row-major over the kernel; a
 NaN wins, the last one if several, as PyTorch). Its value is a *gather* of the input at those
-positions, so its gradient is the adjoint *scatter-add* of the output gradient onto them, an
-operator linear in that gradient whose own derivative is the gather again (``PlaneGather`` /
-``PlaneScatter``). Average pooling is a window sum divided by a per-position divisor; its
+positions, so its gradient is the adjoint *scatter-add* of the output gradient onto them
+(``MaxPoolGrad``, run by the kernel backend that found the maxima), an operator linear in that
+gradient whose own derivative is the gather again (``PlaneGather`` / ``PlaneScatter``). Average pooling is a window sum divided by a per-position divisor; its
 gradient is the transposed window sum (``AvgPool`` / ``AvgPoolTranspose``, each the other's
 adjoint). Adaptive average pooling with windows of unequal size is a product with one averaging
 matrix per axis.
@@ -17,9 +17,10 @@ import numbers
 
 import numpy as np
 
-from ..autograd.function import FunctionNode, named_output
-from ..autograd.grad_mode import is_grad_enabled
+from .. import kernels
+from ..autograd.function import _FREED_MSG, FunctionNode, named_output
 from ..backend import array_module
+from ..kernels.numpy.pool import MaxRoute, argmax_taps, tap_table
 from ..kernels.windows import (
     Window,
     crop,
@@ -33,7 +34,6 @@ from ..kernels.windows import (
     to_flat,
 )
 from ..tensor import Tensor
-from . import pool_jit
 from .conv import _channels_first, _check_float, _unbatch, ntuple
 from .indexing import scatter_add_into
 from .linalg import matmul
@@ -83,66 +83,43 @@ class PlaneScatter(FunctionNode):
 
 
 class _IndexedMax(FunctionNode):
-    """Base of the max pools. Forward keeps, per window, which tap held the maximum (a small
-    integer array) and a table of the flat input position of every tap of every window; the flat
-    indices (for backward and ``return_indices``) are looked up from those two only when needed."""
+    """Base of the max pools. Forward keeps ``route``, where each window's maximum is: an object
+    of the kernel backend that made it (``kernels/*/pool.py``), asked for the flat indices
+    (``return_indices``) and for the gradient only when needed. Backward is ``MaxPoolGrad``."""
 
-    arg = None
+    route = None
 
-    def _keep(self, x, arg, table) -> None:
-        self.in_shape = x.shape
-        self.arg, self.table = arg, table
-        self.save_for_backward(arg)
+    def _keep(self, x, route) -> None:
+        self.in_shape, self.route = x.shape, route
 
-    def indices(self, arg=None):
+    def indices(self):
         """Flat per-plane input index of each window's maximum, shape (N, C, *P)."""
-        arg = self.arg if arg is None else arg
-        xp = self.xp
-        n_win, n_tap = self.table.shape
-        table = xp.asarray(self.table.ravel())
-        q = arg.reshape(arg.shape[:2] + (n_win,)).astype(np.intp)
-        q += xp.arange(0, n_win * n_tap, n_tap, dtype=np.intp)
-        return table.take(q).reshape(arg.shape)
+        return self.route.indices(self.xp)
 
     def backward(self, gy):
-        (arg,) = self.saved_arrays
-        return PlaneScatter(self.indices(arg), self.in_shape).apply(gy)
+        if self.route is None:  # released after a backward without retain_graph
+            raise RuntimeError(_FREED_MSG)
+        name = self.torch_name.replace("Backward0", "BackwardBackward0")  # PyTorch's name
+        return MaxPoolGrad(self.route, self.in_shape, name).apply(gy)
 
     def _release_extra(self) -> None:
-        self.arg = None
+        self.route = None
 
 
-def _argmax_taps(xp, views, n_taps: int):
-    """Running maximum over the arrays ``views()`` yields (equally shaped, in scan order).
+class MaxPoolGrad(FunctionNode):
+    """Zeros of the input's shape with each ``g`` added at its window's maximum: the adjoint of
+    the gather at the maxima. Forward is the route's kernel (compiled where it was made); the
+    node is linear in ``g``, so its backward is that gather (``PlaneGather``), whose own backward
+    is the scatter again: first and second derivatives run the same code."""
 
-    Returns (max, tap): ``tap`` is the position of the first maximum, or of the last NaN where a
-    window holds NaN (PyTorch's ``val > max || isnan(val)`` scan); the max propagates NaN.
-    """
-    it = views()
-    m = next(it).copy()
-    arg = xp.zeros(m.shape, dtype=np.int8 if n_taps <= 127 else np.int32)  # small: written every tap
-    for j, v in enumerate(it, start=1):
-        # taps come in increasing j, so "arg = j where v > m" is max(arg, (v > m) * j); masked
-        # copies are ~20x slower than this pair of int8 operations
-        xp.maximum(arg, (v > m).view(np.int8) * arg.dtype.type(j), out=arg)
-        xp.maximum(m, v, out=m)
-    if m.dtype.kind == "f" and xp.isnan(m).any():  # rare: a second scan for the NaN rule
-        for j, v in enumerate(views()):
-            xp.copyto(arg, j, where=xp.isnan(v))
-    return m, arg
+    def __init__(self, route, in_shape: tuple, torch_name: str):
+        self.route, self.in_shape, self.torch_name = route, tuple(in_shape), torch_name
 
+    def forward(self, g):
+        return self.route.route(self.xp, g)
 
-def _tap_table(pos: list, size: tuple) -> np.ndarray:
-    """(prod P, prod k) table of flat input positions from per-axis positions ``pos[a]`` (P_a, k_a)."""
-    nd = len(pos)
-    flat = np.zeros((), dtype=np.int64)
-    for a, pa in enumerate(pos):
-        stride = math.prod(size[a + 1:])
-        shape = [1] * (2 * nd)
-        shape[a], shape[nd + a] = pa.shape
-        flat = flat + pa.reshape(shape).astype(np.int64) * stride
-    n_win = math.prod(p.shape[0] for p in pos)
-    return flat.reshape(n_win, -1)
+    def backward(self, gg):
+        return PlaneGather(self.route.indices(self.xp), self.in_shape).apply(gg)
 
 
 class MaxPool(_IndexedMax):
@@ -153,58 +130,15 @@ class MaxPool(_IndexedMax):
     def torch_name(self) -> str:  # PyTorch pools 1-d as 2-d
         return f"MaxPool{max(self.win.nd, 2)}DWithIndicesBackward0"
 
-    compiled = False  # forward ran the compiled kernels (``pool_jit``), which keep ``taps``
-    taps = None  # each window's tap holding its maximum (int16), for indices() and backward
-
     def __init__(self, win: Window, indices: bool = False):
         self.win, self.want_indices = win, indices
 
     def forward(self, x):
-        xp, win = self.xp, self.win
-        if pool_jit.handles(win) and pool_jit.available(xp, x):
-            need = self.want_indices or any(self.needs_input_grad)
-            y, taps = pool_jit.max_pool(xp, x, win, need)
-            if need:
-                self.compiled, self.in_shape, self.taps = True, x.shape, taps
-                self.save_for_backward(taps)  # so that a second backward raises the engine's error
-            return y
-        phf = flat_phases(phases(xp, x, win, fill=-np.inf), win)
-        if not self.want_indices and not any(self.needs_input_grad):
-            # measured on LeNet's first pool at batch 256: 1.65 against 2.55 ms with the tap index
-            m = None
-            for _, v in flat_taps(phf, win):
-                m = v.copy() if m is None else xp.maximum(m, v, out=m)  # NaN propagates
-            return from_flat(xp, m, win)
-        m, arg = _argmax_taps(xp, lambda: (v for _, v in flat_taps(phf, win)), math.prod(win.kernel))
-        y, arg = from_flat(xp, m, win), from_flat(xp, arg, win)
-        pos = []
-        for a in range(win.nd):
-            p = np.arange(win.out_size[a])[:, None] * win.stride[a] - win.pad[a]
-            pa = p + np.arange(win.kernel[a])[None, :] * win.dilation[a]
-            valid = (pa >= 0) & (pa < win.in_size[a])
-            # a padding tap wins only in a window of -inf; send it to the window's first real tap
-            first = np.take_along_axis(pa, valid.argmax(axis=1)[:, None], axis=1)
-            pos.append(np.clip(np.where(valid, pa, first), 0, win.in_size[a] - 1))
-        self._keep(x, arg, _tap_table(pos, win.in_size))
+        need = self.want_indices or any(self.needs_input_grad)
+        y, route = kernels.call("pool", "max_pool", self.xp, x, win=self.win, with_route=need)
+        if need:
+            self._keep(x, route)
         return y
-
-    def indices(self, arg=None):
-        if not self.compiled:
-            return super().indices(arg)
-        return pool_jit.indices(self.xp, self.taps if arg is None else arg, self.win)
-
-    def backward(self, gy):
-        if not self.compiled:
-            return super().backward(gy)
-        (taps,) = self.saved_arrays
-        if not is_grad_enabled() and pool_jit.available(self.xp, gy._data):
-            # no graph of the gradient is recorded: each value added at its tap, in one pass
-            return Tensor._make(pool_jit.route(self.xp, taps, gy._data, self.in_shape, self.win))
-        return PlaneScatter(pool_jit.indices(self.xp, taps, self.win), self.in_shape).apply(gy)
-
-    def _release_extra(self) -> None:
-        super()._release_extra()
-        self.taps = None
 
 
 def _adaptive_bounds(size: int, out: int) -> tuple[list, list]:
@@ -248,8 +182,8 @@ class AdaptiveMaxPool(_IndexedMax):
                     sel += (slice(None), j)
                 yield g[sel]
 
-        y, arg = _argmax_taps(xp, views, math.prod(kmax))
-        self._keep(x, arg, _tap_table(pos, size))
+        y, arg = argmax_taps(xp, views, math.prod(kmax))
+        self._keep(x, MaxRoute(arg, tap_table(pos, size), x.shape))
         return y
 
 

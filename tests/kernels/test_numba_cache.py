@@ -44,7 +44,7 @@ def test_a_second_process_loads_every_kernel_from_the_cache_and_a_corrupt_cache_
     entries = _entries(cache)
     # conv forward, its helpers, relu, and max pooling (one geometry) are all in the given directory
     names = {os.path.basename(p).split("-")[0] for p in entries}
-    assert {"conv_loops.forward", "conv_loops.gather", "pointwise_loops.relu", "pool.kernels.locals.maxima"} <= names, names
+    assert {"conv_loops.forward", "conv_loops.gather", "pointwise_loops.relu", "pool_loops.kernels.locals.maxima"} <= names, names
 
     warm = _probe(cache)
     assert warm["misses"] == [0, 0, 0] and all(h >= 1 for h in warm["hits"])

@@ -1,7 +1,7 @@
 """The compiled CPU backend (numba). Family modules with the reference backend's function names
-(``conv``, ``norm``, ``pointwise``) import no numba: they decide whether to run (or decline) and
-import their loops (``conv_loops``, ``norm_loops``, ``pointwise_loops``) on first use. ``pool``
-still holds only loops, called from ``ops/pool_jit.py``. ``blas`` calls NumPy's own
+(``conv``, ``norm``, ``pointwise``, ``pool``) import no numba: they decide whether to run (or
+decline) and import their loops (``conv_loops``, ``norm_loops``, ``pointwise_loops``,
+``pool_loops``) on first use. ``blas`` calls NumPy's own
 BLAS from compiled code (``blas_symbols`` finds it) and ``_compile`` holds the decorator that
 compiles each loop once per machine (an on-disk cache, ``_jit.cache_dir()``).
 
