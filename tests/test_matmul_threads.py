@@ -1,4 +1,4 @@
-"""2-D matrix products on chainrule's threads (``chainrule.ops._matmul``).
+"""2-D matrix products on chainrule's threads (``chainrule.kernels.numpy.matmul``).
 
 With two threads forced and no size threshold every 2-D product is cut into a block of rows
 or of columns per thread. The result must be NumPy's product for every layout the operators
@@ -15,9 +15,9 @@ import torch
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule import _parallel
 from chainrule.autograd import gradcheck, gradgradcheck
-from chainrule.ops import _matmul
+from chainrule.kernels import _parallel
+from chainrule.kernels.numpy import matmul as _matmul
 
 from .threads import force_two_threads
 

@@ -1,4 +1,4 @@
-"""chainrule's own thread pool (``chainrule._parallel``) and the convolutions that use it.
+"""chainrule's own thread pool (``chainrule.kernels._parallel``) and the convolutions that use it.
 
 The parallel path is forced on small shapes (thread count 2, no size thresholds): every
 convolution layout then gives PyTorch's results and exact second derivatives, as the serial
@@ -15,8 +15,8 @@ import torch
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule import _parallel
 from chainrule.autograd import gradcheck, gradgradcheck
+from chainrule.kernels import _parallel
 
 from .test_conv_chunks import CASES, check_against_torch
 from .threads import force_two_threads
@@ -179,7 +179,7 @@ def test_a_parallel_float32_resnet_block_matches_the_serial_one(monkeypatch, ker
 
 def test_a_region_started_before_blas_is_looked_up_runs(monkeypatch):
     """``parallel_for`` called directly, before any ``threads_for`` found the BLAS libraries."""
-    from chainrule import _blas_threads
+    from chainrule.kernels import _blas_threads
 
     monkeypatch.setattr(_blas_threads, "_controllers", None)
     assert _parallel.parallel_for(lambda lo, hi: list(range(lo, hi)), 5, 2) == [[0, 1], [2, 3, 4]]
@@ -198,7 +198,7 @@ def test_blas_is_single_threaded_inside_a_region_started_from_a_worker_thread(fo
     # used to keep BLAS at two threads, so a training loop in a thread rounded differently
     from threadpoolctl import threadpool_limits
 
-    from chainrule import _blas_threads
+    from chainrule.kernels import _blas_threads
 
     with threadpool_limits(2, user_api="blas"):
         inside = _in_worker_thread(lambda: _parallel.parallel_for(lambda a, b: _blas_threads.get_threads(), 2, 2))
@@ -207,7 +207,7 @@ def test_blas_is_single_threaded_inside_a_region_started_from_a_worker_thread(fo
 
 
 def test_set_num_threads_from_a_worker_thread_sets_blas():
-    from chainrule import _blas_threads
+    from chainrule.kernels import _blas_threads
 
     before = cr.get_num_threads()
     try:

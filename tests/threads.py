@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule import _parallel, backend
+from chainrule import backend
+from chainrule.kernels import _parallel
 
 
 def force_two_threads(monkeypatch) -> None:

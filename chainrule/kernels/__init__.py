@@ -7,8 +7,10 @@ a kernel on the first backend that does not decline it (a kernel declines by ret
 ``NotImplemented``: Chainer's idiom, e.g. for non-contiguous arrays).
 
 Families: ``pointwise`` (ReLU), ``conv`` (convolution forward, input and weight gradients),
-``norm`` (batch norm forward and backward) and ``pool`` (max pooling, whose route to the maxima
-is an object of the backend that made it).
+``norm`` (batch norm forward and backward), ``pool`` (max pooling, whose route to the maxima
+is an object of the backend that made it) and ``matmul`` (2-D products on chainrule's threads;
+reference backend only). ``_parallel`` is the thread pool every backend's kernels share and
+``_blas_threads`` holds NumPy's BLAS to the thread count.
 ``windows.py`` is the geometry of window sweeps that operators and every backend share.
 
 Nothing here imports ``tensor``, ``autograd`` or ``ops`` (``tests/test_import_rules.py`` checks).
@@ -25,6 +27,7 @@ from .numba import norm as _numba_norm  # noqa: F401
 from .numba import pointwise as _numba_pointwise  # noqa: F401
 from .numba import pool as _numba_pool  # noqa: F401
 from .numpy import conv as _numpy_conv  # noqa: F401
+from .numpy import matmul as _numpy_matmul  # noqa: F401
 from .numpy import norm as _numpy_norm  # noqa: F401
 from .numpy import pointwise as _numpy_pointwise  # noqa: F401
 from .numpy import pool as _numpy_pool  # noqa: F401
@@ -42,10 +45,13 @@ def select(xp, *arrays) -> tuple:
 
 
 def call(family: str, name: str, xp, *arrays, **options):
-    """``family.name(xp, *arrays, **options)`` on the first backend of ``select`` that does not
-    return ``NotImplemented``."""
+    """``family.name(xp, *arrays, **options)`` on the first backend of ``select`` that has the
+    family and does not return ``NotImplemented``."""
     for backend in select(xp, *arrays):
-        out = getattr(getattr(backend, family), name)(xp, *arrays, **options)
+        module = getattr(backend, family, None)
+        if module is None:  # a family this backend does not have: the next one runs it
+            continue
+        out = getattr(module, name)(xp, *arrays, **options)
         if out is not NotImplemented:
             return out
     raise NotImplementedError(f"no backend runs {family}.{name} on {type(arrays[0]).__name__}")

@@ -9,10 +9,9 @@ from __future__ import annotations
 import math
 import string
 
-from .. import backend
+from .. import backend, kernels
 from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
-from . import _matmul
 from ._util import binary_operands, check_tensor, torch_type_name
 from .elementwise import where
 from .shape import broadcast_to, reshape, transpose
@@ -31,7 +30,7 @@ class Matmul(FunctionNode):
     def forward(self, a, b):
         self.save_for_backward(a, b)
         self.ndims = (a.ndim, b.ndim)
-        return _matmul.matmul(self.xp, a, b)
+        return kernels.call("matmul", "matmul", self.xp, a, b)
 
     def backward(self, gy):
         a, b = self.saved_tensors

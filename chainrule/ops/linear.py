@@ -6,10 +6,10 @@ of leading dimensions (a broadcast ``matmul`` would build a per-sample weight gr
 
 from __future__ import annotations
 
+from .. import kernels
 from ..autograd.function import FunctionNode
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
-from . import _matmul
 from ._util import check_tensor
 from .linalg import matmul
 from .reduction import sum as _sum
@@ -30,7 +30,7 @@ class Linear(FunctionNode):
     def forward(self, x, w, b=None):
         self.save_for_backward(x, w)
         self.ndim = x.ndim
-        y = _matmul.matmul(self.xp, x, w.T)
+        y = kernels.call("matmul", "matmul", self.xp, x, w.T)
         if b is not None:
             y += b
         return y
@@ -44,7 +44,8 @@ class Linear(FunctionNode):
         if needs[0] and needs[1] and not is_grad_enabled():
             # no graph of the gradients is recorded: both products at once, on raw arrays
             gy2 = self.xp.ascontiguousarray(gy._data).reshape(-1, out_f)
-            gx2, gw_raw = _matmul.matmul_pair(self.xp, gy2, w._data, gy2.T, x._data.reshape(-1, in_f))
+            gx2, gw_raw = kernels.call("matmul", "matmul_pair", self.xp, gy2, w._data, gy2.T,
+                                       x._data.reshape(-1, in_f))
             gx, gw = Tensor._make(gx2.reshape(tuple(gy.shape[:-1]) + (in_f,))), Tensor._make(gw_raw)
             gb = _sum(reshape(gy, (-1, out_f)), 0) if need_b else None
             return (gx, gw) if len(needs) == 2 else (gx, gw, gb)

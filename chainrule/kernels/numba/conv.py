@@ -36,7 +36,7 @@ import math
 import numpy as np
 
 from ..._jit import numba_module, takes
-from ..._parallel import parallel_for, parallel_sum, single_blas, threads_for
+from .._parallel import parallel_for, parallel_sum, single_blas, threads_for
 from ..numpy.conv import depthwise, input_as_forward
 from ..windows import Window
 from .blas_symbols import gemm_pointers

@@ -24,7 +24,7 @@ import functools
 import numpy as np
 
 from ..._jit import numba_module, takes
-from ..._parallel import parallel_for, threads_for
+from .._parallel import parallel_for, threads_for
 from ..numpy.norm import SHIFT_SAMPLES
 
 # below this many bytes of input a call stays on one thread (float32, bench machine, forward /

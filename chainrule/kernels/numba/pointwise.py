@@ -18,7 +18,7 @@ import functools
 import numpy as np
 
 from ..._jit import numba_module, takes
-from ..._parallel import parallel_for, threads_for
+from .._parallel import parallel_for, threads_for
 
 # below this many bytes per array a call stays on one thread: the loops are bound by memory and a
 # hand-off costs more than the second core gives (float32, bench machine, forward/backward in us:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import threading
 
-from ..._parallel import blas_single_threaded, parallel_for, parallel_sum, threads_for
+from .._parallel import blas_single_threaded, parallel_for, parallel_sum, threads_for
 from ..windows import (
     Window,
     col2im,

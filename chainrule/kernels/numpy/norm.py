@@ -20,7 +20,7 @@ the rest exactly. For float32 inputs far from zero mean the sums then run over s
 
 from __future__ import annotations
 
-from ..._parallel import blas_single_threaded
+from .._parallel import blas_single_threaded
 
 # samples that give the centring shift: an estimate of the mean is all it needs to be
 SHIFT_SAMPLES = 8

@@ -32,8 +32,8 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 
+from ..backend import get_num_threads
 from . import _blas_threads
-from .backend import get_num_threads
 
 # below this much work (bytes touched) a region runs serially: a hand-off to a worker costs
 # tens of microseconds

@@ -1,5 +1,5 @@
-"""The raw-array matrix product of ``linear`` and ``matmul``: 2-D products on chainrule's own
-threads, never on BLAS's.
+"""Matrix products, the ``matmul`` family of the reference backend (``linear`` and ``matmul``
+run it through ``kernels.call``): 2-D products on chainrule's own threads, never on BLAS's.
 
 Why: a product that OpenBLAS splits over its own threads leaves its worker spinning for a
 while after it returns, on the core that the next parallel region (a convolution, a batch
