@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -87,7 +88,7 @@ class _IndexedMax(FunctionNode):
     of the kernel backend that made it (``kernels/*/pool.py``), asked for the flat indices
     (``return_indices``) and for the gradient only when needed. Backward is ``MaxPoolGrad``."""
 
-    route = None
+    route: Any = None  # the kernel backend's object (kernels/*/pool.py)
 
     def _keep(self, x, route) -> None:
         self.in_shape, self.route = x.shape, route
@@ -99,7 +100,9 @@ class _IndexedMax(FunctionNode):
     def backward(self, gy):
         if self.route is None:  # released after a backward without retain_graph
             raise RuntimeError(_FREED_MSG)
-        name = self.torch_name.replace("Backward0", "BackwardBackward0")  # PyTorch's name
+        torch_name = self.torch_name
+        assert torch_name is not None  # every max pool names its node
+        name = torch_name.replace("Backward0", "BackwardBackward0")  # PyTorch's name
         return MaxPoolGrad(self.route, self.in_shape, name).apply(gy)
 
     def _release_extra(self) -> None:
@@ -111,6 +114,8 @@ class MaxPoolGrad(FunctionNode):
     the gather at the maxima. Forward is the route's kernel (compiled where it was made); the
     node is linear in ``g``, so its backward is that gather (``PlaneGather``), whose own backward
     is the scatter again: first and second derivatives run the same code."""
+
+    torch_name: str  # set per instance: the pool's name, as a second-order node
 
     def __init__(self, route, in_shape: tuple, torch_name: str):
         self.route, self.in_shape, self.torch_name = route, tuple(in_shape), torch_name
