@@ -207,11 +207,11 @@ LAYOUTS = [  # (op, x shape, w shape, kwargs): big enough for the shift layout (
 @pytest.mark.parametrize("shift,fold,depthwise", [(True, True, True), (True, False, False), (False, True, False),
                                                   (False, False, True)])
 def test_every_column_layout_gives_torchs_results_and_second_derivatives(monkeypatch, shift, fold, depthwise):
-    from chainrule.kernels.numpy import conv as conv_kernels
+    from chainrule.kernels.numpy import tuning as numpy_tuning
 
-    monkeypatch.setattr(conv_kernels, "SHIFT_MIN_DEPTH", 1 if shift else 10**9)
-    monkeypatch.setattr(conv_kernels, "FOLD_BELOW", 10**9 if fold else 0)
-    monkeypatch.setattr(conv_kernels, "DEPTHWISE", depthwise)
+    monkeypatch.setattr(numpy_tuning, "CONV_SHIFT_MIN_DEPTH", 1 if shift else 10**9)
+    monkeypatch.setattr(numpy_tuning, "CONV_FOLD_BELOW", 10**9 if fold else 0)
+    monkeypatch.setattr(numpy_tuning, "CONV_DEPTHWISE_PER_TAP", depthwise)
     rng = np.random.default_rng(8)
     for op, xs, ws, kw in LAYOUTS:
         x, w = rng.standard_normal(xs), rng.standard_normal(ws)

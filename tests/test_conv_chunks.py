@@ -13,6 +13,7 @@ import torch.nn.functional as TF
 import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule.autograd import gradgradcheck
+from chainrule.kernels.numpy import tuning as numpy_tuning
 
 torch.set_num_threads(1)
 
@@ -44,8 +45,8 @@ def test_chunked_batch_gives_torchs_results_and_second_derivatives(monkeypatch, 
     op, xs, ws, kw = case
     monkeypatch.setattr(_jit, "ENABLED", False)  # the NumPy kernels (test_conv_jit: the compiled ones)
     monkeypatch.setattr(conv_kernels, "samples_per_chunk", lambda per_sample, threads=1: samples)
-    monkeypatch.setattr(conv_kernels, "SHIFT_MIN_DEPTH", 1 if shift else 10**9)
-    monkeypatch.setattr(conv_kernels, "FOLD_BELOW", 10**9 if fold else 0)
+    monkeypatch.setattr(numpy_tuning, "CONV_SHIFT_MIN_DEPTH", 1 if shift else 10**9)
+    monkeypatch.setattr(numpy_tuning, "CONV_FOLD_BELOW", 10**9 if fold else 0)
     ours = check_against_torch(case, seed=3)
     assert gradgradcheck(lambda a, b, c: getattr(F, op)(a, b, c, **kw), ours, fast_mode=True)
 
@@ -74,7 +75,7 @@ def test_gemm_cut_into_row_blocks_equals_matmul(monkeypatch, a_shape, b_shape):
     rng = np.random.default_rng(5)
     a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
     # a limit that allows blocks of 8 rows: the product is computed in several blocks
-    monkeypatch.setattr(conv_kernels, "SMALL_GEMM_MNK", 8 * a_shape[-1] * b_shape[-1])
+    monkeypatch.setattr(numpy_tuning, "SMALL_GEMM_MNK", 8 * a_shape[-1] * b_shape[-1])
     np.testing.assert_allclose(conv_kernels.gemm(np, a, b), np.matmul(a, b), rtol=1e-13, atol=1e-13)
     out = np.empty(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1]))
     assert conv_kernels.gemm(np, a, b, out=out) is out

@@ -22,6 +22,7 @@ from chainrule import _jit, kernels
 from chainrule.autograd import gradcheck, gradgradcheck
 from chainrule.kernels.numba import blas_symbols as _blas
 from chainrule.kernels.numba import conv as conv_jit
+from chainrule.kernels.numba import tuning as numba_tuning
 from chainrule.kernels.windows import Window, conv_out_size
 
 from .test_conv_chunks import CASES, check_against_torch
@@ -64,7 +65,7 @@ def test_compiled_kernels_give_torchs_results_and_second_derivatives(monkeypatch
     op, xs, ws, kw = case
     # one sample per GEMM, or two (batch 3: the last block is shorter)
     monkeypatch.setattr(conv_jit, "_block", lambda *a: 1 if block == "one" else 2)
-    monkeypatch.setattr(conv_jit, "SHIFT_MIN_DEPTH", 1 if shift else 10**9)
+    monkeypatch.setattr(numba_tuning, "CONV_SHIFT_MIN_DEPTH", 1 if shift else 10**9)
     ours = check_against_torch(case, seed=7)
     assert gradgradcheck(lambda a, b, c: getattr(F, op)(a, b, c, **kw), ours, fast_mode=True)
     if op == "conv3d":
@@ -134,7 +135,7 @@ def test_compiled_kernels_in_parallel_match_the_serial_ones(monkeypatch, g):
 
     serial = run()
     force_two_threads(monkeypatch)
-    monkeypatch.setattr(conv_jit, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(numba_tuning, "CONV_PARALLEL_MIN_MACS", 0)
     assert conv_jit._threads(np, n, 1, 1) == 2
     parallel, again = run(), run()
     for a, b, r in zip(parallel, again, serial):
@@ -145,7 +146,7 @@ def test_compiled_kernels_in_parallel_match_the_serial_ones(monkeypatch, g):
 @requires_jit
 def test_a_parallel_compiled_conv_layer_passes_gradcheck(monkeypatch):
     force_two_threads(monkeypatch)
-    monkeypatch.setattr(conv_jit, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(numba_tuning, "CONV_PARALLEL_MIN_MACS", 0)
     rng = np.random.default_rng(13)
     x, w = (cr.tensor(rng.standard_normal(s), requires_grad=True) for s in [(5, 3, 6, 7), (4, 3, 3, 3)])
     fn = lambda a, b: F.conv2d(a, b, stride=(2, 1), padding=1)  # noqa: E731

@@ -18,6 +18,7 @@ import chainrule.nn.functional as F
 from chainrule.autograd import gradcheck, gradgradcheck
 from chainrule.kernels import _parallel
 from chainrule.kernels.numpy import matmul as _matmul
+from chainrule.kernels.numpy import tuning as numpy_tuning
 
 from .threads import force_two_threads
 
@@ -27,7 +28,7 @@ torch.set_num_threads(1)
 @pytest.fixture
 def forced(monkeypatch):
     force_two_threads(monkeypatch)
-    monkeypatch.setattr(_matmul, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(numpy_tuning, "MATMUL_PARALLEL_MIN_MACS", 0)
     parts = []
     original = _parallel.parallel_for
 

@@ -23,6 +23,7 @@ from chainrule import _jit
 from chainrule.autograd import gradcheck, gradgradcheck
 from chainrule.kernels.numba import norm as norm_jit
 from chainrule.kernels.numba import pointwise as pointwise_jit
+from chainrule.kernels.numba import tuning as numba_tuning
 from chainrule.kernels.numpy import norm as norm_kernels
 
 from .threads import force_two_threads
@@ -108,7 +109,7 @@ def test_compiled_batch_norm_in_parallel_repeats_the_serial_result(monkeypatch):
     serial = norm_jit.forward(np, x, None, None, 1e-5)
     serial_b = norm_jit.backward(np, g, x, *serial[1:3], serial[4], None, True)
     force_two_threads(monkeypatch)
-    monkeypatch.setattr(norm_jit, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(numba_tuning, "NORM_PARALLEL_MIN_BYTES", 0)
     assert norm_jit._threads(np, x) == 2
     parallel = norm_jit.forward(np, x, None, None, 1e-5)
     parallel_b = norm_jit.backward(np, g, x, *parallel[1:3], parallel[4], None, True)
@@ -204,7 +205,7 @@ def test_compiled_relu_in_parallel_repeats_the_serial_result(monkeypatch):
     x, g = _rand((3, 1001), np.float32, 18), _rand((3, 1001), np.float32, 19)
     serial = pointwise_jit.relu(np, x), pointwise_jit.relu_backward(np, g, x)
     force_two_threads(monkeypatch)
-    monkeypatch.setattr(pointwise_jit, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(numba_tuning, "RELU_PARALLEL_MIN_BYTES", 0)
     assert pointwise_jit._threads(np, x) == 2
     parallel = pointwise_jit.relu(np, x), pointwise_jit.relu_backward(np, g, x)
     np.testing.assert_array_equal(serial[0], np.maximum(x, 0))

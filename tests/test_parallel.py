@@ -17,6 +17,8 @@ import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule.autograd import gradcheck, gradgradcheck
 from chainrule.kernels import _parallel
+from chainrule.kernels.numba import tuning as numba_tuning
+from chainrule.kernels.numpy import tuning as numpy_tuning
 
 from .test_conv_chunks import CASES, check_against_torch
 from .threads import force_two_threads
@@ -27,10 +29,9 @@ torch.set_num_threads(1)
 @pytest.fixture
 def forced(monkeypatch):
     """Two threads and no size thresholds, so that every region on NumPy arrays runs in parallel."""
-    from chainrule.kernels.numpy import conv as conv_kernels
 
     force_two_threads(monkeypatch)  # asserts that threads_for gives 2
-    monkeypatch.setattr(conv_kernels, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(numpy_tuning, "CONV_PARALLEL_MIN_MACS", 0)
 
 
 @pytest.mark.parametrize("count,parts,expected", [
@@ -135,7 +136,7 @@ def test_parallel_convolutions_give_torchs_results_and_second_derivatives(forced
     elif conv_jit._kernels(np.float64) is None:
         pytest.skip("numba not available")
     else:  # blocks of `samples` samples, parts of the batch on two threads
-        monkeypatch.setattr(conv_jit, "PARALLEL_MIN_MACS", 0)
+        monkeypatch.setattr(numba_tuning, "CONV_PARALLEL_MIN_MACS", 0)
         monkeypatch.setattr(conv_jit, "_block", lambda *a: samples)
     monkeypatch.setattr(conv_kernels, "samples_per_chunk", lambda per_sample, threads=1: samples)
     ours = check_against_torch(case, seed=5)
@@ -148,12 +149,10 @@ def test_a_parallel_float32_resnet_block_matches_the_serial_one(monkeypatch, ker
     """Same module, same input: the two paths agree to float32 rounding (sums over the batch
     are added in another order) and a second run of the parallel path repeats itself exactly."""
     from chainrule import _jit
-    from chainrule.kernels.numba import conv as conv_jit
-    from chainrule.kernels.numpy import conv as conv_kernels
 
     if kernels == "numpy":
         monkeypatch.setattr(_jit, "ENABLED", False)
-    monkeypatch.setattr(conv_jit, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(numba_tuning, "CONV_PARALLEL_MIN_MACS", 0)
 
     cr.manual_seed(0)
     # no bias before the batch norm: its gradient is zero up to rounding noise, nothing to compare
@@ -170,7 +169,7 @@ def test_a_parallel_float32_resnet_block_matches_the_serial_one(monkeypatch, ker
 
     serial = run()
     force_two_threads(monkeypatch)
-    monkeypatch.setattr(conv_kernels, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(numpy_tuning, "CONV_PARALLEL_MIN_MACS", 0)
     parallel, again = run(), run()
     for s, p, a in zip(serial, parallel, again):
         np.testing.assert_allclose(p, s, rtol=2e-5, atol=1e-5 * float(np.abs(s).max()))

@@ -39,19 +39,8 @@ from ..._jit import numba_module, takes
 from .._parallel import parallel_for, parallel_sum, single_blas, threads_for
 from ..numpy.conv import depthwise, input_as_forward
 from ..windows import Window
+from . import tuning
 from .blas_symbols import gemm_pointers
-
-# the first spatial axis is row-shifted (see the module doc) when the copied depth Cg * kw is at
-# least this (the NumPy kernels' SHIFT_MIN_DEPTH): shallower GEMMs lose more than the copy saves
-SHIFT_MIN_DEPTH = 8
-# below this many multiply-adds in all a call stays on one thread: a hand-off to the pool's
-# worker costs 50-65 us on the bench machine, about 3 M multiply-adds of a GEMM on one core
-PARALLEL_MIN_MACS = 1 << 23
-# samples whose output positions go through one GEMM together: enough for about this many
-# columns (GEMMs over 64 positions run far below BLAS's speed), with the block's columns within
-# BLOCK_BYTES (about half the L2 cache of a core)
-BLOCK_COLUMNS = 1024
-BLOCK_BYTES = 1 << 19
 
 
 def available(xp, *arrays) -> bool:
@@ -84,7 +73,7 @@ def _planar(a, win2: Window):
 def _geometry(win: Window, cg: int, groups: int) -> tuple:
     """The tuple the kernels unpack: (kh, kw, sh, sw, dh, dw, ph, pw, groups, shift)."""
     kh, kw = win.kernel
-    shift = int(win.stride[0] == 1 and kh > 1 and cg * kw >= SHIFT_MIN_DEPTH)
+    shift = int(win.stride[0] == 1 and kh > 1 and cg * kw >= tuning.CONV_SHIFT_MIN_DEPTH)
     return (kh, kw) + tuple(win.stride) + tuple(win.dilation) + tuple(win.pad) + (groups, shift)
 
 
@@ -113,16 +102,16 @@ def _untap_weights(gwk, o: int, cg: int, geo: tuple):
 
 
 def _threads(xp, n: int, macs: int, nbytes: int) -> int:
-    return threads_for(xp, nbytes) if macs >= PARALLEL_MIN_MACS and n > 1 else 1
+    return threads_for(xp, nbytes) if macs >= tuning.CONV_PARALLEL_MIN_MACS and n > 1 else 1
 
 
 def _block(win2: Window, geo: tuple, cg: int, itemsize: int) -> int:
-    """Samples per GEMM block (``BLOCK_COLUMNS``, ``BLOCK_BYTES``)."""
+    """Samples per GEMM block (``tuning.CONV_BLOCK_COLUMNS``, ``CONV_BLOCK_BYTES``)."""
     oh, ow = win2.out_size
     depth = _taps(geo, cg)[1]
     rows = oh + win2.dilation[0] * (win2.kernel[0] - 1) if geo[9] else oh
-    by_columns = max(1, BLOCK_COLUMNS // (oh * ow))
-    by_bytes = max(1, BLOCK_BYTES // (depth * rows * ow * itemsize))
+    by_columns = max(1, tuning.CONV_BLOCK_COLUMNS // (oh * ow))
+    by_bytes = max(1, tuning.CONV_BLOCK_BYTES // (depth * rows * ow * itemsize))
     return min(by_columns, by_bytes)
 
 

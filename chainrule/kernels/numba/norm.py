@@ -9,7 +9,7 @@ the number of passes over memory. Here each channel is done in turn, all its pas
 back: its data (N x L values, 256 KiB in the bench ResNet's widest layer) are read from memory
 once and then from the cache. NumPy needs four reads and three writes of the whole array for
 forward and seven passes for backward. Channels are split over the threads (inputs of
-``PARALLEL_MIN_BYTES`` and more), and the compiled
+``tuning.NORM_PARALLEL_MIN_BYTES`` and more), and the compiled
 loops run without the GIL.
 
 Sums are accumulated in float64 whatever the dtype (the loops are vectorised by letting LLVM
@@ -26,15 +26,11 @@ import numpy as np
 from ..._jit import numba_module, takes
 from .._parallel import parallel_for, threads_for
 from ..numpy.norm import SHIFT_SAMPLES
-
-# below this many bytes of input a call stays on one thread (float32, bench machine, forward /
-# backward in us: (64, 16, 1024) 229/379 serial against 201/347 on two threads; (64, 64, 64)
-# 98/105 against 112/117; (8, 16, 256) 14/16 against 104/108)
-PARALLEL_MIN_BYTES = 1 << 22
+from . import tuning
 
 
 def _threads(xp, x3) -> int:
-    return threads_for(xp, x3.nbytes) if x3.nbytes >= PARALLEL_MIN_BYTES else 1
+    return threads_for(xp, x3.nbytes) if x3.nbytes >= tuning.NORM_PARALLEL_MIN_BYTES else 1
 
 
 def available(xp, *arrays) -> bool:

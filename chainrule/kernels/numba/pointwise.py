@@ -19,12 +19,7 @@ import numpy as np
 
 from ..._jit import numba_module, takes
 from .._parallel import parallel_for, threads_for
-
-# below this many bytes per array a call stays on one thread: the loops are bound by memory and a
-# hand-off costs more than the second core gives (float32, bench machine, forward/backward in us:
-# 4 MiB serial 95/103 against 178/154 on two threads; 8 MiB 227/227 against 208/171; 16 MiB
-# 762/794 against 555/550)
-PARALLEL_MIN_BYTES = 1 << 23
+from . import tuning
 
 
 def available(xp, *arrays) -> bool:
@@ -57,7 +52,7 @@ def relu_backward(xp, g, y):
 
 
 def _threads(xp, a) -> int:
-    return threads_for(xp, a.nbytes) if a.nbytes >= PARALLEL_MIN_BYTES else 1
+    return threads_for(xp, a.nbytes) if a.nbytes >= tuning.RELU_PARALLEL_MIN_BYTES else 1
 
 
 @functools.cache

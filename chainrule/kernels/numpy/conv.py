@@ -8,7 +8,7 @@ of that array, one GEMM per offset (the copy is ``k0`` times smaller and the GEM
 slabs in place). Depthwise convolutions (one input channel per group) have GEMMs too small to
 pay off and run as one broadcast multiply-add per kernel tap instead.
 
-The batch goes through in chunks of about ``CHUNK_BYTES`` of columns, so that the copy and the
+The batch goes through in chunks of about ``tuning.CONV_CHUNK_BYTES`` of columns, so that the copy and the
 GEMMs reading it stay in the L2 cache, and GEMMs are cut to stay within OpenBLAS's
 small-matrix kernel where that is faster (``gemm``, ``_chunk``). This backend never declines;
 the compiled one (``kernels/numba/conv.py``) runs 1-D and 2-D float32/float64 convolutions
@@ -34,6 +34,7 @@ from ..windows import (
     phases,
     to_flat,
 )
+from . import tuning
 
 
 class _Plan:
@@ -54,7 +55,7 @@ class _Plan:
         whose GEMMs fold the batch for larger outputs (it sums over the batch)."""
         self.win, self.groups = win, groups
         self.shift = (win.nd >= 2 and win.kernel[0] > 1 and all(s == 1 for s in win.stride)
-                      and cg * math.prod(win.kernel[1:]) >= SHIFT_MIN_DEPTH)
+                      and cg * math.prod(win.kernel[1:]) >= tuning.CONV_SHIFT_MIN_DEPTH)
         if self.shift:
             self.lead, self.rows = win.padded[0], win.out_size[0]
             self.copied = 1  # first kernel axis copied into the columns
@@ -65,10 +66,11 @@ class _Plan:
         self.rest = math.prod(win.out_size[self.copied:])
         p = math.prod(win.out_size)
         if weight_og is None:
-            self.fold = p < FOLD_BELOW
+            self.fold = p < tuning.CONV_FOLD_BELOW
         else:
             depth = cg * math.prod(win.kernel[self.copied:])
-            self.fold = p < 4 * FOLD_BELOW or (p < 16 * FOLD_BELOW and weight_og * depth >= WIDE_GEMM)
+            fold_below = tuning.CONV_FOLD_BELOW
+            self.fold = p < 4 * fold_below or (p < 16 * fold_below and weight_og * depth >= tuning.CONV_WIDE_GEMM)
         self._buffers: dict = {}
 
     def buffer(self, xp, name: str, shape: tuple, dtype, zero: bool = False):
@@ -152,43 +154,18 @@ class _Plan:
         return yt.reshape((n, g * og) + tuple(self.win.out_size))
 
 
-# the shift layout needs GEMMs of depth Cg * prod(k[1:]) at least this
-SHIFT_MIN_DEPTH = 8
-# the batch is folded into the GEMMs below this many output positions per sample. Measured
-# with the batch in chunks (CHUNK_BYTES): forward and input gradient are as fast or faster per
-# sample down to 64 positions ((64, 64, 8, 8) 3x3 forward: 3.8 against 4.4 ms folded); the
-# weight gradient, whose folded GEMMs also sum over the batch, is faster folded below 256
-# positions and, for GEMMs of at least WIDE_GEMM = Og * depth entries, below 1024 ((64, 16, 32,
-# 32) -> 32 channels 3x3 stride 2: 4.7 against 4.9 ms per sample; LeNet's 1 -> 6 5x5, 784
-# positions and Og * depth = 150, is faster per sample: 2.7 against 3.0 ms folded)
-FOLD_BELOW = 64
-WIDE_GEMM = 2048
-# bytes of columns per chunk of the batch (about the L2 cache of one core: 1 MiB where measured)
-CHUNK_BYTES = 1 << 20
-# the same with the chunks spread over threads: fewer, larger chunks mean fewer hand-offs of the
-# GIL between the threads, which cost more than the cache misses (2 cores: the convolutions of
-# the bench's ResNet, forward and both gradients, 66 ms serial, 42-43 ms in parallel with 4 MiB
-# chunks, 44.6 ms with 1 MiB chunks)
-PARALLEL_CHUNK_BYTES = 1 << 22
-# convolutions with fewer multiply-adds per sample stay on one thread: LeNet-5's (0.1-0.25 M per
-# sample) measured slower in parallel (training step at batch 256: 28.0 against 26.2 ms, 2
-# cores), the bench ResNet's 3x3 convolutions (2.4 M) faster (a training step 116 -> 95 ms)
-PARALLEL_MIN_MACS = 1 << 20
-# OpenBLAS (0.3.31, SkylakeX kernels) multiplies small matrices without packing them when
-# M*N*K <= 100**3; below this many output channels per group the folded GEMMs are cut to fit
-SMALL_GEMM_MNK = 100 ** 3
-SMALL_GEMM_BELOW = 32
 
 
 def gemm(xp, a, b, out=None):
     """``matmul(a, b)`` (batched), cut along the rows of ``a`` into blocks of a multiple of 8
-    rows when that brings each product within the small-matrix limit (``SMALL_GEMM_MNK``):
+    rows when that brings each product within the small-matrix limit (``tuning.SMALL_GEMM_MNK``):
     measured 109 against 85 GFLOP/s for 7 x (32 x 144) @ (144 x 256), 110 against 95 for
     4 x (64 x 192) @ (192 x 256); larger products cut this way got slower."""
     m, k = a.shape[-2:]
     n = b.shape[-1]
-    step = SMALL_GEMM_MNK // max(1, k * n) // 8 * 8
-    if step < 8 or step >= m or m * k * n <= SMALL_GEMM_MNK:
+    limit = tuning.SMALL_GEMM_MNK
+    step = limit // max(1, k * n) // 8 * 8
+    if step < 8 or step >= m or m * k * n <= limit:
         return xp.matmul(a, b, out=out)
     if out is None:
         lead = xp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
@@ -200,9 +177,9 @@ def gemm(xp, a, b, out=None):
 
 def samples_per_chunk(per_sample: int, threads: int = 1) -> int:
     """Samples per chunk of the batch when one sample's columns take ``per_sample`` bytes: as
-    many as keep a chunk under ``CHUNK_BYTES`` (``PARALLEL_CHUNK_BYTES`` when the chunks run on
+    many as keep a chunk under ``CONV_CHUNK_BYTES`` (``CONV_PARALLEL_CHUNK_BYTES`` when the chunks run on
     several threads), at least one."""
-    limit = CHUNK_BYTES if threads == 1 else PARALLEL_CHUNK_BYTES
+    limit = tuning.CONV_CHUNK_BYTES if threads == 1 else tuning.CONV_PARALLEL_CHUNK_BYTES
     return max(1, limit // max(1, per_sample))
 
 
@@ -210,8 +187,8 @@ def _split_batch(xp, n: int, per_sample: int, macs_per_sample: int) -> tuple:
     """(samples per chunk, threads) for a batch of ``n`` samples whose columns take
     ``per_sample`` bytes each and whose GEMMs do ``macs_per_sample`` multiply-adds each: the
     threads of ``_parallel.threads_for``, or 1 when the samples are too small to pay for the
-    hand-offs (``PARALLEL_MIN_MACS``), and chunks small enough that each thread gets one."""
-    threads = threads_for(xp, n * per_sample) if macs_per_sample >= PARALLEL_MIN_MACS else 1
+    hand-offs (``tuning.CONV_PARALLEL_MIN_MACS``), and chunks small enough that each thread gets one."""
+    threads = threads_for(xp, n * per_sample) if macs_per_sample >= tuning.CONV_PARALLEL_MIN_MACS else 1
     return min(samples_per_chunk(per_sample, threads), -(-n // threads)), threads
 
 
@@ -224,16 +201,16 @@ def _chunks(xp, plan: _Plan, x, o: int) -> tuple:
     """``_split_batch`` for the column array of ``plan`` over ``x`` and ``o`` output channels.
 
     Folded GEMMs with few output channels are also kept within OpenBLAS's small-matrix kernel
-    (``M*N*K <= SMALL_GEMM_MNK``): measured 95 GFLOP/s for (6 x 25) @ (25 x 6272) against 48
+    (``M*N*K <= tuning.SMALL_GEMM_MNK``): measured 95 GFLOP/s for (6 x 25) @ (25 x 6272) against 48
     for (6 x 25) @ (25 x 7000), which is past the limit and goes through the packing kernel.
     """
     win, cg = plan.win, x.shape[1] // plan.groups
     per_sample = x.shape[1] * math.prod(win.kernel[plan.copied:]) * plan.lead * plan.rest * x.dtype.itemsize
     nb, threads = _split_batch(xp, x.shape[0], per_sample, o * cg * math.prod(win.kernel) * math.prod(win.out_size))
     og = o // plan.groups
-    if plan.fold and og < SMALL_GEMM_BELOW:
+    if plan.fold and og < tuning.CONV_SMALL_GEMM_BELOW:
         depth = cg * math.prod(win.kernel[plan.copied:])
-        nb = min(nb, max(1, SMALL_GEMM_MNK // (og * depth * plan.rows * plan.rest)))
+        nb = min(nb, max(1, tuning.SMALL_GEMM_MNK // (og * depth * plan.rows * plan.rest)))
     return nb, threads
 
 
@@ -382,7 +359,8 @@ def _weight_chunk(xp, plan: _Plan, x, gy, out=None):
         out = xp.empty((len(plan.starts), plan.groups, o // plan.groups, cols.shape[-3]), dtype=x.dtype)
     # measured: (cols @ gy^T)^T runs 10-20% faster than gy @ cols^T when both matrices of the
     # product are large ((8, 64, 56, 56) 3x3: 24.0 against 27.5 ms), slower for small ones
-    swap = o // plan.groups >= SMALL_GEMM_BELOW and cols.shape[-3] >= 2 * SMALL_GEMM_BELOW
+    small = tuning.CONV_SMALL_GEMM_BELOW
+    swap = o // plan.groups >= small and cols.shape[-3] >= 2 * small
     for i in range(len(plan.starts)):
         # inner dimension: the output positions (of all samples when folded, else summed after)
         if swap:
@@ -401,12 +379,9 @@ def _weight_chunk(xp, plan: _Plan, x, gy, out=None):
 
 def depthwise(cg: int, og: int, groups: int) -> bool:
     """Whether the per-tap algorithms apply: one input and one output channel per group."""
-    return DEPTHWISE and cg == 1 and og == 1 and groups > 1
+    return tuning.CONV_DEPTHWISE_PER_TAP and cg == 1 and og == 1 and groups > 1
 
 
-# measured (8, 64, 56, 56) 3x3 depthwise, forward + backward: 31 ms per tap against 45 ms with
-# GEMMs; with two output channels per group, or a single group, the GEMMs were faster
-DEPTHWISE = True
 
 
 def depthwise_forward(xp, x, w, win: Window, groups: int):

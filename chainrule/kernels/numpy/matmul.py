@@ -11,7 +11,7 @@ sharing a core with a spinning worker (``bench/README.md``).
 So a 2-D product (a stack of leading dimensions on ``a`` folds into its rows) is cut into one
 block of rows, or of columns when there are more columns than rows, per thread, each block a
 BLAS call at one thread writing its own slice of the output (``_parallel.parallel_for``).
-Products under ``PARALLEL_MIN_MACS`` multiply-adds run in one BLAS call at one thread. Each
+Products under ``tuning.MATMUL_PARALLEL_MIN_MACS`` multiply-adds run in one BLAS call at one thread. Each
 output element is the same dot product either way, so the results do not depend on the split.
 Batched products (3-D and more on both sides), 1-D operands and non-NumPy arrays go to
 ``xp.matmul`` unchanged.
@@ -20,10 +20,7 @@ Batched products (3-D and more on both sides), 1-D operands and non-NumPy arrays
 from __future__ import annotations
 
 from .._parallel import parallel_for, single_blas, threads_for
-
-# below this many multiply-adds a product stays on one thread: a hand-off to the pool's worker
-# costs 50-65 us on the bench machine, about 3 M multiply-adds of a GEMM on one core
-PARALLEL_MIN_MACS = 1 << 23
+from . import tuning
 
 
 def matmul(xp, a, b):
@@ -36,7 +33,7 @@ def matmul(xp, a, b):
         return matmul(xp, a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
     m, k = a.shape
     n = b.shape[1]
-    threads = threads_for(xp, (m * k + k * n + m * n) * a.itemsize) if m * k * n >= PARALLEL_MIN_MACS else 1
+    threads = threads_for(xp, (m * k + k * n + m * n) * a.itemsize) if m * k * n >= tuning.MATMUL_PARALLEL_MIN_MACS else 1
     if threads == 1:
         with single_blas():
             return xp.matmul(a, b)
@@ -58,7 +55,7 @@ def matmul_pair(xp, a1, b1, a2, b2) -> tuple:
     products run nearer BLAS's speed)."""
     work = a1.shape[0] * a1.shape[1] * b1.shape[1] + a2.shape[0] * a2.shape[1] * b2.shape[1]
     nbytes = (a1.size + b1.size + a2.size + b2.size) * a1.itemsize
-    threads = threads_for(xp, nbytes) if work >= 2 * PARALLEL_MIN_MACS else 1
+    threads = threads_for(xp, nbytes) if work >= 2 * tuning.MATMUL_PARALLEL_MIN_MACS else 1
     if threads == 1:  # also for non-NumPy arrays (threads_for)
         return matmul(xp, a1, b1), matmul(xp, a2, b2)
     operands = ((a1, b1), (a2, b2))
