@@ -45,13 +45,13 @@ def select(xp, *arrays) -> tuple:
 
 
 def call(family: str, name: str, xp, *arrays, **options):
-    """``family.name(xp, *arrays, **options)`` on the first backend of ``select`` that has the
-    family and does not return ``NotImplemented``."""
+    """``family.name(xp, *arrays, **options)`` on the first backend of ``select`` that has that
+    kernel and does not return ``NotImplemented``."""
     for backend in select(xp, *arrays):
-        module = getattr(backend, family, None)
-        if module is None:  # a family this backend does not have: the next one runs it
+        fn = getattr(getattr(backend, family, None), name, None)
+        if fn is None:  # a family or kernel this backend does not have: the next one runs it
             continue
-        out = getattr(module, name)(xp, *arrays, **options)
+        out = fn(xp, *arrays, **options)
         if out is not NotImplemented:
             return out
     raise NotImplementedError(f"no backend runs {family}.{name} on {type(arrays[0]).__name__}")

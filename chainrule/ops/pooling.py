@@ -24,15 +24,7 @@ from ..backend import array_module
 from ..kernels.numpy.pool import MaxRoute, argmax_taps, tap_table
 from ..kernels.windows import (
     Window,
-    crop,
-    flat_phases,
-    flat_taps,
-    from_flat,
-    merge_phases,
-    phase_shape,
-    phases,
     pool_out_size,
-    to_flat,
 )
 from ..tensor import Tensor
 from .conv import _channels_first, _check_float, _unbatch, ntuple
@@ -215,50 +207,6 @@ class MaxUnpool(FunctionNode):
 # ---- average pooling ----------------------------------------------------------------------------
 
 
-def _tiles(win: Window) -> bool:
-    """Whether the windows tile the input exactly (no padding, no gaps, no overlap) with more
-    than 16 taps: then one reshaped reduction beats a pass per tap (global pooling)."""
-    return math.prod(win.kernel) > 16 and all(
-        p == 0 and s == k and (d == 1 or k == 1) and size == o * k
-        for size, o, k, s, d, p in zip(win.in_size, win.out_size, win.kernel, win.stride, win.dilation, win.pad))
-
-
-def _tile_shape(lead: tuple, win: Window) -> tuple:
-    shape = lead
-    for o, k in zip(win.out_size, win.kernel):
-        shape += (o, k)
-    return shape
-
-
-def window_sum(xp, x, win: Window):
-    """``y[n, c, p] = sum_j xpad[n, c, p*s + j*d]`` (zero padding)."""
-    if _tiles(win):
-        axes = tuple(3 + 2 * a for a in range(win.nd))
-        return x.reshape(_tile_shape(x.shape[:2], win)).sum(axis=axes)
-    phf = flat_phases(phases(xp, x, win), win)
-    acc = None
-    for _, v in flat_taps(phf, win):
-        if acc is None:
-            acc = v.copy()
-        else:
-            acc += v
-    return from_flat(xp, acc, win)
-
-
-def window_sum_transpose(xp, g, win: Window):
-    """The adjoint of ``window_sum``: every ``g[n, c, p]`` added onto each element of window p."""
-    n, c = g.shape[:2]
-    if _tiles(win):
-        shape = _tile_shape((n, c), win)
-        expanded = g.reshape(tuple(s if i < 2 or i % 2 == 0 else 1 for i, s in enumerate(shape)))
-        return xp.ascontiguousarray(xp.broadcast_to(expanded, shape)).reshape((n, c) + tuple(win.in_size))
-    gf = to_flat(xp, g, win)
-    gph = xp.zeros(phase_shape((n, c), win), dtype=g.dtype)
-    for _, v in flat_taps(flat_phases(gph, win), win):
-        v += gf
-    return crop(xp, merge_phases(xp, gph, win), win)
-
-
 class AvgPool(FunctionNode):
     """``window_sum(x) / divisor`` with a per-position divisor (a number or an array of shape P)."""
 
@@ -270,7 +218,7 @@ class AvgPool(FunctionNode):
         self.win, self.divisor = win, divisor
 
     def forward(self, x):
-        y = window_sum(self.xp, x, self.win)
+        y = kernels.call("pool", "window_sum", self.xp, x, win=self.win)
         y /= self.xp.asarray(self.divisor, dtype=x.dtype)  # small integers: exact in any float type
         return y
 
@@ -285,7 +233,8 @@ class AvgPoolTranspose(FunctionNode):
         self.win, self.divisor = win, divisor
 
     def forward(self, g):
-        return window_sum_transpose(self.xp, g / self.xp.asarray(self.divisor, dtype=g.dtype), self.win)
+        g = g / self.xp.asarray(self.divisor, dtype=g.dtype)
+        return kernels.call("pool", "window_sum_transpose", self.xp, g, win=self.win)
 
     def backward(self, gg):
         return AvgPool(self.win, self.divisor).apply(gg)

@@ -1,4 +1,5 @@
-"""Max pooling, the ``pool`` family of the reference backend: ``max_pool`` returns the maxima
+"""Pooling, the ``pool`` family of the reference backend: ``window_sum`` and its adjoint
+``window_sum_transpose`` (average pooling; this backend only), and ``max_pool``, which returns the maxima
 and, when asked, a ``MaxRoute``: which input position holds each window's maximum, an object of
 this backend that answers ``indices`` (for ``return_indices``) and ``route`` (the gradient: each
 value added at its window's maximum). The compiled backend (``kernels/numba/pool.py``) returns a
@@ -15,7 +16,7 @@ import math
 
 import numpy as np
 
-from ..windows import Window, flat_phases, flat_taps, from_flat, phases
+from ..windows import Window, crop, flat_phases, flat_taps, from_flat, merge_phases, phase_shape, phases, to_flat
 
 
 def argmax_taps(xp, views, n_taps: int):
@@ -111,3 +112,50 @@ def max_pool(xp, x, win: Window, with_route: bool):
         first = np.take_along_axis(pa, valid.argmax(axis=1)[:, None], axis=1)
         pos.append(np.clip(np.where(valid, pa, first), 0, win.in_size[a] - 1))
     return y, MaxRoute(arg, tap_table(pos, win.in_size), x.shape)
+
+
+# ---- window sums (average pooling) --------------------------------------------------------------
+
+
+def _tiles(win: Window) -> bool:
+    """Whether the windows tile the input exactly (no padding, no gaps, no overlap) with more
+    than 16 taps: then one reshaped reduction beats a pass per tap (global pooling)."""
+    return math.prod(win.kernel) > 16 and all(
+        p == 0 and s == k and (d == 1 or k == 1) and size == o * k
+        for size, o, k, s, d, p in zip(win.in_size, win.out_size, win.kernel, win.stride, win.dilation, win.pad))
+
+
+def _tile_shape(lead: tuple, win: Window) -> tuple:
+    shape = lead
+    for o, k in zip(win.out_size, win.kernel):
+        shape += (o, k)
+    return shape
+
+
+def window_sum(xp, x, win: Window):
+    """``y[n, c, p] = sum_j xpad[n, c, p*s + j*d]`` (zero padding)."""
+    if _tiles(win):
+        axes = tuple(3 + 2 * a for a in range(win.nd))
+        return x.reshape(_tile_shape(x.shape[:2], win)).sum(axis=axes)
+    phf = flat_phases(phases(xp, x, win), win)
+    acc = None
+    for _, v in flat_taps(phf, win):
+        if acc is None:
+            acc = v.copy()
+        else:
+            acc += v
+    return from_flat(xp, acc, win)
+
+
+def window_sum_transpose(xp, g, win: Window):
+    """The adjoint of ``window_sum``: every ``g[n, c, p]`` added onto each element of window p."""
+    n, c = g.shape[:2]
+    if _tiles(win):
+        shape = _tile_shape((n, c), win)
+        expanded = g.reshape(tuple(s if i < 2 or i % 2 == 0 else 1 for i, s in enumerate(shape)))
+        return xp.ascontiguousarray(xp.broadcast_to(expanded, shape)).reshape((n, c) + tuple(win.in_size))
+    gf = to_flat(xp, g, win)
+    gph = xp.zeros(phase_shape((n, c), win), dtype=g.dtype)
+    for _, v in flat_taps(flat_phases(gph, win), win):
+        v += gf
+    return crop(xp, merge_phases(xp, gph, win), win)
