@@ -27,6 +27,7 @@ import numpy as np
 from .. import backend
 from ..backend import Generator
 from ..models import list_models
+from . import distributed as data_parallel
 from ._common import CLIError, RunFailure, check_device, finite_float, num_threads, positive_int, seed_int, write_error
 from .checkpoint import BEST, LAST, checkpoint_path, load_checkpoint, restore, save_checkpoint, training_state
 from .datasets import DATASETS, get_dataset_spec, load_splits, make_loader
@@ -199,6 +200,7 @@ def resolve_config(args: argparse.Namespace, state: dict | None) -> tuple[dict, 
 def run(args: argparse.Namespace, *, default_out: str | None = None, number_out: bool = False) -> int:
     """``train`` (and ``demo``): check everything that can be checked, then train. ``default_out``
     replaces runs/MODEL-DATA; with ``number_out`` a default folder holding a run gets a numbered sibling."""
+    ctx = data_parallel.setup()  # under mpiexec -n K: data-parallel over K ranks (docs/distributed.md)
     check_device(args.device)
     state, resume = None, None
     if args.resume:
@@ -216,16 +218,16 @@ def run(args: argparse.Namespace, *, default_out: str | None = None, number_out:
         if number_out and not args.overwrite:
             out = numbered(out)
     created = not os.path.exists(out)
-    check_out(out, resume=resume, overwrite=args.overwrite)
+    data_parallel.run_on_main(ctx, lambda: check_out(out, resume=resume, overwrite=args.overwrite))
     args.run_dir = out
     for note in notes:
         print(note)
     in_place = resume is not None and os.path.samefile(os.path.dirname(os.path.abspath(resume)), out)
     try:
-        with num_threads(args.threads):
+        with data_parallel.guard(ctx), num_threads(data_parallel.threads_per_rank(ctx, args.threads)):
             return train(config, out, state=state, data_root=args.data_root, progress=args.progress,
                          plots=args.plots, clear=args.overwrite and not in_place,
-                         resume_path=resume if in_place else None, resumed_from=resume)
+                         resume_path=resume if in_place else None, resumed_from=resume, dist_ctx=ctx)
     except BaseException:
         if created:  # a run that failed before writing anything leaves no empty folder behind
             with contextlib.suppress(OSError):
@@ -315,8 +317,11 @@ def _write(write, args: tuple, path: str, last_good: tuple[str, int] | None) -> 
 
 def train(config: dict, out: str, *, state: dict | None = None, data_root: str = "data", progress: bool | None = None,
           plots: bool = True, clear: bool = False, resume_path: str | None = None,
-          resumed_from: str | None = None) -> int:
+          resumed_from: str | None = None, dist_ctx: data_parallel.DistContext | None = None) -> int:
     """Run (or continue) the training described by ``config``, writing to ``out``; returns an exit status.
+
+    ``dist_ctx`` (from ``cli.distributed.setup``, under mpiexec): each rank trains on its share of
+    every global batch, validation is split over the ranks, and only rank 0 prints and writes.
 
     ``clear``: remove the run files in ``out`` first (--overwrite); ``resume_path``: the checkpoint
     being continued lives in ``out`` (its best file and metrics are brought in line with it).
@@ -333,7 +338,9 @@ def train(config: dict, out: str, *, state: dict | None = None, data_root: str =
         raise CLIError(f"cannot build {config['model']} for {spec.name} ({spec.in_channels}x{spec.input_size}x"
                        f"{spec.input_size} images): {e}") from None
     splits = _load_data(spec, data_root, config, augment)
+    ctx = dist_ctx or data_parallel.DistContext()
     train_loader = make_loader(splits.train, config["batch_size"], shuffle=True, generator=generators["shuffle"])
+    train_loader = data_parallel.shard_loader(ctx, train_loader)  # this rank's share of each global batch
     val_loader = make_loader(splits.val, EVAL_BATCH) if splits.val is not None else None
     test_loader = make_loader(splits.test, EVAL_BATCH)
     try:
@@ -356,12 +363,15 @@ def train(config: dict, out: str, *, state: dict | None = None, data_root: str =
     if state is not None:
         restore(state, model=model, optimizer=optimizer, scheduler=scheduler, generators=generators)
         history, best = list(state["history"]), state.get("best")
+    # what trains: DDP (+ SyncBatchNorm) under mpiexec; checkpoints and evaluation use the bare model
+    train_model = data_parallel.wrap_model(ctx, model, train_loader)
+    write = _write if ctx.is_main() else (lambda *_: None)
 
     last_path, best_path = os.path.join(out, LAST), os.path.join(out, BEST)
     metrics_path = os.path.join(out, "metrics.csv")
-    if clear:
+    if clear and ctx.is_main():
         clear_run(out)
-    if state is not None and resume_path is not None:
+    if state is not None and resume_path is not None and ctx.is_main():
         _sync_run_files(state, out, best_path, metrics_path)
     last_good = (resumed_from, start_epoch) if state is not None and resumed_from else None
     n_params = sum(p.numel() for p in model.parameters())
@@ -382,15 +392,21 @@ def train(config: dict, out: str, *, state: dict | None = None, data_root: str =
             if cyclic and epoch - 1 in ends and epoch > 1:  # a new cycle of an extended run
                 scheduler, per_batch = new_schedule(epoch)
             lr = optimizer.param_groups[0]["lr"]
-            result = train_epoch(model, train_loader, optimizer, epoch=epoch, epochs=config["epochs"],
+            result = train_epoch(train_model, train_loader, optimizer, epoch=epoch, epochs=config["epochs"],
                                  global_step=global_step, batch_scheduler=scheduler if per_batch else None,
-                                 progress=progress)
+                                 progress=progress if ctx.is_main() else False)
+            result = data_parallel.combine_epoch(ctx, result)
             global_step += len(train_loader)
             train_seconds += result.seconds
             train_images += result.images
             if not _weights_finite(model):
                 raise Diverged(f"the weights are no longer finite after epoch {epoch}")
-            val = evaluate(model, val_loader) if val_loader is not None else None
+            if val_loader is None:
+                val = None
+            elif ctx.active:
+                val = data_parallel.evaluate_sharded(ctx, evaluate, model, splits.val, EVAL_BATCH)
+            else:
+                val = evaluate(model, val_loader)
             if val is not None and not math.isfinite(val.loss):
                 raise Diverged(f"the validation loss is {val.loss} after epoch {epoch}")
             if scheduler is not None and not per_batch:
@@ -407,12 +423,12 @@ def train(config: dict, out: str, *, state: dict | None = None, data_root: str =
                                   generators=generators, history=history, best=best)
             # the checkpoint first: it records the best epoch, and a best.safetensors missing that
             # epoch (a crash between the writes) is rewritten from it on --resume
-            _write(save_checkpoint, (ckpt, last_path), last_path, last_good)
+            write(save_checkpoint, (ckpt, last_path), last_path, last_good)
             last_good = (last_path, epoch)
             if is_best:
-                _write(save_checkpoint, (ckpt, best_path), best_path, last_good)
+                write(save_checkpoint, (ckpt, best_path), best_path, last_good)
                 best_written = best
-            _write(write_metrics_csv, (metrics_path, history), metrics_path, last_good)
+            write(write_metrics_csv, (metrics_path, history), metrics_path, last_good)
             print(_epoch_line(h, config["epochs"], is_best), flush=True)
     except (NonFiniteLossError, Diverged) as e:
         kept = (f"the last good checkpoint is {last_good[0]} (epoch {last_good[1]})" if last_good
@@ -425,6 +441,8 @@ def train(config: dict, out: str, *, state: dict | None = None, data_root: str =
         raise KeyboardInterrupt(f"during epoch {epoch}; {where}") from None
 
     trained = epoch > start_epoch
+    if not ctx.is_main():  # rank 0 alone tests the final weights, writes the report and the plots
+        return 0
     return _final_report(model, spec, splits.test, test_loader, history, best, out, plots=plots,
                          train_seconds=train_seconds, train_images=train_images,
                          wall_seconds=time.perf_counter() - wall_start,
