@@ -39,7 +39,7 @@ def t(a, requires_grad=False):
 @pytest.mark.parametrize("shift,fold", [(True, True), (False, False)])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}{c[1]}")
 def test_chunked_batch_gives_torchs_results_and_second_derivatives(monkeypatch, case, samples, shift, fold):
-    from chainrule import _jit
+    from chainrule.kernels import _jit
     from chainrule.kernels.numpy import conv as conv_kernels
 
     op, xs, ws, kw = case

@@ -18,8 +18,9 @@ import torch
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule import _jit, kernels
+from chainrule import kernels
 from chainrule.autograd import gradcheck, gradgradcheck
+from chainrule.kernels import _jit
 from chainrule.kernels.numba import blas_symbols as _blas
 from chainrule.kernels.numba import conv as conv_jit
 from chainrule.kernels.numba import tuning as numba_tuning

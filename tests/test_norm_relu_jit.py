@@ -19,8 +19,8 @@ import torch
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule import _jit
 from chainrule.autograd import gradcheck, gradgradcheck
+from chainrule.kernels import _jit
 from chainrule.kernels.numba import norm as norm_jit
 from chainrule.kernels.numba import pointwise as pointwise_jit
 from chainrule.kernels.numba import tuning as numba_tuning

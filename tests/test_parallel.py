@@ -126,7 +126,7 @@ def test_other_array_modules_and_one_thread_stay_serial(monkeypatch):
 @pytest.mark.parametrize("samples", [1, 2])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}{c[1]}")
 def test_parallel_convolutions_give_torchs_results_and_second_derivatives(forced, monkeypatch, case, samples, kernels):
-    from chainrule import _jit
+    from chainrule.kernels import _jit
     from chainrule.kernels.numba import conv as conv_jit
     from chainrule.kernels.numpy import conv as conv_kernels
 
@@ -148,7 +148,7 @@ def test_parallel_convolutions_give_torchs_results_and_second_derivatives(forced
 def test_a_parallel_float32_resnet_block_matches_the_serial_one(monkeypatch, kernels):
     """Same module, same input: the two paths agree to float32 rounding (sums over the batch
     are added in another order) and a second run of the parallel path repeats itself exactly."""
-    from chainrule import _jit
+    from chainrule.kernels import _jit
 
     if kernels == "numpy":
         monkeypatch.setattr(_jit, "ENABLED", False)

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule import _jit
 from chainrule.autograd import gradcheck, gradgradcheck
+from chainrule.kernels import _jit
 from chainrule.kernels.numba import pool as pool_jit
 
 from . import conv_reference as ref

@@ -19,7 +19,7 @@ Importing ``numba/``'s loop modules imports numba: the family modules import the
 
 from __future__ import annotations
 
-from .. import _jit
+from . import _jit
 from . import numba as _numba_backend
 from . import numpy as _numpy_backend
 from .numba import conv as _numba_conv  # noqa: F401 (families are attributes of the backend)

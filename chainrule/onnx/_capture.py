@@ -21,9 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import _jit
 from ..autograd.function import FunctionNode
 from ..autograd.grad_mode import enable_grad
+from ..kernels import _jit
 from ..nn.module import Module
 from ..tensor import Tensor
 

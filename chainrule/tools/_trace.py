@@ -25,10 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import _jit, backend
+from .. import backend
 from .._factory import tensor
 from ..autograd.function import AccumulateGrad, accumulator_of
 from ..autograd.grad_mode import enable_grad, no_grad
+from ..kernels import _jit
 from ..nn import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,

@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pytest
 
-from chainrule import _jit
+from chainrule.kernels import _jit
 from chainrule.kernels.numba import conv as conv_jit
 from chainrule.kernels.numba import pointwise
 

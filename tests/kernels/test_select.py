@@ -11,8 +11,9 @@ import torch
 
 import chainrule as cr
 import chainrule.nn.functional as F
-from chainrule import _jit, kernels
+from chainrule import kernels
 from chainrule.autograd import gradcheck, gradgradcheck
+from chainrule.kernels import _jit
 from chainrule.kernels import numba as numba_backend
 from chainrule.kernels import numpy as numpy_backend
 from chainrule.kernels.numba import pointwise as numba_pointwise

@@ -32,7 +32,7 @@ import warnings
 import numba
 from numba.core import caching
 
-from ..._jit import cache_dir
+from .._jit import cache_dir
 
 try:
     import fcntl

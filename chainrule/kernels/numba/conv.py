@@ -35,7 +35,7 @@ import math
 
 import numpy as np
 
-from ..._jit import numba_module, takes
+from .._jit import numba_module, takes
 from .._parallel import parallel_for, parallel_sum, single_blas, threads_for
 from ..numpy.conv import depthwise, input_as_forward
 from ..windows import Window

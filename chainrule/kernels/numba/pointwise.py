@@ -17,7 +17,7 @@ import functools
 
 import numpy as np
 
-from ..._jit import numba_module, takes
+from .._jit import numba_module, takes
 from .._parallel import parallel_for, threads_for
 from . import tuning
 

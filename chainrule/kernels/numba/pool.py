@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from ..._jit import numba_module, takes
+from .._jit import numba_module, takes
 from .._parallel import parallel_for, threads_for
 from ..numpy.pool import scatter
 from ..windows import Window
