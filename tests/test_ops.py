@@ -1,4 +1,9 @@
-"""Every operator row of the table (tests/opinfo) through the same checks.
+"""Every operator row of the table (tests/opinfo) through the same checks, on every backend.
+
+Each check runs on the reference kernels (``-numpy`` ids) and, for the rows whose operator has
+a compiled kernel in ``kernels.BACKENDS["numba"]`` (convolution, batch norm, pooling, ReLU, ...:
+found by probing each row, see tests/backends.py), again on numba (``-numba`` ids, marker
+``numba``); running the other rows twice would repeat the same NumPy code.
 
 Tolerances: float64 results must agree with PyTorch to 1e-10 (both compute the same formula in
 double precision; only summation order differs). float32 results to 1e-5 relative: a few ulps
@@ -16,6 +21,7 @@ import torch
 import chainrule as cr
 from chainrule.autograd import gradcheck, gradgradcheck
 
+from . import backends
 from .opinfo import all_cases
 
 CASES = all_cases()
@@ -55,6 +61,20 @@ def _tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
+_COMPILED: dict[str, bool] = {}  # case name -> whether its forward reaches a compiled kernel
+
+
+def _on_backends(cases):
+    """Each case on the reference backend, and on numba where its operator has a compiled kernel
+    (tests/backends.py: probed once per row; elsewhere the numba run would repeat the numpy one)."""
+    def compiled(case):
+        if case.name not in _COMPILED:
+            _COMPILED[case.name] = bool(backends.compiled_kernels_used(
+                lambda: case.fn(*_ours(case.inputs(np.float64)))))
+        return _COMPILED[case.name]
+    return backends.params(cases, [str(c) for c in cases], compiled)
+
+
 def _assert_close(ours, theirs, atol, rtol, what=""):
     ours, theirs = _tuple(ours), _tuple(theirs)
     assert len(ours) == len(theirs), what
@@ -69,15 +89,15 @@ def _assert_close(ours, theirs, atol, rtol, what=""):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_forward_matches_torch(case, dtype):
+@pytest.mark.parametrize("case,backend", _on_backends(CASES), indirect=["backend"])
+def test_forward_matches_torch(case, dtype, backend):
     arrays = case.inputs(dtype)
     tol = (case.atol32, case.rtol32) if dtype == np.float32 else (case.atol64, case.rtol64)
     _assert_close(case.fn(*_ours(arrays)), case.ref(*_theirs(arrays)), *tol, what=case.name)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.noncontig], ids=str)
-def test_noncontiguous_inputs(case):
+@pytest.mark.parametrize("case,backend", _on_backends([c for c in CASES if c.noncontig]), indirect=["backend"])
+def test_noncontiguous_inputs(case, backend):
     arrays = case.inputs(np.float64)
     contiguous = _tuple(case.fn(*_ours(arrays)))
     strided = _tuple(case.fn(*_ours(arrays, noncontig=True)))
@@ -86,8 +106,8 @@ def test_noncontiguous_inputs(case):
             np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_inputs_not_modified(case):
+@pytest.mark.parametrize("case,backend", _on_backends(CASES), indirect=["backend"])
+def test_inputs_not_modified(case, backend):
     arrays = case.inputs(np.float64)
     xs = _ours(arrays, requires_grad=case.grad)
     before = [x.detach().numpy().copy() for x in xs]
@@ -98,8 +118,8 @@ def test_inputs_not_modified(case):
         np.testing.assert_array_equal(x.detach().numpy(), b)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.grad], ids=str)
-def test_gradient_matches_torch(case):
+@pytest.mark.parametrize("case,backend", _on_backends([c for c in CASES if c.grad]), indirect=["backend"])
+def test_gradient_matches_torch(case, backend):
     arrays = case.inputs(np.float64)
     xs, ts = _ours(arrays, requires_grad=True), _theirs(arrays, requires_grad=True)
     outs, touts = _tuple(case.fn(*xs)), _tuple(case.ref(*ts))
@@ -125,13 +145,15 @@ def _checkable(case):
     return _ours(arrays, requires_grad=True)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.grad and c.numeric_grad], ids=str)
-def test_gradcheck(case):
+@pytest.mark.parametrize("case,backend", _on_backends([c for c in CASES if c.grad and c.numeric_grad]),
+                         indirect=["backend"])
+def test_gradcheck(case, backend):
     assert gradcheck(case.fn, _checkable(case), fast_mode=case.fast)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.grad and c.numeric_grad and c.gradgrad], ids=str)
-def test_gradgradcheck(case):
+@pytest.mark.parametrize("case,backend", _on_backends([c for c in CASES if c.grad and c.numeric_grad and c.gradgrad]),
+                         indirect=["backend"])
+def test_gradgradcheck(case, backend):
     assert gradgradcheck(case.fn, _checkable(case), fast_mode=case.fast)
 
 

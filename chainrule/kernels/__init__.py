@@ -13,11 +13,17 @@ reference backend only). ``_parallel`` is the thread pool every backend's kernel
 ``_blas_threads`` holds NumPy's BLAS to the thread count.
 ``windows.py`` is the geometry of window sweeps that operators and every backend share.
 
+``only`` is a test hook: inside it ``select`` offers only the backends named, so one test runs
+an operator on one execution path (``tests/backends.py``). ``BACKENDS`` names every backend.
+
 Nothing here imports ``tensor``, ``autograd`` or ``ops`` (``tests/test_import_rules.py`` checks).
 Importing ``numba/``'s loop modules imports numba: the family modules import them on first use.
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
 
 from . import _jit
 from . import numba as _numba_backend
@@ -32,16 +38,36 @@ from .numpy import norm as _numpy_norm  # noqa: F401
 from .numpy import pointwise as _numpy_pointwise  # noqa: F401
 from .numpy import pool as _numpy_pool  # noqa: F401
 
-__all__ = ["call", "select"]
+__all__ = ["BACKENDS", "call", "only", "select"]
+
+BACKENDS = {"numba": _numba_backend, "numpy": _numpy_backend}  # name -> backend package
+_only: tuple[str, ...] | None = None  # set by ``only``
+
+
+@contextlib.contextmanager
+def only(*names: str) -> Iterator[None]:
+    """Inside this block ``select`` offers only the backends named (a test hook: ``only("numpy")``
+    keeps every operator on the reference path, as ``CHAINRULE_JIT=0`` does). Process-wide, not
+    per thread: kernels started on the thread pool inside the block obey it too."""
+    global _only
+    unknown = set(names) - set(BACKENDS)
+    if unknown:
+        raise ValueError(f"only: unknown backend(s) {sorted(unknown)}; expected some of {sorted(BACKENDS)}")
+    before, _only = _only, names
+    try:
+        yield
+    finally:
+        _only = before
 
 
 def select(xp, *arrays) -> tuple:
     """The backends to try for ``arrays`` of the array module ``xp``, best first: the compiled
     CPU loops where ``_jit.takes`` the arrays (switched on, NumPy float32/float64, non-empty),
-    then the reference backend, which never declines."""
-    if _jit.takes(xp, *arrays):
-        return (_numba_backend, _numpy_backend)
-    return (_numpy_backend,)
+    then the reference backend, which never declines (within ``only``, those it names)."""
+    chosen = (_numba_backend, _numpy_backend) if _jit.takes(xp, *arrays) else (_numpy_backend,)
+    if _only is not None:
+        chosen = tuple(b for b in chosen if b.__name__.rsplit(".", 1)[-1] in _only)
+    return chosen
 
 
 def call(family: str, name: str, xp, *arrays, **options):

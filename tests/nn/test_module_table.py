@@ -1,4 +1,8 @@
-"""Every row of the module table (tests/nn/moduleinfo.py) against PyTorch.
+"""Every row of the module table (tests/nn/moduleinfo.py) against PyTorch, on every backend.
+
+Each row runs on the reference kernels (``-numpy`` ids) and, where its module reaches a compiled
+kernel of ``kernels.BACKENDS["numba"]`` (probed per row: tests/backends.py), on numba too
+(``-numba`` ids, marker ``numba``).
 
 For each row, dtype (float32, float64) and mode (train, eval): build the module in both
 frameworks, check that the state-dict keys and shapes agree, copy torch's state into ours, run
@@ -21,6 +25,7 @@ import torch
 import chainrule as cr
 import chainrule.nn  # noqa: F401  (makes cr.nn available)
 
+from .. import backends
 from .moduleinfo import all_module_cases
 
 CASES = all_module_cases()
@@ -111,9 +116,27 @@ def run_case(case, dtype_id: str, mode: str) -> float:
     return worst
 
 
-@pytest.mark.parametrize("case,dtype_id,mode", PARAMS, ids=[f"{c.name}-{d}-{m}" for c, d, m in PARAMS])
-def test_module_matches_torch(case, dtype_id, mode):
-    _RESULTS[(case.name, dtype_id, mode)] = run_case(case, dtype_id, mode)
+def _compiled(row) -> bool:
+    """Whether the row's module reaches a compiled kernel (tests/backends.py), probed once per row
+    with a float64 forward in training mode."""
+    case = row[0]
+    if case.name not in _COMPILED:
+        def forward():
+            m = case.build(cr.nn).to(cr.float64)
+            (case.call or (lambda m, *a: m(*a)))(m, *[cr.from_numpy(a) for a in case.inputs(np.float64)])
+        _COMPILED[case.name] = bool(backends.compiled_kernels_used(forward))
+    return _COMPILED[case.name]
+
+
+_COMPILED: dict[str, bool] = {}
+
+
+@pytest.mark.parametrize("case,dtype_id,mode,backend",
+                         backends.params(PARAMS, [f"{c.name}-{d}-{m}" for c, d, m in PARAMS], _compiled),
+                         indirect=["backend"])
+def test_module_matches_torch(case, dtype_id, mode, backend):
+    worst = run_case(case, dtype_id, mode)
+    _RESULTS[(case.name, dtype_id, mode)] = max(worst, _RESULTS.get((case.name, dtype_id, mode), 0.0))
 
 
 def test_table_summary():
