@@ -43,7 +43,7 @@ def test_chunked_batch_gives_torchs_results_and_second_derivatives(monkeypatch, 
     from chainrule.kernels.numpy import conv as conv_kernels
 
     op, xs, ws, kw = case
-    monkeypatch.setattr(_jit, "ENABLED", False)  # the NumPy kernels (test_conv_jit: the compiled ones)
+    monkeypatch.setattr(_jit, "ENABLED", False)  # the NumPy kernels (tests/kernels/test_conv.py: the compiled ones)
     monkeypatch.setattr(conv_kernels, "samples_per_chunk", lambda per_sample, threads=1: samples)
     monkeypatch.setattr(numpy_tuning, "CONV_SHIFT_MIN_DEPTH", 1 if shift else 10**9)
     monkeypatch.setattr(numpy_tuning, "CONV_FOLD_BELOW", 10**9 if fold else 0)

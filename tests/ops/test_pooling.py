@@ -17,25 +17,23 @@ from chainrule.autograd import gradcheck, gradgradcheck
 from chainrule.kernels import _jit
 from chainrule.kernels.numba import pool as pool_jit
 
-from . import conv_reference as ref
-from .threads import force_two_threads
+from .. import backends
+from .. import conv_reference as ref
+from ..threads import force_two_threads
 
 torch.set_num_threads(1)
 
 
-@pytest.fixture(params=["compiled", "numpy"])
+@pytest.fixture(params=[pytest.param("numba", marks=backends.numba_mark), "numpy"])
 def kernels(request, monkeypatch):
-    """Max pooling with the compiled kernels (``kernels/numba/pool.py``) or with ``CHAINRULE_JIT`` off.
-    Yields the list of calls that reached the compiled maxima (None on the NumPy path, where
-    none may happen)."""
+    """Max pooling on one backend (tests/backends.py): the compiled kernels (``kernels/numba/pool.py``)
+    or the reference ones. Yields the list of calls that reached the compiled maxima (None on the
+    NumPy path, where none may happen)."""
     calls = []
     original = pool_jit.run_max_pool
     monkeypatch.setattr(pool_jit, "run_max_pool", lambda *a: calls.append(1) or original(*a))
-    if request.param == "numpy":
-        monkeypatch.setattr(_jit, "ENABLED", False)
-    elif _jit.numba_module() is None:
-        pytest.skip("numba not available")
-    yield calls if request.param == "compiled" else None
+    with backends.running(request.param):
+        yield calls if request.param == "numba" else None
     if request.param == "numpy":
         assert not calls
 

@@ -26,8 +26,8 @@ from chainrule.kernels.numba import conv as conv_jit
 from chainrule.kernels.numba import tuning as numba_tuning
 from chainrule.kernels.windows import Window, conv_out_size
 
-from .test_conv_chunks import CASES, check_against_torch
-from .threads import force_two_threads
+from ..test_conv_chunks import CASES, check_against_torch
+from ..threads import force_two_threads
 
 torch.set_num_threads(1)
 
