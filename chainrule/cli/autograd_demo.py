@@ -49,5 +49,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                               description="Differentiate q = ||w1 (w1 x0 + x0 + w2 w1 x0)|| and show that the "
                                           "gradient of the shared weight w1 is the sum over its two uses.")
     p.add_argument("--seed", type=int, default=0, help="seed of the random w1, w2 and x0")
-    p.set_defaults(func=lambda args: print_report(run(seed=args.seed)) or 0)
+    p.set_defaults(func=_main)
     return p
+
+
+def _main(args: argparse.Namespace) -> int:
+    print_report(run(seed=args.seed))
+    return 0

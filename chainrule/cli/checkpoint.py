@@ -83,7 +83,7 @@ def load_checkpoint(path: str) -> dict[str, Any]:
     return state
 
 
-def _short(e: BaseException, limit: int = 200) -> str:
+def _short(e: object, limit: int = 200) -> str:  # an exception or a repr
     text = str(e)
     return text if len(text) <= limit else text[:limit] + "..."
 

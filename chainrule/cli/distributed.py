@@ -82,7 +82,9 @@ def setup(force: bool | None = None) -> DistContext:
 
     if not dist.is_initialized():
         dist.init_process_group("mpi")
-    comm = dist.GroupMember.WORLD.comm
+    world = dist.GroupMember.WORLD
+    assert world is not None  # the process group was initialised just above
+    comm = world.comm
     local = comm.Split_type(_mpi.mpi().COMM_TYPE_SHARED)
     ctx = DistContext(dist.get_rank(), dist.get_world_size(), local.Get_size())
     local.Free()
@@ -265,7 +267,9 @@ def _gather_ints(ctx: DistContext, values: np.ndarray) -> np.ndarray:
     from .. import distributed as dist  # noqa: PLC0415
     from ..distributed import _mpi  # noqa: PLC0415
 
-    comm = dist.GroupMember.WORLD.comm
+    world = dist.GroupMember.WORLD
+    assert world is not None  # setup() initialised it before any gather
+    comm = world.comm
     MPI = _mpi.mpi()
     values = np.ascontiguousarray(values, dtype=np.int64)
     counts = np.empty(ctx.world_size, dtype=np.int64)

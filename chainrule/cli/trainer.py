@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -45,7 +46,7 @@ def build_optimizer(name: str, params: Iterable, lr: float, weight_decay: float 
                     momentum: float = 0.9) -> optim.Optimizer:
     """SGD (with momentum), Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam or ASGD;
     ``weight_decay=None`` keeps PyTorch's default. (LBFGS needs a closure: not a training-loop choice.)"""
-    wd = {} if weight_decay is None else {"weight_decay": weight_decay}
+    wd: dict[str, Any] = {} if weight_decay is None else {"weight_decay": weight_decay}
     if name == "sgd":
         return optim.SGD(params, lr=lr, momentum=momentum, **wd)
     if name == "adam":
@@ -134,14 +135,22 @@ def _progress_bar(total: int, desc: str, enabled: bool | None):
                 disable=None if enabled is None else not enabled)
 
 
-def train_epoch(model: nn.Module, loader: Iterable, optimizer: optim.Optimizer, *, epoch: int, epochs: int,
+class _Batches(Protocol):
+    """What ``train_epoch`` reads: the batches, and how many there are (the progress bar's total)."""
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+
+def train_epoch(model: nn.Module, loader: _Batches, optimizer: optim.Optimizer, *, epoch: int, epochs: int,
                 global_step: int = 0, batch_scheduler: lr_scheduler.LRScheduler | None = None,
                 progress: bool | None = None) -> EpochResult:
     """One pass over ``loader``; raises ``NonFiniteLossError`` before stepping on a NaN/inf loss."""
     model.train()
     agc = wants_agc(model)
     meter = RunningMean()
-    bar = _progress_bar(len(loader), f"epoch {epoch}/{epochs}", progress)  # type: ignore[arg-type]
+    bar = _progress_bar(len(loader), f"epoch {epoch}/{epochs}", progress)
     start = time.perf_counter()
     # an overflow shows up as a non-finite loss, reported with its step: NumPy need not warn as well
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):

@@ -356,7 +356,7 @@ def gather(tensor: Tensor, gather_list: list[Tensor] | None = None, dst: int = 0
     recv = [rows, send.mpi_type] if me else None
     return _run(async_op, lambda: pg.comm.Gather(send.spec(), recv, root),
                 lambda: pg.comm.Igather(send.spec(), recv, root),
-                _scatter_rows(rows, outs) if me else (lambda: None), outs)
+                _scatter_rows(rows, outs) if rows is not None else (lambda: None), outs)  # rows: me only
 
 
 def scatter(tensor: Tensor, scatter_list: list[Tensor] | None = None, src: int = 0,

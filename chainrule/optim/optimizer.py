@@ -62,7 +62,7 @@ def _step_with_hooks(step: Callable) -> Callable:
         finally:
             self._in_step = False
 
-    wrapper._with_hooks = True
+    wrapper._with_hooks = True  # type: ignore[attr-defined]  # a marker attribute on the function object
     return wrapper
 
 
@@ -74,11 +74,14 @@ class Optimizer:
     ``defaults`` holds the hyper-parameters used by groups that do not set them.
     """
 
+    _in_step: bool  # inside a hooked step (set by the wrapper of step)
+    _opt_called: bool  # step() ran once at least (read by LRScheduler)
+
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
         if step is not None and not getattr(step, "_with_hooks", False):
-            cls.step = _step_with_hooks(step)
+            cls.step = _step_with_hooks(step)  # type: ignore[method-assign]  # subclass' step wrapped at class creation
 
     def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
         self.defaults = defaults

@@ -262,8 +262,10 @@ class DistributedDataParallel(Module):
             # (2 = the attribute + getrefcount's argument), else take fresh memory
             spare = bucket.spare
             bucket.spare = None
-            reusable = spare is not None and sys.getrefcount(spare) == 2
-            bucket.buffer = spare if reusable else np.empty(bucket.size, dtype=bucket.dtype)
+            if spare is not None and sys.getrefcount(spare) == 2:
+                bucket.buffer = spare
+            else:
+                bucket.buffer = np.empty(bucket.size, dtype=bucket.dtype)
         start = bucket.offsets[slot]
         p = self._params[i][1]
         view = bucket.buffer[start: start + p.numel()]
@@ -305,6 +307,7 @@ class DistributedDataParallel(Module):
                     continue  # unused on every rank: its .grad is left as it was (PyTorch)
                 p = self._params[i][1]
                 start = b.offsets[slot]
+                assert b.buffer is not None  # a used parameter's bucket was filled by its hook
                 p.grad = Tensor._make(b.buffer[start: start + p.numel()].reshape(p._data.shape))
         self._in_reduction = False
         self._sync_this_iter = False
