@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test test-fast bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check chainrule tests bench
 	$(BIN)/python -m pytest -n 2
+
+# the NumPy path only: compiled kernels off, the tables' numba cases deselected (marker numba)
+test-fast: $(VENV)/.installed-test
+	CHAINRULE_JIT=0 $(BIN)/python -m pytest -n 2 -m "not numba"
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench
