@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from types import ModuleType
 
 from . import _jit
 from . import numba as _numba_backend
@@ -64,7 +65,7 @@ def select(xp, *arrays) -> tuple:
     """The backends to try for ``arrays`` of the array module ``xp``, best first: the compiled
     CPU loops where ``_jit.takes`` the arrays (switched on, NumPy float32/float64, non-empty),
     then the reference backend, which never declines (within ``only``, those it names)."""
-    chosen = (_numba_backend, _numpy_backend) if _jit.takes(xp, *arrays) else (_numpy_backend,)
+    chosen: tuple[ModuleType, ...] = (_numba_backend, _numpy_backend) if _jit.takes(xp, *arrays) else (_numpy_backend,)
     if _only is not None:
         chosen = tuple(b for b in chosen if b.__name__.rsplit(".", 1)[-1] in _only)
     return chosen

@@ -28,14 +28,19 @@ import glob
 import hashlib
 import os
 import warnings
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numba
 from numba.core import caching
 
 from .._jit import cache_dir
 
+fcntl: ModuleType | None
 try:
-    import fcntl
+    import fcntl as _fcntl
+
+    fcntl = _fcntl
 except ImportError:  # pragma: no cover - not POSIX: numba's atomic renames alone
     fcntl = None
 
@@ -59,8 +64,16 @@ _NUMBA_CACHE = tuple(getattr(caching, name, None) for name in (
 if None in _NUMBA_CACHE:  # pragma: no cover - depends on the numba release
     _NUMBA_CACHE = (type("_Missing0", (), {}), type("_Missing1", (), {}), object, object)
 
+if TYPE_CHECKING:  # the classes the names above hold with the numba this was written for
+    from numba.core.caching import CompileResultCacheImpl as _ImplBase
+    from numba.core.caching import FunctionCache as _CacheBase
+    from numba.core.caching import _CacheLocator as _LocatorBase
+    from numba.core.caching import _SourceFileBackedLocatorMixin as _LocatorMixin
+else:
+    _LocatorMixin, _LocatorBase, _ImplBase, _CacheBase = _NUMBA_CACHE
 
-class _Locator(_NUMBA_CACHE[0], _NUMBA_CACHE[1]):  # type: ignore[misc]
+
+class _Locator(_LocatorMixin, _LocatorBase):
     """Entries of ``py_file`` under ``cache_dir()``, in a folder named after the source folder
     (numba's scheme: two checkouts of chainrule never share entries)."""
 
@@ -76,11 +89,11 @@ class _Locator(_NUMBA_CACHE[0], _NUMBA_CACHE[1]):  # type: ignore[misc]
         return _sources_stamp()
 
 
-class _Impl(_NUMBA_CACHE[2]):  # type: ignore[misc]
+class _Impl(_ImplBase):
     _locator_classes = [_Locator]
 
 
-class _Cache(_NUMBA_CACHE[3]):  # type: ignore[misc]
+class _Cache(_CacheBase):
     _impl_class = _Impl
 
     def load_overload(self, sig, target_context):

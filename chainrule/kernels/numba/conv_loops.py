@@ -4,10 +4,17 @@ BLAS (``blas.gemm``, by an address passed in as ``blas``, so that this code can 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ._compile import jit
-from .blas import NO_TRANS, ROW_MAJOR, TRANS, gemm
+from .blas import NO_TRANS, ROW_MAJOR, TRANS
+from .blas import gemm as _gemm_intrinsic
+
+# the intrinsic as compiled callers call it, without numba's typing context (numba's stub keeps
+# that argument in the signature and types the call as never returning)
+gemm: Callable[..., None] = _gemm_intrinsic
 
 # Inner loops run t from 0 over views that start where the copy starts (``dst[t] =
 # src[t]``): numba checks every signed index for negative wrap-around unless it can prove

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import threading
+from typing import Any
 
 from .._parallel import blas_single_threaded, parallel_for, parallel_sum, threads_for
 from ..windows import (
@@ -295,7 +296,7 @@ def input(xp, gy, w, win: Window, groups: int):
     return gx
 
 
-def input_as_forward(xp, gy, w, win: Window, groups: int) -> tuple:
+def input_as_forward(xp, gy, w, win: Window, groups: int) -> tuple[Any, Any, Window]:
     """``(Y', W', window)`` with ``conv_input(Y, W) = conv(Y', W')`` over ``window``, for unit
     strides: ``X[i] = sum_j W[j] Y[i + lo - j*d]`` is a convolution of ``Y`` with the kernel
     flipped and its channel axes swapped (front padding ``d(k-1) - lo``; a front padding below
