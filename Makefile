@@ -23,6 +23,7 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check chainrule tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2
 
 # the NumPy path only: compiled kernels off, the tables' numba cases deselected (marker numba)
