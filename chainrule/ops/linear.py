@@ -1,14 +1,15 @@
 """Affine maps: ``linear`` (y = x W^T + b) and ``bilinear`` (y_k = x1^T A_k x2 + b_k).
 
 ``linear`` is one node so that its gradients are three 2-D matrix products whatever the number
-of leading dimensions (a broadcast ``matmul`` would build a per-sample weight gradient first).
+of leading dimensions (a broadcast ``matmul`` would build a per-sample weight gradient first);
+its input and weight gradients together are one node, ``LinearGrad`` (the paired product, whose
+backward is differentiable), so first and higher derivatives run the same code.
 """
 
 from __future__ import annotations
 
 from .. import kernels
 from ..autograd.function import FunctionNode
-from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from ._util import check_tensor
 from .linalg import matmul
@@ -41,23 +42,46 @@ class Linear(FunctionNode):
         need_b = len(needs) > 2 and needs[2]
         out_f, in_f = w.shape
         gx = gw = gb = None
-        if needs[0] and needs[1] and not is_grad_enabled():
-            # no graph of the gradients is recorded: both products at once, on raw arrays
-            gy2 = self.xp.ascontiguousarray(gy._data).reshape(-1, out_f)
-            gx2, gw_raw = kernels.call("matmul", "matmul_pair", self.xp, gy2, w._data, gy2.T,
-                                       x._data.reshape(-1, in_f))
-            gx, gw = Tensor._make(gx2.reshape(tuple(gy.shape[:-1]) + (in_f,))), Tensor._make(gw_raw)
-            gb = _sum(reshape(gy, (-1, out_f)), 0) if need_b else None
-            return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
-        if needs[0]:
+        if needs[0] and needs[1]:
+            gx, gw = LinearGrad().apply(gy, x, w)
+        elif needs[0]:
             gx = matmul(gy, w)  # dL/dx = gy W
-        if needs[1] or need_b:
-            gy2 = reshape(gy, (-1, out_f))
-            if needs[1]:
-                gw = matmul(transpose(gy2, 0, 1), reshape(x, (-1, in_f)))  # dL/dW = gy^T x
-            if need_b:
-                gb = _sum(gy2, 0)  # dL/db = sum of gy over all leading positions
+        elif needs[1]:
+            gw = matmul(transpose(reshape(gy, (-1, out_f)), 0, 1), reshape(x, (-1, in_f)))  # dL/dW = gy^T x
+        if need_b:
+            gb = _sum(reshape(gy, (-1, out_f)), 0)  # dL/db = sum of gy over all leading positions
         return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
+
+
+class LinearGrad(FunctionNode):
+    """Both gradients of ``Linear`` from the output gradient: ``gx = gy W`` and ``gw = gy^T x``
+    (summed over every leading position), one node for every order of derivative.
+
+    The forward is the paired product of the ``matmul`` kernels (both products at once); the
+    node is bilinear, so its backward is again products, written with differentiable operators:
+    for cotangents (ggx, ggw), ``d gy = ggx W^T + x ggw^T``, ``d x = gy ggw``, ``d W = gy^T ggx``.
+    """
+
+    def forward(self, gy, x, w):
+        self.save_for_backward(gy, x, w)
+        out_f, in_f = w.shape
+        gy2 = self.xp.ascontiguousarray(gy).reshape(-1, out_f)
+        gx2, gw = kernels.call("matmul", "matmul_pair", self.xp, gy2, w, gy2.T, x.reshape(-1, in_f))
+        return gx2.reshape(tuple(gy.shape[:-1]) + (in_f,)), gw
+
+    def backward(self, ggx, ggw):
+        gy, x, w = self.saved_tensors
+        needs = self.needs_input_grad
+        out_f, in_f = w.shape
+        gy2 = reshape(gy, (-1, out_f))
+        d_gy = d_x = d_w = None
+        if needs[0]:
+            d_gy = matmul(ggx, transpose(w, 0, 1)) + matmul(x, transpose(ggw, 0, 1))
+        if needs[1]:
+            d_x = matmul(gy, ggw)
+        if needs[2]:
+            d_w = matmul(transpose(gy2, 0, 1), reshape(ggx, (-1, in_f)))
+        return d_gy, d_x, d_w
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
