@@ -15,7 +15,7 @@ import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule.autograd import gradgradcheck
 
-from . import conv_reference as ref
+from .. import conv_reference as ref
 
 torch.set_num_threads(1)
 
