@@ -197,3 +197,18 @@ def test_operator_modules_form_no_cycle_even_through_deferred_imports():
            for m, targets in IMPORTS.items() if m.startswith("chainrule.ops.")}
     cycle = _cycle(ops)
     assert cycle is None, "import cycle in chainrule/ops: " + " -> ".join(cycle)
+
+
+# operators that should run on any array module: their arrays go through ``self.xp`` / the
+# tensor's array module, and the tables they build from sizes come from ``kernels/tables.py``
+NUMPY_FREE_OPERATORS = ("chainrule.ops.pooling", "chainrule.ops.resample", "chainrule.ops.pad")
+
+
+@pytest.mark.parametrize("module", NUMPY_FREE_OPERATORS)
+def test_backend_neutral_operators_do_not_import_numpy(module):
+    with open(MODULES[module], encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    hits = [node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "numpy" for a in node.names)
+            or isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] == "numpy"]
+    assert not hits, f"{MODULES[module]} imports numpy at line(s) {hits}: use the array module of the inputs"

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import numbers
 
-import numpy as np
-
 from ..autograd.function import FunctionNode, named_output
+from ..kernels.tables import pad_runs, pad_source_map
 from ..tensor import Tensor
 
 _MODES = ("constant", "reflect", "replicate", "circular")
@@ -55,7 +54,7 @@ class IndexPad(FunctionNode):
         for d, src in self.maps.items():
             out = xp.empty(x.shape[:d] + (len(src),) + x.shape[d + 1:], dtype=x.dtype)
             o, xd = xp.moveaxis(out, d, 0), xp.moveaxis(x, d, 0)
-            for p0, p1, s0, step in _runs(src):  # one slice copy per run of the map
+            for p0, p1, s0, step in pad_runs(src):  # one slice copy per run of the map
                 if step == 0:
                     o[p0:p1] = xd[s0]
                 elif step == 1:
@@ -83,7 +82,7 @@ class IndexPadFold(FunctionNode):
             # with ``d`` moved to the front (views), the map addresses whole slices; the map is a
             # few runs of consecutive positions, each folded back with one slice addition
             o, gd = xp.moveaxis(out, d, 0), xp.moveaxis(g, d, 0)
-            for p0, p1, s0, step in _runs(src):
+            for p0, p1, s0, step in pad_runs(src):
                 if step == 0:
                     o[s0] += gd[p0:p1].sum(axis=0)
                 elif step == 1:
@@ -95,36 +94,6 @@ class IndexPadFold(FunctionNode):
 
     def backward(self, ggx):
         return IndexPad(self.maps).apply(ggx)
-
-
-def _runs(src: np.ndarray) -> list:
-    """Split a source map into runs ``src[p0:p1] = s0 + step * k`` with ``step`` in (1, -1, 0)."""
-    runs = []
-    p, n = 0, len(src)
-    while p < n:
-        step = int(src[p + 1] - src[p]) if p + 1 < n else 1
-        if step not in (-1, 0, 1):
-            step = 1
-        q = p + 1
-        while q < n and src[q] - src[q - 1] == step:
-            q += 1
-        runs.append((p, q, int(src[p]), step))
-        p = q
-    return runs
-
-
-def _source_map(mode: str, n: int, before: int, after: int) -> np.ndarray:
-    """Source position in the input of every position of the padded dimension."""
-    if mode == "circular":
-        # PyTorch crops first, then wraps around what is left
-        lo, hi = max(-before, 0), n - max(-after, 0)
-        m = hi - lo
-        k = np.arange(-max(before, 0), m + max(after, 0))
-        return lo + np.mod(k, m) if m > 0 else k[:0]
-    j = np.arange(-before, n + after)
-    if mode == "reflect":
-        return np.where(j < 0, -j, np.where(j >= n, 2 * (n - 1) - j, j))
-    return np.clip(j, 0, n - 1)  # replicate
 
 
 def _check_widths(mode: str, shape: tuple, widths: tuple) -> None:
@@ -195,7 +164,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
             f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and other "
             f"non-zero dimensions for input, but got: {list(shape)}")
     _check_widths(mode, shape, widths)
-    maps = {d: _source_map(mode, shape[d], b, a) for d, (b, a) in enumerate(widths) if (b, a) != (0, 0)}
+    maps = {d: pad_source_map(mode, shape[d], b, a) for d, (b, a) in enumerate(widths) if (b, a) != (0, 0)}
     if not maps:
         return input.clone()
     return IndexPad(maps).apply(input)

@@ -12,16 +12,16 @@ matrix per axis.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from typing import Any
-
-import numpy as np
 
 from .. import kernels
 from ..autograd.function import _FREED_MSG, FunctionNode, named_output
 from ..backend import array_module
 from ..kernels.numpy.pool import MaxRoute, argmax_taps, tap_table
+from ..kernels.tables import adaptive_taps, averaging_matrix, avg_divisor
 from ..kernels.windows import (
     Window,
     pool_out_size,
@@ -138,12 +138,6 @@ class MaxPool(_IndexedMax):
         return y
 
 
-def _adaptive_bounds(size: int, out: int) -> tuple[list, list]:
-    starts = [(i * size) // out for i in range(out)]
-    ends = [-((-(i + 1) * size) // out) for i in range(out)]
-    return starts, ends
-
-
 class AdaptiveMaxPool(_IndexedMax):
     """Max over the windows ``[floor(i*S/P), ceil((i+1)*S/P))`` of each axis."""
 
@@ -160,11 +154,8 @@ class AdaptiveMaxPool(_IndexedMax):
         nd = len(size)
         index, pos, kmax = [], [], []
         for a, (s, p) in enumerate(zip(size, self.out_size)):
-            starts, ends = _adaptive_bounds(s, p)
-            k = max(e - b for b, e in zip(starts, ends))
-            # windows shorter than the longest repeat their last element: that changes neither
-            # the maximum nor which position comes first in the scan
-            ii = np.minimum(np.asarray(starts)[:, None] + np.arange(k)[None, :], np.asarray(ends)[:, None] - 1)
+            ii = adaptive_taps(s, p)  # (P, k): shorter windows repeat their last position
+            k = ii.shape[1]
             shape = [1] * (2 * nd)
             shape[2 * a], shape[2 * a + 1] = p, k
             index.append(xp.asarray(ii.reshape(shape)))
@@ -173,7 +164,7 @@ class AdaptiveMaxPool(_IndexedMax):
         g = x[(slice(None), slice(None)) + tuple(index)]  # (N, C, P0, k0, P1, k1, ...)
 
         def views():
-            for off in np.ndindex(*kmax):
+            for off in itertools.product(*map(range, kmax)):
                 sel: tuple[slice | int, ...] = (slice(None), slice(None))
                 for j in off:
                     sel += (slice(None), j)
@@ -245,17 +236,7 @@ def _avg_divisor(win: Window, count_include_pad: bool, divisor_override):
     input itself, per position; a product of per-axis counts."""
     if divisor_override is not None:
         return divisor_override
-    div = np.ones((), dtype=np.float64)
-    for a in range(win.nd):
-        p = np.arange(win.out_size[a])
-        start = p * win.stride[a] - win.pad[a]
-        end = np.minimum(start + win.kernel[a], win.in_size[a] + win.pad[a])
-        if count_include_pad:
-            count = end - start
-        else:
-            count = np.minimum(end, win.in_size[a]) - np.maximum(start, 0)
-        div = np.multiply.outer(div, count.astype(np.float64))
-    return div
+    return avg_divisor(win, count_include_pad)
 
 
 # ---- functional API -----------------------------------------------------------------------------
@@ -346,14 +327,6 @@ def _equal_windows(size: tuple, out: tuple) -> Window | None:
     return Window(size, out, k, k, (1,) * len(k), (0,) * len(k))
 
 
-def _averaging_matrix(size: int, out: int, dtype) -> np.ndarray:
-    starts, ends = _adaptive_bounds(size, out)
-    a = np.zeros((out, size))
-    for i, (b, e) in enumerate(zip(starts, ends)):
-        a[i, b:e] = 1.0 / (e - b)
-    return a.astype(dtype)
-
-
 def _adaptive_avg_poolnd(nd, op, input, output_size):
     x = _channels_first(nd, op, input)
     _check_float(op, x)
@@ -366,7 +339,7 @@ def _adaptive_avg_poolnd(nd, op, input, output_size):
     dt, xp = x._data.dtype, array_module(x._data)
     y = x
     for a in range(nd):
-        at = Tensor._make(xp.asarray(np.ascontiguousarray(_averaging_matrix(size[a], out[a], dt).T)))
+        at = Tensor._make(xp.ascontiguousarray(xp.asarray(averaging_matrix(size[a], out[a], dt).T)))
         axis = 2 + a
         y = transpose(matmul(transpose(y, axis, -1), at), axis, -1)
     return _unbatch(input, nd, y)
@@ -407,7 +380,7 @@ def _max_unpoolnd(nd, op, input, indices, kernel_size, stride, padding, output_s
             lo, hi = default[a] - s[a], default[a] + s[a]
             if not lo < out[a] < hi:
                 raise ValueError(f"{op}: invalid output_size {list(out)} (dim {a} must be between {lo} and {hi})")
-    idx = indices._data.astype(np.int64, copy=False)
+    idx = indices._data.astype(array_module(indices._data).int64, copy=False)
     if input.ndim == nd + 1:
         idx = idx[None]
     plane = math.prod(out)

@@ -11,10 +11,9 @@ from __future__ import annotations
 import math
 import numbers
 
-import numpy as np
-
 from .. import backend
 from ..autograd.function import named_output
+from ..kernels.tables import linear_matrix, nearest_index
 from ..tensor import Tensor
 from .linalg import matmul
 from .scatter import IndexSelect
@@ -51,30 +50,6 @@ def _out_sizes(in_sizes: tuple, size, scale_factor, recompute: bool | None) -> t
     if recompute:
         return sizes, tuple(i / o for i, o in zip(in_sizes, sizes))
     return sizes, tuple(1.0 / float(f) for f in factors)
-
-
-def _nearest_index(n_in: int, n_out: int, scale: float) -> np.ndarray:
-    """src = min(floor(dst * scale), n_in - 1) (PyTorch's 'nearest', not 'nearest-exact')."""
-    # in float32, as PyTorch's CPU kernel computes it (the rounding decides ties such as 3 * 1/3)
-    src = np.floor(np.arange(n_out, dtype=np.float32) * np.float32(scale)).astype(np.int64)
-    return np.minimum(src, n_in - 1)
-
-
-def _linear_matrix(n_in: int, n_out: int, scale: float, align_corners: bool) -> np.ndarray:
-    """The (n_out, n_in) matrix of 1-d linear interpolation weights."""
-    dst = np.arange(n_out, dtype=np.float64)
-    if align_corners:
-        src = dst * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
-    else:
-        src = np.maximum((dst + 0.5) * scale - 0.5, 0.0)
-    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
-    i1 = np.minimum(i0 + 1, n_in - 1)
-    lam = src - i0
-    m = np.zeros((n_out, n_in))
-    rows = np.arange(n_out)
-    np.add.at(m, (rows, i0), 1.0 - lam)
-    np.add.at(m, (rows, i1), lam)
-    return m
 
 
 def _interpolate_name(input: Tensor, size=None, scale_factor=None, mode: str = "nearest", *args, **kwargs) -> str:
@@ -123,9 +98,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         d = axis + 2
         if mode == "nearest":
             if n_in != n_out or s != 1.0:
-                y = IndexSelect(d, xp.asarray(_nearest_index(n_in, n_out, s))).apply(y)
+                y = IndexSelect(d, xp.asarray(nearest_index(n_in, n_out, s))).apply(y)
             continue
-        m = _linear_matrix(n_in, n_out, s, bool(align_corners))
+        m = linear_matrix(n_in, n_out, s, bool(align_corners))
         weights = Tensor._make(xp.asarray(m.T.astype(input._data.dtype)))  # (n_in, n_out)
         y = movedim(matmul(movedim(y, d, -1), weights), -1, d)
     return y
