@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import backend
+from .tensor import Tensor
 
 __all__ = ["finfo", "iinfo", "promote_types", "result_type", "can_cast", "typename", "layout", "memory_format",
            "strided", "sparse_coo", "contiguous_format", "preserve_format", "channels_last", "channels_last_3d",
@@ -100,8 +101,6 @@ def promote_types(type1: backend.dtype, type2: backend.dtype) -> backend.dtype:
 def result_type(tensor, other) -> backend.dtype:
     """The dtype of an arithmetic operation on ``tensor`` and ``other`` (tensors or numbers),
     by PyTorch's promotion rules (dimensioned tensors > 0-d tensors > Python numbers)."""
-    from .tensor import Tensor
-
     for name, v in (("tensor", tensor), ("other", other)):
         if not isinstance(v, (Tensor, numbers.Number)):
             raise TypeError(f"result_type(): argument '{name}' must be Tensor or Number, not {type(v).__name__}")
@@ -126,8 +125,6 @@ _LEGACY_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "in
 def typename(obj: Any) -> str:
     """PyTorch's type name: ``'chainrule.FloatTensor'`` for a float32 tensor, else the qualified
     class name (``'int'``, ``'chainrule.nn.modules.linear.Linear'``)."""
-    from .tensor import Tensor
-
     if isinstance(obj, Tensor):
         return f"chainrule.{_LEGACY_NAMES[obj.dtype.name]}Tensor"
     cls = type(obj)

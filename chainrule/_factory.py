@@ -38,7 +38,7 @@ def _sizes(size: tuple) -> tuple[int, ...]:
 
 def _type_name(dt: np.dtype) -> str:
     """PyTorch's name of a dtype in its messages (``Long``, ``Float`` ...)."""
-    from .ops._util import TORCH_TYPE_NAMES
+    from .ops._util import TORCH_TYPE_NAMES  # on use: ops imports autograd, whose engine imports this module
 
     return TORCH_TYPE_NAMES.get(np.dtype(dt).name, np.dtype(dt).name)
 

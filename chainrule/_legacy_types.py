@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from . import backend
+from . import _factory, backend
+from .tensor import Tensor
 
 _NAMES = {"FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "float16", "ByteTensor": "uint8",
           "CharTensor": "int8", "ShortTensor": "int16", "IntTensor": "int32", "LongTensor": "int64",
@@ -26,8 +27,6 @@ class _LegacyTensorType(type):
     dtype: backend.dtype
 
     def __instancecheck__(cls, obj: Any) -> bool:
-        from .tensor import Tensor
-
         return isinstance(obj, Tensor) and obj.dtype is cls.dtype
 
     def __repr__(cls) -> str:
@@ -37,9 +36,6 @@ class _LegacyTensorType(type):
 def _new(cls, *args: Any, device: Any = None):
     """``T(*sizes)``: uninitialised (zeros here); ``T(sequence)``: the data; ``T()``: empty; ``T(tensor)``:
     an alias of a tensor of this type (same memory)."""
-    from . import _factory
-    from .tensor import Tensor
-
     backend.check_device(device)
     dt = cls.dtype
     if not args:

@@ -451,6 +451,7 @@ def set_num_threads(n: _builtins.int) -> None:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"set_num_threads expects a positive integer, got {n!r}")
     _num_threads = _builtins.int(n)
-    from .kernels import _blas_threads  # works from any thread (threadpoolctl's setter: main thread only)
+    # on use: kernels import this module (a cycle); works from any thread (threadpoolctl's setter: main thread only)
+    from .kernels import _blas_threads
 
     _blas_threads.set_threads(_num_threads)

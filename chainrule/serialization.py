@@ -135,7 +135,7 @@ def _decode(node: Any, arrays: Mapping[str, np.ndarray], cache: dict) -> Any:
         if key not in cache:
             t = Tensor._make(arrays[key])
             if node.get("parameter"):
-                from .nn.parameter import Parameter  # noqa: PLC0415
+                from .nn.parameter import Parameter  # noqa: PLC0415  (nn sits above; only parameters need it)
 
                 t = Parameter(t, requires_grad=bool(node.get("requires_grad")))
             elif node.get("requires_grad"):

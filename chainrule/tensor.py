@@ -214,7 +214,7 @@ class Tensor:
         self._data = value._data
 
     def _grad_accumulator(self):
-        from .autograd.function import accumulator_of
+        from .autograd.function import accumulator_of  # on use: autograd imports tensor (a cycle)
 
         return accumulator_of(self)
 
@@ -236,7 +236,7 @@ class Tensor:
         ``gradient`` is the vector of the vector-Jacobian product (needed unless ``self`` has one
         element); intermediate values are freed afterwards unless ``retain_graph``.
         """
-        from .autograd.engine import backward
+        from .autograd.engine import backward  # on use: autograd imports tensor (a cycle)
 
         backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
@@ -275,7 +275,7 @@ class Tensor:
             return
         self._retains_grad = True
         from .autograd.function import accumulate_grad  # autograd imports tensor
-        from .autograd.grad_mode import is_grad_enabled
+        from .autograd.grad_mode import is_grad_enabled  # autograd imports tensor
 
         ref = weakref.ref(self)
 

@@ -212,3 +212,52 @@ def test_backend_neutral_operators_do_not_import_numpy(module):
             if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "numpy" for a in node.names)
             or isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] == "numpy"]
     assert not hits, f"{MODULES[module]} imports numpy at line(s) {hits}: use the array module of the inputs"
+
+
+# Packages whose deferred imports are deliberate as a whole, with the reason.
+DEFERRED_IMPORTS_ALLOWED = {
+    "chainrule.cli": "each command imports what it runs when it runs, so `python -m chainrule` starts fast",
+    "chainrule.distributions": "loaded on first use itself; its deferred imports are not yet audited",
+}
+
+
+def _deferred_without_reason(imports: dict, sources: dict) -> list:
+    """Function-level chainrule imports that carry no comment (on their line or the line above)
+    saying which cycle or which import cost they avoid, outside ``DEFERRED_IMPORTS_ALLOWED``."""
+    bad = []
+    for module, targets in sorted(imports.items()):
+        if any(_within(module, p) for p in DEFERRED_IMPORTS_ALLOWED):
+            continue
+        lines = sources[module]
+        for target, line, top in targets:
+            if top:
+                continue
+            here, above = lines[line - 1], lines[line - 2].strip() if line >= 2 else ""
+            if "#" not in here and not above.startswith("#"):
+                bad.append(f"{MODULES.get(module, module)}:{line}: {module} imports {target} inside a function")
+    return sorted(set(bad))
+
+
+def _sources() -> dict:
+    out = {}
+    for m, path in MODULES.items():
+        with open(path, encoding="utf-8") as f:
+            out[m] = f.read().split("\n")
+    return out
+
+
+def test_every_deferred_import_says_why():
+    """An import inside a function breaks a cycle or defers a cost (numba, scipy, mpi4py, onnx, a
+    command's dependencies); it says which in a comment. One that breaks no cycle belongs at the top."""
+    bad = _deferred_without_reason(IMPORTS, _sources())
+    assert not bad, ("deferred imports with no comment saying which cycle or cost they avoid "
+                     "(move them to module level if they avoid none):\n" + "\n".join(bad))
+
+
+def test_the_deferred_import_check_catches_a_silent_one():
+    sources = {"chainrule.ops.a": ["def f():", "    from .b import g", "    from .c import h  # cycle: c imports a"]}
+    imports = {"chainrule.ops.a": [("chainrule.ops.b", 2, False), ("chainrule.ops.c", 3, False)]}
+    bad = _deferred_without_reason(imports, sources)
+    assert len(bad) == 1 and "imports chainrule.ops.b inside a function" in bad[0]
+    assert _deferred_without_reason({"chainrule.cli.x": [("chainrule.ops.b", 2, False)]},
+                                    {"chainrule.cli.x": sources["chainrule.ops.a"]}) == []

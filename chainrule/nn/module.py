@@ -18,6 +18,7 @@ from .. import _factory, backend
 from .._dlpack import is_dlpack_producer
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
+from ._backward_hooks import BackwardHookState
 from .parameter import Buffer, Parameter
 
 
@@ -649,8 +650,6 @@ class Module:
                     args = result if isinstance(result, tuple) else (result,)
         bw = None
         if self._backward_hooks or self._backward_pre_hooks:
-            from ._backward_hooks import BackwardHookState
-
             bw = BackwardHookState(self)
             args = bw.setup_inputs(args)
         try:

@@ -130,7 +130,7 @@ def export(model: Module, args: Any = (), f: str | os.PathLike | Any = None, *, 
 
     traced = tuple(a.detach().requires_grad_(True) if a.is_floating_point() else a.detach() for a in args)
     modes = {m: m.training for m in model.modules()}
-    from .. import get_rng_state, set_rng_state
+    from .. import get_rng_state, set_rng_state  # on use: the package's namespace is complete only after its __init__
 
     rng = get_rng_state()
     model.eval()

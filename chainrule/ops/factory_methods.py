@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import _factory, backend
+from .._legacy_types import _LegacyTensorType
 from ..tensor import Tensor
 from ._util import TORCH_TYPE_NAMES
 from .shape import to
@@ -66,7 +67,6 @@ def type(self: Tensor, dtype=None, non_blocking: bool = False, **kwargs):  # noq
         if name is None:
             raise TypeError(f"type(): no legacy tensor type name for dtype {self.dtype}")
         return f"chainrule.{name}"
-    from .._legacy_types import _LegacyTensorType
 
     if isinstance(dtype, _LegacyTensorType):  # x.type(chainrule.DoubleTensor)
         dtype = dtype.dtype

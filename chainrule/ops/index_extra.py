@@ -22,8 +22,9 @@ from ..tensor import Tensor
 from ._util import broadcast_error, check_tensor, torch_type_name, wrap_dim
 from .compare import eq
 from .elementwise import where
-from .indexing import GetItem, IndexAccumulate, normalize_index
+from .indexing import GetItem, IndexAccumulate, normalize_index, scatter_add_into
 from .inplace import _apply
+from .reshaping import DiagonalFill, _diag_index, diagonal
 from .scatter import Gather, _check_bounds, _check_index_shape, _grid, _region, scatter, scatter_add
 from .shape import broadcast_to, reshape, sum_to
 
@@ -281,7 +282,6 @@ class IndexPut(FunctionNode):
         if self.accumulate:
             target = out[self.index]
             vals = np.broadcast_to(values, target.shape)
-            from .indexing import scatter_add_into
 
             scatter_add_into(self.xp, out, self.index, vals)
         else:
@@ -428,8 +428,6 @@ def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = 
 @named_output("DiagonalScatterBackward0")
 def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """``out = input.clone(); out.diagonal(offset, dim1, dim2) = src``."""
-    from .reshaping import DiagonalFill, _diag_index, diagonal
-
     check_tensor(input, "diagonal_scatter")
     check_tensor(src, "diagonal_scatter", "src")
     want = tuple(diagonal(Tensor._make(input._data), offset, dim1, dim2).shape)

@@ -25,6 +25,7 @@ from .activation import relu
 from .indexing import normalize_index
 from .scatter import index_add, scatter, scatter_add
 from .shape import broadcast_to
+from .shape import broadcast_to as _expand
 
 _LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
 
@@ -280,8 +281,6 @@ def bernoulli_(self: Tensor, p: float = 0.5, *, generator=None) -> Tensor:
         try:
             prob = np.broadcast_to(prob, shape)
         except ValueError:
-            from .shape import broadcast_to as _expand
-
             _expand(p, shape)  # raises PyTorch's expand error
         return _random_(self, lambda s: backend.rng(generator).random(s) < prob)
     if not 0 <= p <= 1:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..tensor import Tensor
 from .inplace import _apply
+from .tensor_extra import transpose_
 
 # out-of-place Tensor methods whose in-place form PyTorch has and chainrule lacked
 _ELEMENTWISE = (
@@ -41,15 +42,11 @@ def _inplace_method(base: str):
 
 def swapaxes_(self: Tensor, axis0: int, axis1: int) -> Tensor:
     """``transpose_(axis0, axis1)``."""
-    from .tensor_extra import transpose_
-
     return transpose_(self, axis0, axis1)
 
 
 def swapdims_(self: Tensor, dim0: int, dim1: int) -> Tensor:
     """``transpose_(dim0, dim1)``."""
-    from .tensor_extra import transpose_
-
     return transpose_(self, dim0, dim1)
 
 

@@ -21,6 +21,7 @@ from ..tensor import Tensor
 from ._util import check_tensor, torch_type_name, wrap_dim
 from .elementwise import abs as _abs
 from .elementwise import where
+from .join import stack
 from .linalg import matmul
 from .linalg_decomp import (
     Cholesky,
@@ -461,7 +462,6 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:
     n = x.shape[-1] if N is None and x.ndim else N
     if x.ndim == 0 or n is None or n <= 1:
         raise RuntimeError("N must be greater than 1.")
-    from .join import stack
 
     cols = [x ** 0] if x._data.dtype.kind != "f" else [x * 0 + 1]
     for _ in range(1, n):

@@ -30,6 +30,7 @@ from ..tensor import Tensor
 from ._util import check_tensor, torch_type_name
 from .join import cat
 from .linalg import matmul
+from .reduction import prod
 from .shape import reshape, transpose, tril, triu
 
 linalg_slogdet = return_types.structseq("linalg_slogdet", ("sign", "logabsdet"))
@@ -143,8 +144,6 @@ class Det(FunctionNode):
 
 def _cofactor(a: Tensor) -> Tensor:
     """cof(A) = det(U) det(Vh) U diag(prod_{j != i} s_j) Vh for A = U diag(s) Vh, defined for singular A too."""
-    from .reduction import prod
-
     u, s, vh = Svd(False).apply(a)
     n = s.shape[-1]
     eye = Tensor._make(np.eye(n, dtype=s._data.dtype))

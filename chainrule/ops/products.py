@@ -20,9 +20,11 @@ from ..tensor import Tensor
 from ._util import check_tensor, torch_type_name, wrap_dim
 from .compare import eq
 from .elementwise import abs as _abs
-from .elementwise import where
+from .elementwise import clamp_min, sqrt, where
+from .indexing import GetItem
 from .inplace import _apply
-from .linalg import bmm, dot, mm, mv, outer
+from .join import cat
+from .linalg import addmm, bmm, dot, mm, mv, outer
 from .reduction import amax
 from .reduction import sum as _sum
 from .shape import broadcast_to, permute, reshape
@@ -232,9 +234,6 @@ def _check_p(p, op: str) -> float:
 def _euclidean_mm(x1: Tensor, x2: Tensor) -> Tensor:
     """sqrt(max(|a|^2 + |b|^2 - 2 a.b, 1e-30)) for all row pairs with one matmul (PyTorch's
     ``_euclidean_dist``: memory O(P R), not O(P R M))."""
-    from .elementwise import clamp_min, sqrt
-    from .join import cat
-
     n1 = _sum(x1 * x1, -1, keepdim=True)
     n2 = _sum(x2 * x2, -1, keepdim=True)
     ones1 = broadcast_to(Tensor._make(np.ones((), dtype=x1._data.dtype)), tuple(n1.shape))
@@ -293,7 +292,6 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
         raise RuntimeError("pdist only supports floating-point dtypes")
     p = _check_p(p, "pdist")
     i, j = np.triu_indices(input.shape[0], 1)
-    from .indexing import GetItem
 
     diff = GetItem((i,)).apply(input) - GetItem((j,)).apply(input)
     return _pnorm_last(diff, p)
@@ -338,8 +336,6 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
 
 # ---- in-place methods --------------------------------------------------------------------------------
 def addmm_(self: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
-    from .linalg import addmm
-
     return _apply(self, lambda s, a, b: addmm(s, a, b, beta=beta, alpha=alpha), mat1, mat2, saves_self=False)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from .. import _factory, backend
 from ..autograd.function import FunctionNode
 from ..tensor import Tensor
+from ._keywords import _C_NAMES
 from ._util import check_tensor, torch_type_name
 from .inplace import _random_
 
@@ -159,8 +160,6 @@ def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
 # ---- in-place fills ----------------------------------------------------------------------------------
 def _float_only(self: Tensor, what: str) -> None:
     if not self.dtype.is_floating_point:
-        from ._keywords import _C_NAMES
-
         raise RuntimeError(f"{what} distribution is a continuous probability distribution. dtype must be a floating "
                            f"point but you specified {_C_NAMES.get(self.dtype.name, self.dtype.name)}")
 

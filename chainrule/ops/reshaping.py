@@ -21,11 +21,12 @@ import numpy as np
 from .. import _factory, backend
 from ..autograd.function import FunctionNode, named_output
 from ..tensor import Size, Tensor
-from ._util import check_tensor, torch_type_name, wrap_dim
+from ._util import TORCH_TYPE_NAMES, check_tensor, torch_type_name, wrap_dim
 from .elementwise import sub
 from .indexing import GetItem, IndexAccumulate
-from .join import cat, stack
+from .join import cat, chunk, split, stack
 from .shape import broadcast_to, flip, reshape, sum_to, transpose, unsqueeze
+from .sorting import cumprod
 
 _irange = range  # the builtin: this module's ``range`` is PyTorch's
 
@@ -317,8 +318,6 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
 
 def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:  # noqa: N803
     """The Vandermonde matrix: column j is x**(N-1-j) (x**j when ``increasing``)."""
-    from .sorting import cumprod
-
     check_tensor(x, "vander", "x")
     if x.ndim != 1:
         raise RuntimeError("x must be a one-dimensional tensor.")
@@ -507,8 +506,6 @@ def _tri_indices(row: int, col: int, offset: int, dtype, lower: bool, op: str, d
     backend.check_device(device)
     dt = backend.int64 if dtype is None else backend.to_dtype(dtype)
     if dt.category != 1:
-        from ._util import TORCH_TYPE_NAMES
-
         raise NotImplementedError(f"\"{op}\" not implemented for '{TORCH_TYPE_NAMES[dt.name]}'")
     if row < 0 or col < 0:
         raise RuntimeError(f"row must be non-negative, got{row}" if row < 0 else f"col must be non-negative, got{col}")
@@ -600,8 +597,6 @@ def _renamed_outputs(outs: tuple, name: str) -> tuple:
 
 def split_with_sizes(input: Tensor, split_sizes, dim: int = 0) -> tuple:
     """Split into parts of the given sizes along ``dim`` (they must add up to its size)."""
-    from .join import split
-
     check_tensor(input, "split_with_sizes")
     sizes = [int(s) for s in split_sizes]
     d = wrap_dim(dim, max(input.ndim, 1))
@@ -613,15 +608,11 @@ def split_with_sizes(input: Tensor, split_sizes, dim: int = 0) -> tuple:
 
 def unsafe_split(input: Tensor, split_size: int, dim: int = 0) -> tuple:
     """``split`` (PyTorch's variant without view tracking; the same here)."""
-    from .join import split
-
     return _renamed_outputs(split(check_tensor(input, "unsafe_split"), int(split_size), dim), "UnsafeSplitBackward0")
 
 
 def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     """``chunk`` (PyTorch's variant without view tracking; the same here)."""
-    from .join import chunk
-
     return _renamed_outputs(chunk(check_tensor(input, "unsafe_chunk"), chunks, dim), "UnsafeSplitBackward0")
 
 

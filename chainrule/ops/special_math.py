@@ -21,9 +21,11 @@ from .. import backend
 from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
 from ._util import binary_operands, check_tensor, float_operand, to_tensor, torch_type_name
-from .elementwise import _Binary, exp, log, pow, where
+from .elementwise import _Binary, cos, erf, exp, expm1, log, log1p, pow, where
 from .inplace import _apply, _unary_
-from .math_extra import exp2, logaddexp
+from .math_extra import exp2, logaddexp, nan_to_num
+from .reduction import sum as _sum
+from .shape import unsqueeze
 
 _SQRT_PI = math.sqrt(math.pi)
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
@@ -188,7 +190,6 @@ class Sinc(FunctionNode):
 
     def backward(self, gy):
         x, y = self.saved_tensors
-        from .elementwise import cos
 
         return gy * where(x == 0, 0.0, (cos(x * math.pi) - y) / _safe(x))
 
@@ -322,8 +323,6 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
         raise TypeError(f"mvlgamma(): argument 'p' (position 2) must be int, not {type(p).__name__}")
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
-    from .reduction import sum as _sum
-    from .shape import unsqueeze
 
     shifts = Tensor._make(-np.arange(p, dtype=x._data.dtype) / 2)
     return _sum(lgamma(unsqueeze(x, -1) + shifts), -1) + p * (p - 1) / 4 * math.log(math.pi)
@@ -562,14 +561,10 @@ def _float_power_(self: Tensor, exponent) -> Tensor:
 
 def _nan_to_num_(self: Tensor, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
     """In-place ``nan_to_num``."""
-    from .math_extra import nan_to_num
-
     return _apply(self, lambda s: nan_to_num(s, nan, posinf, neginf))
 
 
 def _inplace_methods() -> dict:
-    from .elementwise import erf, expm1, log1p
-
     unary = {"erfc": erfc, "erfinv": erfinv, "lgamma": lgamma, "digamma": digamma, "i0": i0, "sinc": sinc,
              "deg2rad": deg2rad, "rad2deg": rad2deg, "erf": erf, "log1p": log1p, "expm1": expm1, "exp2": exp2}
     methods = {f"{n}_": _unary_(f"{n}_", f) for n, f in unary.items()}

@@ -17,14 +17,15 @@ import warnings
 
 import numpy as np
 
-from .. import _dtype_info, backend
+from .. import _dtype_info, _factory, backend
+from .._legacy_types import _new
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
-from ._util import check_tensor
+from ._util import TORCH_TYPE_NAMES, check_tensor
 from .elementwise import square
 from .elementwise import where as _where
-from .inplace import _LEAF_MSG, _apply
-from .shape import _size_arg, squeeze, t, transpose, unsqueeze
+from .inplace import _LEAF_MSG, _apply, fill_
+from .shape import _size_arg, broadcast_to, squeeze, t, transpose, unsqueeze
 
 
 def char(self: Tensor, memory_format=None) -> Tensor:
@@ -220,8 +221,6 @@ def map_(self: Tensor, tensor: Tensor, callable) -> Tensor:  # noqa: A002 (PyTor
     try:
         other = np.broadcast_to(tensor._data, self._data.shape)
     except ValueError:
-        from .shape import broadcast_to
-
         broadcast_to(tensor, tuple(self.shape))  # raises PyTorch's expand error
     values = [callable(a.item(), b.item()) for a, b in zip(self._data.reshape(-1), other.reshape(-1))]
     self._data[...] = np.asarray(values, dtype=np.float64 if self._data.dtype.kind == "f" else None).astype(
@@ -233,8 +232,6 @@ def map_(self: Tensor, tensor: Tensor, callable) -> Tensor:  # noqa: A002 (PyTor
 def new(self: Tensor, *args, device=None) -> Tensor:
     """Legacy constructor with ``self``'s dtype: ``x.new(2, 3)`` (uninitialised: zeros here),
     ``x.new([1, 2])`` (data), ``x.new()`` (empty), ``x.new(tensor)`` (an alias of a tensor of this dtype)."""
-    from .._legacy_types import _new
-
     class _Spec:
         dtype = self.dtype
 
@@ -340,8 +337,6 @@ def detach(input: Tensor) -> Tensor:
 
 def fill(input: Tensor, value) -> Tensor:
     """A new tensor of ``input``'s shape and dtype holding ``value`` everywhere."""
-    from .inplace import fill_
-
     return fill_(check_tensor(input, "fill").clone(), value)
 
 
@@ -353,14 +348,10 @@ def zero_(input: Tensor) -> Tensor:
 def asarray(obj, *, dtype=None, device=None, copy: bool | None = None, requires_grad: bool = False) -> Tensor:
     """``obj`` as a tensor, sharing memory with a tensor or NumPy array when the dtype allows
     (``copy=True`` always copies; ``copy=False`` refuses a conversion that would copy)."""
-    from .. import _factory
-
     if copy is False and dtype is not None and isinstance(obj, (Tensor, np.ndarray)):
         have = obj.dtype if isinstance(obj, Tensor) else backend.from_numpy_dtype(obj.dtype)
         want = backend.to_dtype(dtype)
         if have is not want:
-            from ._util import TORCH_TYPE_NAMES
-
             raise ValueError(f"can't alias tensor with dtype '{TORCH_TYPE_NAMES[have.name]}' into dtype "
                              f"'{TORCH_TYPE_NAMES[want.name]}'.")
     out = _factory.as_tensor(obj, dtype=dtype, device=device)
@@ -376,8 +367,6 @@ def asarray(obj, *, dtype=None, device=None, copy: bool | None = None, requires_
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
                   pin_memory: bool = False) -> Tensor:
     """An uninitialised tensor of ``size`` whose elements are ``stride`` elements apart."""
-    from .. import _factory
-
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
     if len(size) != len(stride):
         raise RuntimeError("mismatch in length of strides and shape")

@@ -273,7 +273,7 @@ def trace(model: Module, input_size: tuple, dtype: Any) -> Trace:
         x.requires_grad_(True)
     tracer = _Tracer(model, x, track)
     saved = [(m, name, b, b.clone()) for m in model.modules() for name, b in m.named_buffers(recurse=False)]
-    from .. import get_rng_state, set_rng_state
+    from .. import get_rng_state, set_rng_state  # on use: the package's namespace is complete only after its __init__
 
     rng = get_rng_state()
     handles = []

@@ -212,5 +212,5 @@ def _kernels(dtype):
     pointers = None if numba_module() is None else gemm_pointers()
     if pointers is None:
         return None
-    from . import conv_loops
+    from . import conv_loops  # on use: importing the loops imports numba (heavy, optional)
     return conv_loops, pointers[dtype]

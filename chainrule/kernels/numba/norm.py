@@ -88,5 +88,5 @@ def _kernels(dtype):
     0.3 s to import)."""
     if numba_module() is None:
         return None
-    from . import norm_loops
+    from . import norm_loops  # on use: importing the loops imports numba (heavy, optional)
     return norm_loops

@@ -62,5 +62,5 @@ def _loops():
     0.3 s, which a process that runs no kernel should not pay."""
     if numba_module() is None:
         return None
-    from . import pointwise_loops
+    from . import pointwise_loops  # on use: importing the loops imports numba (heavy, optional)
     return pointwise_loops

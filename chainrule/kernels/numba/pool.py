@@ -128,5 +128,5 @@ def _kernels(kh, kw, sh, sw, dh, dw):
     without numba. Imported on first use (numba costs about 0.3 s to import)."""
     if numba_module() is None:
         return None
-    from . import pool_loops
+    from . import pool_loops  # on use: importing the loops imports numba (heavy, optional)
     return pool_loops.kernels(kh, kw, sh, sw, dh, dw)
