@@ -1,6 +1,6 @@
 """Execution paths for the tables: run a test on one backend of ``chainrule.kernels``.
 
-The operator table (tests/test_ops.py) and the module table (tests/nn/test_module_table.py) take a
+The operator table (tests/ops/test_ops.py) and the module table (tests/nn/test_module_table.py) take a
 ``backend`` parameter, as Chainer's backend-injected tests do: ``numpy`` runs every kernel on the
 reference backend (``kernels.only("numpy")``, what ``CHAINRULE_JIT=0`` gives) and ``numba`` lets
 the compiled loops take what they take, the reference backend running what they decline (CuPy

@@ -26,7 +26,7 @@ from chainrule.kernels.numba import conv as conv_jit
 from chainrule.kernels.numba import tuning as numba_tuning
 from chainrule.kernels.windows import Window, conv_out_size
 
-from ..test_conv_chunks import CASES, check_against_torch
+from ..ops.test_conv_chunks import CASES, check_against_torch
 from ..threads import force_two_threads
 
 torch.set_num_threads(1)

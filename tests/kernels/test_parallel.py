@@ -2,7 +2,7 @@
 
 The parallel path is forced on small shapes (thread count 2, no size thresholds): every
 convolution layout then gives PyTorch's results and exact second derivatives, as the serial
-path does (``test_conv_chunks.py``), and BLAS's thread count is back to what it was afterwards.
+path does (``tests/ops/test_conv_chunks.py``), and BLAS's thread count is back to what it was afterwards.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from chainrule.kernels import _parallel
 from chainrule.kernels.numba import tuning as numba_tuning
 from chainrule.kernels.numpy import tuning as numpy_tuning
 
-from .test_conv_chunks import CASES, check_against_torch
-from .threads import force_two_threads
+from ..ops.test_conv_chunks import CASES, check_against_torch
+from ..threads import force_two_threads
 
 torch.set_num_threads(1)
 

@@ -21,8 +21,8 @@ import torch
 import chainrule as cr
 from chainrule.autograd import gradcheck, gradgradcheck
 
-from . import backends
-from .opinfo import all_cases
+from .. import backends
+from ..opinfo import all_cases
 
 CASES = all_cases()
 torch.set_num_threads(1)

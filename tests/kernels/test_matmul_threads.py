@@ -20,7 +20,7 @@ from chainrule.kernels import _parallel
 from chainrule.kernels.numpy import matmul as _matmul
 from chainrule.kernels.numpy import tuning as numpy_tuning
 
-from .threads import force_two_threads
+from ..threads import force_two_threads
 
 torch.set_num_threads(1)
 
