@@ -12,6 +12,8 @@ is an object of the backend that made it) and ``matmul`` (2-D products on chainr
 reference backend only). ``_parallel`` is the thread pool every backend's kernels share and
 ``_blas_threads`` holds NumPy's BLAS to the thread count.
 ``windows.py`` is the geometry of window sweeps that operators and every backend share.
+``tables.py`` builds the index and weight tables operators need from sizes alone (adaptive
+pooling windows, average-pool divisors, interpolation weights, padding maps), on the host.
 
 ``only`` is a test hook: inside it ``select`` offers only the backends named, so one test runs
 an operator on one execution path (``tests/backends.py``). ``BACKENDS`` names every backend.
