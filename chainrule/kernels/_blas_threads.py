@@ -15,37 +15,40 @@ from __future__ import annotations
 
 import ctypes
 
-_controllers: list | None = None  # threadpoolctl controllers of the BLAS libraries, found on first use
-_setters: list | None = None  # per controller: a ctypes setter that works from any thread, or None
+# (threadpoolctl controller, ctypes setter that works from any thread or None) per BLAS library,
+# found on first use; kept as pairs so that a controller is never set through another's setter
+_found: list | None = None
+
+
+def _pairs() -> list:
+    global _found
+    if _found is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - a declared dependency
+            libs = []
+        else:
+            libs = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
+        _found = [(c, _any_thread_setter(c)) for c in libs]
+    return _found
 
 
 def controllers() -> list:
     """threadpoolctl's controllers of the BLAS libraries in the process (empty without threadpoolctl)."""
-    global _controllers, _setters
-    if _controllers is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # pragma: no cover - a declared dependency
-            found = []
-        else:
-            found = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
-        _setters = [_any_thread_setter(c) for c in found]
-        _controllers = found
-    return _controllers
+    return [c for c, _ in _pairs()]
 
 
 def get_threads() -> list:
     """The thread count of each BLAS library, in the order of ``controllers()``."""
-    return [c.get_num_threads() for c in controllers()]
+    return [c.get_num_threads() for c, _ in _pairs()]
 
 
 def set_threads(counts) -> None:
     """Set each BLAS library's thread count (an int for all, or one per controller)."""
-    found = controllers()
-    assert _setters is not None  # controllers() found them
+    pairs = _pairs()
     if isinstance(counts, int):
-        counts = [counts] * len(found)
-    for c, setter, n in zip(found, _setters, counts):
+        counts = [counts] * len(pairs)
+    for (c, setter), n in zip(pairs, counts):
         if setter is not None:
             setter(int(n))
         else:

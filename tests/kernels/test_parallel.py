@@ -180,7 +180,7 @@ def test_a_region_started_before_blas_is_looked_up_runs(monkeypatch):
     """``parallel_for`` called directly, before any ``threads_for`` found the BLAS libraries."""
     from chainrule.kernels import _blas_threads
 
-    monkeypatch.setattr(_blas_threads, "_controllers", None)
+    monkeypatch.setattr(_blas_threads, "_found", None)
     assert _parallel.parallel_for(lambda lo, hi: list(range(lo, hi)), 5, 2) == [[0, 1], [2, 3, 4]]
 
 
