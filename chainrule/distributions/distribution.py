@@ -129,3 +129,26 @@ class Distribution:
                 continue
             parts.append(_param_repr(name, v))
         return f"{type(self).__name__}({', '.join(parts)})"
+
+
+class LocScale(Distribution):
+    """A location-scale family with a positive scale, centred on ``loc`` (mean and mode are ``loc``).
+
+    Subclasses (Normal, Laplace) add their variance, sampling and densities.
+    """
+
+    has_rsample = True
+    arg_names = ("loc", "scale")
+
+    def __init__(self, loc, scale, validate_args: bool | None = None):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(self.loc.shape, (), validate_args)
+        self._check_param("scale", self.scale, self.scale._data > 0, "GreaterThan(lower_bound=0.0)")
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc

@@ -8,27 +8,11 @@ import numpy as np
 
 from .. import backend
 from ..tensor import Tensor
-from .distribution import Distribution, broadcast_all
+from .distribution import LocScale
 
 
-class Laplace(Distribution):
+class Laplace(LocScale):
     """The Laplace distribution; ``rsample`` is ``loc - scale sign(u) log(1 - |u|)``, u ~ U(-1, 1)."""
-
-    has_rsample = True
-    arg_names = ("loc", "scale")
-
-    def __init__(self, loc, scale, validate_args: bool | None = None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, (), validate_args)
-        self._check_param("scale", self.scale, self.scale._data > 0, "GreaterThan(lower_bound=0.0)")
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def variance(self) -> Tensor:

@@ -8,27 +8,11 @@ import numpy as np
 
 from .. import backend
 from ..tensor import Tensor
-from .distribution import Distribution, broadcast_all
+from .distribution import LocScale
 
 
-class Normal(Distribution):
+class Normal(LocScale):
     """The normal distribution; ``rsample`` is ``loc + scale * eps`` with eps ~ N(0, 1) (differentiable)."""
-
-    has_rsample = True
-    arg_names = ("loc", "scale")
-
-    def __init__(self, loc, scale, validate_args: bool | None = None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, (), validate_args)
-        self._check_param("scale", self.scale, self.scale._data > 0, "GreaterThan(lower_bound=0.0)")
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def stddev(self) -> Tensor:
