@@ -154,3 +154,17 @@ def square_avg_(avg, g, decay: float, tmp=None) -> None:
     """``avg.mul_(decay).addcmul_(g, g, value=1 - decay)``: the running mean of ``g^2``."""
     avg *= _as(avg, decay)
     addcmul_(avg, g, g, 1.0 - decay, tmp)
+
+
+def weight_decay_(theta, g, lr: float, weight_decay: float, decoupled: bool):
+    """The weight-decay step of Adam, AdamW, NAdam and RAdam; returns the gradient to use.
+
+    Decoupled (AdamW's): ``theta *= 1 - lr wd`` in place, the gradient unchanged; otherwise the
+    L2 term joins the gradient, ``g + wd theta`` (a new array). No-op for ``weight_decay == 0``.
+    """
+    if weight_decay == 0:
+        return g
+    if decoupled:
+        theta *= _as(theta, 1.0 - lr * weight_decay)
+        return g
+    return added(g, theta, weight_decay)

@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import backend
 from ..tensor import Tensor
-from ._arith import _as, addcdiv_, added, lerp_, square_avg_
+from ._arith import _as, addcdiv_, lerp_, square_avg_, weight_decay_
 from .optimizer import Optimizer, _check_lr, _check_nonnegative, _use_grad_for_step, _written, _zeros_like
 
 
@@ -61,11 +61,7 @@ class Adam(Optimizer):
             for p, g, state, step in self._params_with_grad(group):
                 theta = p._data
                 xp = backend.array_module(theta)
-                if weight_decay != 0:
-                    if decoupled:
-                        theta *= _as(theta, 1.0 - lr * weight_decay)
-                    else:
-                        g = added(g, theta, weight_decay)
+                g = weight_decay_(theta, g, lr, weight_decay, decoupled)
 
                 m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
                 tmp = xp.empty_like(theta)  # the one scratch buffer of this update

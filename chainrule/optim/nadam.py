@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import backend
 from ..tensor import Tensor
-from ._arith import _as, addcdiv_, added, lerp_, square_avg_
+from ._arith import _as, addcdiv_, lerp_, square_avg_, weight_decay_
 from .optimizer import (
     Optimizer,
     _check_betas,
@@ -66,11 +66,7 @@ class NAdam(Optimizer):
                 theta = p._data
                 xp = backend.array_module(theta)
                 bias_correction2 = 1.0 - beta2**step
-                if weight_decay != 0:
-                    if decoupled:
-                        theta *= _as(theta, 1.0 - lr * weight_decay)
-                    else:
-                        g = added(g, theta, weight_decay)
+                g = weight_decay_(theta, g, lr, weight_decay, decoupled)
                 mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
                 mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
                 mu_product = state["mu_product"]._data
