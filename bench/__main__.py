@@ -11,6 +11,9 @@ from ~1,300 to ~10,500 faults when chainrule's convolution switched to small chu
 harness fixes the policy for the whole run: unless already set (or ``--keep-malloc`` is given),
 it re-executes itself with ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` pinned, which
 glibc reads only at process start.
+
+``--record`` also keeps the run as bench/results/<date>-<commit>.json (bench/record.py); the table
+in bench/README.md is rendered from the newest such record by ``python -m bench.report``.
 """
 
 from __future__ import annotations

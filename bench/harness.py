@@ -4,7 +4,9 @@ Method: same thread count and float32 on both sides; each callable is warmed up,
 are timed alternately, swapping which goes first every round (ABBA), so drift in clock speed or
 load from other processes hits both alike; the median of the repeats is reported. The share of
 the matrix-multiply peak uses a float32 NumPy GEMM measured in the same run. Results go to a
-table on stdout and to JSON (``--json``, default bench/results.json).
+table on stdout and to JSON (``--json``, default bench/results.json); ``--record`` also keeps the
+run as bench/results/<date>-<commit>.json with its commit, machine and load (bench/record.py),
+from which ``python -m bench.report`` renders the table in bench/README.md.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import default_threads, memory
+from . import default_threads, memory, record
+from .record import format_value as _fmt
 from .workloads import WORKLOADS, Case, Spec
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
@@ -45,6 +48,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help=f"seconds slept at each switch of framework, then run untimed (default {SWITCH_PAUSE}, quick 0)")
     p.add_argument("--threads", type=int, default=None, help="threads for both frameworks (default: all cores)")
     p.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write results (default {DEFAULT_JSON})")
+    p.add_argument("--record", action="store_true",
+                   help="also write bench/results/<date>-<commit>.json (-quick.json for --quick; see bench/report.py)")
     p.add_argument("--no-memory", action="store_true", help="skip workload 7 (child processes)")
     p.add_argument("--keep-malloc", action="store_true",
                    help="do not pin glibc's malloc thresholds (see bench/__main__.py)")
@@ -277,18 +282,6 @@ def run_memory(quick: bool, threads: int) -> list[dict]:
 
 
 # ---- output ---------------------------------------------------------------------------------
-def _fmt(value: float | None, unit: str) -> str:
-    if value is None:
-        return "-"
-    if unit == "MiB":
-        return f"{value:.1f} MiB"
-    if value < 1e-3:
-        return f"{value * 1e6:.1f} us"
-    if value < 1.0:
-        return f"{value * 1e3:.2f} ms"
-    return f"{value:.3f} s"
-
-
 def format_table(rows: list[dict], meta: dict) -> str:
     head = ("workload", "ours", "PyTorch", "ours/PyTorch", "our GFLOP/s", "% of peak")
     body = []
@@ -333,7 +326,8 @@ def _meta(args: argparse.Namespace, pin: ThreadPin, peak: dict) -> dict:
             "repeats": args.repeats, "warmup": args.warmup, "settle": args.settle, "pause": args.pause, "threads": pin.info(), "peak": peak,
             "python": sys.version.split()[0], "numpy": np.__version__, "torch": torch.__version__,
             "chainrule": getattr(chainrule, "__version__", "?"), "machine": platform.machine(),
-            "cpu_count": os.cpu_count(), "command": "python -m bench " + " ".join(args.argv)}
+            "cpu_count": os.cpu_count(), "command": "python -m bench " + " ".join(args.argv),
+            **record.provenance(), "blas": record.blas_info(), "record_format": record.FORMAT}
 
 
 def select(only: list[str] | None) -> tuple[list[Spec], bool]:
@@ -381,8 +375,13 @@ def main(argv: list[str] | None = None) -> int:
         _set_peak(meta, rows, peak_size(args.quick))
     finally:
         pin.restore()
+    meta["load_after"] = record.load_average()
     print(format_table(rows, meta))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"meta": meta, "results": rows}, indent=1))
     print(f"\nwrote {args.json}")
+    if args.record:
+        path = record.record_path(meta)
+        record.write_json(path, {"meta": meta, "results": rows})
+        print(f"wrote {path}" + (" (quick sizes: git-ignored, not for bench/README.md)" if args.quick else ""))
     return 0
