@@ -321,13 +321,16 @@ def _meta(args: argparse.Namespace, pin: ThreadPin, peak: dict) -> dict:
     import torch
 
     import chainrule
+    from chainrule.kernels import _jit
 
+    jit = {"enabled": _jit.ENABLED, "env": os.environ.get("CHAINRULE_JIT"), "numba": record.package_version("numba")}
     return {"date": datetime.datetime.now().isoformat(timespec="seconds"), "quick": args.quick,
             "repeats": args.repeats, "warmup": args.warmup, "settle": args.settle, "pause": args.pause, "threads": pin.info(), "peak": peak,
             "python": sys.version.split()[0], "numpy": np.__version__, "torch": torch.__version__,
             "chainrule": getattr(chainrule, "__version__", "?"), "machine": platform.machine(),
             "cpu_count": os.cpu_count(), "command": "python -m bench " + " ".join(args.argv),
-            **record.provenance(), "blas": record.blas_info(), "record_format": record.FORMAT}
+            **record.provenance(), "blas": record.blas_info(), "jit": jit,
+            "record_format": record.FORMAT}
 
 
 def select(only: list[str] | None) -> tuple[list[Spec], bool]:

@@ -13,6 +13,7 @@ This module imports neither NumPy nor PyTorch: the report and its test read reco
 from __future__ import annotations
 
 import datetime
+import importlib.metadata
 import json
 import os
 import platform
@@ -62,6 +63,14 @@ def blas_info() -> list[dict]:
         return []
     keys = ("internal_api", "version", "architecture", "num_threads")
     return [{k: d.get(k) for k in keys} for d in threadpool_info()]
+
+
+def package_version(name: str) -> str | None:
+    """The installed version of a distribution, without importing it (None when absent)."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def provenance() -> dict:

@@ -47,7 +47,11 @@ def _versions(meta: dict) -> str:
     if blas:
         b = blas[0]
         numpy += f" (OpenBLAS {b.get('version')}" + (f", {b['architecture']} kernels)" if b.get("architecture") else ")")
-    return f"{numpy}, PyTorch {meta.get('torch', '?')}, Python {meta.get('python', '?')}"
+    text = f"{numpy}, PyTorch {meta.get('torch', '?')}, Python {meta.get('python', '?')}"
+    jit = meta.get("jit")
+    if jit is not None:  # records before the field was added do not say
+        text += "; compiled kernels " + (f"on (numba {jit.get('numba')})" if jit.get("enabled") else "off")
+    return text
 
 
 def _load(meta: dict) -> str:
@@ -69,7 +73,8 @@ def render(data: dict, name: str) -> str:
     lines = [
         f"Generated from `{name}`:",
         "",
-        f"- command: `{meta.get('command', '?')}`; {threads} thread(s) for both frameworks; "
+        f"- command: `{meta.get('command', '?')}`; {threads} thread{'' if threads == 1 else 's'} for both "
+        "frameworks; "
         f"median of {meta.get('repeats', '?')} interleaved runs per side",
         f"- commit: `{meta.get('commit') or 'unknown'}` ({tree}), {date}",
         f"- machine: {meta.get('cpu_model', '?')}, {meta.get('cores_usable') or meta.get('cpu_count', '?')} cores"
