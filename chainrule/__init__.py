@@ -142,9 +142,9 @@ __version__ = "0.1.0"
 
 # Submodules (and the names they define) that ``import chainrule`` does not load: they are
 # imported on first use, so ``chainrule.models.resnet18()`` works without slowing every start.
-_LAZY_SUBMODULES = ("accelerator", "backends", "cuda", "distributions", "models", "onnx", "random",
+_LAZY_SUBMODULES = ("accelerator", "backends", "compiler", "cuda", "distributions", "models", "onnx", "random",
                     "serialization", "special", "tools")
-_LAZY_NAMES = {"load": "serialization", "save": "serialization"}
+_LAZY_NAMES = {"compile": "compiler", "load": "serialization", "save": "serialization"}
 
 
 def __getattr__(name: str):

@@ -193,6 +193,11 @@ class Tensor:
     def _version_number(self) -> int:
         return self._version[0]
 
+    def _bump_version(self) -> None:
+        """Count one in-place write into this tensor's memory (shared with its views): the one
+        place writes are recorded, so saved values can be checked and a graph capture sees them."""
+        self._version[0] += 1
+
     @property
     def name(self) -> str | None:
         """An optional label, shown by ``chainrule.autograd.graph``."""

@@ -2,11 +2,13 @@
 
 Every ``import`` in ``chainrule/**.py`` counts, at module level or inside a function (an import
 deferred to call time is still a dependency). The layers, from the bottom:
-kernels < tensor/autograd < ops < nn < optim/data < cli. The rules:
+kernels < tensor/autograd < ops < nn < compiler < optim/data < cli. The rules:
 
 * ``kernels`` (raw arrays) import nothing of ``tensor``, ``autograd``, ``ops`` or above;
 * ``autograd`` (the core) imports nothing of ``ops``, ``nn``, ``optim`` or above;
+* ``ops`` and ``nn`` import nothing of ``compiler`` (it records them; they do not know it);
 * ``nn`` imports nothing of ``optim`` or ``cli``;
+* ``compiler`` imports nothing of ``optim``, ``data`` or ``cli``;
 * nothing in the library imports ``cli`` (only ``cli`` itself and ``__main__``);
 * module-level imports form no cycle (a cycle works only in one import order).
 """
@@ -27,8 +29,10 @@ RULES = [
                            "chainrule.optim", "chainrule.utils.data", "chainrule.models", "chainrule.tools",
                            "chainrule.cli")),
     ("chainrule.autograd", ("chainrule.ops", "chainrule.nn", "chainrule.optim", "chainrule.utils.data",
-                            "chainrule.models", "chainrule.cli")),
-    ("chainrule.nn", ("chainrule.optim", "chainrule.cli")),
+                            "chainrule.models", "chainrule.cli", "chainrule.compiler")),
+    ("chainrule.ops", ("chainrule.compiler",)),
+    ("chainrule.nn", ("chainrule.optim", "chainrule.cli", "chainrule.compiler")),
+    ("chainrule.compiler", ("chainrule.optim", "chainrule.utils.data", "chainrule.data", "chainrule.cli")),
     ("chainrule", ("chainrule.cli",)),
 ]
 ALLOWED_TO_IMPORT_CLI = ("chainrule.cli", "chainrule.__main__")

@@ -144,7 +144,7 @@ class Normalize:
             arr -= mean
             arr /= std
             if is_tensor:
-                tensor._version[0] += 1
+                tensor._bump_version()
             return tensor
         return _wrap((arr - mean) / std, is_tensor)
 

@@ -159,7 +159,7 @@ class _Buffer:
         if self.writeback:
             if self.copied:
                 self.tensor._data[...] = self.array
-            self.tensor._version[0] += 1
+            self.tensor._bump_version()
 
 
 _OPS: dict = {}
@@ -256,7 +256,7 @@ def _scatter_rows(rows: np.ndarray, outs: list[Tensor]) -> Callable[[], None]:
     def finish() -> None:
         for row, t in zip(rows, outs):
             t._data[...] = row.reshape(t._data.shape)
-            t._version[0] += 1
+            t._bump_version()
     return finish
 
 

@@ -136,7 +136,7 @@ def write_out(out: Tensor, value: np.ndarray, warn: bool = True) -> Tensor:
     elif not data.flags.writeable:
         raise RuntimeError("out= cannot be a read-only view (e.g. made by expand); clone it first")
     np.copyto(data, value, casting="unsafe")
-    out._version[0] += 1
+    out._bump_version()
     return out
 
 

@@ -5,18 +5,32 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..autograd.function import FunctionNode
 from ..tensor import Tensor
 from ._util import binary_operands, broadcast_error, no_grad_unary
+
+
+class Compare(FunctionNode):
+    """An element-wise comparison or logical function of two tensors: a bool result, no gradient.
+    A node (rather than a raw-array helper) so that a graph capture sees the value computed."""
+
+    def __init__(self, ufunc: str):
+        self.ufunc = ufunc
+
+    def forward(self, a, b):
+        try:
+            return self.xp.asarray(getattr(self.xp, self.ufunc)(a, b))
+        except ValueError:
+            raise broadcast_error(a, b) from None
+
+    def backward(self, gy):  # pragma: no cover - bool outputs never receive a gradient
+        return None, None
 
 
 def _compare(name: str):
     def fn(input, other) -> Tensor:
         a, b = binary_operands(input, other)
-        xp = backend.array_module(a._data)
-        try:
-            return Tensor._make(xp.asarray(getattr(xp, name)(a._data, b._data)))
-        except ValueError:
-            raise broadcast_error(a._data, b._data) from None
+        return Compare(name).apply(a, b)
 
     fn.__name__ = name
     fn.__doc__ = f"Element-wise ``{name}`` as a bool tensor (no gradient)."

@@ -22,14 +22,19 @@ _SELU_ALPHA_PRIME = -1.7580993408473766
 
 
 class Dropout(FunctionNode):
-    """y = x * m + c with a constant mask m (already scaled) and constant offset c (alpha dropout)."""
+    """y = x * m + c with a random mask m (already scaled) and constant offset c (alpha dropout).
+
+    The mask is drawn inside ``forward``, so the draw is part of the operator (a recorded graph
+    draws a new mask on every replay, as eager mode does)."""
 
     torch_name = "MulBackward0"
 
-    def __init__(self, mask, offset=None):
-        self.mask, self.offset = mask, offset
+    def __init__(self, p: float, mask_shape: tuple, alpha: bool):
+        self.p, self.mask_shape, self.alpha = p, mask_shape, alpha
+        self.mask = self.offset = None
 
     def forward(self, x):
+        self.mask, self.offset = _mask_and_offset(self.xp, x.dtype, self.mask_shape, self.p, self.alpha)
         y = x * self.mask
         if self.offset is not None:
             y = y + self.offset
@@ -48,21 +53,20 @@ def _check_p(p: float) -> float:
     return float(p)
 
 
-def _keep_mask(input: Tensor, mask_shape: tuple, p: float):
-    """Bernoulli(1 - p) mask of ``mask_shape`` in the input's dtype and array module."""
-    keep = backend.rng().random(mask_shape) >= p
-    xp = backend.array_module(input._data)
-    return xp.asarray(keep.astype(input._data.dtype))
-
-
-def _apply(input: Tensor, mask, offset, inplace: bool) -> Tensor:
-    if not inplace:
-        return Dropout(mask, offset).apply(input)
-    # in place: x *= m (+ c); recorded like any in-place op on a non-leaf, refused on a grad leaf
-    input.mul_(Tensor._make(mask))
-    if offset is not None:
-        input.add_(Tensor._make(offset))
-    return input
+def _mask_and_offset(xp, dtype, mask_shape: tuple, p: float, alpha: bool) -> tuple:
+    """A Bernoulli(1 - p) mask of ``mask_shape`` (drawn from the default generator) scaled so the
+    mean is kept, and the offset of alpha dropout (None for plain dropout)."""
+    keep = xp.asarray((backend.rng().random(mask_shape) >= p).astype(dtype))
+    dt = dtype.type
+    if not alpha:
+        scale = dt(0.0) if p == 1.0 else dt(1.0 / (1.0 - p))
+        return keep * scale, None
+    if p == 1.0:  # everything dropped: the output is the SELU saturation value's affine image, 0 in mean
+        return keep * dt(0), keep * dt(0) + dt(0)
+    # a(x m + alpha' (1 - m)) + b with a, b chosen to keep zero mean and unit variance
+    a = ((1 - p) * (1 + p * _SELU_ALPHA_PRIME**2)) ** -0.5
+    b = -a * _SELU_ALPHA_PRIME * p
+    return keep * dt(a), (1 - keep) * dt(a * _SELU_ALPHA_PRIME) + dt(b)
 
 
 def _feature_dropout(input: Tensor, p: float, training: bool, inplace: bool, batched: bool,
@@ -78,18 +82,14 @@ def _masked(input: Tensor, p: float, training: bool, inplace: bool, mask_shape: 
         return input
     if input._data.dtype.kind != "f":
         raise TypeError(f"dropout: expected a floating-point input, got {input.dtype}")
-    dt = input._data.dtype.type
-    keep = _keep_mask(input, mask_shape, p)
-    if alpha:
-        if p == 1.0:
-            # everything dropped: the output is the SELU saturation value's affine image, 0 in mean
-            return _apply(input, keep * dt(0), keep * dt(0) + dt(0), inplace)
-        # a(x m + alpha' (1 - m)) + b with a, b chosen to keep zero mean and unit variance
-        a = ((1 - p) * (1 + p * _SELU_ALPHA_PRIME**2)) ** -0.5
-        b = -a * _SELU_ALPHA_PRIME * p
-        return _apply(input, keep * dt(a), (1 - keep) * dt(a * _SELU_ALPHA_PRIME) + dt(b), inplace)
-    scale = dt(0.0) if p == 1.0 else dt(1.0 / (1.0 - p))
-    return _apply(input, keep * scale, None, inplace)
+    if not inplace:
+        return Dropout(p, mask_shape, alpha).apply(input)
+    # in place: x *= m (+ c); recorded like any in-place op on a non-leaf, refused on a grad leaf
+    mask, offset = _mask_and_offset(backend.array_module(input._data), input._data.dtype, mask_shape, p, alpha)
+    input.mul_(Tensor._make(mask))
+    if offset is not None:
+        input.add_(Tensor._make(offset))
+    return input
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:

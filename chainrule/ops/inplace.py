@@ -61,7 +61,7 @@ def _write(t: Tensor, value) -> None:
             "unsupported operation: the tensor is a read-only view (e.g. made by expand/broadcast_to); "
             "call .clone() before modifying it in place")
     data[...] = value
-    t._version[0] += 1
+    t._bump_version()
 
 
 def _apply(t: Tensor, result_fn, *others, saves_self: bool = True) -> Tensor:
@@ -113,7 +113,7 @@ def _fast_ufunc(t: Tensor, ufunc, other) -> bool:
         raise RuntimeError(
             f"output with shape {list(data.shape)} doesn't match the broadcast shape "
             f"{list(np.broadcast_shapes(data.shape, np.shape(b)))}") from None
-    t._version[0] += 1
+    t._bump_version()
     return True
 
 
@@ -336,7 +336,7 @@ def setitem(self: Tensor, index, value) -> None:
     if not self._data.flags.writeable:
         raise RuntimeError("cannot assign into a read-only (broadcast) view; clone it first")
     self._data[idx] = v
-    self._version[0] += 1
+    self._bump_version()
 
 
 METHODS = {

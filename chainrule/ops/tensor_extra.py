@@ -125,7 +125,7 @@ def _rebind(self: Tensor, fn) -> Tensor:
         self._data, self.grad_fn, self._output_nr = out._data, out.grad_fn, out._output_nr
     else:
         self._data = fn(Tensor._make(self._data))._data
-    self._version[0] += 1
+    self._bump_version()
     return self
 
 
@@ -183,7 +183,7 @@ def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
         new[:k] = old.reshape(-1)[:k]
         new = new.reshape(shape)
     self._data = new
-    self._version[0] += 1
+    self._bump_version()
     return self
 
 
@@ -208,7 +208,7 @@ def apply_(self: Tensor, callable) -> Tensor:  # noqa: A002 (PyTorch's name)
             raise TypeError(f"apply_(): the function must return a number, got {type(v).__name__}")
     data[...] = np.asarray(values, dtype=np.float64 if data.dtype.kind == "f" else None).astype(
         data.dtype).reshape(data.shape)
-    self._version[0] += 1
+    self._bump_version()
     return self
 
 
@@ -225,7 +225,7 @@ def map_(self: Tensor, tensor: Tensor, callable) -> Tensor:  # noqa: A002 (PyTor
     values = [callable(a.item(), b.item()) for a, b in zip(self._data.reshape(-1), other.reshape(-1))]
     self._data[...] = np.asarray(values, dtype=np.float64 if self._data.dtype.kind == "f" else None).astype(
         self._data.dtype).reshape(self._data.shape)
-    self._version[0] += 1
+    self._bump_version()
     return self
 
 

@@ -87,8 +87,8 @@ class SyncBatchNorm(_BatchNorm):
             rm, rv = self.running_mean, self.running_var
             rm._data[...] = (1 - m) * rm._data + m * mean._data.astype(rm._data.dtype)
             rv._data[...] = (1 - m) * rv._data + m * (var._data * (n / (n - 1))).astype(rv._data.dtype)
-            rm._version[0] += 1
-            rv._version[0] += 1
+            rm._bump_version()
+            rv._bump_version()
 
     @classmethod
     def convert_sync_batchnorm(cls, module: Module, process_group: Any = None) -> Module:

@@ -176,7 +176,7 @@ class DistributedDataParallel(Module):
             for t in group:
                 n = t._data.size
                 t._data[...] = flat[start: start + n].reshape(t._data.shape)
-                t._version[0] += 1
+                t._bump_version()
                 start += n
 
     def _build_buckets(self, cap_bytes: int) -> None:

@@ -1,0 +1,125 @@
+"""A recorded call as a flat schedule, and its replay.
+
+A ``Graph`` is what ``trace.record`` saw: the call's inputs, live tensors and constants placed in
+numbered slots, then one ``Step`` per operator, in the order they ran. ``replay`` runs the steps
+on new inputs: each step is a fresh copy of the recorded operator node, applied to the tensors in
+its input slots, so the autograd graph it builds (and every gradient) is the eager one, made
+without the Python around the operators (argument parsing, checks, operand conversion). Where
+``fuse.py`` has replaced a chain of element-wise steps by one fused step, that step runs one
+compiled kernel for the chain forward and one for its gradient.
+
+``Guard``s are the values the call read into Python; replay recomputes each at the point of the
+schedule where it was read and raises ``GuardFailed`` when one differs, before anything outside
+the call has changed (the random-number state is restored by the caller).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..autograd import grad_mode
+from ..tensor import Tensor
+
+
+class GuardFailed(Exception):
+    """A value the recorded call read into Python is different on this call."""
+
+
+@dataclass
+class Step:
+    """One operator of the schedule: ``template`` copied before it first ran."""
+
+    template: Any
+    ins: tuple  # slot per input
+    outs: tuple  # slot per output
+    single: bool  # the operator returned one Tensor, not a tuple
+    grad: bool  # grad mode when it ran
+    node: Any  # the node that ran while recording (dropped once the graph is built)
+    subst: tuple = ()  # (attribute, slot, as raw array) values of the call the node holds
+    fused: tuple = ()  # for a fused step: the steps it replaces (for explain and double backward)
+    name: str = ""  # PyTorch's name of the operator's backward node, as it was when recorded
+
+
+@dataclass
+class Guard:
+    """``kind`` (item, __bool__, ...) of the tensor in ``slot`` gave ``value`` after ``position`` steps."""
+
+    position: int
+    slot: int
+    kind: str
+    value: Any
+    where: str
+
+    def holds(self, t: Tensor) -> bool:
+        now = getattr(Tensor, self.kind)(t)
+        return type(now) is type(self.value) and bool(now == self.value)
+
+
+@dataclass
+class Graph:
+    spec: Any  # the structure of (args, kwargs), tensors numbered
+    n_slots: int
+    input_slots: tuple  # (slot, index among the flattened input tensors)
+    lives: tuple  # (slot, Tensor)
+    consts: tuple  # (slot, Tensor)
+    steps: tuple
+    guards: tuple
+    out_spec: Any
+    out_slots: tuple
+    slot_meta: tuple  # (shape, dtype) per slot
+    stats: dict = field(default_factory=dict)
+
+    def replay(self, inputs: list) -> Any:
+        """The call's result for new ``inputs`` (the flattened tensors of the arguments)."""
+        vals: list[Any] = [None] * self.n_slots
+        for s, i in self.input_slots:
+            vals[s] = inputs[i]
+        for s, t in self.lives:
+            vals[s] = t
+        for s, t in self.consts:
+            vals[s] = t
+        guards = self.guards
+        g = 0
+        mode = grad_mode.is_grad_enabled()
+        outer = mode
+        try:
+            for k, step in enumerate(self.steps):
+                while g < len(guards) and guards[g].position <= k:
+                    if not guards[g].holds(vals[guards[g].slot]):
+                        raise GuardFailed(guards[g].where)
+                    g += 1
+                if step.grad is not mode:
+                    mode = step.grad
+                    grad_mode._set_enabled(mode)
+                node = object.__new__(type(step.template))
+                node.__dict__.update(step.template.__dict__)
+                for name, s, raw in step.subst:
+                    setattr(node, name, vals[s]._data if raw else vals[s])
+                out = node.apply(*[vals[s] for s in step.ins])
+                if step.single:
+                    vals[step.outs[0]] = out
+                else:
+                    for s, o in zip(step.outs, out):
+                        vals[s] = o
+            while g < len(guards):
+                if not guards[g].holds(vals[guards[g].slot]):
+                    raise GuardFailed(guards[g].where)
+                g += 1
+        finally:
+            if mode is not outer:
+                grad_mode._set_enabled(outer)
+        return _build(self.out_spec, [vals[s] for s in self.out_slots])
+
+
+def _build(spec: Any, tensors: list) -> Any:
+    kind, v = spec
+    if kind == "T":
+        return tensors[v]
+    if kind == "V":
+        return v
+    if kind == "tuple":
+        return tuple(_build(x, tensors) for x in v)
+    if kind == "list":
+        return [_build(x, tensors) for x in v]
+    return {k: _build(x, tensors) for k, x in v}

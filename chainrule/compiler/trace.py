@@ -1,0 +1,210 @@
+"""Recording one eager call as a static graph: which operators ran, on what, in what order.
+
+``record(fn, args, kwargs)`` runs ``fn`` eagerly inside ``autograd.capture.capturing`` and turns
+what it saw into a ``Graph`` (``graph.py``): a flat list of steps, each an operator node (copied
+before it ran, so its hyper-parameters are kept and its forward state is not) and the slots its
+inputs come from and its outputs go to. A slot is a value of the call:
+
+* an input - a Tensor among the arguments (found anywhere in tuples, lists and dicts);
+* a live tensor - one that existed before the call (a parameter, a buffer, a tensor the function
+  closes over): replay reads it anew each time, so updates to it are seen;
+* a constant - a 0-d floating-point tensor made during the call outside any operator: what a
+  Python number such as the ``0.5`` of ``y * 0.5`` becomes;
+* an output of an earlier step.
+
+What cannot be replayed is refused with ``Unsupported`` (a graph break), naming the reason and
+the user's source line: any other tensor made outside the operators (a value computed by code that
+records no node, such as a factory or a raw-array helper), an in-place write, a custom
+``autograd.Function``, a backward pass, a tensor hook, ``numpy()``. Values read into Python
+(``item``, ``bool``, ``float``, ``int``, ``tolist``) become guards: replay recomputes them and
+gives up (for a re-trace) when one differs, so a data-dependent branch is never replayed wrongly.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..autograd import capture
+from ..autograd.function import FunctionNode
+from ..autograd.grad_mode import is_grad_enabled
+from ..tensor import Tensor
+from .graph import Graph, Guard, Step
+
+_PACKAGE = sys.modules["chainrule"].__path__[0] if "chainrule" in sys.modules else ""
+
+
+class Unsupported(Exception):
+    """Something in the call cannot be captured; ``where`` is the user's source line."""
+
+    def __init__(self, reason: str, where: str = ""):
+        super().__init__(f"{reason} ({where})" if where else reason)
+        self.reason = reason
+        self.where = where
+
+
+def user_line() -> str:
+    """``file:line`` of the innermost frame outside chainrule (the user's code that got here)."""
+    f: Any = sys._getframe(1)
+    while f is not None:
+        name = f.f_code.co_filename
+        if not name.startswith(_PACKAGE) or not _PACKAGE:
+            return f"{name}:{f.f_lineno}"
+        f = f.f_back
+    return "?"
+
+
+def flatten(obj: Any, out: list) -> Any:
+    """The structure of ``obj`` with each Tensor replaced by ``("T", index into out)``."""
+    if isinstance(obj, Tensor):
+        out.append(obj)
+        return ("T", len(out) - 1)
+    if type(obj) in (tuple, list):
+        return (type(obj).__name__, tuple(flatten(v, out) for v in obj))
+    if type(obj) is dict:
+        return ("dict", tuple((k, flatten(v, out)) for k, v in obj.items()))
+    return ("V", obj)
+
+
+class Recorder:
+    """The observer of one eager call (see ``autograd.capture``)."""
+
+    def __init__(self, inputs: list[Tensor]):
+        self.slot_of: dict[int, int] = {}  # id(Tensor) -> slot
+        self.keep: list[Any] = []  # every Tensor seen, alive until the end (ids stay unique)
+        self.input_slots: list[tuple[int, int]] = []
+        self.lives: list[tuple[int, Tensor]] = []
+        self.consts: list[tuple[int, Tensor]] = []
+        self.steps: list[Step] = []
+        self.guards: list[Guard] = []
+        self.origins: dict[int, str] = {}  # id -> source line, of tensors made outside the operators
+        self.n_slots = 0
+        self.meta: list[tuple] = []  # (shape, dtype) per slot, as the value was when recorded
+        self.error: Unsupported | None = None
+        for i, t in enumerate(inputs):
+            if id(t) not in self.slot_of:
+                self.input_slots.append((self._new_slot(t), i))
+
+    def _new_slot(self, t: Tensor) -> int:
+        s = self.n_slots
+        self.n_slots += 1
+        self.slot_of[id(t)] = s
+        self.keep.append(t)
+        self.meta.append((t._data.shape, t._data.dtype))
+        return s
+
+    def fail(self, reason: str, where: str | None = None) -> None:
+        if self.error is None:  # the first reason is the one to report
+            self.error = Unsupported(reason, user_line() if where is None else where)
+
+    # ---- the observer protocol (autograd.capture) ----------------------------------------------
+    def slot(self, t: Tensor, what: str) -> int | None:
+        """The slot of a tensor an operator or the caller uses; new lives and constants get one."""
+        s = self.slot_of.get(id(t))
+        if s is not None:
+            return s
+        origin = self.origins.get(id(t))
+        if origin is None:  # made before the call: read afresh on every replay
+            s = self._new_slot(t)
+            self.lives.append((s, t))
+            return s
+        data = t._data
+        if data.ndim == 0 and data.dtype.kind == "f" and not t._requires_grad and type(data) is np.ndarray:
+            s = self._new_slot(t)
+            self.consts.append((s, t))
+            return s
+        self.fail(f"{what} is a tensor of shape {list(data.shape)} and dtype {t.dtype} computed outside the "
+                  "recorded operators", origin)
+        return None
+
+    def apply(self, node: FunctionNode, inputs: tuple, run: Callable) -> Any:
+        if capture.depth() > 1 or self.error is not None:  # inside another operator: part of it
+            return run()
+        template = object.__new__(type(node))
+        template.__dict__.update(node.__dict__)
+        ins = []
+        for t in inputs:
+            s = self.slot(t, f"an input of {type(node).__name__}")
+            ins.append(-1 if s is None else s)
+        grad = is_grad_enabled()
+        out = run()
+        outs = out if isinstance(out, tuple) else (out,)
+        out_slots = tuple(self._new_slot(o) for o in outs)
+        self.steps.append(Step(template, tuple(ins), out_slots, not isinstance(out, tuple), grad, node,
+                               self._substitutions(template)))
+        return out
+
+    def _substitutions(self, template: FunctionNode) -> tuple:
+        """Attributes of the node that hold values of the call: replaced on replay."""
+        subst = []
+        by_array = None
+        for name, v in template.__dict__.items():
+            if isinstance(v, Tensor):
+                s = self.slot(v, f"attribute {name!r} of {type(template).__name__}")
+                if s is not None:
+                    subst.append((name, s, False))
+            elif isinstance(v, np.ndarray) and v.size > 1:
+                if by_array is None:
+                    by_array = {id(t._data): s for t, s in ((t, self.slot_of[id(t)]) for t in self.keep
+                                                             if isinstance(t, Tensor))}
+                s = by_array.get(id(v))
+                if s is None:
+                    self.fail(f"attribute {name!r} of {type(template).__name__} is an array computed outside "
+                              "the recorded operators")
+                else:
+                    subst.append((name, s, True))
+        return tuple(subst)
+
+    def made(self, t: Tensor) -> None:
+        self.origins[id(t)] = user_line()
+        self.keep.append(t)
+
+    def wrote(self, t: Tensor) -> None:
+        self.fail(f"an in-place write into a tensor of shape {list(t.shape)}")
+
+    def read(self, t: Tensor, kind: str, value: Any) -> None:
+        if kind == "numpy":
+            self.fail("numpy() hands the tensor's memory to code that records no operator")
+            return
+        s = self.slot(t, f"the tensor read by {kind}()")
+        if s is not None:
+            self.guards.append(Guard(len(self.steps), s, kind, value, user_line()))
+
+    def custom(self, cls: type) -> None:
+        self.fail(f"the custom autograd.Function {cls.__name__}")
+
+    def backward(self, node: Any) -> None:
+        self.fail("a backward pass inside the compiled function (call backward on its result instead)")
+
+    def unsupported(self, t: Tensor, name: str) -> None:
+        self.fail(f"Tensor.{name}() attaches Python code to the graph")
+
+
+def record(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, Graph | None, Unsupported | None]:
+    """Run ``fn(*args, **kwargs)`` eagerly, recording it: (its result, the graph or None, why not)."""
+    inputs: list[Tensor] = []
+    spec = flatten((args, kwargs), inputs)
+    rec = Recorder(inputs)
+    with capture.capturing(rec):
+        result = fn(*args, **kwargs)
+    if rec.error is not None:
+        return result, None, rec.error
+    outs: list[Tensor] = []
+    out_spec = flatten(result, outs)
+    out_slots = []
+    for t in outs:
+        s = rec.slot(t, "a returned value")
+        if s is None:
+            return result, None, rec.error
+        out_slots.append(s)
+    for step in rec.steps:  # names given after the operator ran (named_output)
+        if step.node._renamed is not None:
+            step.template._renamed = step.node._renamed
+        step.name = step.node.name()
+        step.node = None
+    graph = Graph(spec, rec.n_slots, tuple(rec.input_slots), tuple(rec.lives), tuple(rec.consts),
+                  tuple(rec.steps), tuple(rec.guards), out_spec, tuple(out_slots), tuple(rec.meta))
+    return result, graph, None

@@ -1,0 +1,254 @@
+"""chainrule.compile: replay equals eager, re-recording on every change that matters, graph breaks."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule as torch
+import chainrule.nn as nn
+import chainrule.nn.functional as F
+from chainrule.compiler import CompileError, config
+
+
+def chain(x, w):
+    """The benchmark's element-wise chain, short: fused into one kernel by the default backend."""
+    y = x
+    for _ in range(5):
+        y = torch.tanh(y * w + w) * 0.5
+    return y.sum()
+
+
+def calls(fn):
+    c = fn._compiled if hasattr(fn, "_compiled") else fn._compiled_call
+    return dict(c.calls)
+
+
+@pytest.mark.parametrize("backend", ["inductor", "eager"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_function_replay_equals_eager(backend, dtype):
+    cf = torch.compile(chain, backend=backend)
+    torch.manual_seed(0)
+    w = torch.randn(16, dtype=dtype, requires_grad=True)
+    for _ in range(3):
+        x = torch.randn(16, dtype=dtype)
+        loss = chain(x, w)
+        (g_eager,) = torch.autograd.grad(loss, w)
+        closs = cf(x, w)
+        (g_comp,) = torch.autograd.grad(closs, w)
+        # fused tanh may differ from NumPy's by an ulp (kernels/numpy/fused.py): a few ulps after 5 links
+        tol = 1e-6 if dtype == torch.float32 else 1e-14
+        np.testing.assert_allclose(closs.item(), loss.item(), rtol=tol)
+        np.testing.assert_allclose(g_comp.numpy(), g_eager.numpy(), rtol=tol * 10, atol=tol)
+        if backend == "eager":  # no fusion: the same operators in the same order, bit for bit
+            assert closs.item() == loss.item() and (g_comp.numpy() == g_eager.numpy()).all()
+    assert calls(cf) == {"replayed": 2, "recorded": 1, "eager": 0}
+
+
+def test_double_backward_through_fused_kernel():
+    cf = torch.compile(chain)
+    w = torch.randn(16, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(16, dtype=torch.float64)
+    cf(x, w)  # record
+    for fn in (chain, cf):
+        (g,) = torch.autograd.grad(fn(x, w), w, create_graph=True)
+        (gg,) = torch.autograd.grad(g.sum(), w)
+        if fn is chain:
+            ref = (g.detach().numpy(), gg.numpy())
+    np.testing.assert_allclose(g.detach().numpy(), ref[0], rtol=1e-12)
+    np.testing.assert_allclose(gg.numpy(), ref[1], rtol=1e-10, atol=1e-12)
+
+
+def lenet():
+    return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.Dropout(0.2), nn.ReLU(),
+                         nn.Linear(120, 10))
+
+
+def test_training_20_steps_equals_eager():
+    torch.manual_seed(0)
+    eager = lenet()
+    torch.manual_seed(0)
+    model = lenet()
+    compiled = torch.compile(model)
+    opts = [torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9) for m in (eager, compiled)]
+    torch.manual_seed(1)
+    data = [(torch.randn(8, 1, 28, 28), torch.randint(0, 10, (8,))) for _ in range(20)]
+    for step, (x, y) in enumerate(data):
+        losses = []
+        for m, opt in zip((eager, compiled), opts):
+            torch.manual_seed(step)  # the same dropout masks on both sides
+            opt.zero_grad()
+            loss = F.cross_entropy(m(x), y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        assert losses[0] == losses[1]
+    for a, b in zip(eager.parameters(), model.parameters()):
+        assert (a.detach().numpy() == b.detach().numpy()).all()
+    assert calls(compiled) == {"replayed": 19, "recorded": 1, "eager": 0}
+
+
+def test_optimized_module_is_the_module():
+    model = lenet()
+    compiled = torch.compile(model)
+    assert isinstance(compiled, nn.Module) and compiled._orig_mod is model
+    assert [id(p) for p in compiled.parameters()] == [id(p) for p in model.parameters()]
+    assert list(compiled.state_dict())[0] == "_orig_mod.0.weight"  # PyTorch's key prefix
+    model.note = "lenet"
+    assert compiled.note == "lenet"  # attribute reads fall through to the original
+    compiled.eval()
+    assert not model.training
+    x = torch.randn(2, 1, 28, 28)
+    with torch.no_grad():
+        out = compiled(x)
+        again = compiled(x)
+        ref = model(x)
+    assert out.grad_fn is None and (out.numpy() == ref.numpy()).all() and (again.numpy() == ref.numpy()).all()
+
+
+def test_new_signature_records_again():
+    cf = torch.compile(lambda x: (x * 2 + 1).relu())
+    cf(torch.ones(3))
+    cf(torch.ones(3))
+    cf(torch.ones(4))  # shape
+    cf(torch.ones(4, dtype=torch.float64))  # dtype
+    cf(torch.ones(4, dtype=torch.float64, requires_grad=True))  # requires_grad
+    with torch.no_grad():
+        cf(torch.ones(4, dtype=torch.float64, requires_grad=True))  # grad mode
+    assert calls(cf) == {"replayed": 1, "recorded": 5, "eager": 0}
+    model = lenet()
+    cm = torch.compile(model)
+    x = torch.randn(2, 1, 28, 28)
+    cm(x)
+    cm.eval()
+    cm(x)  # training flags are part of the signature
+    cm.train()
+    cm(x)
+    assert calls(cm) == {"replayed": 1, "recorded": 2, "eager": 0}
+
+
+def branchy(x):
+    if x.sum() > 0:
+        return x * 2
+    return x * 3
+
+
+def test_data_dependent_branch_is_guarded():
+    cf = torch.compile(branchy)
+    for v in (1.0, -1.0, 1.0, -1.0, -2.0):
+        x = torch.full((3,), v)
+        assert (cf(x).numpy() == branchy(x).numpy()).all()
+    assert calls(cf) == {"replayed": 3, "recorded": 2, "eager": 0}
+
+
+def test_item_guard_and_cache_limit(monkeypatch):
+    monkeypatch.setattr(config, "cache_size_limit", 3)
+    cf = torch.compile(lambda x: x * x.max().item())
+    for v in range(6):
+        x = torch.arange(3.0) + v
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = cf(x)
+        assert (out.numpy() == (x * (2.0 + v)).numpy()).all()
+        assert bool(caught) == (v == 3)  # one warning, when the limit is reached
+    assert calls(cf) == {"replayed": 0, "recorded": 3, "eager": 3}
+
+
+BREAKS = {
+    "in-place": (lambda x: x.mul_(2), "in-place write"),
+    "factory": (lambda x: x + torch.randn(3), "computed outside the recorded operators"),
+    "numpy": (lambda x: torch.from_numpy(x.numpy() * 2), "numpy()"),
+    "backward": (lambda x: (x * x).sum().backward(), "backward pass"),
+    "hook": (lambda x: (x * 2).register_hook(lambda g: g), "register_hook"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BREAKS))
+def test_graph_breaks(name):
+    fn, reason = BREAKS[name]
+    x = torch.ones(3, requires_grad=name in ("backward", "hook"))
+    if name == "in-place":
+        x = x * 1
+    with pytest.raises(CompileError, match=reason) as info:
+        torch.compile(fn, fullgraph=True)(x)
+    assert "test_compile.py:" in str(info.value)  # the user's line
+    cf = torch.compile(fn)
+    cf(x)
+    cf(x)
+    assert calls(cf)["eager"] == 1 and calls(cf)["replayed"] == 0
+    out = torch.compiler.explain(fn, x)
+    assert out.graph_break_count == 1 and reason in out.break_reasons[0][0]
+
+
+def test_custom_function_breaks():
+    class Double(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    with pytest.raises(CompileError, match="custom autograd.Function Double"):
+        torch.compile(lambda x: Double.apply(x), fullgraph=True)(torch.ones(2, requires_grad=True))
+
+
+def test_module_hooks_run_eagerly():
+    model = lenet()
+    seen = []
+    model[0].register_forward_hook(lambda m, i, o: seen.append(o.shape))
+    cm = torch.compile(model)
+    x = torch.randn(1, 1, 28, 28)
+    cm(x)
+    cm(x)
+    assert len(seen) == 2 and calls(cm)["eager"] == 1
+    with pytest.raises(CompileError, match="module hooks on 0"):
+        torch.compile(model, fullgraph=True)(x)
+
+
+def test_parameter_hooks_and_grad_accumulation():
+    lin = nn.Linear(3, 2)
+    seen = []
+    lin.weight.register_hook(lambda g: seen.append(1))
+    cm = torch.compile(lin)
+    x = torch.randn(4, 3)
+    for _ in range(3):
+        cm(x).sum().backward()
+    ref = nn.Linear(3, 2)
+    ref.load_state_dict(lin.state_dict())
+    for _ in range(3):
+        ref(x).sum().backward()
+    assert len(seen) == 3
+    assert (lin.weight.grad.numpy() == ref.weight.grad.numpy()).all()
+
+
+def test_arguments_validated():
+    with pytest.raises(ValueError, match="backend 'tvm' is not supported"):
+        torch.compile(chain, backend="tvm")
+    with pytest.raises(ValueError, match="unknown mode"):
+        torch.compile(chain, mode="fast")
+    with pytest.raises(NotImplementedError, match="dynamic=True"):
+        torch.compile(chain, dynamic=True)
+    with pytest.raises(TypeError, match="expected a callable"):
+        torch.compile(3)
+    assert torch.compile(chain, disable=True) is chain
+    deco = torch.compile(fullgraph=True)(chain)
+    assert deco(torch.ones(16), torch.ones(16)).item() == chain(torch.ones(16), torch.ones(16)).item()
+
+
+def test_reset_forgets_graphs():
+    cf = torch.compile(chain)
+    x = torch.ones(16)
+    cf(x, x)
+    torch.compiler.reset()
+    cf(x, x)
+    assert calls(cf)["recorded"] == 2
+
+
+def test_explain_lists_fused_kernels():
+    out = torch.compiler.explain(chain, torch.ones(16), torch.ones(16))
+    assert out.graph_count == 1 and out.graph_break_count == 0
+    assert len(out.fused_kernels) == 1 and len(out.fused_kernels[0]) == 20
+    assert "Fused kernel 1: 20 operators" in str(out)
