@@ -12,7 +12,6 @@ matrix per axis.
 
 from __future__ import annotations
 
-import itertools
 import math
 import numbers
 from typing import Any
@@ -20,8 +19,7 @@ from typing import Any
 from .. import kernels
 from ..autograd.function import _FREED_MSG, FunctionNode, named_output
 from ..backend import array_module
-from ..kernels.numpy.pool import MaxRoute, argmax_taps, tap_table
-from ..kernels.tables import adaptive_taps, averaging_matrix, avg_divisor
+from ..kernels.tables import averaging_matrix, avg_divisor
 from ..kernels.windows import (
     Window,
     pool_out_size,
@@ -149,29 +147,8 @@ class AdaptiveMaxPool(_IndexedMax):
         self.out_size = tuple(out_size)
 
     def forward(self, x):
-        xp = self.xp
-        size = x.shape[2:]
-        nd = len(size)
-        index, pos, kmax = [], [], []
-        for a, (s, p) in enumerate(zip(size, self.out_size)):
-            ii = adaptive_taps(s, p)  # (P, k): shorter windows repeat their last position
-            k = ii.shape[1]
-            shape = [1] * (2 * nd)
-            shape[2 * a], shape[2 * a + 1] = p, k
-            index.append(xp.asarray(ii.reshape(shape)))
-            pos.append(ii)
-            kmax.append(k)
-        g = x[(slice(None), slice(None)) + tuple(index)]  # (N, C, P0, k0, P1, k1, ...)
-
-        def views():
-            for off in itertools.product(*map(range, kmax)):
-                sel: tuple[slice | int, ...] = (slice(None), slice(None))
-                for j in off:
-                    sel += (slice(None), j)
-                yield g[sel]
-
-        y, arg = argmax_taps(xp, views, math.prod(kmax))
-        self._keep(x, MaxRoute(arg, tap_table(pos, size), x.shape))
+        y, route = kernels.call("pool", "adaptive_max_pool", self.xp, x, out_size=self.out_size)
+        self._keep(x, route)
         return y
 
 

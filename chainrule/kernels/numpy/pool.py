@@ -1,5 +1,6 @@
 """Pooling, the ``pool`` family of the reference backend: ``window_sum`` and its adjoint
-``window_sum_transpose`` (average pooling; this backend only), and ``max_pool``, which returns the maxima
+``window_sum_transpose`` (average pooling; this backend only), ``adaptive_max_pool`` (this backend
+only) and ``max_pool``, which return the maxima
 and, when asked, a ``MaxRoute``: which input position holds each window's maximum, an object of
 this backend that answers ``indices`` (for ``return_indices``) and ``route`` (the gradient: each
 value added at its window's maximum). The compiled backend (``kernels/numba/pool.py``) returns a
@@ -12,10 +13,12 @@ first real tap.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 
+from ..tables import adaptive_taps
 from ..windows import Window, crop, flat_phases, flat_taps, from_flat, merge_phases, phase_shape, phases, to_flat
 
 
@@ -159,3 +162,30 @@ def window_sum_transpose(xp, g, win: Window):
     for _, v in flat_taps(flat_phases(gph, win), win):
         v += gf
     return crop(xp, merge_phases(xp, gph, win), win)
+
+
+def adaptive_max_pool(xp, x, out_size: tuple):
+    """Adaptive max pooling of (N, C, *S) to (N, C, *out_size): the max over the windows
+    ``[floor(i*S/P), ceil((i+1)*S/P))`` of each axis, and its ``MaxRoute``."""
+    size = x.shape[2:]
+    nd = len(size)
+    index, pos, kmax = [], [], []
+    for a, (s, p) in enumerate(zip(size, out_size)):
+        ii = adaptive_taps(s, p)  # (P, k): shorter windows repeat their last position
+        k = ii.shape[1]
+        shape = [1] * (2 * nd)
+        shape[2 * a], shape[2 * a + 1] = p, k
+        index.append(xp.asarray(ii.reshape(shape)))
+        pos.append(ii)
+        kmax.append(k)
+    g = x[(slice(None), slice(None)) + tuple(index)]  # (N, C, P0, k0, P1, k1, ...)
+
+    def views():
+        for off in itertools.product(*map(range, kmax)):
+            sel: tuple[slice | int, ...] = (slice(None), slice(None))
+            for j in off:
+                sel += (slice(None), j)
+            yield g[sel]
+
+    y, arg = argmax_taps(xp, views, math.prod(kmax))
+    return y, MaxRoute(arg, tap_table(pos, size), x.shape)
