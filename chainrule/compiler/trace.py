@@ -80,6 +80,7 @@ class Recorder:
         self.consts: list[tuple[int, Tensor]] = []
         self.steps: list[Step] = []
         self.guards: list[Guard] = []
+        self.const_slots: dict[tuple, int] = {}  # (dtype, bytes) -> slot of a constant
         self.origins: dict[int, str] = {}  # id -> source line, of tensors made outside the operators
         self.n_slots = 0
         self.meta: list[tuple] = []  # (shape, dtype) per slot, as the value was when recorded
@@ -113,8 +114,14 @@ class Recorder:
             return s
         data = t._data
         if data.ndim == 0 and data.dtype.kind == "f" and not t._requires_grad and type(data) is np.ndarray:
-            s = self._new_slot(t)
-            self.consts.append((s, t))
+            key = (data.dtype.str, data.tobytes())
+            s = self.const_slots.get(key)
+            if s is None:  # equal constants share one slot (one input of a fused kernel)
+                s = self.const_slots[key] = self._new_slot(t)
+                self.consts.append((s, t))
+            else:
+                self.slot_of[id(t)] = s
+                self.keep.append(t)
             return s
         self.fail(f"{what} is a tensor of shape {list(data.shape)} and dtype {t.dtype} computed outside the "
                   "recorded operators", origin)
