@@ -29,3 +29,10 @@ NORM_PARALLEL_MIN_BYTES = 1 << 22
 # below this many bytes per array a call stays on one thread: the loops are bound by memory, and
 # below this a hand-off costs more than the second core gives
 RELU_PARALLEL_MIN_BYTES = 1 << 23
+
+# ---- fused element-wise chains (``fused.py``) ----------------------------------------------------
+# below this much work (elements times instructions) a call stays on one thread: at about 1 ns per
+# element-instruction of arithmetic (5-20 ns for exp, tanh ...) this is at least 0.25 ms, half of
+# which the second thread takes, more than the 45-70 us a hand-off to the pool's worker costs
+# (an estimate from those two figures, not a sweep)
+FUSED_PARALLEL_MIN_WORK = 1 << 18
