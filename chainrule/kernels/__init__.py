@@ -34,12 +34,14 @@ from . import numpy as _numpy_backend
 from .numba import conv as _numba_conv  # noqa: F401 (families are attributes of the backend)
 from .numba import fused as _numba_fused  # noqa: F401
 from .numba import norm as _numba_norm  # noqa: F401
+from .numba import optim as _numba_optim  # noqa: F401
 from .numba import pointwise as _numba_pointwise  # noqa: F401
 from .numba import pool as _numba_pool  # noqa: F401
 from .numpy import conv as _numpy_conv  # noqa: F401
 from .numpy import fused as _numpy_fused  # noqa: F401
 from .numpy import matmul as _numpy_matmul  # noqa: F401
 from .numpy import norm as _numpy_norm  # noqa: F401
+from .numpy import optim as _numpy_optim  # noqa: F401
 from .numpy import pointwise as _numpy_pointwise  # noqa: F401
 from .numpy import pool as _numpy_pool  # noqa: F401
 

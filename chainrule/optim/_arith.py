@@ -11,14 +11,18 @@ steps. PyTorch's CPU kernels (measured for 2.13 on x86-64 with FMA):
 * ``x.lerp_(y, w)``             -> ``fma(w, y - x, x)`` if ``|w| < 0.5`` else ``fma(w - 1, y - x, y)``
 * ``x.mul_(a)``, ``x / a``      -> plain, with ``a`` rounded to the tensor's dtype first
 
-The helpers below compute exactly these. A fused multiply-add on float32 (and float16) arrays is
-evaluated in float64, where the product of two float32 numbers is exact, and rounded once;
-float64 arrays use a plain multiply and add (one extra rounding at 1e-16, far below anything the
-float64 tests resolve), except :func:`fma_exact`, which adds the product's rounding error back
-(Dekker's two-product) for the one place where it matters in float64 too: centered RMSprop's
-``s - a^2``, a difference of two nearly equal numbers once the gradient settles.
+The helpers below compute exactly these, through the ``optim`` kernel family (``kernels.call``):
+the reference (``kernels/numpy/optim.py``) evaluates a fused multiply-add of float32 (and
+float16) arrays in float64, where the product of two float32 numbers is exact, and rounds once;
+the compiled backend does the same element by element in one pass, with the same bits. float64
+arrays use a plain multiply and add (one extra rounding at 1e-16, far below anything the float64
+tests resolve), except :func:`fma_exact`, which adds the product's rounding error back (Dekker's
+two-product) for the one place where it matters in float64 too: centered RMSprop's ``s - a^2``,
+a difference of two nearly equal numbers once the gradient settles. ``sgd_`` and ``adam_`` are
+whole steps of SGD and Adam (see the kernels' docstrings).
 
 Scalars follow PyTorch's rule for Python numbers: they take the array's dtype before use.
+``tmp`` arguments are scratch arrays of the updated array's shape that the reference may use.
 """
 
 from __future__ import annotations
@@ -27,12 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
-
-
-def _narrow(x) -> bool:
-    """True for float arrays narrower than float64 (their fused products are exact in float64)."""
-    return x.dtype.kind == "f" and x.dtype.itemsize < 8
+from .. import backend, kernels
 
 
 def _as(x, value: float):
@@ -40,48 +39,16 @@ def _as(x, value: float):
     return x.dtype.type(value)
 
 
-_BLOCK = 1 << 15  # elements per float64 block: 256 KiB, so the widened temporaries stay in cache
-
-
-def _flat(x, size: int):
-    """A flat view of an array operand of ``size`` elements, or the scalar itself; None if no view exists."""
-    if np.ndim(x) == 0:
-        return x
-    if x.size != size or not x.flags.c_contiguous:
-        return None
-    return x.reshape(-1)
+def _operand(xp, x):
+    """An operand of ``fma`` as an array: a scalar becomes a 0-d array of its own dtype, so that
+    ``kernels.select`` sees the dtype it computes in."""
+    return x if isinstance(x, np.ndarray) or np.ndim(x) > 0 else xp.asarray(x)
 
 
 def fma(a: Any, b: Any, c: Any, out) -> Any:
     """``out = a * b + c`` with a single rounding when ``out`` is narrower than float64."""
     xp = backend.array_module(out)
-    if _narrow(out):
-        flat = [_flat(x, out.size) for x in (a, b, c, out)] if xp is np and out.size > _BLOCK else None
-        if flat is None or any(f is None for f in flat):
-            wide = xp.multiply(a, b, dtype=np.float64)
-            wide += c
-            out[...] = wide
-            return out
-        fa, fb, fc, fo = flat
-        buf = np.empty(_BLOCK, dtype=np.float64)
-        for start in range(0, out.size, _BLOCK):
-            stop = min(start + _BLOCK, out.size)
-            wide = buf[:stop - start]
-            np.multiply(fa if np.ndim(fa) == 0 else fa[start:stop], fb if np.ndim(fb) == 0 else fb[start:stop],
-                        out=wide, dtype=np.float64)  # dtype: multiply in float64, not float32 then widen
-            wide += fc if np.ndim(fc) == 0 else fc[start:stop]
-            fo[start:stop] = wide
-    else:
-        prod = xp.multiply(a, b)
-        xp.add(prod, c, out=out)
-    return out
-
-
-def _split(x):
-    """Veltkamp's split of float64 ``x`` into a high and a low half (``x == hi + lo`` exactly)."""
-    t = x * 134217729.0  # 2**27 + 1
-    hi = t - (t - x)
-    return hi, x - hi
+    return kernels.call("optim", "fma", xp, _operand(xp, a), _operand(xp, b), _operand(xp, c), out)
 
 
 def fma_exact(a: Any, b: Any, c: Any, out) -> Any:
@@ -90,49 +57,30 @@ def fma_exact(a: Any, b: Any, c: Any, out) -> Any:
     Correctly rounded whenever ``a * b + c`` cancels (then ``p + c`` is exact), within one unit
     in the last place otherwise.
     """
-    if _narrow(out):
+    if out.dtype.kind == "f" and out.dtype.itemsize < 8:  # their float64 product is exact: a plain fma
         return fma(a, b, c, out)
     xp = backend.array_module(out)
-    a, b = xp.asarray(a, dtype=out.dtype), xp.asarray(b, dtype=out.dtype)
-    p = a * b
-    ah, al = _split(a)
-    bh, bl = _split(b)
-    err = ((ah * bh - p) + ah * bl + al * bh) + al * bl
-    xp.add(p, c, out=out)
-    out += err
-    return out
+    return kernels.call("optim", "fma_exact", xp, _operand(xp, a), _operand(xp, b), _operand(xp, c), out)
 
 
 def add_(x, y, alpha: float = 1.0) -> None:
     """PyTorch's ``x.add_(y, alpha=alpha)``: ``x += alpha * y``, fused."""
-    if alpha == 1.0:
-        x += y
-    else:
-        fma(_as(x, alpha), y, x, out=x)
+    kernels.call("optim", "add_", backend.array_module(x), x, y, alpha=alpha)
 
 
 def added(x, y, alpha: float):
     """PyTorch's out-of-place ``x.add(y, alpha=alpha)`` (a new array)."""
-    out = backend.array_module(x).empty_like(x)
-    return fma(_as(x, alpha), y, x, out=out)
+    return kernels.call("optim", "added", backend.array_module(x), x, y, alpha=alpha)
 
 
 def addcmul_(x, u, v, value: float = 1.0, tmp=None) -> None:
     """PyTorch's ``x.addcmul_(u, v, value=value)``: ``x = fma(value * u, v, x)``."""
-    if value != 1.0:  # value * u is exact for value == 1
-        u = backend.array_module(x).multiply(u, _as(x, value), out=tmp)
-    fma(u, v, x, out=x)
+    kernels.call("optim", "addcmul_", backend.array_module(x), x, u, v, value=value, tmp=tmp)
 
 
 def addcdiv_(x, u, v, value: float = 1.0, tmp=None) -> None:
     """PyTorch's ``x.addcdiv_(u, v, value=value)``: ``x += (value * u) / v``, rounding each step."""
-    xp = backend.array_module(x)
-    if value == 1.0:
-        tmp = xp.divide(u, v, out=tmp)
-    else:
-        tmp = xp.multiply(u, _as(x, value), out=tmp)
-        tmp /= v
-    x += tmp
+    kernels.call("optim", "addcdiv_", backend.array_module(x), x, u, v, value=value, tmp=tmp)
 
 
 def lerp_(start, end, weight: float, tmp=None) -> None:
@@ -141,19 +89,29 @@ def lerp_(start, end, weight: float, tmp=None) -> None:
     For ``|weight| >= 0.5`` it is ``end + (weight - 1) * (end - start)`` (with ``weight - 1``
     computed in the array's dtype), which is exact at ``weight == 1``.
     """
-    xp = backend.array_module(start)
-    tmp = xp.subtract(end, start, out=tmp)
-    w = _as(start, weight)
-    if abs(w) < 0.5:
-        fma(w, tmp, start, out=start)
-    else:
-        fma(w - start.dtype.type(1), tmp, end, out=start)
+    kernels.call("optim", "lerp_", backend.array_module(start), start, end, weight=weight, tmp=tmp)
 
 
 def square_avg_(avg, g, decay: float, tmp=None) -> None:
     """``avg.mul_(decay).addcmul_(g, g, value=1 - decay)``: the running mean of ``g^2``."""
-    avg *= _as(avg, decay)
-    addcmul_(avg, g, g, 1.0 - decay, tmp)
+    kernels.call("optim", "square_avg_", backend.array_module(avg), avg, g, decay=decay, tmp=tmp)
+
+
+def sgd_(theta, g, buf, lr: float, momentum: float, dampening: float, weight_decay: float, nesterov: bool):
+    """One step of SGD on ``theta`` in place (``kernels/numpy/optim.sgd_``); returns the momentum
+    buffer: ``buf`` updated in place, a new one when ``buf`` is None and ``momentum != 0``, None
+    when ``momentum == 0``."""
+    return kernels.call("optim", "sgd_", backend.array_module(theta), theta, g, buf=buf, lr=lr, momentum=momentum,
+                        dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
+
+
+def adam_(theta, g, m, v, v_max, *, lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
+          decoupled: bool, step_size: float, bias_correction2_sqrt: float) -> None:
+    """One step of Adam (AdamW when ``decoupled``) on ``theta``, ``m``, ``v`` and, with amsgrad,
+    ``v_max`` in place (``kernels/numpy/optim.adam_``)."""
+    kernels.call("optim", "adam_", backend.array_module(theta), theta, g, m, v, v_max=v_max, lr=lr, beta1=beta1,
+                 beta2=beta2, eps=eps, weight_decay=weight_decay, decoupled=decoupled, step_size=step_size,
+                 bias_correction2_sqrt=bias_correction2_sqrt)
 
 
 def weight_decay_(theta, g, lr: float, weight_decay: float, decoupled: bool):

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .. import backend
 from ..tensor import Tensor
-from ._arith import _as, addcdiv_, lerp_, square_avg_, weight_decay_
+from ._arith import adam_
 from .optimizer import Optimizer, _check_lr, _check_nonnegative, _use_grad_for_step, _written, _zeros_like
 
 
@@ -59,25 +58,10 @@ class Adam(Optimizer):
             eps, weight_decay = float(group["eps"]), float(group["weight_decay"])
             amsgrad, decoupled = bool(group["amsgrad"]), bool(group["decoupled_weight_decay"])
             for p, g, state, step in self._params_with_grad(group):
-                theta = p._data
-                xp = backend.array_module(theta)
-                g = weight_decay_(theta, g, lr, weight_decay, decoupled)
-
-                m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-                tmp = xp.empty_like(theta)  # the one scratch buffer of this update
-                lerp_(m, g, 1.0 - beta1, tmp)
-                square_avg_(v, g, beta2, tmp)
-
-                step_size = lr / (1.0 - beta1**step)
-                bias_correction2_sqrt = (1.0 - beta2**step) ** 0.5
-                if amsgrad:
-                    v_max = state["max_exp_avg_sq"]._data
-                    xp.maximum(v_max, v, out=v_max)
-                    v = v_max
-                denom = xp.sqrt(v)
-                denom /= _as(denom, bias_correction2_sqrt)
-                denom += _as(denom, eps)
-                addcdiv_(theta, m, denom, -step_size, tmp)
+                v_max = state["max_exp_avg_sq"]._data if amsgrad else None
+                adam_(p._data, g, state["exp_avg"]._data, state["exp_avg_sq"]._data, v_max, lr=lr, beta1=beta1,
+                      beta2=beta2, eps=eps, weight_decay=weight_decay, decoupled=decoupled,
+                      step_size=lr / (1.0 - beta1**step), bias_correction2_sqrt=(1.0 - beta2**step) ** 0.5)
                 _written(p)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..tensor import Tensor
-from ._arith import _as, add_, added
+from ._arith import sgd_
 from .optimizer import Optimizer, _check_lr, _grad_array, _use_grad_for_step, _written
 
 
@@ -52,20 +52,10 @@ class SGD(Optimizer):
             for p in group["params"]:
                 if p._grad is None:
                     continue
-                theta = p._data
                 g = _grad_array(p, maximize)
-                if weight_decay != 0:
-                    g = added(g, theta, weight_decay)
-                if momentum != 0:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = Tensor._make(g.copy())
-                        state["momentum_buffer"] = buf
-                    else:
-                        b = buf._data
-                        b *= _as(b, momentum)
-                        add_(b, g, 1.0 - dampening)
-                    g = added(g, buf._data, momentum) if nesterov else buf._data
-                add_(theta, g, -lr)
+                buf = self.state[p].get("momentum_buffer") if momentum != 0 else None
+                b = sgd_(p._data, g, None if buf is None else buf._data, lr, momentum, dampening, weight_decay,
+                         nesterov)  # one fused pass where the compiled kernels take the arrays
+                if momentum != 0 and buf is None:  # the first step made the buffer
+                    self.state[p]["momentum_buffer"] = Tensor._make(b)
                 _written(p)

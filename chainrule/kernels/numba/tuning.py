@@ -36,3 +36,8 @@ RELU_PARALLEL_MIN_BYTES = 1 << 23
 # which the second thread takes, more than the 45-70 us a hand-off to the pool's worker costs
 # (an estimate from those two figures, not a sweep)
 FUSED_PARALLEL_MIN_WORK = 1 << 18
+
+# ---- optimiser updates (``optim.py``) ------------------------------------------------------------
+# below this many bytes per updated array a call stays on one thread: the loops are bound by
+# memory, like ReLU's, and below this a hand-off costs more than the second core gives
+OPTIM_PARALLEL_MIN_BYTES = 1 << 23
