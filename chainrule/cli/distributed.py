@@ -12,10 +12,12 @@ A small API for the training command; nothing here parses arguments or writes fi
     The same global batches on every rank (same sampler, same generator), each rank taking its
     contiguous share of every batch: ``--batch-size`` stays the global batch, and a checkpoint of
     K ranks resumes on any K' (the shuffle generator is the same on all ranks).
-``wrap_model(ctx, model, loader)``
+``wrap_model(ctx, model, loader, compile=None)``
     The module to train: BatchNorm layers become ``SyncBatchNorm`` (statistics over the global
     batch), and ``DistributedDataParallel`` averages the gradients. Each rank's gradient is
     weighted by its share of the global batch (n_r K / N), so an uneven last batch is exact too.
+    ``compile`` (``train --compile``) is applied to the converted model inside DDP, so DDP's own
+    per-step bookkeeping and the share weighting run as Python on every call.
     Checkpoints, evaluation and plots keep using the bare ``model`` (no ``module.`` keys).
 ``combine_epoch(ctx, result)``
     A training epoch's loss/accuracy averaged over all samples of all ranks, images summed.
@@ -181,10 +183,13 @@ def shard_loader(ctx: DistContext, loader: DataLoader) -> DataLoader:
                                                                                  ctx.world_size))
 
 
-def wrap_model(ctx: DistContext, model, loader: DataLoader | None = None, sync_batchnorm: bool = True):
-    """The module to call in training: ``model`` itself on one rank, else DDP over (SyncBatchNorm-converted) ``model``."""
+def wrap_model(ctx: DistContext, model, loader: DataLoader | None = None, sync_batchnorm: bool = True,
+               compile: Callable[[Module], Module] | None = None):  # noqa: A002  (chainrule.compile's name)
+    """The module to call in training: ``model`` itself on one rank, else DDP over (SyncBatchNorm-converted)
+    ``model``; ``compile(model)`` in its place when given (after the conversion: the compiled module
+    guards on the flags of the modules it sees)."""
     if not ctx.active:
-        return model
+        return model if compile is None else compile(model)
     from ..nn import SyncBatchNorm  # noqa: PLC0415  (used only under a launcher)
     from ..nn.parallel import DistributedDataParallel  # noqa: PLC0415
 
@@ -192,8 +197,9 @@ def wrap_model(ctx: DistContext, model, loader: DataLoader | None = None, sync_b
         converted = SyncBatchNorm.convert_sync_batchnorm(model)
         if converted is not model:
             raise ValueError("wrap_model: a bare BatchNorm model cannot be converted in place; wrap it in a container")
+    trained = model if compile is None else compile(model)
     sampler = getattr(loader, "sampler", None)
-    inner = _ShareWeighted(model, sampler) if isinstance(sampler, _ShardedBatches) else model
+    inner = _ShareWeighted(trained, sampler) if isinstance(sampler, _ShardedBatches) else trained
     ddp = DistributedDataParallel(inner)
     for name in ("agc_parameters", "agc_clipping"):  # what the training loop asks the model (AGC)
         if hasattr(model, name):

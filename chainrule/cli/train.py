@@ -27,6 +27,7 @@ import numpy as np
 from .. import backend
 from ..backend import Generator
 from ..models import list_models
+from . import compiled as compiling
 from . import distributed as data_parallel
 from ._common import CLIError, RunFailure, check_device, finite_float, num_threads, positive_int, seed_int, write_error
 from .checkpoint import BEST, LAST, checkpoint_path, load_checkpoint, restore, save_checkpoint, training_state
@@ -124,6 +125,11 @@ def add_train_arguments(p: argparse.ArgumentParser, *, model: str | None = None,
                         "matrix products, as chainrule.set_num_threads(N) [" + (str(threads) if threads else
                                                                                  "all cores, or OMP_NUM_THREADS")
                         + "]; small models gain nothing from more than one")
+    g.add_argument("--compile", nargs="?", const="inductor", choices=compiling.BACKENDS, default=None,
+                   metavar="BACKEND",
+                   help="train the model through chainrule.compile: each input shape is recorded once, then "
+                        "replayed; BACKEND inductor (the default: element-wise chains fused into generated kernels) "
+                        "or eager (replay without fusion); checkpoints are the same files as without it")
     g.add_argument("--no-progress", dest="progress", action="store_const", const=False, default=None,
                    help="no progress bars (they are shown only on a terminal anyway)")
     g.add_argument("--no-plots", dest="plots", action="store_false", help="skip the PNG plots")
@@ -227,7 +233,8 @@ def run(args: argparse.Namespace, *, default_out: str | None = None, number_out:
         with data_parallel.guard(ctx), num_threads(data_parallel.threads_per_rank(ctx, args.threads)):
             return train(config, out, state=state, data_root=args.data_root, progress=args.progress,
                          plots=args.plots, clear=args.overwrite and not in_place,
-                         resume_path=resume if in_place else None, resumed_from=resume, dist_ctx=ctx)
+                         resume_path=resume if in_place else None, resumed_from=resume, dist_ctx=ctx,
+                         compile_backend=getattr(args, "compile", None))
     except BaseException:
         if created:  # a run that failed before writing anything leaves no empty folder behind
             with contextlib.suppress(OSError):
@@ -317,14 +324,16 @@ def _write(write, args: tuple, path: str, last_good: tuple[str, int] | None) -> 
 
 def train(config: dict, out: str, *, state: dict | None = None, data_root: str = "data", progress: bool | None = None,
           plots: bool = True, clear: bool = False, resume_path: str | None = None,
-          resumed_from: str | None = None, dist_ctx: data_parallel.DistContext | None = None) -> int:
+          resumed_from: str | None = None, dist_ctx: data_parallel.DistContext | None = None,
+          compile_backend: str | None = None) -> int:
     """Run (or continue) the training described by ``config``, writing to ``out``; returns an exit status.
 
     ``dist_ctx`` (from ``cli.distributed.setup``, under mpiexec): each rank trains on its share of
     every global batch, validation is split over the ranks, and only rank 0 prints and writes.
 
     ``clear``: remove the run files in ``out`` first (--overwrite); ``resume_path``: the checkpoint
-    being continued lives in ``out`` (its best file and metrics are brought in line with it).
+    being continued lives in ``out`` (its best file and metrics are brought in line with it);
+    ``compile_backend``: train through ``chainrule.compile`` with that backend (``cli/compiled.py``).
     """
     wall_start = time.perf_counter()
     spec = get_dataset_spec(config["data"])
@@ -364,7 +373,9 @@ def train(config: dict, out: str, *, state: dict | None = None, data_root: str =
         restore(state, model=model, optimizer=optimizer, scheduler=scheduler, generators=generators)
         history, best = list(state["history"]), state.get("best")
     # what trains: DDP (+ SyncBatchNorm) under mpiexec; checkpoints and evaluation use the bare model
-    train_model = data_parallel.wrap_model(ctx, model, train_loader)
+    # --compile: the model inside DDP is compiled, DDP's Python runs on every call (cli/compiled.py)
+    compile_model = None if compile_backend is None else (lambda m: compiling.compile_for_training(m, compile_backend))
+    train_model = data_parallel.wrap_model(ctx, model, train_loader, compile=compile_model)
     write = _write if ctx.is_main() else (lambda *_: None)
 
     last_path, best_path = os.path.join(out, LAST), os.path.join(out, BEST)
@@ -441,6 +452,8 @@ def train(config: dict, out: str, *, state: dict | None = None, data_root: str =
         raise KeyboardInterrupt(f"during epoch {epoch}; {where}") from None
 
     trained = epoch > start_epoch
+    if compile_backend is not None and trained:
+        print(compiling.summary(compiling.find_compiled(train_model), compile_backend))
     if not ctx.is_main():  # rank 0 alone tests the final weights, writes the report and the plots
         return 0
     return _final_report(model, spec, splits.test, test_loader, history, best, out, plots=plots,
