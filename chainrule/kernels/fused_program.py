@@ -132,14 +132,6 @@ class Program:
         process and Python version, computed once per Program object."""
         return self._key
 
-    def uses(self) -> list[list[int]]:
-        """For each register, the indices of the instructions that read it (in order; an
-        instruction reading a register twice appears twice)."""
-        users: list[list[int]] = [[] for _ in range(self.n_registers)]
-        for k, ins in enumerate(self.instrs):
-            for s in ins.srcs:
-                users[s].append(k)
-        return users
 
 
 def depends_on(program: Program, flags) -> list[bool]:
