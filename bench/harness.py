@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import default_threads, memory, record
+from . import compiled, default_threads, memory, record
 from .record import format_value as _fmt
 from .workloads import WORKLOADS, Case, Spec
 
@@ -54,6 +54,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--keep-malloc", action="store_true",
                    help="do not pin glibc's malloc thresholds (see bench/__main__.py)")
     p.add_argument("--profile", action="store_true", help="cProfile chainrule's side of each workload run")
+    p.add_argument("--compile-backend", choices=("inductor", "eager"), default="inductor",
+                   help="chainrule.compile's backend in the *_compiled workloads (default inductor: fused "
+                        "element-wise kernels; eager: replay without fusion)")
+    p.add_argument("--no-torch-compile", action="store_true",
+                   help="skip the torch.compile column of the *_compiled workloads (skipped under --quick)")
     p.add_argument("--list", action="store_true", help="list the workload names and exit")
     args = p.parse_args(argv)
     if args.repeats is None:
@@ -121,6 +126,15 @@ def _once(fn: Callable[[], object]) -> float:
 def time_pair(ours: Callable | None, theirs: Callable, repeats: int, warmup: int,
               settle: int = 1, pause: float = SWITCH_PAUSE) -> tuple[list, list]:
     """Warm both up, then time them alternately (ABBA order); ``ours=None`` times PyTorch alone.
+    ``time_sides`` with two sides."""
+    t_ours, t_theirs = time_sides([ours, theirs], repeats, warmup, settle, pause)
+    return t_ours, t_theirs
+
+
+def time_sides(sides: list[Callable | None], repeats: int, warmup: int, settle: int = 1,
+               pause: float = SWITCH_PAUSE) -> list[list[float]]:
+    """Warm every side up, then time them in turn, in the listed order in even rounds and the
+    reverse in odd ones (ABBA, ABCCBA); a side that is None is skipped. One list of times per side.
 
     After switching sides the harness sleeps ``pause`` seconds, then runs the side untimed for
     as long again (and ``settle`` calls before every timed one). Both, because the bench
@@ -138,27 +152,26 @@ def time_pair(ours: Callable | None, theirs: Callable, repeats: int, warmup: int
       a training loop, steps back to back.
     """
     for _ in range(warmup):
-        if ours is not None:
-            ours()
-        theirs()
+        for fn in sides:
+            if fn is not None:
+                fn()
     # objects alive now (both frameworks, the models) go to the permanent generation: a
     # collection triggered inside a timed call then scans only what the calls create, instead
     # of the ~10^5 objects of the imported libraries (0.1 s a time)
     gc.collect()
     gc.freeze()
     try:
-        return _interleave(ours, theirs, repeats, settle, pause)
+        return _interleave(sides, repeats, settle, pause)
     finally:
         gc.unfreeze()
 
 
-def _interleave(ours: Callable | None, theirs: Callable, repeats: int, settle: int,
-                pause: float) -> tuple[list, list]:
-    t_ours, t_theirs = [], []
-    last = theirs  # the warm-up ends with it
+def _interleave(sides: list[Callable | None], repeats: int, settle: int, pause: float) -> list[list[float]]:
+    times: list[list[float]] = [[] for _ in sides]
+    last = [fn for fn in sides if fn is not None][-1]  # the warm-up ends with it
     for r in range(repeats):
-        pair = [(ours, t_ours), (theirs, t_theirs)] if r % 2 == 0 else [(theirs, t_theirs), (ours, t_ours)]
-        for fn, out in pair:
+        order = list(zip(sides, times))
+        for fn, out in (order if r % 2 == 0 else order[::-1]):
             if fn is None:
                 continue
             start = None
@@ -172,7 +185,7 @@ def _interleave(ours: Callable | None, theirs: Callable, repeats: int, settle: i
                 fn()
             gc.collect()  # garbage of earlier calls is not charged to the timed one (cheap when frozen)
             out.append(_once(fn))
-    return t_ours, t_theirs
+    return times
 
 
 def matmul_peak(n: int, repeats: int) -> dict:
@@ -215,10 +228,31 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
 
 
-def run_workload(spec: Spec, quick: bool, repeats: int, warmup: int, settle: int,
-                 pause: float = SWITCH_PAUSE) -> tuple[dict, Case | None]:
+def _first_call(case: Case, row: dict, sides: dict) -> Callable | None:
+    """chainrule's side called once before the timed loop, where a broken op shows up; for a
+    compiled case its first two calls, timed (``bench/compiled.py``). None when it failed."""
+    ours = case.ours
+    if ours is None:
+        return None
     try:
-        case = spec.build(quick)
+        if case.compiled is not None and case.compiled.ours_eager is not None:
+            sides["chainrule"] = {"backend": case.compiled.backend,
+                                  **compiled.first_calls(ours, case.compiled.ours_eager)}
+        else:
+            ours()
+    except Exception as exc:
+        row.update(status="error", error=_error_text(exc))
+        return None
+    return ours
+
+
+def run_workload(spec: Spec, quick: bool, repeats: int, warmup: int, settle: int,
+                 pause: float = SWITCH_PAUSE, compile_backend: str = "inductor",
+                 torch_compile: bool | str = True) -> tuple[dict, Case | None]:
+    """Build and time one workload. ``torch_compile``: time PyTorch's step under ``torch.compile``
+    too in a compiled workload (True), or a string saying why not."""
+    try:
+        case = spec.build(quick, compile_backend)
     except Exception as exc:
         row = _row(spec.name, spec.name, "s")
         row.update(status="error", error=f"building the workload: {_error_text(exc)}")
@@ -226,19 +260,24 @@ def run_workload(spec: Spec, quick: bool, repeats: int, warmup: int, settle: int
     row = _row(spec.name, case.title, "s")
     row["flops"] = case.flops
     ours = case.ours
+    sides: dict = {"chainrule": {"backend": compile_backend}}
     if ours is None:
         row.update(status="n/a", missing=case.missing)
     else:
-        try:
-            ours()  # a broken chainrule op shows up here, before the timed loop
-        except Exception as exc:
-            row.update(status="error", error=_error_text(exc))
-            ours = None
+        ours = _first_call(case, row, sides)
+    theirs_compiled = None
+    if case.compiled is not None:
+        theirs_compiled, sides["torch_compile"] = compiled.torch_compiled_side(case.compiled.torch_compiled,
+                                                                               case.torch, torch_compile)
     try:
-        t_ours, t_theirs = time_pair(ours, case.torch, repeats, warmup, settle, pause)
+        t_ours, t_theirs, t_theirs_compiled = time_sides([ours, case.torch, theirs_compiled], repeats, warmup,
+                                                         settle, pause)
     except Exception as exc:  # a later call failed (state carried between calls): report, go on
         row.update(status="error", error=f"while timing: {_error_text(exc)}")
         return row, None
+    if case.compiled is not None:
+        sides["chainrule"].update(compiled.chainrule_stats(ours) if ours is not None else {})
+        compiled.finish(row, sides, t_ours, t_theirs_compiled)
     row["ours_samples"], row["torch_samples"] = t_ours, t_theirs
     row["torch"] = statistics.median(t_theirs)
     row["torch_min"] = min(t_theirs)
@@ -314,7 +353,20 @@ def format_table(rows: list[dict], meta: dict) -> str:
     out += ["", "workloads:"] + [f"  {r['name']}: {r['title']}" for r in rows]
     if notes:
         out += ["", "not measured on chainrule's side:"] + notes
+    out += _compiled_table(rows, meta)
     return "\n".join(out)
+
+
+def _compiled_table(rows: list[dict], meta: dict) -> list[str]:
+    """The compiled workloads' first-call cost, call counts and torch.compile (``bench/compiled.py``)."""
+    body = compiled.table_rows(rows, _fmt)
+    if not body:
+        return []
+    head = compiled.HEAD
+    widths = [max(len(x[i]) for x in [head, *body]) for i in range(len(head))]
+    out = ["", "compiled workloads:", "  ".join(h.ljust(w) for h, w in zip(head, widths))]
+    out += ["  ".join(x.ljust(w) for x, w in zip(b, widths)) for b in body]
+    return out + [f"  {n}" for n in compiled.notes(meta)]
 
 
 def _meta(args: argparse.Namespace, pin: ThreadPin, peak: dict) -> dict:
@@ -328,9 +380,20 @@ def _meta(args: argparse.Namespace, pin: ThreadPin, peak: dict) -> dict:
             "repeats": args.repeats, "warmup": args.warmup, "settle": args.settle, "pause": args.pause, "threads": pin.info(), "peak": peak,
             "python": sys.version.split()[0], "numpy": np.__version__, "torch": torch.__version__,
             "chainrule": getattr(chainrule, "__version__", "?"), "machine": platform.machine(),
+            "compile_backend": args.compile_backend, "torch_compile": _torch_compile_setting(args),
+            "jax": compiled.jax_status(),
             "cpu_count": os.cpu_count(), "command": "python -m bench " + " ".join(args.argv),
             **record.provenance(), "blas": record.blas_info(), "jit": jit,
             "record_format": record.FORMAT}
+
+
+def _torch_compile_setting(args: argparse.Namespace) -> bool | str:
+    """True, or why the torch.compile column is skipped."""
+    if args.no_torch_compile:
+        return "skipped (--no-torch-compile)"
+    if args.quick:
+        return "skipped under --quick"
+    return True
 
 
 def select(only: list[str] | None) -> tuple[list[Spec], bool]:
@@ -360,7 +423,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         for spec in specs:
             t0 = time.perf_counter()
-            row, case = run_workload(spec, args.quick, args.repeats, args.warmup, args.settle, args.pause)
+            row, case = run_workload(spec, args.quick, args.repeats, args.warmup, args.settle, args.pause,
+                                     args.compile_backend, _torch_compile_setting(args))
             rows.append(row)
             print(f"[bench] {spec.name}: ours {_fmt(row['ours'], 's')}, PyTorch {_fmt(row['torch'], 's')}"
                   f" ({row['status']}; {time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)

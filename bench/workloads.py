@@ -6,6 +6,14 @@ function returns a ``Case``: the chainrule callable, the PyTorch callable and th
 operations of one call. When chainrule lacks a piece the workload needs, ``Missing`` names it
 and the harness reports the row as "n/a" instead of failing.
 
+A ``*_compiled`` workload runs chainrule's side through ``chainrule.compile`` (the model, or the
+function of element-wise ops; loss, backward and optimiser step stay eager) against PyTorch in
+eager mode, and carries what ``bench/compiled.py`` needs besides: chainrule's same step without
+``compile`` (the reference for the first calls' compile time) and a builder of PyTorch's step
+through ``torch.compile`` (an optional third column). The step code is the same for all of them:
+``through_compile(fw, obj, backend)`` is ``fw.compile`` where a backend is given, ``obj`` itself
+otherwise.
+
 FLOPs count only the matrix products (convolutions and linear layers, 2 per multiply-add):
 forward once, backward twice (input gradient and weight gradient), minus the input gradient of
 the first layer, which no one asks for. Element-wise work, pooling and normalisation are left
@@ -31,6 +39,15 @@ class Missing(Exception):
 
 
 @dataclasses.dataclass
+class CompiledSides:
+    """What a compiled workload adds: the backend, chainrule's step uncompiled, PyTorch's compiled."""
+
+    backend: str  # chainrule.compile's backend of ``Case.ours``
+    ours_eager: Callable[[], object] | None  # the same chainrule step without compile
+    torch_compiled: Callable[[], Callable[[], object]]  # builds PyTorch's step under torch.compile
+
+
+@dataclasses.dataclass
 class Case:
     """One workload ready to run: two zero-argument callables doing the same work."""
 
@@ -39,6 +56,7 @@ class Case:
     torch: Callable[[], object]
     flops: int | None
     missing: list[str] = dataclasses.field(default_factory=list)
+    compiled: CompiledSides | None = None
 
 
 def require(fw: ModuleType, *paths: str) -> None:
@@ -70,7 +88,7 @@ def require(fw: ModuleType, *paths: str) -> None:
         raise Missing(missing)
 
 
-def _ours_or_missing(build: Callable[[], Callable[[], object]]) -> tuple[Callable | None, list[str]]:
+def _ours_or_missing(build: Callable[[ModuleType], Callable[[], object]]) -> tuple[Callable | None, list[str]]:
     import chainrule
 
     try:
@@ -199,26 +217,50 @@ MLP_MACS = [784 * 512, 512 * 512, 512 * 10]
 
 
 # ---- steps -----------------------------------------------------------------------------------
+TORCH_COMPILE_BACKEND = "inductor"  # torch.compile's default: generated C++ on the CPU
+
+
+def through_compile(fw: ModuleType, obj: Callable, backend: str | None) -> Callable:
+    """``fw.compile(obj, backend=backend)``; ``backend=None``: ``obj`` itself (eager). The step that
+    calls it keeps chainrule's compiled object as its ``compiled`` attribute (see ``compiled_of``)."""
+    if backend is None:
+        return obj
+    require(fw, "compile")
+    return fw.compile(obj, backend=backend)
+
+
+def compiled_of(fw: ModuleType, obj: Callable) -> object | None:
+    """chainrule's ``CompiledFunction`` behind what ``chainrule.compile`` returned: its call counts,
+    graphs and fallbacks; None for an eager callable and for PyTorch."""
+    if fw.__name__ != "chainrule":
+        return None
+    return getattr(obj, "_compiled_call", None) or getattr(obj, "_compiled", None)
+
+
 def _data(shape: tuple, classes: int = 10, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     return rng.standard_normal(shape, dtype=np.float32), rng.integers(0, classes, shape[0])
 
 
-def train_step(fw: ModuleType, make_model: Callable, needs: tuple, shape: tuple) -> Callable[[], None]:
-    """One SGD-momentum step on a random batch: forward, cross-entropy, backward, update."""
+def train_step(fw: ModuleType, make_model: Callable, needs: tuple, shape: tuple,
+               backend: str | None = None) -> Callable[[], None]:
+    """One SGD-momentum step on a random batch: forward, cross-entropy, backward, update; with
+    ``backend``, the model is called through ``fw.compile`` (the rest of the step stays eager)."""
     require(fw, *TRAIN_NEEDS, *needs)
     model = make_model(fw)
     x_np, y_np = _data(shape)
     x, y = fw.from_numpy(x_np), fw.from_numpy(y_np)
     F = fw.nn.functional
     opt = fw.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    forward = through_compile(fw, model, backend)
 
     def step() -> None:
         opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
+        loss = F.cross_entropy(forward(x), y)
         loss.backward()
         opt.step()
 
+    step.compiled = compiled_of(fw, forward)  # type: ignore[attr-defined]
     return step
 
 
@@ -262,17 +304,25 @@ def op_mix(fw: ModuleType, y, w, n_ops: int):
     return y
 
 
-def overhead(fw: ModuleType, n_ops: int) -> Callable[[], None]:
-    """``n_ops`` element-wise ops (``op_mix``) on a 16-element tensor, then backward: the per-op fixed cost."""
+def overhead(fw: ModuleType, n_ops: int, backend: str | None = None) -> Callable[[], None]:
+    """``n_ops`` element-wise ops (``op_mix``) on a 16-element tensor, then backward: the per-op fixed
+    cost; with ``backend``, the function of the ``n_ops`` ops goes through ``fw.compile`` (the sum
+    and backward stay eager)."""
     require(fw, "from_numpy", "tanh")
     rng = np.random.default_rng(0)
     x = fw.from_numpy(rng.standard_normal(16, dtype=np.float32)).requires_grad_(True)
     w = fw.from_numpy(rng.standard_normal(16, dtype=np.float32))
 
+    def ops(x, w):
+        return op_mix(fw, x, w, n_ops)
+
+    fn = through_compile(fw, ops, backend)
+
     def run() -> None:
         x.grad = None
-        op_mix(fw, x, w, n_ops).sum().backward()
+        fn(x, w).sum().backward()
 
+    run.compiled = compiled_of(fw, fn)  # type: ignore[attr-defined]
     return run
 
 
@@ -316,17 +366,51 @@ def autograd_overhead(n_ops: int) -> Case:
                  lambda fw: overhead(fw, n_ops), None)
 
 
+def _compiled_case(title: str, build: Callable[[ModuleType, str | None], Callable], flops: int | None,
+                   backend: str) -> Case:
+    """chainrule's step through ``chainrule.compile(backend=backend)`` against PyTorch's eager step,
+    with chainrule's eager step and a builder of PyTorch's ``torch.compile`` step alongside."""
+    import torch
+
+    case = _case(title, lambda fw: build(fw, backend if fw.__name__ == "chainrule" else None), flops)
+    ours_eager = None
+    if case.ours is not None:
+        ours_eager = _ours_or_missing(lambda fw: build(fw, None))[0]
+    case.compiled = CompiledSides(backend, ours_eager, lambda: build(torch, TORCH_COMPILE_BACKEND))
+    return case
+
+
+def lenet_train_compiled(batch: int, backend: str = "inductor") -> Case:
+    return _compiled_case(f"LeNet-5 train step, 1x28x28, batch {batch}, model through compile",
+                          lambda fw, b: train_step(fw, lenet, LENET_NEEDS, (batch, 1, 28, 28), b),
+                          train_flops(LENET_MACS, batch), backend)
+
+
+def mlp_train_compiled(batch: int, backend: str = "inductor") -> Case:
+    return _compiled_case(f"MLP 784-512-512-10 train step, batch {batch}, model through compile",
+                          lambda fw, b: train_step(fw, mlp, MLP_NEEDS, (batch, 784), b),
+                          train_flops(MLP_MACS, batch), backend)
+
+
+def autograd_overhead_compiled(n_ops: int, backend: str = "inductor") -> Case:
+    return _compiled_case(f"autograd overhead: {n_ops} element-wise ops on 16 elements through compile + backward",
+                          lambda fw, b: overhead(fw, n_ops, b), None, backend)
+
+
 @dataclasses.dataclass(frozen=True)
 class Spec:
-    """A named workload with its full-size and ``--quick`` arguments."""
+    """A named workload with its full-size and ``--quick`` arguments; ``compiled``: chainrule's side
+    runs through ``chainrule.compile``, whose backend ``build`` passes on."""
 
     name: str
     make: Callable[..., Case]
     full: tuple
     quick: tuple
+    compiled: bool = False
 
-    def build(self, quick: bool) -> Case:
-        return self.make(*(self.quick if quick else self.full))
+    def build(self, quick: bool, compile_backend: str = "inductor") -> Case:
+        args = self.quick if quick else self.full
+        return self.make(*args, backend=compile_backend) if self.compiled else self.make(*args)
 
 
 WORKLOADS = [
@@ -337,5 +421,8 @@ WORKLOADS = [
     Spec("mlp_train_b128", mlp_train, (128,), (4,)),
     Spec("conv2d_fwd_bwd", conv2d, (8, 64, 56), (2, 8, 8)),
     Spec("autograd_overhead", autograd_overhead, (1000,), (40,)),
+    Spec("lenet_train_b64_compiled", lenet_train_compiled, (64,), (2,), compiled=True),
+    Spec("mlp_train_b128_compiled", mlp_train_compiled, (128,), (4,), compiled=True),
+    Spec("autograd_overhead_compiled", autograd_overhead_compiled, (1000,), (40,), compiled=True),
 ]
 

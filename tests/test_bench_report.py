@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from bench import record, report
+from bench import compiled, record, report
 
 
 def _meta(**extra) -> dict:
@@ -67,6 +67,31 @@ def test_render_marks_a_dirty_tree_and_the_compiled_kernels():
     assert "(uncommitted changes to tracked files)" in text
     assert "1 thread for both frameworks" in text
     assert "; compiled kernels on (numba 0.60.0)" in text
+
+
+def test_render_adds_the_compiled_table_only_for_records_with_compiled_workloads():
+    compiled_row = _row("mlp_compiled", ours=0.004, torch=0.005, ratio=0.8,
+                        compiled={"backend": "inductor", "compile_s": 0.25, "graph_compile_seconds": 0.0125,
+                                  "graphs": 1, "calls": {"recorded": 1, "replayed": 40, "eager": 0}, "fallbacks": []},
+                        torch_compile={"status": "ok", "median": 0.002, "ratio": 2.0, "compile_s": 9.5})
+    broken_row = _row("lenet_compiled", ours=0.01, torch=0.01, ratio=1.0,
+                      compiled={"backend": "inductor", "compile_s": 0.005, "graph_compile_seconds": 0.001,
+                                "graphs": 0, "calls": {"recorded": 1, "replayed": 0, "eager": 40},
+                                "fallbacks": ["an in-place write (model.py:3)"]},
+                      torch_compile={"status": "n/a", "reason": "InvalidCxxCompiler: no working C++ compiler | found"})
+    meta = _meta(compile_backend="inductor", jax="n/a (JAX is not installed)")
+    text = report.render({"meta": meta, "results": [*ROWS[:1], compiled_row, broken_row]}, "r.json")
+    lines = text.splitlines()
+    assert "| mlp_compiled | 4.00 ms | 5.00 ms | 0.80x | - | - | - |" in lines  # in the main table as any row
+    start = lines.index("| " + " | ".join(compiled.HEAD) + " |")
+    assert lines[start + 2:start + 4] == [
+        "| mlp_compiled | 250.00 ms | 12.50 ms | 1 | 40 / 0 | none | 2.00 ms | 2.00x | 9.500 s |",
+        "| lenet_compiled | 5.00 ms | 1.00 ms | 0 | 0 / 40 | an in-place write (model.py:3) | "
+        "n/a (InvalidCxxCompiler: no working C++ compiler \\| found) | - | - |",
+    ]
+    assert "chainrule.compile backend inductor" in text and "JAX: n/a (JAX is not installed)" in text
+    plain = report.render({"meta": _meta(), "results": ROWS}, "r.json")
+    assert "Compiled workloads" not in plain and "torch.compile" not in plain
 
 
 def _readme(tmp_path, middle: str = "stale table") -> tuple:

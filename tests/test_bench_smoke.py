@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench import compiled as bench_compiled
 from bench import harness, workloads
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,7 @@ def test_quick_run_covers_every_workload(tmp_path):
     # the element-wise ops of workload 6 exist from the start: its chainrule side must run
     overhead = next(r for r in rows if r["name"] == "autograd_overhead")
     assert overhead["status"] == "ok" and len(overhead["ours_samples"]) == 1
+    _check_compiled_rows(rows, proc.stdout)
     meta = data["meta"]
     assert meta["peak"]["numpy_gflops"] > 0
     # --threads reached the environment before NumPy loaded, and PyTorch's pool
@@ -54,6 +56,46 @@ def test_quick_run_covers_every_workload(tmp_path):
     assert meta["threads"]["torch"] == 1
     for r in rows:
         assert r["name"] in proc.stdout
+
+
+def _check_compiled_rows(rows: list[dict], stdout: str) -> None:
+    """The *_compiled workloads ran chainrule's side through chainrule.compile (default backend): one
+    graph each, every call after the first replayed, nothing fell back to eager; their first calls
+    were timed; torch.compile is left out under --quick, saying so."""
+    compiled = [r for r in rows if r["name"].endswith("_compiled")]
+    assert [r["name"] for r in compiled] == ["lenet_train_b64_compiled", "mlp_train_b128_compiled",
+                                             "autograd_overhead_compiled"]
+    for r in compiled:
+        assert r["status"] == "ok", (r["name"], r["error"])
+        c = r["compiled"]
+        assert c["backend"] == "inductor" and c["graphs"] == 1 and c["fallbacks"] == [], (r["name"], c)
+        # warm-up 1 + settle 1 + timed 1 after the two first calls (the recording one and a replay)
+        assert c["calls"] == {"recorded": 1, "replayed": 4, "eager": 0}, (r["name"], c["calls"])
+        assert c["first_call_s"] > 0 and c["second_call_s"] > 0 and c["eager_call_s"] > 0
+        assert c["compile_s"] == pytest.approx(c["first_call_s"] + c["second_call_s"] - 2 * c["eager_call_s"])
+        assert c["graph_compile_seconds"] > 0
+        assert r["torch_compile"] == {"status": "n/a", "reason": "skipped under --quick"}
+    assert "compiled workloads:" in stdout and "n/a (skipped under --quick)" in stdout
+
+
+def test_time_sides_rotates_three_sides_and_skips_a_missing_one(monkeypatch):
+    order: list[str] = []
+    monkeypatch.setattr(harness.time, "sleep", lambda seconds: None)
+    times = harness.time_sides([lambda: order.append("a"), None, lambda: order.append("c")], repeats=3, warmup=1,
+                               settle=0, pause=0.0)
+    assert [len(t) for t in times] == [3, 0, 3]
+    assert "".join(order) == "ac" + "ac" + "ca" + "ac"  # warm-up, then forward, reversed, forward
+
+
+def test_a_failing_torch_compile_is_reported_not_raised():
+    def build():
+        def step():
+            raise RuntimeError("no C compiler\nsecond line")
+        return step
+
+    step, info = bench_compiled.torch_compiled_side(build, lambda: None)
+    assert step is None and info == {"status": "n/a", "reason": "RuntimeError: no C compiler"}
+    assert bench_compiled.torch_compiled_side(build, lambda: None, "off")[1] == {"status": "n/a", "reason": "off"}
 
 
 def test_time_pair_alternates_settles_and_pauses_at_each_switch(monkeypatch):
