@@ -39,9 +39,7 @@ from ..opinfo import all_cases
 OP_CASES = all_cases()
 MODULE_CASES = all_module_cases()
 DTYPES = {"f32": np.float32, "f64": np.float64}
-# "inductor" (the default, with fusion) joins once the fused kernel family (kernels/*/fused.py) takes
-# the arguments compiler/fuse.py passes it
-BACKENDS = ("eager",)
+BACKENDS = ("eager", "inductor")  # without fusion, and the default (element-wise runs fused)
 SEEDS = (0, 1, 2)  # call 1 records, calls 2 and 3 replay
 
 
