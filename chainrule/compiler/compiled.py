@@ -54,6 +54,8 @@ def _spec_key(spec: Any) -> Any:
         return spec
     if kind == "dict":
         return (kind, tuple((k, _spec_key(x)) for k, x in v))
+    if kind == "named":
+        return (kind, v[0], tuple(_spec_key(x) for x in v[1]))
     return (kind, tuple(_spec_key(x) for x in v))
 
 

@@ -25,7 +25,7 @@ from ..kernels.fused_program import Instr, Program
 from ..ops import activation as A
 from ..ops import elementwise as E
 from ..tensor import Tensor
-from .graph import Graph, Step
+from .graph import Graph, Step, spec_slots
 
 # operator node -> the program's op name; attributes of the node the op needs
 OPS: dict[type, str] = {
@@ -132,8 +132,9 @@ def fuse(graph: Graph) -> Graph:
     for k, step in enumerate(steps):
         for s in step.ins:
             used_after[s] = k
-        for _, s, _ in step.subst:
-            used_after[s] = k
+        for _, spec in step.subst:
+            for s in spec_slots(spec):
+                used_after[s] = k
     escaping = set(graph.out_slots) | {g.slot for g in graph.guards}
     groups: list[tuple[int, int]] = []  # [start, stop) of each run
     start, key = 0, None

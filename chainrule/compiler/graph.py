@@ -36,7 +36,7 @@ class Step:
     single: bool  # the operator returned one Tensor, not a tuple
     grad: bool  # grad mode when it ran
     node: Any  # the node that ran while recording (dropped once the graph is built)
-    subst: tuple = ()  # (attribute, slot, as raw array) values of the call the node holds
+    subst: tuple = ()  # (attribute, spec): values of the call the node holds (see ``fill``)
     fused: tuple = ()  # for a fused step: the steps it replaces (for explain and double backward)
     name: str = ""  # PyTorch's name of the operator's backward node, as it was when recorded
 
@@ -94,8 +94,8 @@ class Graph:
                     grad_mode._set_enabled(mode)
                 node = object.__new__(type(step.template))
                 node.__dict__.update(step.template.__dict__)
-                for name, s, raw in step.subst:
-                    setattr(node, name, vals[s]._data if raw else vals[s])
+                for name, spec in step.subst:
+                    setattr(node, name, fill(spec, vals))
                 out = node.apply(*[vals[s] for s in step.ins])
                 if step.single:
                     vals[step.outs[0]] = out
@@ -112,12 +112,40 @@ class Graph:
         return _build(self.out_spec, [vals[s] for s in self.out_slots])
 
 
+def fill(spec: tuple, vals: list) -> Any:
+    """An operator's attribute rebuilt from the slots: ``("slot", s, raw)`` is the tensor in slot
+    ``s`` (its array when ``raw``), ``("const", v)`` is ``v``, ``("seq", type, items)`` and
+    ``("dict", keys, items)`` rebuild containers (named tuples by their fields)."""
+    kind = spec[0]
+    if kind == "slot":
+        v = vals[spec[1]]
+        return v._data if spec[2] else v
+    if kind == "const":
+        return spec[1]
+    if kind == "seq":
+        items = [fill(c, vals) for c in spec[2]]
+        return spec[1](*items) if hasattr(spec[1], "_fields") else spec[1](items)
+    return dict(zip(spec[1], (fill(c, vals) for c in spec[2])))
+
+
+def spec_slots(spec: tuple) -> list:
+    """The slots an attribute spec (see ``fill``) reads."""
+    kind = spec[0]
+    if kind == "slot":
+        return [spec[1]]
+    if kind in ("seq", "dict"):
+        return [s for c in spec[2] for s in spec_slots(c)]
+    return []
+
+
 def _build(spec: Any, tensors: list) -> Any:
     kind, v = spec
     if kind == "T":
         return tensors[v]
     if kind == "V":
         return v
+    if kind == "named":
+        return v[0](*(_build(x, tensors) for x in v[1]))
     if kind == "tuple":
         return tuple(_build(x, tensors) for x in v)
     if kind == "list":

@@ -64,6 +64,8 @@ def flatten(obj: Any, out: list) -> Any:
         return ("T", len(out) - 1)
     if type(obj) in (tuple, list):
         return (type(obj).__name__, tuple(flatten(v, out) for v in obj))
+    if isinstance(obj, tuple) and hasattr(type(obj), "_fields"):  # a named tuple (torch.return_types)
+        return ("named", (type(obj), tuple(flatten(v, out) for v in obj)))
     if type(obj) is dict:
         return ("dict", tuple((k, flatten(v, out)) for k, v in obj.items()))
     return ("V", obj)
@@ -145,25 +147,39 @@ class Recorder:
         return out
 
     def _substitutions(self, template: FunctionNode) -> tuple:
-        """Attributes of the node that hold values of the call: replaced on replay."""
+        """(attribute, spec) for each attribute of the node that holds values of the call, also
+        inside tuples, lists and dicts: ``graph.fill`` rebuilds it from the slots on replay."""
         subst = []
-        by_array = None
         for name, v in template.__dict__.items():
-            if isinstance(v, Tensor):
-                s = self.slot(v, f"attribute {name!r} of {type(template).__name__}")
-                if s is not None:
-                    subst.append((name, s, False))
-            elif isinstance(v, np.ndarray) and v.size > 1:
-                if by_array is None:
-                    by_array = {id(t._data): s for t, s in ((t, self.slot_of[id(t)]) for t in self.keep
-                                                             if isinstance(t, Tensor))}
-                s = by_array.get(id(v))
-                if s is None:
-                    self.fail(f"attribute {name!r} of {type(template).__name__} is an array computed outside "
-                              "the recorded operators")
-                else:
-                    subst.append((name, s, True))
+            spec = self._value_spec(v, f"attribute {name!r} of {type(template).__name__}")
+            if spec is not None:
+                subst.append((name, spec))
         return tuple(subst)
+
+    def _value_spec(self, v: Any, what: str) -> Any:
+        """How to rebuild ``v`` from the slots, or None when it holds no tensor or array."""
+        if isinstance(v, Tensor):
+            s = self.slot(v, what)
+            return ("const", v) if s is None else ("slot", s, False)
+        if isinstance(v, np.ndarray):  # only the raw data of a slot can be replaced
+            s = next((self.slot_of[id(t)] for t in self.keep
+                      if isinstance(t, Tensor) and t._data is v and id(t) in self.slot_of), None)
+            if s is None:
+                self.fail(f"{what} is an array computed outside the recorded operators")
+                return ("const", v)
+            return ("slot", s, True)
+        if isinstance(v, (tuple, list)):
+            children = [self._value_spec(x, what) for x in v]
+            if all(c is None for c in children):
+                return None
+            items = tuple(("const", x) if c is None else c for c, x in zip(children, v))
+            return ("seq", type(v), items)
+        if type(v) is dict:
+            children = [self._value_spec(x, what) for x in v.values()]
+            if all(c is None for c in children):
+                return None
+            return ("dict", tuple(v), tuple(("const", x) if c is None else c for c, x in zip(children, v.values())))
+        return None
 
     def made(self, t: Tensor) -> None:
         self.origins[id(t)] = user_line()

@@ -252,3 +252,30 @@ def test_explain_lists_fused_kernels():
     assert out.graph_count == 1 and out.graph_break_count == 0
     assert len(out.fused_kernels) == 1 and len(out.fused_kernels[0]) == 20
     assert "Fused kernel 1: 20 operators" in str(out)
+
+
+def test_values_held_by_operators_are_replayed_or_refused():
+    """Four defects found by the table run: each replayed the recorded call's values or crashed."""
+    def made_then_where(x):
+        cr_ones = torch.ones(4)  # a tensor made outside the operators, then an array attribute (Where)
+        del cr_ones
+        return torch.where(x > 0, x, 0.0) * 2
+
+    cf = torch.compile(made_then_where, backend="eager")
+    x = torch.randn(3, 4)
+    cf(x)
+    assert (cf(-x).numpy() == made_then_where(-x).numpy()).all()
+    slogdet = torch.compile(torch.linalg.slogdet, backend="eager")  # a named tuple result
+    slogdet(torch.tensor([[2.0, 0.0], [0.0, 3.0]]))
+    out = slogdet(torch.tensor([[-1.0, 0.0], [0.0, 5.0]]))
+    assert type(out).__name__ == "linalg_slogdet" and out.sign.item() == -1.0
+    median = torch.compile(torch.median, backend="eager")  # a one-element index made from the data
+    median(torch.tensor([1.0, 2.0, 3.0]))
+    assert median(torch.tensor([3.0, 1.0, 2.0])).item() == 2.0
+    index = torch.compile(lambda x, i: x[i], backend="eager")  # arrays inside a tuple attribute
+    x = torch.arange(4.0)
+    index(x, torch.tensor([True, False, False, False]))
+    assert index(x, torch.tensor([False, True, True, False])).tolist() == [1.0, 2.0]
+    gather = torch.compile(lambda x, i: x[i], backend="eager")
+    gather(x, torch.tensor([0, 0]))
+    assert gather(x, torch.tensor([3, 1])).tolist() == [3.0, 1.0]

@@ -43,37 +43,6 @@ BACKENDS = ("eager", "inductor")  # without fusion, and the default (element-wis
 SEEDS = (0, 1, 2)  # call 1 records, calls 2 and 3 replay
 
 
-# Rows that replay wrongly or crash because of a known bug of chainrule/compiler (reported to its
-# owner): strict, so each row is seen to pass once its bug is fixed.
-_KEYERROR = ("compiler/trace.py Recorder._substitutions raises KeyError when the call made a tensor outside the "
-             "operators and a later node holds an array attribute (by_array reads slot_of for every kept tensor)")
-_NAMEDTUPLE = ("compiler/trace.py flatten keeps a namedtuple result (torch.return_types) as a value: replay returns "
-               "the tensors of the recorded call")
-_ONE_ELEMENT = ("compiler/trace.py Recorder._substitutions skips array attributes of one element: an index computed "
-                "from the data outside the node's forward (Gather.index) replays as recorded")
-_TUPLE_ATTR = ("compiler/trace.py Recorder._substitutions does not look into tuple attributes: GetItem.index "
-               "(the coordinates of a bool mask) replays as recorded")
-KNOWN_BUGS = {
-    **dict.fromkeys(["index_copy", "index_copy.dim1", "index_fill", "index_fill.tensor", "kl_div.batchmean",
-                     "kl_div.mean", "kl_div.none", "kl_div.sum", "linalg.cond.one", "linalg.lstsq",
-                     "linalg.lstsq.gelsd", "linalg.pinv", "linalg.pinv.wide_batch", "masked_scatter",
-                     "masked_scatter.broadcast", "nanmean", "nanmean.all", "nanquantile", "nansum", "nansum.dim",
-                     "pinverse", "pinverse.method", "quantile.higher", "quantile.linear", "quantile.lower",
-                     "quantile.midpoint", "quantile.nearest", "select_scatter", "slice_scatter", "slice_scatter.dim0",
-                     "take_along_dim.flat", "KLDivLoss"], _KEYERROR),
-    **dict.fromkeys(["linalg.slogdet", "max.scalar_dim"], _NAMEDTUPLE),
-    **dict.fromkeys(["median", "median.odd", "nanmedian"], _ONE_ELEMENT),
-    **dict.fromkeys(["getitem.mask", "getitem.mask_cols", "getitem.mask_empty", "getitem.mask_middle",
-                     "getitem.mask_none", "getitem.mask_rows", "masked_select", "masked_select.broadcast"],
-                    _TUPLE_ATTR),
-}
-
-
-def _marks(name: str) -> tuple:
-    bug = KNOWN_BUGS.get(name)
-    return (pytest.mark.xfail(strict=True, reason=bug),) if bug else ()
-
-
 @dataclass
 class Outcome:
     """What ``chainrule.compile`` did with one row: the counts of ``CompiledFunction.calls``, the
@@ -194,7 +163,7 @@ def run_op_case(case, dtype) -> dict[str, Outcome]:
     return {b: _outcome(cf._compiled) for b, cf in compiled.items()}
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=c.name, marks=_marks(c.name)) for c in OP_CASES])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in OP_CASES])
 def test_operator_row_compiled_equals_eager(case):
     with kernels.only("numpy"):
         for d, dtype in DTYPES.items():
@@ -254,7 +223,7 @@ def run_module_case(case, dtype, mode) -> dict[str, Outcome]:
     return {b: _outcome(cm._compiled_call) for b, cm in compiled.items()}
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=c.name, marks=_marks(c.name)) for c in MODULE_CASES])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in MODULE_CASES])
 def test_module_row_compiled_equals_eager(case):
     with kernels.only("numpy"):
         for d, dtype in DTYPES.items():
