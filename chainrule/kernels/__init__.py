@@ -79,8 +79,11 @@ def select(xp, *arrays) -> tuple:
 
 def call(family: str, name: str, xp, *arrays, **options):
     """``family.name(xp, *arrays, **options)`` on the first backend of ``select`` that has that
-    kernel and does not return ``NotImplemented``."""
-    for backend in select(xp, *arrays):
+    kernel and does not return ``NotImplemented``. A ``None`` among ``arrays`` (an absent
+    operand, such as an output that got no gradient) plays no part in the choice."""
+    present = [a for a in arrays if a is not None]
+    chosen = select(xp, *arrays) if len(present) == len(arrays) else select(xp, *present)
+    for backend in chosen:
         fn = getattr(getattr(backend, family, None), name, None)
         if fn is None:  # a family or kernel this backend does not have: the next one runs it
             continue

@@ -32,7 +32,13 @@ def enabled_by(value: str | None) -> bool:
 
 
 ENABLED = enabled_by(os.environ.get("CHAINRULE_JIT"))
-_local = threading.local()
+
+
+class _Local(threading.local):
+    off = 0  # depth of ``disabled()`` blocks in this thread (a class default: no getattr fallback)
+
+
+_local = _Local()
 
 
 @contextlib.contextmanager
@@ -40,7 +46,7 @@ def disabled():
     """Inside this block (in this thread) the operators stay on their NumPy code: for one small
     pass, such as the shape-tracing forward of ``tools.summary``, where loading the compiled
     kernels (importing numba, about 0.35 s even from a warm cache) costs more than it saves."""
-    _local.off = getattr(_local, "off", 0) + 1
+    _local.off += 1
     try:
         yield
     finally:
@@ -70,7 +76,7 @@ def takes(xp, *arrays) -> bool:
     """Whether the compiled kernels may run on these arrays: switched on, NumPy arrays of one
     dtype, float32 or float64, none of them empty. (Each family also needs its own kernels to
     build: see its ``available``.)"""
-    if not ENABLED or getattr(_local, "off", 0) > 0 or getattr(xp, "__name__", "") != "numpy":
+    if not ENABLED or _local.off > 0 or getattr(xp, "__name__", "") != "numpy":
         return False
     dt = arrays[0].dtype
     return dt in (np.float32, np.float64) and all(

@@ -8,3 +8,19 @@ machine (an on-disk cache, ``_jit.cache_dir()``) and ``tuning`` the backend's th
 Importing a loop module imports numba (about 0.3 s and 55 MiB): only when a compiled kernel is
 about to run.
 """
+
+from .. import _jit
+
+
+def preload() -> bool:
+    """Import numba and load its CPU target now (its registries import NumPy support modules and,
+    where SciPy is installed, ``scipy.linalg``: most of numba's start-up), so that the first kernel
+    call pays only for loading its own compiled code from the cache. For a command that knows it
+    will run the kernels (training) and would rather pay this before its first timed step. Returns
+    whether the kernels are on (False with ``CHAINRULE_JIT=0`` or without numba: nothing is loaded)."""
+    if not _jit.ENABLED or _jit.numba_module() is None:
+        return False
+    from numba.core.registry import cpu_target  # numba's own module: imported only when preloading
+
+    cpu_target.target_context.refresh()
+    return True
