@@ -202,6 +202,9 @@ def sgd_(xp, theta, g, *, buf=None, lr: float, momentum: float = 0.0, dampening:
     (fb,) = _flat(buf)
     m, damped, dampened_plain = _f32(momentum), _f32(1.0 - dampening), 1.0 - dampening == 1.0
     nesterov = bool(nesterov)
+    if not first and dampened_plain and not add_plain:
+        _run(lambda lo, hi: k.sgd_momentum_steady_(ft, fg, fb, neg_lr, wd, decay, m, nesterov, lo, hi), theta)
+        return buf
     _run(lambda lo, hi: k.sgd_momentum_(ft, fg, fb, neg_lr, add_plain, wd, decay, m, damped, dampened_plain,
                                         nesterov, first, lo, hi), theta)
     return buf

@@ -120,6 +120,23 @@ def sgd_plain_(theta, g, neg_lr, add_plain, weight_decay, decay, lo, hi):
 
 
 @jit(nogil=True, error_model="numpy")
+def sgd_momentum_steady_(theta, g, buf, neg_lr, weight_decay, decay, momentum, nesterov, lo, hi):
+    """SGD with momentum after the first step, without dampening (``lr != -1``): the common case.
+    With two flags LLVM makes a loop for each combination; with the five of ``sgd_momentum_`` it
+    computes both sides of every branch for each element."""
+    sth, sg, sb = theta[lo:hi], g[lo:hi], buf[lo:hi]
+    for t in range(hi - lo):
+        th, gt = sth[t], sg[t]
+        if decay:
+            gt = _fma(weight_decay, th, gt)
+        bt = sb[t] * momentum + gt
+        sb[t] = bt
+        step = _fma(momentum, bt, gt) if nesterov else bt
+        sth[t] = _fma(neg_lr, step, th)
+    return 0
+
+
+@jit(nogil=True, error_model="numpy")
 def sgd_momentum_(theta, g, buf, neg_lr, add_plain, weight_decay, decay, momentum, damped, dampened_plain,
                   nesterov, first, lo, hi):
     """SGD with momentum, as ``kernels/numpy/optim.sgd_`` (``first``: the buffer is set to the
