@@ -60,9 +60,25 @@ def test_compiled_run_equals_the_eager_run_bitwise(flag, tmp_path, capsys):
     backend = flag[1] if len(flag) > 1 else "inductor"
     # 9 batches per epoch (8 of 16, one of 7): two signatures recorded in epoch 1, all replayed in epoch 2
     line = next(line for line in out_compiled.splitlines() if line.startswith("compiled ("))
-    assert line.startswith(f"compiled ({backend}): 18 calls of the model: 2 recorded (2 graphs kept, ")
+    assert line.startswith(f"compiled ({backend}): 18 calls of the model: 2 recorded (2 graphs kept, 0 fused kernels, ")
     assert line.endswith("16 replayed, 0 eager; no input signature fell back to eager")
     assert "compiled (" not in out_eager
+
+
+def test_a_model_with_fused_kernels_trains_bitwise_as_eager(tmp_path, capsys):
+    """nf_resnet's scaled activations and residual sums are chains of element-wise operators: the
+    default backend runs them as fused kernels (forward and gradient), and the weights still agree."""
+    args = ["--model", "nf_resnet", "--data", "digits", "--train-limit", "64", "--test-limit", "16", "--batch-size", "16",
+            "--no-progress", "--no-plots", "--epochs", "2", "--val-fraction", "0.25"]
+    eager, compiled = tmp_path / "eager", tmp_path / "compiled"
+    assert run_cli(capsys, "train", *args, "--out", str(eager))[0] == 0
+    status, out, err = run_cli(capsys, "train", *args, "--out", str(compiled), "--compile")
+    assert status == 0, err
+    line = next(line for line in out.splitlines() if line.startswith("compiled ("))
+    fused = int(line.split(" fused kernel")[0].rsplit(" ", 1)[1])
+    assert fused > 0 and "6 calls of the model: 1 recorded (1 graph kept, " in line, line
+    assert line.endswith("5 replayed, 0 eager; no input signature fell back to eager"), line
+    _assert_same_run(eager, compiled, 2)
 
 
 @pytest.mark.parametrize("first,second", [(["--compile", "eager"], []), ([], ["--compile", "eager"])])
@@ -103,7 +119,7 @@ def test_a_signature_that_cannot_be_captured_runs_eagerly_and_says_why(tmp_path,
     assert len(calls) == 2 * n_eager  # the hook ran on every call of the compiled run too
     _assert_same_run(eager, compiled, 2)
     line = next(line for line in out.splitlines() if line.startswith("compiled ("))
-    assert "18 calls of the model: 2 recorded (0 graphs kept, 0.00s), 0 replayed, 16 eager" in line
+    assert "18 calls of the model: 2 recorded (0 graphs kept, 0 fused kernels, 0.00s), 0 replayed, 16 eager" in line
     assert "2 input signatures fell back to eager: module hooks on the model (DigitsCNN)" in line
     assert line.endswith("(x2)")
 
