@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import backend
 from ..backend import Generator
+from ..kernels import numba as numba_kernels
 from ..models import list_models
 from . import compiled as compiling
 from . import distributed as data_parallel
@@ -395,6 +396,9 @@ def train(config: dict, out: str, *, state: dict | None = None, data_root: str =
           + (", adaptive gradient clipping" if hasattr(model, "agc_clipping") else "")
           + (f"; continuing after epoch {start_epoch}" if state else "") + f" -> {out}/")
 
+    # numba's own start-up (its CPU target, about 0.35 s even with every kernel cached) happens here
+    # rather than inside the first epoch's steps; a no-op with CHAINRULE_JIT=0
+    numba_kernels.preload()
     global_step = start_epoch * len(train_loader)
     train_seconds, train_images = 0.0, 0
     epoch, best_written = start_epoch, None
