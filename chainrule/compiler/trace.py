@@ -22,6 +22,7 @@ gives up (for a re-trace) when one differs, so a data-dependent branch is never 
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -34,7 +35,9 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from .graph import Graph, Guard, Step
 
-_PACKAGE = sys.modules["chainrule"].__path__[0] if "chainrule" in sys.modules else ""
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # chainrule/
+# code of the package that is a user of the library, not part of it: its lines are worth naming
+_USER_PARTS = tuple(os.path.join(_PACKAGE, part) + os.sep for part in ("models", "cli"))
 
 
 class Unsupported(Exception):
@@ -47,11 +50,12 @@ class Unsupported(Exception):
 
 
 def user_line() -> str:
-    """``file:line`` of the innermost frame outside chainrule (the user's code that got here)."""
+    """``file:line`` of the innermost frame of the user's code: outside chainrule, or in its
+    ready-made models and command line (which use the library as a user would)."""
     f: Any = sys._getframe(1)
     while f is not None:
         name = f.f_code.co_filename
-        if not name.startswith(_PACKAGE) or not _PACKAGE:
+        if not name.startswith(_PACKAGE) or name.startswith(_USER_PARTS):
             return f"{name}:{f.f_lineno}"
         f = f.f_back
     return "?"
