@@ -207,4 +207,6 @@ def test_lbfgs_rosenbrock_matches_torch(kwargs):
     assert len(c_calls) == len(t_calls) and c_state["n_iter"] == t_state["n_iter"]  # the same branches
     # losses at trial points 1e8 high, where cubic interpolation amplifies last bits: 1e-6
     np.testing.assert_allclose(c_calls, t_calls, rtol=1e-6)
-    np.testing.assert_allclose(c_x, t_x, rtol=1e-8, atol=1e-10)
+    # rtol: PyTorch's float64 reductions (MKL) round differently with its AVX2 code (AMD EPYC) than
+    # with its AVX-512 code, and the strong-Wolfe search carries the last bits on: 1.4e-8 there
+    np.testing.assert_allclose(c_x, t_x, rtol=5e-8, atol=1e-10)

@@ -104,7 +104,9 @@ def test_float32_stays_float32_and_matches(cfg):
     params, copt, c_hist = run("chainrule", builder("chainrule", name, kwargs, g2), 20, arrays, dtype=np.float32)
     for key in t_hist[-1]:
         assert c_hist[-1][key].dtype == np.float32
-        np.testing.assert_allclose(c_hist[-1][key], t_hist[-1][key], rtol=2e-5, atol=2e-6)
+        # atol: PyTorch's float32 sqrt is one ulp low for 0.7% (AVX-512 MKL) to 16% (AVX2 MKL, AMD
+        # EPYC) of inputs; after 20 Adadelta steps that is 2.4e-6 on an element of 7.8e-3 there
+        np.testing.assert_allclose(c_hist[-1][key], t_hist[-1][key], rtol=2e-5, atol=4e-6)
     for state in copt.state.values():
         for key, value in state.items():
             assert value.dtype == chainrule.float32, key
