@@ -8,8 +8,11 @@ a kernel on the first backend that does not decline it (a kernel declines by ret
 
 Families: ``pointwise`` (ReLU), ``conv`` (convolution forward, input and weight gradients),
 ``norm`` (batch norm forward and backward), ``pool`` (max pooling, whose route to the maxima
-is an object of the backend that made it) and ``matmul`` (2-D products on chainrule's threads;
-reference backend only). ``_parallel`` is the thread pool every backend's kernels share and
+is an object of the backend that made it), ``matmul`` (2-D products on chainrule's threads;
+reference backend only), ``optim`` (the optimisers' in-place updates, rounded as PyTorch's CPU
+kernels: fused multiply-adds, ``lerp_``, ``addcmul_``, ``addcdiv_``, whole SGD and Adam steps)
+and ``fused`` (a chain of element-wise operators given as a ``fused_program.Program``, run as
+one kernel forward and one backward: what ``chainrule.compile`` fuses). ``_parallel`` is the thread pool every backend's kernels share and
 ``_blas_threads`` holds NumPy's BLAS to the thread count.
 ``windows.py`` is the geometry of window sweeps that operators and every backend share.
 ``tables.py`` builds the index and weight tables operators need from sizes alone (adaptive

@@ -1,7 +1,9 @@
 """The compiled CPU backend (numba). Family modules with the reference backend's function names
-(``conv``, ``norm``, ``pointwise``, ``pool``) import no numba: they decide whether to run (or
-decline) and import their loops (``conv_loops``, ``norm_loops``, ``pointwise_loops``,
-``pool_loops``) on first use. ``blas`` calls NumPy's own BLAS from compiled code
+(``conv``, ``norm``, ``pointwise``, ``pool``, ``optim``, ``fused``) import no numba: they decide
+whether to run (or decline) and import their loops (``conv_loops``, ``norm_loops``,
+``pointwise_loops``, ``pool_loops``, ``optim_loops``; ``fused`` generates its kernels per
+program with ``fused_codegen``, ``fused_ir`` and ``fused_loader``) on first use. ``preload``
+loads numba's CPU target ahead of a command's first timed step. ``blas`` calls NumPy's own BLAS from compiled code
 (``blas_symbols`` finds it), ``_compile`` holds the decorator that compiles each loop once per
 machine (an on-disk cache, ``_jit.cache_dir()``) and ``tuning`` the backend's thresholds.
 
