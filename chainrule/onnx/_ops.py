@@ -84,10 +84,26 @@ def _clamp(c: Call) -> list:
 
 
 def _where(c: Call) -> list:
-    # the mask is a raw array held by the node, computed by comparisons that are not traced: it
-    # may depend on the input, and baking it in would give wrong results for any other input
-    raise UnsupportedOperatorError("where() with a mask computed in forward cannot be traced (the comparison "
-                                   "that made the mask is not an operator)")
+    # the mask is a raw array held by the node (not one of its traced inputs): it may depend on the
+    # input, and baking it in would give wrong results for any other input
+    raise UnsupportedOperatorError("where() with a mask computed in forward cannot be exported (the node holds "
+                                   "the mask as an array, not as a traced input)")
+
+
+# the array-module function of a comparison -> (ONNX operator, negate its result)
+_COMPARE = {"equal": ("Equal", False), "not_equal": ("Equal", True), "less": ("Less", False),
+            "less_equal": ("LessOrEqual", False), "greater": ("Greater", False),
+            "greater_equal": ("GreaterOrEqual", False), "logical_and": ("And", False), "logical_or": ("Or", False),
+            "logical_xor": ("Xor", False)}
+
+
+def _compare(c: Call) -> list:
+    ufunc = c.target.ufunc
+    if ufunc not in _COMPARE:
+        raise UnsupportedOperatorError(f"the comparison {ufunc} has no ONNX mapping")
+    op, negate = _COMPARE[ufunc]
+    out = c.g.op(op, [c.ins[0], c.ins[1]])  # the operands share a dtype (promoted by the operator)
+    return [c.g.op("Not", [out]) if negate else out]
 
 
 def _leaky_relu(c: Call) -> list:
@@ -355,7 +371,7 @@ OPS: dict[str, Callable[[Call], list]] = {
     "Abs": _unary("Abs"), "Sin": _unary("Sin"), "Cos": _unary("Cos"), "Tanh": _unary("Tanh"),
     "Sigmoid": _unary("Sigmoid"), "Erf": _unary("Erf"), "Relu": _unary("Relu"),
     "Rsqrt": _rsqrt, "Expm1": _expm1, "Log1p": _log1p, "PowScalar": _pow_scalar, "RPowScalar": _rpow_scalar,
-    "Clamp": _clamp, "Where": _where, "LeakyRelu": _leaky_relu, "Elu": _elu, "Softplus": _softplus,
+    "Clamp": _clamp, "Where": _where, "Compare": _compare, "LeakyRelu": _leaky_relu, "Elu": _elu, "Softplus": _softplus,
     "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"),
     "Reshape": _reshape, "Permute": _permute, "Cat": _cat, "Split": _split, "Clone": _identity,
     "BroadcastTo": _broadcast_to, "Cast": _cast, "GetItem": _getitem,

@@ -144,3 +144,16 @@ def test_bad_arguments():
         cr.onnx.export(lambda x: x, cr.randn(2))
     with pytest.raises(TypeError, match="args must be a Tensor"):
         cr.onnx.export(nn.ReLU(), ([1.0],))
+
+
+def test_comparisons_export():
+    class Compare(nn.Module):
+        def forward(self, x):
+            return (x > 0.5).logical_and(x <= 2.0), x != 1.0
+
+    _, sess = export_and_session(Compare(), (cr.randn(2, 3),))
+    x = np.array([[0.0, 0.6, 1.0], [2.0, 2.5, -1.0]], dtype=np.float32)
+    got = sess.run(None, {sess.get_inputs()[0].name: x})
+    want = Compare()(cr.from_numpy(x))
+    for g, w in zip(got, want):
+        assert g.dtype == np.bool_ and (g == w.numpy()).all()
