@@ -3,7 +3,9 @@
 ``to_dot(q, params={'w1': w1, 'w2': w2})`` draws what backward will walk: one box per operator
 node, one ellipse per leaf tensor (named from ``params``), edges in the direction of the forward
 pass. A leaf used by several operators appears once with one edge per use, so weight sharing is
-visible; ``show_saved=True`` adds the tensors each node keeps for backward.
+visible; ``show_saved=True`` adds the tensors each node keeps for backward. A node that stands
+for several operators run as one kernel (``chainrule.compile``'s fused runs: it has
+``fused_ops()``) is drawn inside a box of its own that lists them.
 """
 
 from __future__ import annotations
@@ -75,8 +77,12 @@ class _Graph:
                 self.lines.append(f"  {nid} [label={_quote(self._leaf_label(node.variable))}, shape=ellipse, "
                                   "style=filled, fillcolor=lightblue];")
                 continue
-            self.lines.append(f"  {nid} [label={_quote(node.name())}, shape=box, style=filled, "
-                              "fillcolor=lightgrey];")
+            fused = getattr(node, "fused_ops", None)
+            if callable(fused):  # a run of operators compiled into one kernel: boxed, its operators listed
+                self._fused(node, nid, fused())
+            else:
+                self.lines.append(f"  {nid} [label={_quote(node.name())}, shape=box, style=filled, "
+                                  "fillcolor=lightgrey];")
             for edge in node.next_functions:
                 if edge is None:
                     continue
@@ -86,6 +92,13 @@ class _Graph:
                     stack.append(child)
             if self.show_saved:
                 self._saved(node, nid)
+
+    def _fused(self, node: Node, nid: str, ops: list) -> None:
+        shown = ops if len(ops) <= 12 else ops[:6] + [f"... {len(ops) - 12} more ..."] + ops[-6:]
+        label = node.name() + "\n" + "\n".join(shown)
+        self.lines.append(f"  subgraph cluster_{nid} {{\n    label={_quote(f'fused kernel: {len(ops)} operators')}; "
+                          "style=\"rounded,filled\"; fillcolor=lightyellow;")
+        self.lines.append(f"    {nid} [label={_quote(label)}, shape=box, style=filled, fillcolor=lightgrey];\n  }}")
 
     def _saved(self, node: Node, nid: str) -> None:
         for k, item in enumerate(node._saved or ()):

@@ -49,8 +49,9 @@ class FusedNode(FunctionNode):
         self.out_slots = out_slots
         self._materialize_grads = False
 
-    def ops(self) -> list[str]:
-        """The operators fused here, in order (PyTorch names of their backward nodes)."""
+    def fused_ops(self) -> list[str]:
+        """The operators fused here, in order (PyTorch names of their backward nodes); the graph
+        renderer (``autograd/graph.py``) boxes them."""
         return [s.name for s in self.steps]
 
     def forward(self, *arrays):

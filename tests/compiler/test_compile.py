@@ -279,3 +279,13 @@ def test_values_held_by_operators_are_replayed_or_refused():
     gather = torch.compile(lambda x, i: x[i], backend="eager")
     gather(x, torch.tensor([0, 0]))
     assert gather(x, torch.tensor([3, 1])).tolist() == [3.0, 1.0]
+
+
+def test_graph_drawing_boxes_fused_runs():
+    cf = torch.compile(chain)
+    x, w = torch.ones(16), torch.ones(16, requires_grad=True)
+    cf(x, w)
+    dot = torch.autograd.graph.to_dot(cf(x, w), params={"w": w})
+    assert "subgraph cluster_" in dot and "fused kernel: 20 operators" in dot
+    assert "TanhBackward0" in dot and "CompiledFunctionBackward" in dot
+    assert "subgraph" not in torch.autograd.graph.to_dot(chain(x, w))
