@@ -8,8 +8,9 @@ inputs come from and its outputs go to. A slot is a value of the call:
 * an input - a Tensor among the arguments (found anywhere in tuples, lists and dicts);
 * a live tensor - one that existed before the call (a parameter, a buffer, a tensor the function
   closes over): replay reads it anew each time, so updates to it are seen;
-* a constant - a 0-d floating-point tensor made during the call outside any operator: what a
-  Python number such as the ``0.5`` of ``y * 0.5`` becomes;
+* a constant - a 0-d floating-point tensor made during the call outside any operator (what a
+  Python number such as the ``0.5`` of ``y * 0.5`` becomes), or a table an operator built from
+  sizes alone (``kernels.tables.size_only``: padding maps, pooling and interpolation matrices);
 * an output of an earlier step.
 
 What cannot be replayed is refused with ``Unsupported`` (a graph break), naming the reason and
@@ -32,6 +33,7 @@ import numpy as np
 from ..autograd import capture
 from ..autograd.function import FunctionNode
 from ..autograd.grad_mode import is_grad_enabled
+from ..kernels.tables import is_size_only
 from ..tensor import Tensor
 from .graph import Graph, Guard, Step
 
@@ -119,6 +121,10 @@ class Recorder:
             self.lives.append((s, t))
             return s
         data = t._data
+        if is_size_only(data) and not t._requires_grad:  # a table built from sizes: fixed by the signature
+            s = self._new_slot(t)
+            self.consts.append((s, t))
+            return s
         if data.ndim == 0 and data.dtype.kind == "f" and not t._requires_grad and type(data) is np.ndarray:
             key = (data.dtype.str, data.tobytes())
             s = self.const_slots.get(key)
@@ -165,6 +171,8 @@ class Recorder:
         if isinstance(v, Tensor):
             s = self.slot(v, what)
             return ("const", v) if s is None else ("slot", s, False)
+        if isinstance(v, np.ndarray) and is_size_only(v):  # a table built from sizes: kept as it is
+            return None
         if isinstance(v, np.ndarray):  # only the raw data of a slot can be replaced
             s = next((self.slot_of[id(t)] for t in self.keep
                       if isinstance(t, Tensor) and t._data is v and id(t) in self.slot_of), None)

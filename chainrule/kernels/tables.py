@@ -4,16 +4,36 @@ They are small, computed once per call on the host with NumPy, and shared by eve
 operator moves a table to its arrays' module with ``xp.asarray`` (a copy to the device, later, on
 a GPU). Keeping them here leaves no ``np.`` computation in the operator files
 (``tests/test_import_rules.py`` checks that pooling, resampling and padding do not import NumPy).
+
+An operator marks the table it keeps (as an attribute, or wrapped in a tensor) with
+``size_only``, after its last conversion: a graph capture (``chainrule.compile``) may then keep it
+as a constant of the recorded graph, since the sizes it came from are part of the graph's
+signature; any other array an operator holds must come from the recorded computation.
 """
 
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 
 from .windows import Window
 
-__all__ = ["adaptive_bounds", "adaptive_taps", "averaging_matrix", "avg_divisor", "linear_matrix",
-           "nearest_index", "pad_runs", "pad_source_map"]
+__all__ = ["adaptive_bounds", "adaptive_taps", "averaging_matrix", "avg_divisor", "is_size_only", "linear_matrix",
+           "nearest_index", "pad_runs", "pad_source_map", "size_only"]
+
+_SIZE_ONLY: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # id -> array, while it lives
+
+
+def size_only(a):
+    """Mark the array ``a`` as computed from sizes and hyper-parameters alone; returns ``a``."""
+    _SIZE_ONLY[id(a)] = a
+    return a
+
+
+def is_size_only(a) -> bool:
+    """Whether ``a`` itself was marked by ``size_only``."""
+    return _SIZE_ONLY.get(id(a)) is a
 
 
 # ---- pooling -------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numbers
 
 from ..autograd.function import FunctionNode, named_output
-from ..kernels.tables import pad_runs, pad_source_map
+from ..kernels.tables import pad_runs, pad_source_map, size_only
 from ..tensor import Tensor
 
 _MODES = ("constant", "reflect", "replicate", "circular")
@@ -164,7 +164,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
             f"Expected {k + 1}D or {k + 2}D (batch mode) tensor with possibly 0 batch size and other "
             f"non-zero dimensions for input, but got: {list(shape)}")
     _check_widths(mode, shape, widths)
-    maps = {d: pad_source_map(mode, shape[d], b, a) for d, (b, a) in enumerate(widths) if (b, a) != (0, 0)}
+    maps = {d: size_only(pad_source_map(mode, shape[d], b, a)) for d, (b, a) in enumerate(widths)
+            if (b, a) != (0, 0)}
     if not maps:
         return input.clone()
     return IndexPad(maps).apply(input)

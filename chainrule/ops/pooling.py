@@ -19,7 +19,7 @@ from typing import Any
 from .. import kernels
 from ..autograd.function import _FREED_MSG, FunctionNode, named_output
 from ..backend import array_module
-from ..kernels.tables import averaging_matrix, avg_divisor
+from ..kernels.tables import averaging_matrix, avg_divisor, size_only
 from ..kernels.windows import (
     Window,
     pool_out_size,
@@ -213,7 +213,7 @@ def _avg_divisor(win: Window, count_include_pad: bool, divisor_override):
     input itself, per position; a product of per-axis counts."""
     if divisor_override is not None:
         return divisor_override
-    return avg_divisor(win, count_include_pad)
+    return size_only(avg_divisor(win, count_include_pad))
 
 
 # ---- functional API -----------------------------------------------------------------------------
@@ -316,7 +316,7 @@ def _adaptive_avg_poolnd(nd, op, input, output_size):
     dt, xp = x._data.dtype, array_module(x._data)
     y = x
     for a in range(nd):
-        at = Tensor._make(xp.ascontiguousarray(xp.asarray(averaging_matrix(size[a], out[a], dt).T)))
+        at = Tensor._make(size_only(xp.ascontiguousarray(xp.asarray(averaging_matrix(size[a], out[a], dt).T))))
         axis = 2 + a
         y = transpose(matmul(transpose(y, axis, -1), at), axis, -1)
     return _unbatch(input, nd, y)

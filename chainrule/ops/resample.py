@@ -13,7 +13,7 @@ import numbers
 
 from .. import backend
 from ..autograd.function import named_output
-from ..kernels.tables import linear_matrix, nearest_index
+from ..kernels.tables import linear_matrix, nearest_index, size_only
 from ..tensor import Tensor
 from .linalg import matmul
 from .scatter import IndexSelect
@@ -98,10 +98,10 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         d = axis + 2
         if mode == "nearest":
             if n_in != n_out or s != 1.0:
-                y = IndexSelect(d, xp.asarray(nearest_index(n_in, n_out, s))).apply(y)
+                y = IndexSelect(d, size_only(xp.asarray(nearest_index(n_in, n_out, s)))).apply(y)
             continue
         m = linear_matrix(n_in, n_out, s, bool(align_corners))
-        weights = Tensor._make(xp.asarray(m.T.astype(input._data.dtype)))  # (n_in, n_out)
+        weights = Tensor._make(size_only(xp.asarray(m.T.astype(input._data.dtype))))  # (n_in, n_out)
         y = movedim(matmul(movedim(y, d, -1), weights), -1, d)
     return y
 

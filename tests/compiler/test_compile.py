@@ -289,3 +289,21 @@ def test_graph_drawing_boxes_fused_runs():
     assert "subgraph cluster_" in dot and "fused kernel: 20 operators" in dot
     assert "TanhBackward0" in dot and "CompiledFunctionBackward" in dot
     assert "subgraph" not in torch.autograd.graph.to_dot(chain(x, w))
+
+
+@pytest.mark.parametrize("name", ["avg_pool", "reflect_pad", "adaptive_avg_pool", "bilinear", "nearest"])
+def test_tables_built_from_sizes_are_captured(name):
+    """Padding maps, average-pool divisors, pooling and interpolation matrices depend on sizes
+    alone (kernels.tables.size_only): they are constants of the graph, not graph breaks."""
+    fn = {"avg_pool": lambda x: F.avg_pool2d(x, 3, 2, 1), "reflect_pad": lambda x: F.pad(x, (1, 2, 1, 0), mode="reflect"),
+          "adaptive_avg_pool": lambda x: F.adaptive_avg_pool2d(x, (3, 2)),
+          "bilinear": lambda x: F.interpolate(x, scale_factor=2, mode="bilinear"),
+          "nearest": lambda x: F.interpolate(x, scale_factor=2)}[name]
+    cf = torch.compile(fn)
+    for _ in range(3):
+        x = torch.randn(2, 3, 7, 6, requires_grad=True)
+        want, got = fn(x), cf(x)
+        (g_want,) = torch.autograd.grad(want.sum(), x)
+        (g_got,) = torch.autograd.grad(got.sum(), x)
+        assert (got.detach().numpy() == want.detach().numpy()).all() and (g_got.numpy() == g_want.numpy()).all()
+    assert calls(cf) == {"replayed": 2, "recorded": 1, "eager": 0}
