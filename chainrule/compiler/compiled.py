@@ -60,7 +60,9 @@ def _spec_key(spec: Any) -> Any:
 
 
 class CompiledFunction:
-    """``fn`` compiled: call it as ``fn``."""
+    """``fn`` compiled: call it as ``fn``. The signature of a call: the structure and non-tensor
+    values of the arguments, each tensor's shape, dtype, ``requires_grad`` and array type, which
+    arguments are the same tensor, grad mode and ``context()``."""
 
     def __init__(self, fn: Callable, *, fullgraph: bool, fusion: bool,
                  context: Callable[[], Any] | None = None, precheck: Callable[[], str | None] | None = None):
@@ -78,8 +80,11 @@ class CompiledFunction:
         inputs: list[Tensor] = []
         spec = trace.flatten((args, kwargs), inputs)
         metas = tuple((t._data.shape, t._data.dtype, t._requires_grad, type(t._data)) for t in inputs)
+        # which arguments are one tensor: a recording keeps one slot for a tensor passed twice
+        first: dict[int, int] = {}
+        aliases = tuple(first.setdefault(id(t), i) for i, t in enumerate(inputs))
         extra = self.context() if self.context is not None else None
-        return (_spec_key(spec), metas, is_grad_enabled(), extra), inputs
+        return (_spec_key(spec), metas, aliases, is_grad_enabled(), extra), inputs
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         key, inputs = self.signature(args, kwargs)

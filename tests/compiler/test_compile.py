@@ -307,3 +307,13 @@ def test_tables_built_from_sizes_are_captured(name):
         (g_got,) = torch.autograd.grad(got.sum(), x)
         assert (got.detach().numpy() == want.detach().numpy()).all() and (g_got.numpy() == g_want.numpy()).all()
     assert calls(cf) == {"replayed": 2, "recorded": 1, "eager": 0}
+
+
+def test_the_same_tensor_twice_is_part_of_the_signature():
+    """f(x, x) records one input slot for both arguments: f(a, b) must not replay it."""
+    cf = torch.compile(lambda a, b: a * 2 + b)
+    x = torch.ones(3)
+    assert cf(x, x).tolist() == [3.0, 3.0, 3.0]
+    assert cf(torch.ones(3), torch.zeros(3)).tolist() == [2.0, 2.0, 2.0]
+    assert cf(x, x).tolist() == [3.0, 3.0, 3.0]
+    assert calls(cf) == {"replayed": 1, "recorded": 2, "eager": 0}
