@@ -82,6 +82,7 @@ class Recorder:
 
     def __init__(self, inputs: list[Tensor]):
         self.slot_of: dict[int, int] = {}  # id(Tensor) -> slot
+        self.slot_of_data: dict[int, int] = {}  # id(raw array of a slot's tensor) -> its first slot
         self.keep: list[Any] = []  # every Tensor seen, alive until the end (ids stay unique)
         self.input_slots: list[tuple[int, int]] = []
         self.lives: list[tuple[int, Tensor]] = []
@@ -100,10 +101,15 @@ class Recorder:
     def _new_slot(self, t: Tensor) -> int:
         s = self.n_slots
         self.n_slots += 1
-        self.slot_of[id(t)] = s
-        self.keep.append(t)
+        self._bind(t, s)
         self.meta.append((t._data.shape, t._data.dtype))
         return s
+
+    def _bind(self, t: Tensor, s: int) -> None:
+        """``t`` (and its raw array) read from slot ``s``."""
+        self.slot_of[id(t)] = s
+        self.slot_of_data.setdefault(id(t._data), s)
+        self.keep.append(t)
 
     def fail(self, reason: str, where: str | None = None) -> None:
         if self.error is None:  # the first reason is the one to report
@@ -132,8 +138,7 @@ class Recorder:
                 s = self.const_slots[key] = self._new_slot(t)
                 self.consts.append((s, t))
             else:
-                self.slot_of[id(t)] = s
-                self.keep.append(t)
+                self._bind(t, s)
             return s
         self.fail(f"{what} is a tensor of shape {list(data.shape)} and dtype {t.dtype} computed outside the "
                   "recorded operators", origin)
@@ -174,8 +179,7 @@ class Recorder:
         if isinstance(v, np.ndarray) and is_size_only(v):  # a table built from sizes: kept as it is
             return None
         if isinstance(v, np.ndarray):  # only the raw data of a slot can be replaced
-            s = next((self.slot_of[id(t)] for t in self.keep
-                      if isinstance(t, Tensor) and t._data is v and id(t) in self.slot_of), None)
+            s = self.slot_of_data.get(id(v))  # the arrays of kept tensors stay alive: ids are unique
             if s is None:
                 self.fail(f"{what} is an array computed outside the recorded operators")
                 return ("const", v)
