@@ -21,7 +21,7 @@ from typing import Any
 
 from ..nn.module import Module
 from . import config
-from .compiled import CompiledFunction, CompileError, module_context, module_precheck
+from .compiled import CompiledFunction, CompileError, compiled_callable
 from .explain import ExplainOutput, explain
 
 __all__ = ["CompileError", "ExplainOutput", "OptimizedModule", "compile", "config", "explain", "reset"]
@@ -81,16 +81,12 @@ def compile(model: Any = None, *, fullgraph: bool = False, dynamic: bool | None 
                                  options=options, disable=disable)
     if disable:
         return model
-    fusion = BACKENDS[backend]
-    if isinstance(model, Module):
-        compiled = CompiledFunction(model.__call__, fullgraph=fullgraph, fusion=fusion,
-                                    context=module_context(model), precheck=module_precheck(model))
-        _compiled.add(compiled)
-        return OptimizedModule(model, compiled)
     if not callable(model):
         raise TypeError(f"chainrule.compile: expected a callable or a Module, got {type(model).__name__}")
-    compiled = CompiledFunction(model, fullgraph=fullgraph, fusion=fusion)
+    compiled = compiled_callable(model, fullgraph=fullgraph, fusion=BACKENDS[backend])
     _compiled.add(compiled)
+    if isinstance(model, Module):
+        return OptimizedModule(model, compiled)
 
     @functools.wraps(model)
     def compiled_fn(*args: Any, **kwargs: Any) -> Any:

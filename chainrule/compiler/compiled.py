@@ -146,6 +146,14 @@ class CompiledFunction:
         return [r.failure for r in self.records.values() if r.failure is not None]
 
 
+def compiled_callable(target: Any, *, fullgraph: bool, fusion: bool) -> CompiledFunction:
+    """``target`` (a Module, with its training flags and hooks guarded, or a callable) compiled."""
+    if isinstance(target, Module):
+        return CompiledFunction(target.__call__, fullgraph=fullgraph, fusion=fusion,
+                                context=module_context(target), precheck=module_precheck(target))
+    return CompiledFunction(target, fullgraph=fullgraph, fusion=fusion)
+
+
 def module_context(model: Module) -> Callable[[], tuple]:
     """Guard values of a compiled module: each submodule's training flag and whether it has hooks."""
     mods = list(model.modules())

@@ -12,8 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..nn.module import Module
-from .compiled import CompiledFunction, module_context, module_precheck
+from .compiled import compiled_callable
 
 
 @dataclass
@@ -46,12 +45,11 @@ class ExplainOutput:
 
 def explain(fn: Callable, *args: Any, **kwargs: Any) -> ExplainOutput:
     """Record ``fn(*args, **kwargs)`` (a function or a Module) and report what would be compiled."""
-    if isinstance(fn, Module):
-        compiled = CompiledFunction(fn.__call__, fullgraph=False, fusion=True, context=module_context(fn),
-                                    precheck=module_precheck(fn))
-    else:
-        inner = getattr(fn, "_compiled", None)  # a function chainrule.compile returned: explain the original
-        compiled = CompiledFunction(fn if inner is None else inner.fn, fullgraph=False, fusion=True)
+    # what chainrule.compile returned is explained through the original
+    target: Any = getattr(fn, "_orig_mod", None) if hasattr(fn, "_compiled_call") else None
+    if target is None:
+        target = getattr(getattr(fn, "_compiled", None), "fn", fn)
+    compiled = compiled_callable(target, fullgraph=False, fusion=True)
     compiled(*args, **kwargs)
     graphs = compiled.graphs()
     ops_per_graph = []
