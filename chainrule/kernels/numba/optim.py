@@ -137,23 +137,23 @@ def added(xp, x, y, *, alpha: float):
 
 def addcmul_(xp, x, u, v, *, value: float = 1.0, tmp=None):
     """``x.addcmul_(u, v, value=value)``: ``x = fma(value * u, v, x)``; ``tmp`` is not needed."""
-    if not available(xp, (x,), u, v):
-        return NotImplemented
-    k = _loops()
-    fx, fu, fv = _flat(x, u, v)
-    a, scaled = _f32(value), value != 1.0
-    _run(lambda lo, hi: k.addcmul_(fx, fu, fv, a, scaled, lo, hi), x)
-    return x
+    return _scaled_ternary_("addcmul_", xp, x, u, v, value)
 
 
 def addcdiv_(xp, x, u, v, *, value: float = 1.0, tmp=None):
     """``x.addcdiv_(u, v, value=value)``: ``x += (value * u) / v``; ``tmp`` is not needed."""
+    return _scaled_ternary_("addcdiv_", xp, x, u, v, value)
+
+
+def _scaled_ternary_(loop: str, xp, x, u, v, value: float):
+    """Run the loop ``loop(x, u, v, value, scaled, lo, hi)`` over ``x`` in place (``value * u`` is
+    taken only when ``value != 1``, as PyTorch's kernels skip that product)."""
     if not available(xp, (x,), u, v):
         return NotImplemented
-    k = _loops()
+    kernel = getattr(_loops(), loop)
     fx, fu, fv = _flat(x, u, v)
     a, scaled = _f32(value), value != 1.0
-    _run(lambda lo, hi: k.addcdiv_(fx, fu, fv, a, scaled, lo, hi), x)
+    _run(lambda lo, hi: kernel(fx, fu, fv, a, scaled, lo, hi), x)
     return x
 
 
