@@ -79,16 +79,17 @@ class Graph:
             vals[s] = t
         for s, t in self.consts:
             vals[s] = t
-        guards = self.guards
-        g = 0
-        mode = grad_mode.is_grad_enabled()
-        outer = mode
+        guards, g, steps = self.guards, 0, self.steps
+        mode = outer = grad_mode.is_grad_enabled()
         try:
-            for k, step in enumerate(self.steps):
+            for k in range(len(steps) + 1):  # the guards read after k steps, then step k
                 while g < len(guards) and guards[g].position <= k:
                     if not guards[g].holds(vals[guards[g].slot]):
                         raise GuardFailed(guards[g].where)
                     g += 1
+                if k == len(steps):
+                    break
+                step = steps[k]
                 if step.grad is not mode:
                     mode = step.grad
                     grad_mode._set_enabled(mode)
@@ -102,10 +103,6 @@ class Graph:
                 else:
                     for s, o in zip(step.outs, out):
                         vals[s] = o
-            while g < len(guards):
-                if not guards[g].holds(vals[guards[g].slot]):
-                    raise GuardFailed(guards[g].where)
-                g += 1
         finally:
             if mode is not outer:
                 grad_mode._set_enabled(outer)
