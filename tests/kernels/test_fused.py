@@ -333,7 +333,10 @@ def test_compiled_random_programs_agree_with_the_reference(seed, exact, dtype):
 def test_compiled_single_ops_agree_with_the_reference(op, attr, dtype):
     """Bit for bit for the correctly rounded ops; within 4 units in the last place for those
     where numba calls the C library and NumPy its own code (exp, log, tanh, sin, cos, log1p,
-    expm1, sigmoid through exp, x ** p)."""
+    expm1, sigmoid through exp, x ** p). ``x ** 0.5`` and ``x ** -1`` are exact forward (sqrt and
+    a division) but their gradients take ``x ** (p - 1)``, a general power: NumPy's own SIMD
+    power and the C library's differ by an ulp on some CPUs (20% of float32 inputs on an AMD
+    EPYC with AVX2), so gradients are exact only for p in {0, 1, 2}."""
     rng = np.random.default_rng(7)
     n = 2 if op in BINARY else 1
     prog = P(n, (op, tuple(range(n)), *([] if attr is None else [attr])))
@@ -343,8 +346,12 @@ def test_compiled_single_ops_agree_with_the_reference(op, attr, dtype):
     exact = op in EXACT or (op == "pow_scalar" and attr in EXACT_POWERS)
     if exact:
         np.testing.assert_array_equal(jy[0], ry[0])
+        grad_exact = op != "pow_scalar" or attr in (0.0, 1.0, 2.0)
         for mine, theirs in zip(jg, rg):
-            np.testing.assert_array_equal(mine, theirs)
+            if grad_exact:
+                np.testing.assert_array_equal(mine, theirs)
+            else:
+                assert _ulps(mine, theirs) <= 4
     else:
         assert _ulps(jy[0], ry[0]) <= 4
         for mine, theirs in zip(jg, rg):

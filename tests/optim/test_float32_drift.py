@@ -18,6 +18,7 @@ ends at 2% of the bound.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -28,6 +29,7 @@ import chainrule
 from chainrule import optim
 
 K = 1.0  # with the order of operations before this test RMSprop was at 1.9 (float32 drift 3.3e-3, gap 1.7e-3)
+K_INEXACT_SQRT = 1.5  # the bound on CPUs where PyTorch's float32 sqrt is inexact for > 1% of inputs
 STEPS, EVERY = 2000, 100
 
 X = np.linspace(-math.pi, math.pi, 2000)  # as in the tutorial
@@ -65,6 +67,7 @@ def _trajectory(framework: str, name: str, kwargs: dict, dtype) -> np.ndarray:
     return np.array(snapshots, dtype=np.float64)
 
 
+@functools.cache
 def _torch_sqrt_inexact_fraction() -> float:
     """How often PyTorch's float32 ``sqrt`` differs from the correctly rounded root on this CPU."""
     x = np.random.default_rng(0).random(100_000).astype(np.float32) * 10
@@ -85,4 +88,7 @@ def test_float32_drift_within_torchs_own_float32_error(name, kwargs):
     gap = np.abs(torch32 - torch64).max()
     drift = np.abs(ours32 - torch32).max()
     assert gap > 0
-    assert drift <= K * gap, f"{name}: ours vs torch float32 {drift:.2e}, torch float32 vs float64 {gap:.2e}"
+    # where PyTorch's float32 sqrt is often a unit low (AVX2 CPUs), the rows whose step divides by a
+    # root near the chaotic minimum follow it: centered RMSprop measured 1.10x the gap there
+    k = K if _torch_sqrt_inexact_fraction() <= 0.01 else K_INEXACT_SQRT
+    assert drift <= k * gap, f"{name}: ours vs torch float32 {drift:.2e}, torch float32 vs float64 {gap:.2e} (bound {k}x)"
