@@ -7,7 +7,11 @@ reports to ``observer`` instead of running silently:
   the operator itself, and the observer returns its result);
 * ``Tensor._make`` - a tensor was wrapped around an array (``observer.made(tensor)``), which,
   outside an operator, means a value computed by code that records no node;
-* ``Tensor._bump_version`` - an in-place write (``observer.wrote(tensor)``);
+* ``Tensor._bump_version`` - an in-place write (``observer.wrote(tensor)``), unless it happens
+  inside an ``effect``: library code that writes into tensors outside the graph (in-place
+  methods, batch norm's running statistics) runs the write as ``effect(fn, *args)``, which the
+  observer records as one step of its own (``observer.effect(fn, args)``) and replays by calling
+  ``fn`` again on the replayed values;
 * ``item``, ``tolist``, ``bool``, ``float``, ``int``, ``index``, ``numpy`` - a value went to Python
   (``observer.read(tensor, kind, value)``), where it can steer control flow;
 * ``Function.apply`` (a user's custom operator), ``Node._call_backward`` (a backward pass) and
@@ -44,6 +48,17 @@ def depth() -> int:
 def active() -> Any:
     """The observer of the capture in progress, or None."""
     return _active
+
+
+def effect(fn: Any, *args: Any) -> Any:
+    """``fn(*args)``: a write into tensors' memory (or another change of state outside the graph)
+    made by the caller's code. Outside a capture, and inside an operator, it simply runs; in a
+    capture the observer runs it and records it, so a replay repeats it. ``args`` are what the
+    write reads and writes: tensors, operator nodes (whose forward state ``fn`` reads) and
+    plain values; ``fn`` may return a new tensor (a value later steps read)."""
+    if _active is None or _depth[0] > 0:
+        return fn(*args)
+    return _active.effect(fn, args)
 
 
 @contextlib.contextmanager

@@ -95,7 +95,7 @@ class FusedNode(FunctionNode):
 def _eligible(step: Step, graph: Graph) -> tuple | None:
     """(shape, dtype, grad mode) of an element-wise step that can join a group, else None."""
     op = OPS.get(type(step.template))
-    if op is None or step.subst or len(step.outs) != 1:
+    if op is None or step.subst or step.keeps_node or len(step.outs) != 1:
         return None
     shape, dtype = graph.slot_meta[step.outs[0]]
     if dtype.kind != "f" or dtype.itemsize not in (4, 8):

@@ -8,6 +8,11 @@ without the Python around the operators (argument parsing, checks, operand conve
 ``fuse.py`` has replaced a chain of element-wise steps by one fused step, that step runs one
 compiled kernel for the chain forward and one for its gradient.
 
+An effect step is a write outside the graph that the call made (an in-place method, batch norm's
+update of its running statistics; see ``autograd.capture.effect``): replay calls its function again
+on the replayed values, in its place in the schedule, so buffers and tensors written in place end
+up as eager leaves them.
+
 ``Guard``s are the values the call read into Python; replay recomputes each at the point of the
 schedule where it was read and raises ``GuardFailed`` when one differs, before anything outside
 the call has changed (the random-number state is restored by the caller).
@@ -39,6 +44,8 @@ class Step:
     subst: tuple = ()  # (attribute, spec): values of the call the node holds (see ``fill``)
     fused: tuple = ()  # for a fused step: the steps it replaces (for explain and double backward)
     name: str = ""  # PyTorch's name of the operator's backward node, as it was when recorded
+    effect: Any = None  # for a write outside the graph (``capture.effect``): the function to call
+    keeps_node: bool = False  # an effect reads this operator's node: replay keeps it by its first output
 
 
 @dataclass
@@ -80,6 +87,7 @@ class Graph:
         for s, t in self.consts:
             vals[s] = t
         guards, g, steps = self.guards, 0, self.steps
+        nodes: dict[int, Any] = {}  # first output slot -> node, of the steps an effect reads
         mode = outer = grad_mode.is_grad_enabled()
         try:
             for k in range(len(steps) + 1):  # the guards read after k steps, then step k
@@ -93,11 +101,19 @@ class Graph:
                 if step.grad is not mode:
                     mode = step.grad
                     grad_mode._set_enabled(mode)
+                if step.effect is not None:
+                    out = step.effect(*[nodes[spec[1]] if spec[0] == "node" else fill(spec, vals)
+                                        for _, spec in step.subst])
+                    if step.outs:
+                        vals[step.outs[0]] = out
+                    continue
                 node = object.__new__(type(step.template))
                 node.__dict__.update(step.template.__dict__)
                 for name, spec in step.subst:
                     setattr(node, name, fill(spec, vals))
                 out = node.apply(*[vals[s] for s in step.ins])
+                if step.keeps_node:
+                    nodes[step.outs[0]] = node
                 if step.single:
                     vals[step.outs[0]] = out
                 else:
@@ -128,7 +144,7 @@ def fill(spec: tuple, vals: list) -> Any:
 def spec_slots(spec: tuple) -> list:
     """The slots an attribute spec (see ``fill``) reads."""
     kind = spec[0]
-    if kind == "slot":
+    if kind in ("slot", "node"):  # a node: the one of the step that made this slot
         return [spec[1]]
     if kind in ("seq", "dict"):
         return [s for c in spec[2] for s in spec_slots(c)]

@@ -13,10 +13,17 @@ inputs come from and its outputs go to. A slot is a value of the call:
   sizes alone (``kernels.tables.size_only``: padding maps, pooling and interpolation matrices);
 * an output of an earlier step.
 
+Writes into tensors' memory that the library makes through ``autograd.capture.effect`` (the
+in-place methods such as ``add_``/``mul_``/``relu_``, ``x += y``, batch norm's running statistics)
+are steps too: an effect step calls the same function again on replay, reading the replayed
+tensors (and, for batch norm, the replayed operator node whose batch statistics it folds in).
+
 What cannot be replayed is refused with ``Unsupported`` (a graph break), naming the reason and
 the user's source line: any other tensor made outside the operators (a value computed by code that
-records no node, such as a factory or a raw-array helper), an in-place write, a custom
-``autograd.Function``, a backward pass, a tensor hook, ``numpy()``. Values read into Python
+records no node, such as a factory or a raw-array helper), any other in-place write (``out=``,
+index assignment, random fills), a value read into Python after an in-place write (a replay that
+finds it changed could not undo the write), a custom ``autograd.Function``, a backward pass, a
+tensor hook, ``numpy()``. Values read into Python
 (``item``, ``bool``, ``float``, ``int``, ``tolist``) become guards: replay recomputes them and
 gives up (for a re-trace) when one differs, so a data-dependent branch is never replayed wrongly.
 """
@@ -94,6 +101,9 @@ class Recorder:
         self.n_slots = 0
         self.meta: list[tuple] = []  # (shape, dtype) per slot, as the value was when recorded
         self.error: Unsupported | None = None
+        self.step_of_node: dict[int, int] = {}  # id(node that ran) -> its step
+        self.in_effect = False  # an effect is running: its writes are the step being recorded
+        self.effects = 0
         for i, t in enumerate(inputs):
             if id(t) not in self.slot_of:
                 self.input_slots.append((self._new_slot(t), i))
@@ -145,7 +155,7 @@ class Recorder:
         return None
 
     def apply(self, node: FunctionNode, inputs: tuple, run: Callable) -> Any:
-        if capture.depth() > 1 or self.error is not None:  # inside another operator: part of it
+        if capture.depth() > 1 or self.error is not None or self.in_effect:  # part of an operator or effect
             return run()
         template = object.__new__(type(node))
         template.__dict__.update(node.__dict__)
@@ -157,6 +167,7 @@ class Recorder:
         out = run()
         outs = out if isinstance(out, tuple) else (out,)
         out_slots = tuple(self._new_slot(o) for o in outs)
+        self.step_of_node[id(node)] = len(self.steps)
         self.steps.append(Step(template, tuple(ins), out_slots, not isinstance(out, tuple), grad, node,
                                self._substitutions(template)))
         return out
@@ -202,11 +213,49 @@ class Recorder:
         self.keep.append(t)
 
     def wrote(self, t: Tensor) -> None:
-        self.fail(f"an in-place write into a tensor of shape {list(t.shape)}")
+        if not self.in_effect:
+            self.fail(f"an in-place write into a tensor of shape {list(t.shape)} (one this capture cannot "
+                      "replay: out=, index assignment or a random fill)")
+
+    def effect(self, fn: Callable, args: tuple) -> Any:
+        """Run ``fn(*args)`` (``autograd.capture.effect``) and record it as a step."""
+        if self.in_effect or self.error is not None:  # inside the effect being recorded / nothing to record
+            return fn(*args)
+        what = f"an argument of the in-place write {fn.__name__.strip('_')}"
+        specs = tuple((i, self._effect_spec(a, what)) for i, a in enumerate(args))
+        self.in_effect = True
+        try:
+            out = fn(*args)
+        finally:
+            self.in_effect = False
+        outs: tuple = ()
+        if isinstance(out, Tensor) and id(out) not in self.slot_of:  # a new value later steps may read
+            outs = (self._new_slot(out),)
+        self.steps.append(Step(None, (), outs, True, is_grad_enabled(), None, specs, effect=fn,
+                               name=fn.__name__.strip("_")))
+        self.effects += 1
+        return out
+
+    def _effect_spec(self, a: Any, what: str) -> tuple:
+        if isinstance(a, FunctionNode):
+            k = self.step_of_node.get(id(a))
+            if k is None or not self.steps[k].outs:
+                self.fail(f"{what} is an operator node this capture did not record")
+                return ("const", a)
+            self.steps[k].keeps_node = True
+            return ("node", self.steps[k].outs[0])
+        spec = self._value_spec(a, what)
+        return ("const", a) if spec is None else spec
 
     def read(self, t: Tensor, kind: str, value: Any) -> None:
         if kind == "numpy":
             self.fail("numpy() hands the tensor's memory to code that records no operator")
+            return
+        if self.in_effect:  # the effect runs again on replay, reading the value anew
+            return
+        if self.effects:
+            self.fail(f"a value read into Python ({kind}) after an in-place write: a replay that found it "
+                      "changed could not undo the write")
             return
         s = self.slot(t, f"the tensor read by {kind}()")
         if s is not None:
@@ -240,6 +289,8 @@ def record(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, Graph | None, 
             return result, None, rec.error
         out_slots.append(s)
     for step in rec.steps:  # names given after the operator ran (named_output)
+        if step.effect is not None:
+            continue
         if step.node._renamed is not None:
             step.template._renamed = step.node._renamed
         step.name = step.node.name()

@@ -8,6 +8,10 @@ Rules, as in PyTorch:
   that saved the old values raises at backward instead of using the new ones;
 * on a non-leaf that is part of a graph, the operation is recorded: the tensor takes the new
   node as its ``grad_fn`` (PyTorch's "rebase"), so ``out += identity`` works in a ResNet.
+
+The writes themselves (``_ufunc_into``, ``_store``, ``_snapshot``, ``_rebase``, ``_fill``) run
+through ``autograd.capture.effect``, so ``chainrule.compile`` records them as steps of its graph and
+repeats them on replay; the arithmetic around them runs through operators as usual.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import numbers
 import numpy as np
 
 from .. import backend
+from ..autograd import capture
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..tensor import Tensor
 from . import elementwise as E
@@ -71,22 +76,37 @@ def _apply(t: Tensor, result_fn, *others, saves_self: bool = True) -> Tensor:
     if not recorded:
         with no_grad():
             result = result_fn(t, *others)
-        _write(t, result._data)
+        capture.effect(_store, t, result)
         return t
     if t._base is not None and t._base._requires_grad:
         raise RuntimeError(
             "in-place modification of a view of a tensor that requires grad is not supported; "
             "use the out-of-place operation instead (e.g. y = x.clone(); y = y + 1)")
     # the node of the result may save its input: give it a snapshot, not memory we overwrite
-    src = Tensor._make(t._data.copy() if saves_self else t._data, t._requires_grad, t.grad_fn,
-                       t._output_nr)
+    src = capture.effect(_snapshot, t, saves_self)
     others = tuple(src if o is t else o for o in others)  # x.mul_(x) reads the old x twice
     result = result_fn(src, *others)
+    capture.effect(_rebase, t, result)
+    return t
+
+
+def _store(t: Tensor, result: Tensor) -> None:
+    """``t``'s memory <- ``result``'s values (a write outside the graph)."""
+    _write(t, result._data)
+
+
+def _snapshot(t: Tensor, copy: bool) -> Tensor:
+    """A tensor standing for ``t`` as it is now, in the graph where ``t`` is (its values copied when
+    the operator about to run saves them)."""
+    return Tensor._make(t._data.copy() if copy else t._data, t._requires_grad, t.grad_fn, t._output_nr)
+
+
+def _rebase(t: Tensor, result: Tensor) -> None:
+    """``t`` becomes ``result``: its values written into ``t``'s memory, its node ``t``'s ``grad_fn``."""
     _write(t, result._data)
     t.grad_fn = result.grad_fn
     t._output_nr = result._output_nr
     t._requires_grad = result._requires_grad
-    return t
 
 
 def _raw(x):
@@ -107,6 +127,14 @@ def _fast_ufunc(t: Tensor, ufunc, other) -> bool:
                            f"output type {t.dtype}")
     if not data.flags.writeable:
         return False
+    capture.effect(_ufunc_into, t, ufunc, other)
+    return True
+
+
+def _ufunc_into(t: Tensor, ufunc, other) -> None:
+    """``t = ufunc(t, other)`` in ``t``'s memory, cast to its dtype."""
+    data = t._data
+    b = _raw(other)
     try:
         ufunc(data, b, out=data, casting="unsafe")
     except ValueError:
@@ -114,7 +142,6 @@ def _fast_ufunc(t: Tensor, ufunc, other) -> bool:
             f"output with shape {list(data.shape)} doesn't match the broadcast shape "
             f"{list(np.broadcast_shapes(data.shape, np.shape(b)))}") from None
     t._bump_version()
-    return True
 
 
 def _scaled(other, alpha):
@@ -230,7 +257,7 @@ def fill_(self: Tensor, value) -> Tensor:
         value = value.item()
     if _check_leaf(self) and self._requires_grad:
         return _apply(self, lambda s: s * 0.0 + value, saves_self=False)
-    _write(self, value)
+    capture.effect(_write, self, value)
     return self
 
 
@@ -240,13 +267,17 @@ def copy_(self: Tensor, src, non_blocking: bool = False) -> Tensor:
         src = Tensor._make(np.asarray(src))
     recorded = _check_leaf(self) and (self._requires_grad or src._requires_grad)
     if not recorded:
-        if src._data.dtype.kind == "f" and self._data.dtype.kind in "biu":
-            value = src._data.astype(self._data.dtype)  # PyTorch's copy_ casts silently
-        else:
-            value = src._data
-        _write(self, value)
+        capture.effect(_copy_into, self, src)
         return self
     return _apply(self, lambda s, v: broadcast_to(v.to(s.dtype), s.shape).clone(), src, saves_self=False)
+
+
+def _copy_into(t: Tensor, src: Tensor) -> None:
+    """``t``'s memory <- ``src``'s values (floats cast to an integer ``t`` silently, as PyTorch)."""
+    value = src._data
+    if value.dtype.kind == "f" and t._data.dtype.kind in "biu":
+        value = value.astype(t._data.dtype)
+    _write(t, value)
 
 
 def _random_(self: Tensor, draw) -> Tensor:

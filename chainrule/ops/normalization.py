@@ -28,6 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import kernels
+from ..autograd import capture
 from ..autograd.engine import grad as _grad
 from ..autograd.function import FunctionNode, named_output
 from ..autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
@@ -316,6 +317,21 @@ def _size_str(shape) -> str:
     return f"chainrule.Size({list(shape)})"
 
 
+def _update_running_stats(node: Normalize, running_mean: Tensor, running_var: Tensor, momentum: float,
+                          samples: tuple | None) -> None:
+    """Fold the batch statistics of ``node`` (the normalisation that ran) into the running ones,
+    with the unbiased variance; ``samples`` = (N, C) for instance norm, whose statistics per
+    (sample, channel) are averaged over the samples. A write outside the graph
+    (``capture.effect``), so a compiled call repeats it."""
+    m = node.n
+    mean, var = node.mean, node.var * (m / (m - 1))
+    if samples is not None:
+        mean = mean.reshape(samples).mean(axis=0)
+        var = var.reshape(samples).mean(axis=0)
+    _update_running(running_mean, mean, momentum)
+    _update_running(running_var, var, momentum)
+
+
 def _update_running(running: Tensor, stat: np.ndarray, momentum: float) -> None:
     """running <- (1 - momentum) running + momentum stat, in place and outside the graph."""
     stat_t = Tensor._make(stat.reshape(running._data.shape).astype(running._data.dtype, copy=False))
@@ -371,9 +387,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     axes = (0,) + tuple(range(2, input.ndim))
     y, node = _normalize(input, axes, eps, w, b)
     if running_mean is not None and running_var is not None and momentum:
-        m = node.n
-        _update_running(running_mean, node.mean, momentum)
-        _update_running(running_var, node.var * (m / (m - 1)), momentum)
+        capture.effect(_update_running_stats, node, running_mean, running_var, momentum, None)
     return y
 
 
@@ -403,11 +417,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     b = None if bias is None else reshape(bias, shape)
     y, node = _normalize(input, tuple(range(2, input.ndim)), eps, w, b)
     if running_mean is not None and running_var is not None and momentum:
-        m = node.n
-        batch_axis_mean = node.mean.reshape(input.shape[0], c).mean(axis=0)
-        batch_axis_var = (node.var.reshape(input.shape[0], c) * (m / (m - 1))).mean(axis=0)
-        _update_running(running_mean, batch_axis_mean, momentum)
-        _update_running(running_var, batch_axis_var, momentum)
+        capture.effect(_update_running_stats, node, running_mean, running_var, momentum, (input.shape[0], c))
     return y
 
 

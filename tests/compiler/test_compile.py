@@ -156,7 +156,7 @@ def test_item_guard_and_cache_limit(monkeypatch):
 
 
 BREAKS = {
-    "in-place": (lambda x: x.mul_(2), "in-place write"),
+    "in-place": (lambda x: x.__setitem__(0, 2.0), "in-place write"),  # x[0] = 2.0 (add_ etc. are captured)
     "factory": (lambda x: x + torch.randn(3), "computed outside the recorded operators"),
     "numpy": (lambda x: torch.from_numpy(x.numpy() * 2), "numpy()"),
     "backward": (lambda x: (x * x).sum().backward(), "backward pass"),
