@@ -41,11 +41,11 @@ def _pin_env(n: int) -> None:
 _MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(1 << 30), "MALLOC_TRIM_THRESHOLD_": str(1 << 32)}
 
 
-def _pin_malloc(argv: list[str]) -> None:
+def _pin_malloc(argv: list[str], module: str = "bench") -> None:
     if "--keep-malloc" in argv or all(os.environ.get(k) == v for k, v in _MALLOC.items()):
         return
     os.environ.update(_MALLOC)
-    os.execv(sys.executable, [sys.executable, "-m", "bench", *argv])
+    os.execv(sys.executable, [sys.executable, "-m", module, *argv])
 
 
 if __name__ == "__main__":

@@ -57,6 +57,7 @@ class Case:
     flops: int | None
     missing: list[str] = dataclasses.field(default_factory=list)
     compiled: CompiledSides | None = None
+    build: Callable[[ModuleType], Callable[[], object]] | None = None  # the workload for any framework module
 
 
 def require(fw: ModuleType, *paths: str) -> None:
@@ -331,7 +332,7 @@ def _case(title: str, build: Callable[[ModuleType], Callable], flops: int | None
     import torch
 
     ours, missing = _ours_or_missing(build)
-    return Case(title, ours, build(torch), flops, missing)
+    return Case(title, ours, build(torch), flops, missing, build=build)
 
 
 def lenet_train(batch: int) -> Case:
