@@ -23,6 +23,7 @@ from .activation import softplus
 from .elementwise import abs as _abs
 from .elementwise import clamp, exp, log, log1p, where
 from .indexing import getitem
+from .nll import NllLoss, target_tables
 from .shape import broadcast_tensors, reshape
 from .softmax import log_softmax
 
@@ -305,14 +306,8 @@ def _check_index_target(input: Tensor, target: Tensor, weight: Tensor | None, ig
                     f"0D or 1D target tensor expected, multi-target not supported (input shape "
                     f"{list(input.shape)}, target shape {list(target.shape)})")
             raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
-    n_classes = input.shape[_class_dim(input)]
-    _check_class_weight(weight, n_classes)
-    t = target._data.astype(np.int64, copy=False)
-    bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
-    if bool(bad.any()):
-        first = int(t[bad].reshape(-1)[0])
-        raise IndexError(f"Target {first} is out of bounds. ({fn}: class indices must lie in "
-                         f"[0, {n_classes - 1}] or equal ignore_index={ignore_index})")
+    _check_class_weight(weight, input.shape[_class_dim(input)])
+    # the range of the target's values is checked by the operator (nll.target_tables), on every call
 
 
 def _pick(logp: Tensor, index) -> Tensor:
@@ -323,7 +318,8 @@ def _pick(logp: Tensor, index) -> Tensor:
     return getitem(logp, (grids[0], index, *grids[1:]))
 
 
-def _nll_name(logp: Tensor, target, weight, ignore_index, reduction, label_smoothing: float = 0.0) -> str | None:
+def _nll_name(logp: Tensor, target, weight, ignore_index, reduction, label_smoothing: float = 0.0,
+              fn: str = "") -> str | None:
     """PyTorch's node: nll_loss2d for (N, C, d1[, d2]) input; with smoothing, the sum of the two
     terms is last, whatever the reduction."""
     if label_smoothing:
@@ -333,21 +329,20 @@ def _nll_name(logp: Tensor, target, weight, ignore_index, reduction, label_smoot
 
 @named_output(_nll_name)
 def _nll(logp: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str,
-         label_smoothing: float = 0.0) -> Tensor:
+         label_smoothing: float = 0.0, fn: str = "nll_loss") -> Tensor:
     """Negative log-likelihood of class indices on batched log-probabilities (N, C, d...).
 
     ``l_i = -w[y_i] logp[i, y_i]`` (0 where ``y_i == ignore_index``); ``'mean'`` divides by
-    ``sum_i w[y_i]`` over the kept targets. With label smoothing ``e`` the loss is
-    ``(1 - e) l_i + (e / C) sum_c -w_c logp[i, c]``, reduced the same way.
+    ``sum_i w[y_i]`` over the kept targets: one operator, ``nll.NllLoss``. With label smoothing
+    ``e`` the loss is ``(1 - e) l_i + (e / C) sum_c -w_c logp[i, c]``, reduced the same way.
     """
+    if not label_smoothing:
+        return NllLoss(ignore_index, reduction, fn).apply(*([logp, target] + ([] if weight is None else [weight])))
     xp = backend.array_module(logp._data)
     dt = logp._data.dtype
-    t = target._data.astype(np.int64, copy=False)
-    keep = t != ignore_index
-    safe = xp.where(keep, t, 0)
-    coef = keep.astype(dt)
-    if weight is not None:
-        coef = coef * weight._data.astype(dt, copy=False)[safe]
+    safe, coef = target_tables(xp, target._data, None if weight is None else weight._data, logp.shape[1],
+                               ignore_index, dt, fn)
+    keep = target._data.astype(np.int64, copy=False) != ignore_index
     loss = -_pick(logp, safe) * Tensor._make(coef)
     if label_smoothing > 0:
         n_classes = logp.shape[1]
@@ -414,7 +409,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
     _check_index_target(input, target, weight, ignore_index, "cross_entropy")
     x, t, unbatched = _batched(input, target)
-    loss = _nll(log_softmax(x, 1), t, weight, ignore_index, reduction, label_smoothing)
+    loss = _nll(log_softmax(x, 1), t, weight, ignore_index, reduction, label_smoothing, "cross_entropy")
     return reshape(loss, ()) if unbatched and reduction == "none" else loss
 
 

@@ -317,3 +317,35 @@ def test_the_same_tensor_twice_is_part_of_the_signature():
     assert cf(torch.ones(3), torch.zeros(3)).tolist() == [2.0, 2.0, 2.0]
     assert cf(x, x).tolist() == [3.0, 3.0, 3.0]
     assert calls(cf) == {"replayed": 1, "recorded": 2, "eager": 0}
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"weight": True, "ignore_index": 1}, {"reduction": "sum"}])
+def test_a_loss_with_class_targets_replays_and_checks_the_targets(kwargs):
+    """cross_entropy's picking of the target classes happens inside one operator (NllLoss), so a
+    function computing the loss replays with new targets, bit for bit, and a target out of range
+    still raises on a replayed call."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 4))
+    extra = dict(kwargs)
+    if extra.pop("weight", False):
+        extra["weight"] = torch.rand(4)
+
+    def loss_of(x, y):
+        return F.cross_entropy(model(x), y, **extra)
+
+    cf = torch.compile(loss_of, fullgraph=True)
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        x = torch.tensor(rng.standard_normal((8, 6)), dtype=torch.float32)
+        y = torch.tensor(rng.integers(0, 4, 8))
+        grads = []
+        for f in (loss_of, cf):
+            model.zero_grad()
+            loss = f(x, y)
+            loss.backward()
+            grads.append([loss.detach().numpy()] + [p.grad.numpy() for p in model.parameters()])
+        for got, want in zip(grads[1], grads[0]):
+            np.testing.assert_array_equal(got, want)
+    assert calls(cf) == {"replayed": 2, "recorded": 1, "eager": 0}
+    with pytest.raises(IndexError, match="Target 7 is out of bounds"):
+        cf(x, torch.tensor([0, 1, 2, 3, 7, 0, 0, 0]))
