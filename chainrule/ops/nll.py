@@ -106,7 +106,8 @@ class NllLossPick(FunctionNode):
 
     def forward(self, x):
         self.shape = x.shape
-        return _picked_loss(self.xp, x, *self.tables, self.reduction)
+        safe, coef, scale = self.tables
+        return _picked_loss(self.xp, x, safe, coef, scale, self.reduction)
 
     def backward(self, gy):
         return NllLossGrad(self.tables, self.reduction, self.shape).apply(gy)
