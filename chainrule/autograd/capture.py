@@ -12,6 +12,8 @@ reports to ``observer`` instead of running silently:
   methods, batch norm's running statistics) runs the write as ``effect(fn, *args)``, which the
   observer records as one step of its own (``observer.effect(fn, args)``) and replays by calling
   ``fn`` again on the replayed values;
+* ``literal(tensor)`` - operand coercion made a tensor from a number of the caller's code
+  (``observer.literal(tensor)``): a constant, not a value computed from the data;
 * ``item``, ``tolist``, ``bool``, ``float``, ``int``, ``index``, ``numpy`` - a value went to Python
   (``observer.read(tensor, kind, value)``), where it can steer control flow;
 * ``Function.apply`` (a user's custom operator), ``Node._call_backward`` (a backward pass) and
@@ -59,6 +61,14 @@ def effect(fn: Any, *args: Any) -> Any:
     if _active is None or _depth[0] > 0:
         return fn(*args)
     return _active.effect(fn, args)
+
+
+def literal(t: Tensor) -> Tensor:
+    """Mark ``t``, just made from a Python (or NumPy) number of the caller's code, as a constant of
+    the computation (the ``0`` of ``x > 0``), as opposed to a value computed from the data."""
+    if _active is not None and _depth[0] == 0:
+        _active.literal(t)
+    return t
 
 
 @contextlib.contextmanager

@@ -9,8 +9,10 @@ inputs come from and its outputs go to. A slot is a value of the call:
 * a live tensor - one that existed before the call (a parameter, a buffer, a tensor the function
   closes over): replay reads it anew each time, so updates to it are seen;
 * a constant - a 0-d floating-point tensor made during the call outside any operator (what a
-  Python number such as the ``0.5`` of ``y * 0.5`` becomes), or a table an operator built from
-  sizes alone (``kernels.tables.size_only``: padding maps, pooling and interpolation matrices);
+  Python number such as the ``0.5`` of ``y * 0.5`` becomes), a 0-d integer or bool tensor made
+  from a number of the caller's code (``autograd.capture.literal``: the ``0`` of ``x > 0``), or a
+  table an operator built from sizes alone (``kernels.tables.size_only``: padding maps, pooling
+  and interpolation matrices);
 * an output of an earlier step.
 
 Writes into tensors' memory that the library makes through ``autograd.capture.effect`` (the
@@ -104,6 +106,7 @@ class Recorder:
         self.step_of_node: dict[int, int] = {}  # id(node that ran) -> its step
         self.in_effect = False  # an effect is running: its writes are the step being recorded
         self.effects = 0
+        self.literals: set[int] = set()  # ids of 0-d tensors made from the caller's numbers
         for i, t in enumerate(inputs):
             if id(t) not in self.slot_of:
                 self.input_slots.append((self._new_slot(t), i))
@@ -141,7 +144,8 @@ class Recorder:
             s = self._new_slot(t)
             self.consts.append((s, t))
             return s
-        if data.ndim == 0 and data.dtype.kind == "f" and not t._requires_grad and type(data) is np.ndarray:
+        if (data.ndim == 0 and not t._requires_grad and type(data) is np.ndarray
+                and (data.dtype.kind == "f" or id(t) in self.literals)):
             key = (data.dtype.str, data.tobytes())
             s = self.const_slots.get(key)
             if s is None:  # equal constants share one slot (one input of a fused kernel)
@@ -207,6 +211,9 @@ class Recorder:
                 return None
             return ("dict", tuple(v), tuple(("const", x) if c is None else c for c, x in zip(children, v.values())))
         return None
+
+    def literal(self, t: Tensor) -> None:
+        self.literals.add(id(t))  # kept alive by made(), which saw it first: the id stays unique
 
     def made(self, t: Tensor) -> None:
         self.origins[id(t)] = user_line()

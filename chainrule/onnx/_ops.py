@@ -129,6 +129,21 @@ def _softmax(op: str) -> Callable:
     return lambda c: [c.g.op(op, [c.ins[0]], axis=int(c.target.dim))]
 
 
+def _arg_extreme(c: Call) -> list:
+    """argmax / argmin: ONNX ArgMax / ArgMin (first index of a tie, as NumPy and PyTorch); over the
+    flattened input when no dim was given (then reshaped to all ones under keepdim)."""
+    t = c.target
+    op = "ArgMax" if t.largest else "ArgMin"
+    ndim = c.inputs[0]._data.ndim
+    if ndim == 0:
+        return [c.g.const(np.zeros((), dtype=np.int64), "index")]
+    if t.axis is not None:
+        return [c.g.op(op, [c.ins[0]], axis=int(t.axis), keepdims=int(bool(t.keepdim)), select_last_index=0)]
+    flat = c.g.op("Reshape", [c.ins[0], c.g.ints([-1])])
+    index = c.g.op(op, [flat], axis=0, keepdims=0, select_last_index=0)
+    return [c.g.op("Reshape", [index, c.g.ints([1] * ndim if t.keepdim else [])])]
+
+
 def _reshape(c: Call) -> list:
     shape = [int(s) for s in c.target.shape]
     src = tuple(c.inputs[0].shape)
@@ -378,5 +393,5 @@ OPS: dict[str, Callable[[Call], list]] = {
     "Sum": _reduction("ReduceSum"), "Mean": _reduction("ReduceMean"), "Amax": _reduction("ReduceMax"),
     "Var": _var, "Linear": _linear, "Conv": _conv, "MaxPool": _max_pool, "AvgPool": _avg_pool,
     "AdaptiveMaxPool": _adaptive_max_pool, "ConstantPad": _constant_pad, "Normalize": _normalize,
-    "Norm": _norm,
+    "Norm": _norm, "ArgExtreme": _arg_extreme,
 }

@@ -9,6 +9,9 @@ import numpy as np
 
 from .. import backend
 from .._factory import tensor
+from ..autograd import capture
+from ..autograd.function import FunctionNode
+from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor, _wrap_dim
 
 
@@ -21,7 +24,10 @@ def to_tensor(x, dtype: backend.dtype | None = None) -> Tensor:
     if isinstance(x, (numbers.Number, np.generic, np.ndarray)):
         if dtype is None:
             dtype = backend.result_type(x) if not isinstance(x, np.ndarray) else backend.from_numpy_dtype(x.dtype)
-        return Tensor._make(np.asarray(x, dtype=dtype.np))
+        t = Tensor._make(np.asarray(x, dtype=dtype.np))
+        if not isinstance(x, np.ndarray):  # a Python or NumPy number: a literal of the caller's code
+            capture.literal(t)
+        return t
     if isinstance(x, (list, tuple)):
         return tensor(x, dtype=dtype)
     raise TypeError(f"expected a Tensor or a number, got {type(x).__name__}")
@@ -63,12 +69,26 @@ def torch_type_name(t: Tensor) -> str:
     return TORCH_TYPE_NAMES.get(t.dtype.name, t.dtype.name)
 
 
+class NoGradUnary(FunctionNode):
+    """The array module's ``ufunc`` of a tensor, applied under ``no_grad``: a result without
+    gradient. A node (rather than a raw-array helper) so that a graph capture sees the value."""
+
+    def __init__(self, ufunc: str):
+        self.ufunc = ufunc
+
+    def forward(self, x):
+        return self.xp.asarray(getattr(self.xp, self.ufunc)(x))  # ufuncs give scalars for 0-d
+
+    def backward(self, gy):  # pragma: no cover - applied under no_grad: never in a graph
+        return None
+
+
 def no_grad_unary(ufunc: str, name: str, doc: str):
     """A function applying the array module's ``ufunc`` to a tensor's data: a result without gradient."""
 
     def fn(input: Tensor) -> Tensor:
-        xp = backend.array_module(input._data)
-        return Tensor._make(xp.asarray(getattr(xp, ufunc)(input._data)))  # ufuncs give scalars for 0-d
+        with no_grad():
+            return NoGradUnary(ufunc).apply(input)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc

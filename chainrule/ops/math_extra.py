@@ -320,9 +320,22 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
     if dim is not None and not isinstance(dim, (numbers.Integral, tuple, list)):
         raise TypeError(f"count_nonzero(): argument 'dim' must be int or tuple of ints, not {type(dim).__name__}")
     axis = None if dim is None else wrap_dims(dim, max(x.ndim, 1))
-    data = x._data.reshape(1) if x.ndim == 0 else x._data
-    xp = backend.array_module(data)
-    return Tensor._make(xp.asarray(xp.count_nonzero(data, axis=axis), dtype=np.int64))
+    return CountNonzero(axis).apply(x)
+
+
+class CountNonzero(FunctionNode):
+    """The number of non-zero elements along ``axis`` (all when None): int64, no gradient. A node
+    so that a graph capture sees the value computed."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        data = x.reshape(1) if x.ndim == 0 else x
+        return self.xp.asarray(self.xp.count_nonzero(data, axis=self.axis), dtype=np.int64)
+
+    def backward(self, gy):  # pragma: no cover - integer outputs never receive a gradient
+        return None
 
 
 __all__ = [

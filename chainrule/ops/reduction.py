@@ -357,23 +357,41 @@ def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     return _amax(input, dim, keepdim, False)
 
 
+class ArgExtreme(FunctionNode):
+    """argmax / argmin along ``axis`` (of the flattened input when None): int64, no gradient. A node
+    (rather than a raw-array helper) so that a graph capture sees the value computed."""
+
+    def __init__(self, largest: bool, axis: int | None, keepdim: bool):
+        self.largest, self.axis, self.keepdim = largest, axis, keepdim
+
+    def forward(self, x):
+        xp = self.xp
+        if x.ndim == 0:  # the index of a scalar, along any dim
+            return xp.zeros((), dtype=np.int64)
+        find = xp.argmax if self.largest else xp.argmin
+        if self.axis is None:
+            index = xp.asarray(find(x.reshape(-1)))
+            if self.keepdim:
+                index = index.reshape((1,) * x.ndim)
+        else:
+            index = find(x, axis=self.axis, keepdims=self.keepdim)
+        return xp.asarray(index, dtype=np.int64)
+
+    def backward(self, gy):  # pragma: no cover - integer outputs never receive a gradient
+        return None
+
+
 def _arg(input: Tensor, dim, keepdim: bool, largest: bool) -> Tensor:
     name = "argmax" if largest else "argmin"
     x = check_tensor(input, name)
-    xp = backend.array_module(x._data)
-    find = xp.argmax if largest else xp.argmin
+    axis = None
     if dim is None:
         _check_nonempty(x, (), name)
-        index = xp.asarray(find(x._data.reshape(-1)))
-        if keepdim:
-            index = index.reshape((1,) * x.ndim)
     else:
-        d = wrap_dim(dim, x.ndim)
-        if x.ndim == 0:
-            return Tensor._make(xp.zeros((), dtype=np.int64))
-        _check_nonempty(x, (d,), name)
-        index = find(x._data, axis=d, keepdims=keepdim)
-    return Tensor._make(xp.asarray(index, dtype=np.int64))
+        axis = wrap_dim(dim, x.ndim)
+        if x.ndim:
+            _check_nonempty(x, (axis,), name)
+    return ArgExtreme(largest, axis, keepdim).apply(x)
 
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
@@ -558,13 +576,23 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
 
 
 # ---- logical reductions (no gradient) --------------------------------------------------------------
+class Logical(FunctionNode):
+    """``all`` / ``any`` over ``axes``: bool (uint8 for a uint8 input, as PyTorch), no gradient."""
+
+    def __init__(self, name: str, axes, keepdim: bool):
+        self.name_, self.axes, self.keepdim = name, axes, keepdim
+
+    def forward(self, x):
+        r = self.xp.asarray(getattr(self.xp, self.name_)(x, axis=self.axes, keepdims=self.keepdim))
+        return r.astype(np.uint8) if x.dtype == np.uint8 else r
+
+    def backward(self, gy):  # pragma: no cover - bool outputs never receive a gradient
+        return None
+
+
 def _logical(input: Tensor, dim, keepdim: bool, name: str) -> Tensor:
     x = check_tensor(input, name)
-    xp = backend.array_module(x._data)
-    r = getattr(xp, name)(x._data, axis=_dims(dim, x.ndim), keepdims=keepdim)
-    r = xp.asarray(r)
-    # PyTorch keeps uint8 for uint8 inputs and gives bool otherwise
-    return Tensor._make(r.astype(np.uint8) if x._data.dtype == np.uint8 else r)
+    return Logical(name, _dims(dim, x.ndim), keepdim).apply(x)
 
 
 def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001

@@ -53,7 +53,8 @@ def to(input: Tensor, *args, dtype=None, device=None, copy: bool = False, non_bl
        memory_format=None) -> Tensor:
     """Convert dtype and/or device: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``.
 
-    A floating-point to floating-point cast is differentiable; the gradient is cast back.
+    A floating-point to floating-point cast is differentiable; the gradient is cast back (a cast
+    to an integer or bool dtype gives no gradient).
     ``memory_format`` is accepted and ignored (chainrule keeps NumPy's element order).
     """
     for a in args:
@@ -70,9 +71,7 @@ def to(input: Tensor, *args, dtype=None, device=None, copy: bool = False, non_bl
     dt = backend.to_dtype(dtype)
     if dt.np == input._data.dtype:
         return input.clone() if copy else input
-    if input.requires_grad and dt.is_floating_point:
-        return Cast(dt).apply(input)
-    return Tensor._make(input._data.astype(dt.np))
+    return Cast(dt).apply(input)  # a node even without grad: a graph capture sees the value (x.float())
 
 
 def cuda(input: Tensor, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:

@@ -349,3 +349,20 @@ def test_a_loss_with_class_targets_replays_and_checks_the_targets(kwargs):
     assert calls(cf) == {"replayed": 2, "recorded": 1, "eager": 0}
     with pytest.raises(IndexError, match="Target 7 is out of bounds"):
         cf(x, torch.tensor([0, 1, 2, 3, 7, 0, 0, 0]))
+
+
+def test_argmax_and_all_are_operators_a_capture_replays():
+    """argmax/argmin/all/any are nodes: an accuracy computed inside the function replays with new
+    data (they were values computed outside the operators, which broke the graph)."""
+    def accuracy(logits, y):
+        hit = logits.argmax(1) == y
+        return hit.float().mean(), hit.all(), (logits.argmin(dim=1, keepdim=True) > 0).any()
+
+    cf = torch.compile(accuracy, fullgraph=True)
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        logits = torch.tensor(rng.standard_normal((16, 5)), dtype=torch.float32)
+        y = torch.tensor(rng.integers(0, 5, 16))
+        for got, want in zip(cf(logits, y), accuracy(logits, y)):
+            assert got.dtype == want.dtype and (got.numpy() == want.numpy()).all()
+    assert calls(cf) == {"replayed": 2, "recorded": 1, "eager": 0}

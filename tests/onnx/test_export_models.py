@@ -157,3 +157,18 @@ def test_comparisons_export():
     want = Compare()(cr.from_numpy(x))
     for g, w in zip(got, want):
         assert g.dtype == np.bool_ and (g == w.numpy()).all()
+
+
+@pytest.mark.parametrize("dim,keepdim", [(None, False), (None, True), (1, False), (-1, True)])
+def test_argmax_and_argmin_export(dim, keepdim):
+    class Arg(nn.Module):
+        def forward(self, x):
+            return x.argmax(dim, keepdim=keepdim), x.argmin(dim=dim, keepdim=keepdim)
+
+    _, sess = export_and_session(Arg(), (cr.randn(2, 3, 4),))
+    x = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
+    x[0, 0, :2] = 5.0  # a tie: the first index, in ONNX Runtime as in NumPy
+    got = sess.run(None, {sess.get_inputs()[0].name: x})
+    want = Arg()(cr.from_numpy(x))
+    for g, w in zip(got, want):
+        assert g.dtype == np.int64 and g.shape == tuple(w.shape) and (g == w.numpy()).all()
