@@ -144,6 +144,14 @@ def _arg_extreme(c: Call) -> list:
     return [c.g.op("Reshape", [index, c.g.ints([1] * ndim if t.keepdim else [])])]
 
 
+def _index_select(c: Call) -> list:
+    """index_select / an embedding lookup with the indices a graph value: Gather of the flattened
+    indices along the dimension (the range is not checked at run time: ONNX Runtime reports an
+    index out of range itself)."""
+    flat = c.g.op("Reshape", [c.ins[1], c.g.ints([-1])])
+    return [c.g.op("Gather", [c.ins[0], flat], axis=int(c.target.dim))]
+
+
 def _reshape(c: Call) -> list:
     shape = [int(s) for s in c.target.shape]
     src = tuple(c.inputs[0].shape)
@@ -393,5 +401,5 @@ OPS: dict[str, Callable[[Call], list]] = {
     "Sum": _reduction("ReduceSum"), "Mean": _reduction("ReduceMean"), "Amax": _reduction("ReduceMax"),
     "Var": _var, "Linear": _linear, "Conv": _conv, "MaxPool": _max_pool, "AvgPool": _avg_pool,
     "AdaptiveMaxPool": _adaptive_max_pool, "ConstantPad": _constant_pad, "Normalize": _normalize,
-    "Norm": _norm, "ArgExtreme": _arg_extreme,
+    "Norm": _norm, "ArgExtreme": _arg_extreme, "IndexSelectBy": _index_select,
 }

@@ -15,7 +15,7 @@ import numpy as np
 from .. import backend
 from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
-from .scatter import IndexSelect
+from .scatter import IndexSelect, IndexSelectBy
 from .shape import reshape
 
 
@@ -62,6 +62,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     if weight.ndim != 2:
         raise RuntimeError(f"'weight' must be 2-D, got a {weight.ndim}-D tensor of shape {list(weight.shape)}")
     num = weight.shape[0]
+    if padding_idx is None and max_norm is None and not scale_grad_by_freq:
+        # the plain lookup is one operator that checks the rows itself: a graph capture replays it
+        rows = IndexSelectBy(0, table=True).apply(weight, input)
+        return reshape(rows, tuple(idx.shape) + (weight.shape[1],))
     if idx.size:
         lo, hi = int(idx.min()), int(idx.max())
         if lo < 0 or hi >= num:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 from ..autograd.function import FunctionNode
 from ..backend import array_module
 from ..tensor import Tensor
@@ -123,6 +125,33 @@ class IndexSelect(FunctionNode):
     def backward(self, gy):
         # index_add into zeros, written straight into a fresh array (no copy of a zeros input)
         return IndexAccumulate((slice(None),) * self.dim + (self.index,), self.in_shape).apply(gy)
+
+
+class IndexSelectBy(FunctionNode):
+    """``index_select`` with the index an input tensor (it gets no gradient): its range is checked
+    and it is flattened in ``forward``, so a graph capture replays the node with new indices and
+    checks them on every call. ``table`` names an embedding lookup (its message for a bad row)."""
+
+    torch_name = "IndexSelectBackward0"
+
+    def __init__(self, dim: int, table: bool = False):
+        self.dim, self.table = dim, table
+
+    def forward(self, x, index):
+        idx = index.reshape(-1)
+        n = x.shape[self.dim]
+        if self.table:
+            if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
+                lo, hi = int(idx.min()), int(idx.max())
+                raise IndexError(f"index {lo if lo < 0 else hi} is out of range for an embedding table of {n} rows")
+        else:
+            _check_bounds(idx, n, self.dim)
+        self.index = idx.astype(np.int64, copy=False)
+        self.in_shape = x.shape
+        return self.xp.take(x, self.index, axis=self.dim)
+
+    def backward(self, gy):
+        return IndexAccumulate((slice(None),) * self.dim + (self.index,), self.in_shape).apply(gy), None
 
 
 class IndexAdd(FunctionNode):
@@ -263,8 +292,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
             raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size}")
         return index_select(_as_1d(input), 0, Tensor._make(idx)).reshape(())
     d = wrap_dim(dim, input._data.ndim)
-    _check_bounds(idx, input._data.shape[d], d)
-    return IndexSelect(d, idx).apply(input)
+    return IndexSelectBy(d).apply(input, index)  # checks the range of the indices
 
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:

@@ -366,3 +366,30 @@ def test_argmax_and_all_are_operators_a_capture_replays():
         for got, want in zip(cf(logits, y), accuracy(logits, y)):
             assert got.dtype == want.dtype and (got.numpy() == want.numpy()).all()
     assert calls(cf) == {"replayed": 2, "recorded": 1, "eager": 0}
+
+
+def test_an_embedding_lookup_replays_with_new_indices():
+    """Embedding and index_select take the indices as an operator input (range checked there),
+    so they replay with new indices; a bad index still raises on a replayed call."""
+    torch.manual_seed(0)
+    emb = nn.Embedding(7, 3)
+
+    def f(idx, x):
+        return (emb(idx) * 2).sum(1) + torch.index_select(x, 1, idx[0])
+
+    cf = torch.compile(f, fullgraph=True)
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        idx = torch.tensor(rng.integers(0, 7, (2, 3)))
+        x = torch.tensor(rng.standard_normal((2, 7)), dtype=torch.float32)
+        for fn in (f, cf):
+            emb.zero_grad()
+            out = fn(idx, x)
+            out.sum().backward()
+            if fn is f:
+                want = (out.detach().numpy(), emb.weight.grad.numpy())
+        np.testing.assert_array_equal(out.detach().numpy(), want[0])
+        np.testing.assert_array_equal(emb.weight.grad.numpy(), want[1])
+    assert calls(cf) == {"replayed": 2, "recorded": 1, "eager": 0}
+    with pytest.raises(IndexError, match="index 9 is out of range for an embedding table of 7 rows"):
+        cf(torch.tensor([[0, 1, 9], [0, 0, 0]]), x)

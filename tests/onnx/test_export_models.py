@@ -124,8 +124,18 @@ def test_unsupported_operator_names_itself_and_the_module():
         cr.onnx.export(Unpool(), cr.randn(1, 1, 4, 4))
 
 
-def test_an_input_used_only_as_indices_is_refused_not_baked_in():
+def test_an_embedding_exports_as_a_gather_of_its_input():
+    """The lookup takes the indices as a graph input (not baked in): new indices give new rows."""
     emb = nn.Embedding(6, 3)
+    _, sess = export_and_session(emb, cr.tensor([[1, 2]]))
+    idx = np.array([[5, 0]], dtype=np.int64)
+    (got,) = sess.run(None, {sess.get_inputs()[0].name: idx})
+    with cr.no_grad():
+        np.testing.assert_array_equal(got, emb(cr.from_numpy(idx)).numpy())
+
+
+def test_an_input_used_only_as_indices_is_refused_not_baked_in():
+    emb = nn.Embedding(6, 3, padding_idx=0)  # the padding row's gradient mask is made from the data
     with pytest.raises(cr.onnx.UnsupportedOperatorError, match="input 'input'"):
         cr.onnx.export(emb, cr.tensor([[1, 2]]))
 
