@@ -5,10 +5,12 @@ other tenants, the host's frequency), more than the change one wants to see. Her
 run in the same process, side by side with PyTorch: the package as it was at ``REV`` is taken
 out of git (``git archive``) into a temporary folder under another name (``chainrule_<commit>``),
 each workload is built for the two versions and for PyTorch, and ``harness.time_sides`` times
-the three in turn, the order reversed every other round, with the harness's pause and settling
-calls at every switch. A slow phase of the machine then falls on all three alike; the printed
-figures are the median and minimum time of each side, the ratio after/before of both, and each
-version's ratio to PyTorch.
+the two versions as a pair (ABBA: the order reversed every other round, with the harness's pause
+and settling calls at every switch), then this checkout against PyTorch as a second pair, as
+``python -m bench`` does. A slow phase of the machine then falls on both versions alike, and no
+third side sits between them. The printed figures are the median and minimum time of each
+version, the ratio after/before of both, and each version's ratio to PyTorch (the older one's
+through the pair's medians: before / after x after / PyTorch).
 
 The older package must import by relative imports (chainrule's own do; a few modules the bench
 does not use, such as ``distributions``, import ``chainrule`` by name and would load this
@@ -100,12 +102,13 @@ def run(args: argparse.Namespace, threads: int) -> list[dict]:
                     print(f"{spec.name}: skipped (this checkout lacks {', '.join(case.missing)})", flush=True)
                     continue
                 old = case.build(before)
-                t_before, t_after, t_torch = time_sides([old, case.ours, case.torch], repeats, warmup, 1, pause)
-                med = [statistics.median(t) for t in (t_before, t_after, t_torch)]
-                low = [min(t) for t in (t_before, t_after, t_torch)]
-                row = {"name": spec.name, "before": med[0], "after": med[1], "torch": med[2],
-                       "before_min": low[0], "after_min": low[1], "torch_min": low[2],
-                       "change": med[1] / med[0], "change_min": low[1] / low[0]}
+                t_before, t_after = time_sides([old, case.ours], repeats, warmup, 1, pause)
+                t_ours, t_torch = time_sides([case.ours, case.torch], repeats, warmup, 1, pause)
+                med = [statistics.median(t) for t in (t_before, t_after, t_ours, t_torch)]
+                low = [min(t) for t in (t_before, t_after)]
+                row = {"name": spec.name, "before": med[0], "after": med[1], "before_min": low[0],
+                       "after_min": low[1], "change": med[1] / med[0], "change_min": low[1] / low[0],
+                       "after_torch": med[2] / med[3], "before_torch": med[0] / med[1] * med[2] / med[3]}
                 rows.append(row)
                 print(format_row(row), flush=True)
         finally:
@@ -118,7 +121,7 @@ def format_row(row: dict) -> str:
     return (f"{row['name']:20} before {row['before'] * ms:9.3f} ms (min {row['before_min'] * ms:8.3f})  "
             f"after {row['after'] * ms:9.3f} ms (min {row['after_min'] * ms:8.3f})  "
             f"after/before {row['change']:.3f} (min {row['change_min']:.3f})  "
-            f"/PyTorch {row['before'] / row['torch']:.2f}x -> {row['after'] / row['torch']:.2f}x")
+            f"/PyTorch {row['before_torch']:.2f}x -> {row['after_torch']:.2f}x")
 
 
 def main(argv: list[str]) -> int:

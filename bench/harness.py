@@ -133,8 +133,10 @@ def time_pair(ours: Callable | None, theirs: Callable, repeats: int, warmup: int
 
 def time_sides(sides: list[Callable | None], repeats: int, warmup: int, settle: int = 1,
                pause: float = SWITCH_PAUSE) -> list[list[float]]:
-    """Warm every side up, then time them in turn, in the listed order in even rounds and the
-    reverse in odd ones (ABBA, ABCCBA); a side that is None is skipped. One list of times per side.
+    """Warm every side up, then time them in turn; a side that is None is skipped. One list of
+    times per side. Two sides alternate the listed order and its reverse (ABBA): each follows the
+    other and itself equally often. Three or more rotate (ABC BCA CAB): no side ever follows
+    itself, where the reversal (ABCCBA) lets the first and last do so and never a middle one.
 
     After switching sides the harness sleeps ``pause`` seconds, then runs the side untimed for
     as long again (and ``settle`` calls before every timed one). Both, because the bench
@@ -169,11 +171,14 @@ def time_sides(sides: list[Callable | None], repeats: int, warmup: int, settle: 
 def _interleave(sides: list[Callable | None], repeats: int, settle: int, pause: float) -> list[list[float]]:
     times: list[list[float]] = [[] for _ in sides]
     last = [fn for fn in sides if fn is not None][-1]  # the warm-up ends with it
+    pairs = [(fn, out) for fn, out in zip(sides, times) if fn is not None]
     for r in range(repeats):
-        order = list(zip(sides, times))
-        for fn, out in (order if r % 2 == 0 else order[::-1]):
-            if fn is None:
-                continue
+        if len(pairs) <= 2:
+            order = pairs if r % 2 == 0 else pairs[::-1]
+        else:
+            k = r % len(pairs)
+            order = pairs[k:] + pairs[:k]
+        for fn, out in order:
             start = None
             if last is not fn:
                 time.sleep(pause)  # the other side's spinning threads go to sleep (see time_pair)

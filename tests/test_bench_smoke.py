@@ -78,7 +78,16 @@ def _check_compiled_rows(rows: list[dict], stdout: str) -> None:
     assert "compiled workloads:" in stdout and "n/a (skipped under --quick)" in stdout
 
 
-def test_time_sides_rotates_three_sides_and_skips_a_missing_one(monkeypatch):
+def test_time_sides_rotates_three_sides_so_none_follows_itself(monkeypatch):
+    order: list[str] = []
+    monkeypatch.setattr(harness.time, "sleep", lambda seconds: None)
+    sides = [lambda n=n: order.append(n) for n in "abc"]
+    harness.time_sides(sides, repeats=4, warmup=1, settle=0, pause=0.0)
+    assert "".join(order) == "abc" + "abc" + "bca" + "cab" + "abc"  # warm-up, then rotations
+    assert all(x != y for x, y in zip(order[3:], order[4:]))
+
+
+def test_time_sides_alternates_two_sides_and_skips_a_missing_one(monkeypatch):
     order: list[str] = []
     monkeypatch.setattr(harness.time, "sleep", lambda seconds: None)
     times = harness.time_sides([lambda: order.append("a"), None, lambda: order.append("c")], repeats=3, warmup=1,
