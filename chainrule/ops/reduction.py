@@ -23,7 +23,8 @@ from ..tensor import Tensor
 from ._util import check_tensor, torch_type_name, wrap_dim, wrap_dims
 from .elementwise import abs as _abs
 from .elementwise import maximum, minimum, sqrt, where
-from .scatter import Gather
+from .indexing import IndexAccumulate
+from .scatter import _grid
 from .shape import broadcast_to, reshape
 
 max_result = return_types.max
@@ -288,21 +289,38 @@ def _check_nonempty(x: Tensor, dims: tuple, name: str) -> None:
                 "the reduction dim with the 'dim' argument.")
 
 
+class ExtremumPick(FunctionNode):
+    """``max(x, dim)`` / ``min(x, dim)`` with keepdim: the values and their int64 indices (the
+    first of ties), both found in ``forward`` so that a graph capture replays them on new values.
+    The gradient goes to the returned index only (``IndexAccumulate``)."""
+
+    def __init__(self, dim: int, largest: bool):
+        self.dim, self.largest = dim, largest
+
+    def forward(self, x):
+        xp = self.xp
+        find = xp.argmax if self.largest else xp.argmin
+        index = xp.expand_dims(find(x, axis=self.dim), self.dim).astype(np.int64, copy=False)
+        self.index, self.in_shape = index, x.shape
+        return xp.take_along_axis(x, index, axis=self.dim), index
+
+    def backward(self, *grads):  # the values' gradient; the indices (int64) get none
+        return IndexAccumulate(_grid(self.index, self.dim), self.in_shape).apply(grads[0])
+
+
 def _extremum_with_index(x: Tensor, dim: int, keepdim: bool, largest: bool, name: str):
     zero_d = x.ndim == 0
     d = wrap_dim(dim, x.ndim)
     if zero_d:
         x = reshape(x, (1,))
     _check_nonempty(x, (d,), name)
-    xp = backend.array_module(x._data)
-    find = xp.argmax if largest else xp.argmin
-    index = xp.expand_dims(find(x._data, axis=d), d).astype(np.int64, copy=False)
-    values = Gather(d, index).apply(x)  # its gradient goes to the returned index only
+    values, index = ExtremumPick(d, largest).apply(x)
     if zero_d:
-        values, index = reshape(values, ()), index.reshape(())
+        values, index = reshape(values, ()), reshape(index, ())
     elif not keepdim:
-        values, index = reshape(values, values.shape[:d] + values.shape[d + 1:]), xp.squeeze(index, d)
-    return (max_result if largest else min_result)(values, Tensor._make(index))
+        shape = values.shape[:d] + values.shape[d + 1:]
+        values, index = reshape(values, shape), reshape(index, shape)
+    return (max_result if largest else min_result)(values, index)
 
 
 def _extremum(input, dim, keepdim, largest: bool):

@@ -1,9 +1,9 @@
 """Sorting and order statistics: ``sort``, ``argsort``, ``topk``, ``kthvalue``, ``median``, ``cumprod``.
 
-The order is found on the raw array (a permutation is piecewise constant in the input, so it has
-no derivative of its own); the values are then read with ``gather`` along that permutation. The
-gradient of a gather is a ``scatter_add``, whose gradient is a gather again, so every derivative
-here can be differentiated once more.
+``sort``, ``topk``, ``kthvalue`` and ``median`` are one node, ``OrderPick``: it finds the order
+(a permutation is piecewise constant in the input, so it has no derivative of its own) and reads
+the values along it. Its gradient is a ``scatter_add`` into the positions the values came from,
+whose gradient is a gather again, so every derivative here can be differentiated once more.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from ._util import check_tensor, wrap_dim
 from .elementwise import where
+from .indexing import IndexAccumulate
 from .reduction import RevCumsum, _integer_to_long, prod
-from .scatter import Gather
+from .scatter import _grid
 from .shape import expand, reshape, unsqueeze
 
 sort_result = return_types.sort
@@ -42,22 +43,36 @@ def _order(data, dim: int, descending: bool):
     return xp.argsort(key, axis=dim, kind="stable").astype(np.int64, copy=False)
 
 
-def _pick(x: Tensor, dim: int, index) -> Tensor:
-    """``x`` read at ``index`` along ``dim`` (a gather; its gradient is a scatter_add)."""
-    if x._data.dtype.kind != "f":
-        return Tensor._make(backend.array_module(x._data).take_along_axis(x._data, index, axis=dim))
-    return Gather(dim, index).apply(x)
+class OrderPick(FunctionNode):
+    """The values of ``x`` along ``dim`` in sorted order (``descending``) and their int64 indices,
+    positions ``keep = (start, stop)`` of that order only (None: all): ``sort``, ``topk`` and the
+    order statistics in one node, the order found in ``forward``. Being one node (rather than an
+    order computed on the raw array, then a gather), a graph capture replays it on new values.
+    Its gradient scatters into the positions the values came from (``IndexAccumulate``)."""
+
+    def __init__(self, dim: int, descending: bool, keep: tuple | None = None):
+        self.dim, self.descending, self.keep = dim, descending, keep
+
+    def forward(self, x):
+        index = _order(x, self.dim, self.descending)
+        if self.keep is not None:
+            index = index[(slice(None),) * self.dim + (slice(*self.keep),)]
+        self.index, self.in_shape = index, x.shape
+        return self.xp.take_along_axis(x, index, axis=self.dim), index
+
+    def backward(self, *grads):  # the values' gradient; the indices (int64) get none
+        return IndexAccumulate(_grid(self.index, self.dim), self.in_shape).apply(grads[0])
 
 
 def _as_1d(x: Tensor) -> tuple[Tensor, bool]:
     return (reshape(x, (1,)), True) if x.ndim == 0 else (x, False)
 
 
-def _result(result, values: Tensor, index, was_0d: bool):
+def _result(result, values: Tensor, index: Tensor, was_0d: bool):
     """``result(values, indices)``, back to 0-d when the input was (``_as_1d`` undone)."""
     if was_0d:
-        return result(reshape(values, ()), Tensor._make(index.reshape(())))
-    return result(values, Tensor._make(index))
+        return result(reshape(values, ()), reshape(index, ()))
+    return result(values, index)
 
 
 @named_output("SortBackward0")
@@ -70,8 +85,8 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     x = check_tensor(input, "sort")
     x1, was_0d = _as_1d(x)
     d = wrap_dim(dim, x1.ndim)
-    index = _order(x1._data, d, bool(descending))
-    return _result(sort_result, _pick(x1, d, index), index, was_0d)
+    values, index = OrderPick(d, bool(descending)).apply(x1)
+    return _result(sort_result, values, index, was_0d)
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
@@ -100,18 +115,16 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     x1, was_0d = _as_1d(x)
     d = wrap_dim(dim, x1.ndim)
     k = _check_k(k, x1.shape[d], "topk", 0)
-    xp = backend.array_module(x1._data)
-    index = xp.take(_order(x1._data, d, bool(largest)), xp.arange(k), axis=d)
-    return _result(topk_result, _pick(x1, d, index), index, was_0d)
+    values, index = OrderPick(d, bool(largest), (0, k)).apply(x1)
+    return _result(topk_result, values, index, was_0d)
 
 
 def _select_rank(x: Tensor, rank: int, dim: int, keepdim: bool, result, was_0d: bool):
     """The element of ascending ``rank`` (0-based) along ``dim``, as ``(values, indices)``."""
-    xp = backend.array_module(x._data)
-    index = xp.take(_order(x._data, dim, False), xp.asarray([rank]), axis=dim)
-    values = _pick(x, dim, index)
+    values, index = OrderPick(dim, False, (rank, rank + 1)).apply(x)
     if not keepdim and not was_0d:
-        values, index = reshape(values, values.shape[:dim] + values.shape[dim + 1:]), xp.squeeze(index, dim)
+        shape = values.shape[:dim] + values.shape[dim + 1:]
+        values, index = reshape(values, shape), reshape(index, shape)
     return _result(result, values, index, was_0d)
 
 

@@ -393,3 +393,27 @@ def test_an_embedding_lookup_replays_with_new_indices():
     assert calls(cf) == {"replayed": 2, "recorded": 1, "eager": 0}
     with pytest.raises(IndexError, match="index 9 is out of range for an embedding table of 7 rows"):
         cf(torch.tensor([[0, 1, 9], [0, 0, 0]]), x)
+
+
+def test_sorting_and_max_along_a_dim_replay():
+    """sort, topk, kthvalue, median(dim) and max/min(dim) find their order inside one node
+    (OrderPick, ExtremumPick), so they replay on new values, indices and gradients included."""
+    def f(x):
+        v, i = x.sort(1, descending=True)
+        t = torch.topk(x, 2, dim=0)
+        m = x.max(1)
+        return v * 2 + i, t.values.sum() + t.indices.sum(), m.values + m.indices, x.median(1).values, \
+            torch.kthvalue(x, 2, 1).values, x.min(dim=0, keepdim=True).indices
+
+    cf = torch.compile(f, fullgraph=True)
+    for seed in range(3):
+        arr = np.random.default_rng(seed).standard_normal((4, 5))
+        outs = []
+        for fn in (f, cf):
+            x = torch.tensor(arr, requires_grad=True)
+            res = fn(x)
+            sum(r.sum() for r in res if r.dtype.is_floating_point).backward()
+            outs.append([r.detach().numpy() for r in res] + [x.grad.numpy()])
+        for got, want in zip(outs[1], outs[0]):
+            np.testing.assert_array_equal(got, want)
+    assert calls(cf) == {"replayed": 2, "recorded": 1, "eager": 0}
