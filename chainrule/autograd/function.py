@@ -56,6 +56,7 @@ class Node:
     _pre_hooks: dict | None = None  # output_nr -> [hook], tensor hooks of non-leaf outputs
     _post_hooks: list | None = None
     _node_pre_hooks: list | None = None  # PyTorch's grad_fn.register_prehook: all outputs at once
+    _plain_backward = True  # backward takes the output gradients as they are (Function reorders them)
     _materialize_grads = True
     _trace: Any = None  # where the forward ran, kept under detect_anomaly()
     _is_view = False  # an output shares the first input's memory (reshape, permute, slicing ...)
@@ -196,7 +197,8 @@ class Node:
                 if g is None:
                     shape, dt = out_meta[j]
                     grads[j] = zeros(shape, dtype=dt)
-        result = self._run_backward(grads)
+        # the direct call saves a Python call per node on the hot path; Function overrides _run_backward
+        result = type(self).backward(self, *grads) if self._plain_backward else self._run_backward(grads)
         if not isinstance(result, tuple):
             result = (result,)
         n_in = len(self.next_functions)
@@ -404,6 +406,8 @@ class Function(Node):
         for k, o in zip(positions, outs):
             full[k] = o
         return tuple(full)
+
+    _plain_backward = False
 
     def _run_backward(self, grads: list):
         if self._positions is not None:  # non-Tensor outputs get a None gradient
