@@ -22,6 +22,7 @@ from chainrule.kernels.numba import norm as norm_jit
 from chainrule.kernels.numba import pointwise as pointwise_jit
 from chainrule.kernels.numba import tuning as numba_tuning
 from chainrule.kernels.numpy import norm as norm_kernels
+from chainrule.kernels.numpy import pointwise as numpy_pointwise
 
 from ..threads import force_two_threads
 
@@ -86,6 +87,23 @@ def test_compiled_batch_norm_in_parallel_repeats_the_serial_result(monkeypatch):
 
 
 # ---- ReLU -------------------------------------------------------------------------------------------
+@requires_jit
+@pytest.mark.skipif(not _jit.ENABLED, reason="CHAINRULE_JIT off: the compiled ReLU declines")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_relu_backward_takes_broadcast_and_strided_gradients(dtype):
+    """The gradient of a sum arrives as one value broadcast (strides 0), others transposed: the
+    compiled kernel runs on both (it used to decline them, leaving the reference's slower where)
+    and agrees with the reference bit for bit, NaN outputs and infinite gradients included."""
+    y = np.maximum(_rand((5, 7), dtype, 3), 0)
+    y[0, :3] = [np.nan, 0.0, -0.0]  # a NaN output passes the gradient; +-0 outputs give 0
+    grads = [np.broadcast_to(dtype(2.5), y.shape), np.broadcast_to(dtype(np.inf), y.shape),
+             _rand((7, 5), dtype, 4).T]
+    for g in grads:
+        got = pointwise_jit.relu_backward(np, g, y)
+        assert got is not NotImplemented and got.flags.c_contiguous
+        np.testing.assert_array_equal(got, numpy_pointwise.relu_backward(np, g, y))
+
+
 @requires_jit
 @pytest.mark.skipif(not _jit.ENABLED, reason="CHAINRULE_JIT off: the compiled ReLU declines")
 def test_compiled_relu_in_parallel_repeats_the_serial_result(monkeypatch):

@@ -41,7 +41,18 @@ def relu(xp, x):
 
 
 def relu_backward(xp, g, y):
-    """``g`` where ``y > 0`` and 0 where ``y <= 0``: ReLU's gradient from its output."""
+    """``g`` where ``y > 0`` and 0 where ``y <= 0``: ReLU's gradient from its output. A gradient
+    that is one value broadcast everywhere (the gradient of a sum) is read as that value; any
+    other non-contiguous one is copied first. Both instead of declining: the reference's ``where``
+    takes 1.0 ms on 64x6x24x24 float32 values, the compiled loop 0.3 ms."""
+    if isinstance(g, np.ndarray) and g.shape == y.shape and g.dtype == y.dtype and not g.flags.c_contiguous:
+        if g.size and not any(g.strides) and available(xp, y):
+            k = _loops()
+            gx = np.empty_like(y)
+            v, yf, of = g.reshape(-1)[0], y.reshape(-1), gx.reshape(-1)
+            parallel_for(lambda lo, hi: k.relu_backward_fill(v, yf, of, lo, hi), yf.size, _threads(xp, y))
+            return gx
+        g = np.ascontiguousarray(g)
     if not available(xp, g, y):
         return NotImplemented
     k = _loops()

@@ -22,3 +22,12 @@ def relu_backward(g, y, out, lo, hi):
     for t in range(hi - lo):
         dst[t] = 0 if ys[t] <= 0 else gs[t]
     return 0
+
+
+@jit(nogil=True)
+def relu_backward_fill(v, y, out, lo, hi):
+    """``relu_backward`` of a gradient that is one value everywhere (the broadcast gradient of a sum)."""
+    ys, dst = y[lo:hi], out[lo:hi]
+    for t in range(hi - lo):
+        dst[t] = 0 if ys[t] <= 0 else v
+    return 0
