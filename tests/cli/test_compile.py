@@ -65,16 +65,22 @@ def test_compiled_run_equals_the_eager_run_bitwise(flag, tmp_path, capsys):
     assert "compiled (" not in out_eager
 
 
-def test_a_model_with_fused_kernels_trains_bitwise_as_eager(tmp_path, capsys):
-    """nf_resnet's scaled activations and residual sums are chains of element-wise operators: the
-    default backend runs them as fused kernels (forward and gradient), and the weights still agree."""
-    args = ["--model", "nf_resnet", "--data", "digits", "--train-limit", "64", "--test-limit", "16", "--batch-size", "16",
+def _small_runs(tmp_path, capsys, model: str) -> tuple:
+    """Two epochs of ``model`` on 48 digits, eager and with ``--compile``: the two run folders and
+    the compiled run's ``compiled (...)`` line (6 training calls: batches of 16)."""
+    args = ["--model", model, "--data", "digits", "--train-limit", "64", "--test-limit", "16", "--batch-size", "16",
             "--no-progress", "--no-plots", "--epochs", "2", "--val-fraction", "0.25"]
     eager, compiled = tmp_path / "eager", tmp_path / "compiled"
     assert run_cli(capsys, "train", *args, "--out", str(eager))[0] == 0
     status, out, err = run_cli(capsys, "train", *args, "--out", str(compiled), "--compile")
     assert status == 0, err
-    line = next(line for line in out.splitlines() if line.startswith("compiled ("))
+    return eager, compiled, next(line for line in out.splitlines() if line.startswith("compiled ("))
+
+
+def test_a_model_with_fused_kernels_trains_bitwise_as_eager(tmp_path, capsys):
+    """nf_resnet's scaled activations and residual sums are chains of element-wise operators: the
+    default backend runs them as fused kernels (forward and gradient), and the weights still agree."""
+    eager, compiled, line = _small_runs(tmp_path, capsys, "nf_resnet")
     fused = int(line.split(" fused kernel")[0].rsplit(" ", 1)[1])
     assert fused > 0 and "6 calls of the model: 1 recorded (1 graph kept, " in line, line
     assert line.endswith("5 replayed, 0 eager; no input signature fell back to eager"), line
@@ -85,13 +91,7 @@ def test_a_model_with_batch_norm_trains_compiled_bitwise_as_eager(tmp_path, caps
     """resnet's batch norms update their running statistics in place while training: those writes
     are steps of the graph, so every training call after the first replays, and the weights, the
     running statistics and the metrics all agree with the eager run."""
-    args = ["--model", "resnet", "--data", "digits", "--train-limit", "64", "--test-limit", "16", "--batch-size", "16",
-            "--no-progress", "--no-plots", "--epochs", "2", "--val-fraction", "0.25"]
-    eager, compiled = tmp_path / "eager", tmp_path / "compiled"
-    assert run_cli(capsys, "train", *args, "--out", str(eager))[0] == 0
-    status, out, err = run_cli(capsys, "train", *args, "--out", str(compiled), "--compile")
-    assert status == 0, err
-    line = next(line for line in out.splitlines() if line.startswith("compiled ("))
+    eager, compiled, line = _small_runs(tmp_path, capsys, "resnet")
     assert "6 calls of the model: 1 recorded (1 graph kept, " in line, line
     assert line.endswith("5 replayed, 0 eager; no input signature fell back to eager"), line
     _assert_same_run(eager, compiled, 2)
