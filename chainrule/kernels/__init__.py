@@ -72,9 +72,11 @@ def only(*names: str) -> Iterator[None]:
 
 def select(xp, *arrays) -> tuple:
     """The backends to try for ``arrays`` of the array module ``xp``, best first: the compiled
-    CPU loops where ``_jit.takes`` the arrays (switched on, NumPy float32/float64, non-empty),
-    then the reference backend, which never declines (within ``only``, those it names)."""
-    chosen: tuple[ModuleType, ...] = (_numba_backend, _numpy_backend) if _jit.takes(xp, *arrays) else (_numpy_backend,)
+    CPU loops where ``_jit.takes`` the arrays (switched on, NumPy float32/float64, non-empty;
+    ``None`` entries skipped), then the reference backend, which never declines (within
+    ``only``, those it names)."""
+    compiled = _jit.takes(xp, *arrays, absent_ok=True)
+    chosen: tuple[ModuleType, ...] = (_numba_backend, _numpy_backend) if compiled else (_numpy_backend,)
     if _only is not None:
         chosen = tuple(b for b in chosen if b.__name__.rsplit(".", 1)[-1] in _only)
     return chosen
@@ -84,9 +86,7 @@ def call(family: str, name: str, xp, *arrays, **options):
     """``family.name(xp, *arrays, **options)`` on the first backend of ``select`` that has that
     kernel and does not return ``NotImplemented``. A ``None`` among ``arrays`` (an absent
     operand, such as an output that got no gradient) plays no part in the choice."""
-    present = [a for a in arrays if a is not None]
-    chosen = select(xp, *arrays) if len(present) == len(arrays) else select(xp, *present)
-    for backend in chosen:
+    for backend in select(xp, *arrays):
         fn = getattr(getattr(backend, family, None), name, None)
         if fn is None:  # a family or kernel this backend does not have: the next one runs it
             continue

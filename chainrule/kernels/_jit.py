@@ -72,12 +72,29 @@ def numba_module():
     return numba
 
 
-def takes(xp, *arrays) -> bool:
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def takes(xp, *arrays, absent_ok: bool = False) -> bool:
     """Whether the compiled kernels may run on these arrays: switched on, NumPy arrays of one
-    dtype, float32 or float64, none of them empty. (Each family also needs its own kernels to
-    build: see its ``available``.)"""
+    dtype, float32 or float64, none of them empty. A ``None`` (an absent operand) is refused, or,
+    with ``absent_ok`` (``kernels.select``), plays no part. (Each family also needs its own
+    kernels to build: see its ``available``.) A loop rather than ``all()`` over a generator: this
+    runs before every kernel call."""
     if not ENABLED or _local.off > 0 or getattr(xp, "__name__", "") != "numpy":
         return False
-    dt = arrays[0].dtype
-    return dt in (np.float32, np.float64) and all(
-        isinstance(a, np.ndarray) and a.dtype == dt and a.size > 0 for a in arrays)
+    dt = None
+    for a in arrays:
+        if a is None:
+            if absent_ok:
+                continue
+            return False
+        if not isinstance(a, np.ndarray) or a.size == 0:
+            return False
+        if dt is None:
+            dt = a.dtype
+            if dt not in _FLOATS:
+                return False
+        elif a.dtype != dt:
+            return False
+    return dt is not None
