@@ -23,8 +23,7 @@ from ..tensor import Tensor
 from ._util import check_tensor, torch_type_name, wrap_dim, wrap_dims
 from .elementwise import abs as _abs
 from .elementwise import maximum, minimum, sqrt, where
-from .indexing import IndexAccumulate
-from .scatter import _grid
+from .scatter import gather_grad
 from .shape import broadcast_to, reshape
 
 max_result = return_types.max
@@ -292,7 +291,7 @@ def _check_nonempty(x: Tensor, dims: tuple, name: str) -> None:
 class ExtremumPick(FunctionNode):
     """``max(x, dim)`` / ``min(x, dim)`` with keepdim: the values and their int64 indices (the
     first of ties), both found in ``forward`` so that a graph capture replays them on new values.
-    The gradient goes to the returned index only (``IndexAccumulate``)."""
+    The gradient goes to the returned index only (``scatter.gather_grad``)."""
 
     def __init__(self, dim: int, largest: bool):
         self.dim, self.largest = dim, largest
@@ -304,8 +303,8 @@ class ExtremumPick(FunctionNode):
         self.index, self.in_shape = index, x.shape
         return xp.take_along_axis(x, index, axis=self.dim), index
 
-    def backward(self, *grads):  # the values' gradient; the indices (int64) get none
-        return IndexAccumulate(_grid(self.index, self.dim), self.in_shape).apply(grads[0])
+    def backward(self, *grads):  # the values' gradient (a gather's); the indices (int64) get none
+        return gather_grad(grads[0], self.index, self.dim, self.in_shape)
 
 
 def _extremum_with_index(x: Tensor, dim: int, keepdim: bool, largest: bool, name: str):

@@ -54,8 +54,14 @@ class Gather(FunctionNode):
         return x[_grid(self.index, self.dim)]
 
     def backward(self, gy):
-        # scatter_add into zeros, written straight into a fresh array (no copy of a zeros input)
-        return IndexAccumulate(_grid(self.index, self.dim), self.in_shape).apply(gy)
+        return gather_grad(gy, self.index, self.dim, self.in_shape)
+
+
+def gather_grad(gy: Tensor, index, dim: int, in_shape: tuple) -> Tensor:
+    """The gradient of reading ``x`` at ``index`` along ``dim`` (a gather, a sort, a max along a
+    dim): ``gy`` scatter-added into zeros of ``x``'s shape, written straight into a fresh array
+    (no copy of a zeros input); differentiable (its gradient is the gather again)."""
+    return IndexAccumulate(_grid(index, dim), in_shape).apply(gy)
 
 
 class ScatterAdd(FunctionNode):
@@ -123,8 +129,13 @@ class IndexSelect(FunctionNode):
         return self.xp.take(x, self.index, axis=self.dim)
 
     def backward(self, gy):
-        # index_add into zeros, written straight into a fresh array (no copy of a zeros input)
-        return IndexAccumulate((slice(None),) * self.dim + (self.index,), self.in_shape).apply(gy)
+        return _select_grad(gy, self.index, self.dim, self.in_shape)
+
+
+def _select_grad(gy: Tensor, index, dim: int, in_shape: tuple) -> Tensor:
+    """index_add of ``gy`` into zeros of ``in_shape`` at the 1-d ``index`` along ``dim``, written
+    straight into a fresh array (no copy of a zeros input)."""
+    return IndexAccumulate((slice(None),) * dim + (index,), in_shape).apply(gy)
 
 
 class IndexSelectBy(FunctionNode):
@@ -140,18 +151,17 @@ class IndexSelectBy(FunctionNode):
     def forward(self, x, index):
         idx = index.reshape(-1)
         n = x.shape[self.dim]
-        if self.table:
-            if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
-                lo, hi = int(idx.min()), int(idx.max())
-                raise IndexError(f"index {lo if lo < 0 else hi} is out of range for an embedding table of {n} rows")
-        else:
+        if not self.table:
             _check_bounds(idx, n, self.dim)
-        self.index = idx.astype(np.int64, copy=False)
-        self.in_shape = x.shape
+        elif idx.size:
+            lo, hi = int(idx.min()), int(idx.max())
+            if lo < 0 or hi >= n:
+                raise IndexError(f"index {lo if lo < 0 else hi} is out of range for an embedding table of {n} rows")
+        self.index, self.in_shape = idx.astype(np.int64, copy=False), x.shape
         return self.xp.take(x, self.index, axis=self.dim)
 
     def backward(self, gy):
-        return IndexAccumulate((slice(None),) * self.dim + (self.index,), self.in_shape).apply(gy), None
+        return _select_grad(gy, self.index, self.dim, self.in_shape), None
 
 
 class IndexAdd(FunctionNode):

@@ -18,9 +18,8 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from ._util import check_tensor, wrap_dim
 from .elementwise import where
-from .indexing import IndexAccumulate
 from .reduction import RevCumsum, _integer_to_long, prod
-from .scatter import _grid
+from .scatter import gather_grad
 from .shape import expand, reshape, unsqueeze
 
 sort_result = return_types.sort
@@ -48,7 +47,7 @@ class OrderPick(FunctionNode):
     positions ``keep = (start, stop)`` of that order only (None: all): ``sort``, ``topk`` and the
     order statistics in one node, the order found in ``forward``. Being one node (rather than an
     order computed on the raw array, then a gather), a graph capture replays it on new values.
-    Its gradient scatters into the positions the values came from (``IndexAccumulate``)."""
+    Its gradient scatters into the positions the values came from (``scatter.gather_grad``)."""
 
     def __init__(self, dim: int, descending: bool, keep: tuple | None = None):
         self.dim, self.descending, self.keep = dim, descending, keep
@@ -60,8 +59,8 @@ class OrderPick(FunctionNode):
         self.index, self.in_shape = index, x.shape
         return self.xp.take_along_axis(x, index, axis=self.dim), index
 
-    def backward(self, *grads):  # the values' gradient; the indices (int64) get none
-        return IndexAccumulate(_grid(self.index, self.dim), self.in_shape).apply(grads[0])
+    def backward(self, *grads):  # the values' gradient (a gather's); the indices (int64) get none
+        return gather_grad(grads[0], self.index, self.dim, self.in_shape)
 
 
 def _as_1d(x: Tensor) -> tuple[Tensor, bool]:
