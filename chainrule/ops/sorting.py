@@ -195,7 +195,8 @@ def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
         wrap_dim(dim, 0)
         return reshape(cumprod(reshape(x, (1,)), 0), ())
     d = wrap_dim(dim, x.ndim)
-    if x.requires_grad and is_grad_enabled() and (x._data == 0).any():
+    # read through operators (a guard under chainrule.compile): which way the gradient goes depends on it
+    if x.requires_grad and is_grad_enabled() and bool((x == 0).any()):
         return _cumprod_by_products(x, d)
     return Cumprod(d).apply(x)
 
