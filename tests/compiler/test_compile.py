@@ -417,3 +417,18 @@ def test_sorting_and_max_along_a_dim_replay():
         for got, want in zip(outs[1], outs[0]):
             np.testing.assert_array_equal(got, want)
     assert calls(cf) == {"replayed": 2, "recorded": 1, "eager": 0}
+
+
+def test_cumprod_replays_the_way_of_its_gradient_that_the_values_ask_for():
+    """cumprod differentiates through products of the others where the input has a zero; that
+    choice, read from the values, is a guard: a replay on values with a zero took the way of the
+    recorded values without one and gave a NaN gradient."""
+    def fn(x):
+        return torch.cumprod(x * 1.0, 0)
+
+    run = torch.compile(fn)
+    for v in ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [1.0, 0.0, 3.0], [1.0, 0.0, 3.0], [1.0, 2.0, 3.0]):
+        x, x_eager = torch.tensor(v, requires_grad=True), torch.tensor(v, requires_grad=True)
+        run(x).sum().backward()
+        fn(x_eager).sum().backward()
+        assert x.grad.tolist() == x_eager.grad.tolist()
