@@ -71,12 +71,14 @@ def _root_node(t: Tensor, i: int) -> tuple[Node, int]:
 
 
 def run_backward(outputs: tuple, grads: list, *, retain_graph: bool, create_graph: bool,
-                 inputs: tuple = (), accumulate: bool = True, allow_unused: bool = False):
+                 inputs: tuple = (), accumulate: bool = True, allow_unused: bool = False,
+                 leaf_hooks: bool = True):
     """Propagate ``grads`` from ``outputs`` towards the leaves.
 
     With ``accumulate`` gradients are added into ``.grad`` of the leaves reached (of ``inputs``
     instead when given, leaves or not); otherwise the gradients with respect to ``inputs`` are
-    returned.
+    returned, after the hooks of the leaves among them unless ``leaf_hooks`` is false (a backward
+    run inside a node's backward, whose results the outer run hands to those leaves).
     """
     roots = [_root_node(t, i) for i, t in enumerate(outputs)]
 
@@ -141,7 +143,7 @@ def run_backward(outputs: tuple, grads: list, *, retain_graph: bool, create_grap
                 if needed is None or node in capture:
                     if not accumulate:
                         for _, k in capture[node]:
-                            results[k] = _leaf_result(node, buf[0], create_graph)
+                            results[k] = _leaf_result(node, buf[0], create_graph, leaf_hooks)
                     elif buf[0] is not None:
                         node.accumulate(buf[0], create_graph)
                 continue
@@ -192,11 +194,11 @@ def run_backward(outputs: tuple, grads: list, *, retain_graph: bool, create_grap
     return results
 
 
-def _leaf_result(acc: AccumulateGrad, g: Tensor | None, create_graph: bool) -> Tensor | None:
-    """What ``grad`` returns for a leaf input: its gradient after the leaf's hooks."""
+def _leaf_result(acc: AccumulateGrad, g: Tensor | None, create_graph: bool, hooks: bool = True) -> Tensor | None:
+    """What ``grad`` returns for a leaf input: its gradient after the leaf's hooks (if ``hooks``)."""
     if g is None:
         return None
-    for hook in acc.variable._leaf_hooks or ():
+    for hook in (acc.variable._leaf_hooks or ()) if hooks else ():
         new = hook(g)
         if new is not None:
             g = new

@@ -77,8 +77,16 @@ class Graph:
     slot_meta: tuple  # (shape, dtype) per slot
     stats: dict = field(default_factory=dict)
 
+    flat: Any = None  # ``flat.py``'s plan for this graph: None (not yet decided), False (cannot), a plan
+
     def replay(self, inputs: list) -> Any:
         """The call's result for new ``inputs`` (the flattened tensors of the arguments)."""
+        vals = self.run(inputs)
+        return build(self.out_spec, [vals[s] for s in self.out_slots])
+
+    def run(self, inputs: list, nodes: list | None = None) -> list:
+        """Every slot's tensor after the steps have run on ``inputs``; with ``nodes``, the node of
+        each step is appended to it (None for an effect step)."""
         vals: list[Any] = [None] * self.n_slots
         for s, i in self.input_slots:
             vals[s] = inputs[i]
@@ -87,7 +95,7 @@ class Graph:
         for s, t in self.consts:
             vals[s] = t
         guards, g, steps = self.guards, 0, self.steps
-        nodes: dict[int, Any] = {}  # first output slot -> node, of the steps an effect reads
+        kept: dict[int, Any] = {}  # first output slot -> node, of the steps an effect reads
         mode = outer = grad_mode.is_grad_enabled()
         try:
             for k in range(len(steps) + 1):  # the guards read after k steps, then step k
@@ -102,10 +110,12 @@ class Graph:
                     mode = step.grad
                     grad_mode._set_enabled(mode)
                 if step.effect is not None:
-                    out = step.effect(*[nodes[spec[1]] if spec[0] == "node" else fill(spec, vals)
+                    out = step.effect(*[kept[spec[1]] if spec[0] == "node" else fill(spec, vals)
                                         for _, spec in step.subst])
                     if step.outs:
                         vals[step.outs[0]] = out
+                    if nodes is not None:
+                        nodes.append(None)
                     continue
                 node = object.__new__(type(step.template))
                 node.__dict__.update(step.template.__dict__)
@@ -113,7 +123,9 @@ class Graph:
                     setattr(node, name, fill(spec, vals))
                 out = node.apply(*[vals[s] for s in step.ins])
                 if step.keeps_node:
-                    nodes[step.outs[0]] = node
+                    kept[step.outs[0]] = node
+                if nodes is not None:
+                    nodes.append(node)
                 if step.single:
                     vals[step.outs[0]] = out
                 else:
@@ -122,7 +134,7 @@ class Graph:
         finally:
             if mode is not outer:
                 grad_mode._set_enabled(outer)
-        return _build(self.out_spec, [vals[s] for s in self.out_slots])
+        return vals
 
 
 def fill(spec: tuple, vals: list) -> Any:
@@ -151,16 +163,17 @@ def spec_slots(spec: tuple) -> list:
     return []
 
 
-def _build(spec: Any, tensors: list) -> Any:
+def build(spec: Any, tensors: list) -> Any:
+    """The call's result: ``spec`` (see ``trace.flatten``) with its tensors put back."""
     kind, v = spec
     if kind == "T":
         return tensors[v]
     if kind == "V":
         return v
     if kind == "named":
-        return v[0](*(_build(x, tensors) for x in v[1]))
+        return v[0](*(build(x, tensors) for x in v[1]))
     if kind == "tuple":
-        return tuple(_build(x, tensors) for x in v)
+        return tuple(build(x, tensors) for x in v)
     if kind == "list":
-        return [_build(x, tensors) for x in v]
-    return {k: _build(x, tensors) for k, x in v}
+        return [build(x, tensors) for x in v]
+    return {k: build(x, tensors) for k, x in v}
