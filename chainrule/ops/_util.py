@@ -40,9 +40,9 @@ def binary_operands(a, b) -> tuple[Tensor, Tensor]:
             if a._data.dtype is b._data.dtype:
                 return a, b
         elif type(b) is float and a._data.dtype.kind == "f":  # tensor op Python float: keeps a's dtype
-            return a, Tensor._make(np.array(b, dtype=a._data.dtype))
+            return a, capture.literal(Tensor._make(np.array(b, dtype=a._data.dtype)))
     elif type(a) is float and isinstance(b, Tensor) and b._data.dtype.kind == "f":
-        return Tensor._make(np.array(a, dtype=b._data.dtype)), b
+        return capture.literal(Tensor._make(np.array(a, dtype=b._data.dtype))), b
     if not isinstance(a, (Tensor, numbers.Number, np.generic)):
         a = to_tensor(a)
     if not isinstance(b, (Tensor, numbers.Number, np.generic)):

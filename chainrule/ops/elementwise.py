@@ -13,6 +13,7 @@ import numbers
 import numpy as np
 
 from .. import backend
+from ..autograd import capture
 from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
 from ._util import binary_operands, broadcast_error, float_operand, no_grad_unary, to_tensor
@@ -378,7 +379,7 @@ class Where(FunctionNode):
 
     def backward(self, gy):
         na, nb = self.needs_input_grad
-        zero = Tensor._make(self.xp.zeros((), dtype=gy._data.dtype))
+        zero = capture.literal(Tensor._make(self.xp.zeros((), dtype=gy._data.dtype)))  # a constant of the code
         ga = where(self.cond, gy, zero) if na else None
         gb = where(self.cond, zero, gy) if nb else None
         return ga, gb

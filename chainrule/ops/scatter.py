@@ -18,6 +18,7 @@ import numpy as np
 
 from ..autograd.function import FunctionNode
 from ..backend import array_module
+from ..kernels.tables import size_only
 from ..tensor import Tensor
 from ._util import wrap_dim
 from .indexing import IndexAccumulate, scatter_add_into
@@ -35,7 +36,7 @@ def _grid(index, dim: int) -> tuple:
         else:
             shape = [1] * nd
             shape[k] = index.shape[k]
-            out.append(xp.arange(index.shape[k]).reshape(shape))
+            out.append(size_only(xp.arange(index.shape[k]).reshape(shape)))  # a range: from sizes alone
     return tuple(out)
 
 
