@@ -24,7 +24,6 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..kernels.fused_program import Instr, Program
 from ..ops import activation as A
 from ..ops import elementwise as E
-from ..tensor import Tensor
 from .graph import Graph, Step, spec_slots
 
 # operator node -> the program's op name; attributes of the node the op needs
@@ -62,11 +61,12 @@ class FusedNode(FunctionNode):
     def backward(self, *grads):
         if is_grad_enabled():  # create_graph=True: the operators' own backward, differentiable
             return self._backward_by_operators(grads)
-        ins = self.saved_arrays
-        raw = tuple(None if g is None else g._data for g in grads)
-        out = kernels.call("fused", "backward", self.xp, *ins, *raw, program=self.program,
-                           needs=tuple(self.needs_input_grad))
-        return tuple(None if g is None else Tensor._make(g) for g in out)
+        ins = self.saved_tensors
+        present = tuple(g is not None for g in grads)
+        needs = tuple(self.needs_input_grad)
+        out = FusedGrad(self.program, needs, present).apply(*ins, *[g for g in grads if g is not None])
+        got = iter(out if isinstance(out, tuple) else (out,))
+        return tuple(next(got) if need else None for need in needs)
 
     def _backward_by_operators(self, grads: tuple) -> tuple:
         vals: dict[int, Any] = dict(zip(self.in_slots, self.saved_tensors))
@@ -90,6 +90,27 @@ class FusedNode(FunctionNode):
                 if gi is not None:
                     adj[s] = gi if s not in adj else adj[s] + gi
         return tuple(adj.get(s) for s in self.in_slots)
+
+
+class FusedGrad(FunctionNode):
+    """The gradient of a ``FusedNode``'s chain: one call of the generated gradient kernel, on the
+    chain's inputs and the gradients of its outputs (``present[j]``: output j has one; only those
+    are inputs here), giving the gradient of each input that ``needs`` (the others are not
+    outputs). An operator of its own so that a recorded backward (``flat.py``) can replay it; it
+    runs only without a graph of the gradient (``FusedNode`` differentiates its operators under
+    ``create_graph=True``), so it has no backward."""
+
+    def __init__(self, program: Program, needs: tuple, present: tuple):
+        self.program, self.needs, self.present = program, needs, present
+
+    def forward(self, *arrays):
+        n = self.program.n_inputs
+        given = iter(arrays[n:])
+        grads = [next(given) if p else None for p in self.present]
+        out = kernels.call("fused", "backward", self.xp, *arrays[:n], *grads, program=self.program,
+                           needs=self.needs)
+        got = tuple(g for g, need in zip(out, self.needs) if need)
+        return got[0] if len(got) == 1 else got
 
 
 def _eligible(step: Step, graph: Graph) -> tuple | None:
