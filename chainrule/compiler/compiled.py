@@ -21,7 +21,7 @@ from .. import backend
 from ..autograd.grad_mode import is_grad_enabled
 from ..nn.module import Module
 from ..tensor import Tensor
-from . import config, fuse, trace
+from . import config, flat, fuse, trace
 from .graph import Graph, GuardFailed
 
 
@@ -96,7 +96,7 @@ class CompiledFunction:
             for graph in rec.graphs:
                 state = backend.default_generator.get_state() if graph.guards else None
                 try:
-                    out = graph.replay(inputs)
+                    out = flat.call(graph, inputs)
                 except GuardFailed:
                     if state is not None:
                         backend.default_generator.set_state(state)

@@ -9,6 +9,10 @@ on the same values: the outputs, and the gradients of every float input (and, fo
 parameter) for a random output cotangent; for a module also its state after the call (running
 statistics), the eager module and the compiled copies stepping in lockstep.
 
+From its first replay on, a graph that allows it runs as a flat schedule on raw arrays, forward and
+backward (``compiler/flat.py``): the second call records the backward, the third runs both flat,
+so the third call of every such row checks the flat schedule against eager.
+
 Comparisons: ``backend="eager"`` replays the same operators in the same order, so it must agree
 bit for bit (``==``, NaN equal to NaN). So must the default backend (``"inductor"``), except where
 a fused kernel ran (``graph.stats["fused_kernels"]``): a generated kernel may round differently
@@ -51,6 +55,8 @@ class Outcome:
     calls: dict
     breaks: list = field(default_factory=list)
     fused: bool = False
+    flat: bool = False  # a call ran as a flat schedule (compiler/flat.py)
+    not_flat: list = field(default_factory=list)  # why a graph replays on nodes instead
 
 
 def _flat(x) -> list:
@@ -122,8 +128,10 @@ def _compare_all(what: str, got: tuple, want: tuple, close) -> None:
 
 
 def _outcome(compiled) -> Outcome:
+    graphs = compiled.graphs()
     return Outcome(dict(compiled.calls), [(f.reason, f.where) for f in compiled.failures()],
-                   any(g.stats.get("fused_kernels", 0) for g in compiled.graphs()))
+                   any(g.stats.get("fused_kernels", 0) for g in graphs), any(g.stats.get("flat_calls") for g in graphs),
+                   [g.stats["flat"] for g in graphs if "flat" in g.stats])
 
 
 def _check_calls(what: str, out: Outcome) -> None:

@@ -1,0 +1,587 @@
+"""Replay as a flat schedule of kernel calls: no Tensor or graph node per operator.
+
+``graph.py`` replays a recorded call by applying a fresh copy of each operator node to Tensors,
+which builds the eager autograd graph again on every call. Where a graph allows it, this module
+replays it on raw arrays instead, forward and backward:
+
+* **forward**: each step's node (copied from its template, its attributes filled from the slots)
+  runs its ``forward`` on the arrays of its input slots; no Tensor, no edge, no saved-value
+  bookkeeping. A slot is dropped as soon as its last reader has run (memory planning by
+  liveness: what is left after the forward is the call's result and what the backward reads).
+  With grad mode off (inference), that is the whole replay.
+* **backward**: the call's outputs get one node of their own, ``CompiledFunctionBackward`` (PyTorch's
+  name for a compiled region), whose edges go to the tensors the call's gradient flows to (its
+  inputs and the live tensors, such as parameters, that require grad). Its backward runs a
+  *recorded backward schedule*: the operators the eager engine ran to differentiate the same
+  graph, recorded once (``BackwardRecorder``) and replayed, again on raw arrays, reading the
+  forward's values from the forward's slots and the forward state of its nodes (pooling routes,
+  masks) from the nodes of this call. Slots are dropped after their last reader here too.
+
+How a graph gets its plan (``call``): the first replay of a graph decides. A graph with grad mode
+off in every step and no effect (in-place write) step runs flat from that replay on. A graph that
+records a backward runs its first replay on nodes as before, with its outputs behind one
+``CompiledFunctionBackward`` node; the first backward through that node runs the eager engine
+on the nodes under a ``BackwardRecorder`` (so that backward's gradients are the eager ones) and,
+when everything it did could be recorded, keeps the schedule: the next calls run flat.
+
+A graph keeps replaying on nodes (``graph.flat = False``) when: it has effect steps; an output is
+not made by an operator step (an input or parameter returned as it is), is returned twice, or is a
+view; an operator of the forward is not in ``static_ops.STATIC_BACKWARD`` (operators whose backward's
+structure - which operators it runs, on what - depends only on shapes, dtypes, which inputs need a
+gradient and hyper-parameters, never on values: ``Pow``'s backward, for one, branches on whether
+the base has zeros, which a recorded schedule would freeze); the backward does something a schedule
+cannot repeat (reads a value into Python, uses a tensor made outside the operators that is neither
+a forward value nor forward state of a node of the call, keeps an attribute of a type not known to
+be a constant); a float output does not require grad; or a target of the gradient is a non-leaf
+tensor with hooks (the recording run would call them a second time).
+
+Semantics kept: gradients accumulate into ``.grad`` through the engine as in eager (hooks of the
+leaves run there); a saved input or parameter modified in place before backward raises eager's
+error; a second backward without ``retain_graph`` raises eager's error; ``create_graph=True``
+recomputes the forward on nodes from the call's inputs (as ``torch.utils.checkpoint`` does) and
+differentiates that, so higher derivatives go through the eager code. Values: the same operators
+run on the same arrays in the same order as on nodes, so results are equal bit for bit; where a
+leaf's gradient gets contributions from inside and from outside the compiled call, the inside ones
+are summed first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from ..autograd import capture
+from ..autograd.engine import run_backward
+from ..autograd.function import _FREED_MSG, _NO_GRAD, Node, _connect, _modified_msg
+from ..autograd.grad_mode import enable_grad, is_grad_enabled
+from ..backend import array_module
+from ..kernels.tables import is_size_only
+from ..ops import shape as S
+from ..tensor import Tensor
+from . import trace
+from .fuse import FusedNode
+from .graph import Graph, GuardFailed, build, spec_slots
+from .static_ops import RANDOM, STATIC_BACKWARD
+
+# operators whose output is a view of their input or not depending on the input's memory layout,
+# which the signature does not fix (others say so by ``_is_view`` before they run)
+_MAY_VIEW = frozenset({S.Reshape})
+
+# a node's own bookkeeping, never forward state a backward reads
+_NODE_FIELDS = frozenset({"xp", "needs_input_grad", "next_functions", "_in_meta", "_out_meta", "_to_save",
+                          "_saved", "_n_out", "_trace", "_renamed", "_freed"})
+
+
+@dataclasses.dataclass
+class Schedule:
+    """Steps on raw arrays: each ``(step, needs_input_grad)``; ``frees[k]``: slots dropped after step k."""
+
+    n_slots: int
+    steps: tuple
+    frees: tuple
+
+
+@dataclasses.dataclass
+class BackwardPlan:
+    """The recorded backward: where each of its slots comes from, its schedule, its results."""
+
+    schedule: Schedule
+    grad_slots: tuple  # (slot, index of the output gradient)
+    forward_slots: tuple  # (slot, forward slot)
+    state_slots: tuple  # (slot, forward step, attribute of that step's node)
+    consts: tuple  # (slot, Tensor)
+    results: tuple  # slot (or None: no gradient) per target
+
+
+@dataclasses.dataclass
+class Plan:
+    forward: Schedule
+    backward: BackwardPlan | None  # None: grad mode is off in the whole graph
+    saved: tuple = ()  # forward slots the backward reads
+    nodes_kept: tuple = ()  # forward steps whose node state the backward reads
+    targets: tuple = ()  # ("input", index) or ("live", Tensor) per tensor the gradient flows to
+    random: bool = False  # a step draws random numbers: a recomputation restores the generator first
+    live_grads: tuple | None = None  # requires_grad of each live tensor when planned (None: grad mode off)
+
+
+# ---- deciding ------------------------------------------------------------------------------
+def call(graph: Graph, inputs: list) -> Any:
+    """The result of ``graph`` on ``inputs``: flat when it has a plan, else on nodes (deciding
+    on a plan at the first replay; see the module docstring)."""
+    plan = graph.flat
+    if isinstance(plan, Plan):
+        return _run_flat(graph, plan, inputs)
+    if plan is False:
+        return graph.replay(inputs)
+    why = _static_refusal(graph)
+    if why is not None:
+        graph.flat = False
+        graph.stats["flat"] = why
+        return graph.replay(inputs)
+    if not any(step.grad for step in graph.steps):
+        graph.flat = Plan(_schedule(graph.n_slots, [(s, _NO_GRAD[len(s.ins)]) for s in graph.steps],
+                                    _forward_reads(graph), graph.out_slots), None)
+        return graph.replay(inputs)
+    return _replay_recording_backward(graph, inputs)
+
+
+def _static_refusal(graph: Graph) -> str | None:
+    """Why ``graph`` cannot run flat, by its structure alone, or None."""
+    made = {}
+    for step in graph.steps:
+        if step.effect is not None:
+            return f"an in-place write ({step.name})"
+        for s in step.outs:
+            made[s] = step
+    if len(set(graph.out_slots)) != len(graph.out_slots):
+        return "a value returned twice"
+    for s in graph.out_slots:
+        step = made.get(s)
+        if step is None:
+            return "a returned value that no operator made"
+        if step.template._is_view or type(step.template) in _MAY_VIEW:
+            return f"a returned view ({step.name})"
+    if any(step.grad for step in graph.steps):
+        for step in graph.steps:  # a step with no float output gets no gradient: its backward never runs
+            if not step.grad or all(np.dtype(graph.slot_meta[s][1]).kind not in "fc" for s in step.outs):
+                continue
+            if type(step.template) not in STATIC_BACKWARD:
+                return f"{type(step.template).__name__}, whose backward is not known to depend on shapes only"
+    return None
+
+
+def _forward_reads(graph: Graph) -> list:
+    """Per step, the slots it reads (inputs, attributes, the guards checked before it)."""
+    reads = [list(step.ins) + [s for _, spec in step.subst for s in spec_slots(spec)] for step in graph.steps]
+    for g in graph.guards:
+        if g.position < len(reads):
+            reads[g.position].append(g.slot)
+    return reads
+
+
+def _schedule(n_slots: int, steps: list, reads: list, keep) -> Schedule:
+    """``steps`` with, after each, the slots no later step reads and ``keep`` does not hold."""
+    last: dict[int, int] = {}
+    for k, rs in enumerate(reads):
+        for s in rs:
+            last[s] = k
+    kept = set(keep)
+    frees: list[list[int]] = [[] for _ in steps]
+    for s, k in last.items():
+        if s not in kept:
+            frees[k].append(s)
+    for k, (step, _) in enumerate(steps):  # outputs nobody reads are dropped at once
+        for s in step.outs:
+            if s not in last and s not in kept:
+                frees[k].append(s)
+    return Schedule(n_slots, tuple(steps), tuple(tuple(f) for f in frees))
+
+
+# ---- running on raw arrays -----------------------------------------------------------------
+def _run_steps(schedule: Schedule, vals: list, tensors: dict, guards: tuple = (), nodes: dict | None = None) -> None:
+    """Run ``schedule`` on the raw values in ``vals`` (in place). ``tensors``: slot -> the Tensor of
+    an input or live slot (for attributes that hold a Tensor); ``nodes``: step -> node, filled for
+    the steps it has as keys."""
+    g = 0
+    for k, (step, needs) in enumerate(schedule.steps):
+        while g < len(guards) and guards[g].position <= k:
+            _check(guards[g], vals)
+            g += 1
+        node = object.__new__(type(step.template))
+        node.__dict__.update(step.template.__dict__)
+        for name, spec in step.subst:
+            setattr(node, name, _fill(spec, vals, tensors))
+        arrays = [vals[s] for s in step.ins]
+        node.xp = xp = array_module(*arrays)
+        node.needs_input_grad = needs
+        out = node.forward(*arrays)
+        if step.single:
+            vals[step.outs[0]] = out if type(out) is np.ndarray else xp.asarray(out)
+        else:
+            for s, o in zip(step.outs, out):
+                vals[s] = o if type(o) is np.ndarray else xp.asarray(o)
+        if nodes is not None and k in nodes:  # kept for its forward state: not for what it saved
+            node._to_save = None
+            nodes[k] = node
+        for s in schedule.frees[k]:
+            vals[s] = None
+    while g < len(guards):
+        _check(guards[g], vals)
+        g += 1
+
+
+def _check(guard: Any, vals: list) -> None:
+    if not guard.holds(Tensor._make(vals[guard.slot])):
+        raise GuardFailed(guard.where)
+
+
+def _fill(spec: tuple, vals: list, tensors: dict) -> Any:
+    kind = spec[0]
+    if kind == "slot":
+        v = vals[spec[1]]
+        if spec[2] or not isinstance(v, np.ndarray):
+            return v
+        t = tensors.get(spec[1])
+        return t if t is not None else Tensor._make(v)
+    if kind == "const":
+        return spec[1]
+    if kind == "seq":
+        items = [_fill(c, vals, tensors) for c in spec[2]]
+        return spec[1](*items) if hasattr(spec[1], "_fields") else spec[1](items)
+    return dict(zip(spec[1], (_fill(c, vals, tensors) for c in spec[2])))
+
+
+def _run_flat(graph: Graph, plan: Plan, inputs: list) -> Any:
+    if plan.live_grads is not None and plan.live_grads != _live_grads(graph):
+        # a parameter was frozen or unfrozen since (not part of the signature): plan again
+        graph.flat = None
+        return call(graph, inputs)
+    graph.stats["flat_calls"] = graph.stats.get("flat_calls", 0) + 1
+    vals: list[Any] = [None] * graph.n_slots
+    tensors: dict[int, Tensor] = {}
+    for s, i in graph.input_slots:
+        t = inputs[i]
+        vals[s] = t._data
+        tensors[s] = t
+    for s, t in graph.lives:
+        vals[s] = t._data
+        tensors[s] = t
+    for s, t in graph.consts:
+        vals[s] = t._data
+    if plan.backward is None:
+        _run_steps(plan.forward, vals, tensors, graph.guards)
+        return build(graph.out_spec, [Tensor._make(vals[s]) for s in graph.out_slots])
+    versions = [(tensors[s], tensors[s]._version[0]) for s in plan.saved if s in tensors]
+    nodes: dict[int, Any] = dict.fromkeys(plan.nodes_kept)
+    rng = backend.default_generator.get_state() if plan.random else None
+    _run_steps(plan.forward, vals, tensors, graph.guards, nodes)
+    targets = _targets(plan.targets, inputs)
+    node = CompiledRegion(graph, plan, inputs, versions, [vals[s] for s in plan.saved], nodes)
+    node.rng = rng
+    outs = _connect(node, targets, tuple(vals[s] for s in graph.out_slots))
+    return build(graph.out_spec, list(outs))
+
+
+def _live_grads(graph: Graph) -> tuple:
+    return tuple(t._requires_grad for _, t in graph.lives)
+
+
+def _targets(spec: tuple, inputs: list) -> tuple:
+    return tuple(inputs[v] if kind == "input" else v for kind, v in spec)
+
+
+# ---- the node of a compiled call ------------------------------------------------------------
+class CompiledRegion(Node):
+    """The backward of one compiled call: the recorded backward schedule on this call's values
+    (see the module docstring). Without a schedule yet (``plan`` None) it holds the call's eager
+    outputs and records the schedule while the engine differentiates them."""
+
+    torch_name = "CompiledFunctionBackward"
+
+    def __init__(self, graph: Graph, plan: Plan | None, inputs: list, versions: list, saved: list,
+                 nodes: dict, eager_outs: tuple = (), targets: tuple = ()):
+        self.graph, self.plan, self.inputs = graph, plan, inputs
+        self.versions, self.saved_values, self.nodes = versions, saved, nodes
+        self.eager_outs, self.targets = eager_outs, targets
+        self.rng: Any = None  # the random generator's state before the forward, where it drew numbers
+        # while recording (plan None): every slot's tensor of the replay on nodes, its nodes and
+        # each node's needs_input_grad
+        self.slot_values: list = []
+        self.step_nodes: list = []
+        self.step_needs: tuple = ()
+
+    def compiled_steps(self) -> list:
+        """``(name, fused operators or None)`` per operator step of the call (for the graph renderer)."""
+        return [(step.name, step.template.fused_ops() if isinstance(step.template, FusedNode) else None)
+                for step in self.graph.steps]
+
+    def _release_extra(self) -> None:
+        self._freed = True
+        self.saved_values = self.nodes = self.eager_outs = None  # type: ignore[assignment]
+        self.slot_values = self.step_nodes = []
+
+    def backward(self, *grads):
+        if self._freed:
+            raise RuntimeError(_FREED_MSG)
+        for t, version in self.versions:
+            if t._version[0] != version:
+                raise RuntimeError(_modified_msg(t.grad_fn, t.shape, t._version[0], version))
+        if all(g is None for g in grads):
+            return (None,) * len(self.next_functions)
+        if self.plan is None:
+            return self._record(grads)
+        if is_grad_enabled():  # create_graph: differentiate the forward recomputed on nodes
+            return self._differentiate(self._recompute(), grads)
+        plan = self.plan.backward
+        assert plan is not None
+        vals: list[Any] = [None] * plan.schedule.n_slots
+        for s, j in plan.grad_slots:
+            vals[s] = grads[j]._data
+        saved = dict(zip(self.plan.saved, self.saved_values))
+        for s, fs in plan.forward_slots:
+            vals[s] = saved[fs]
+        for s, k, name in plan.state_slots:
+            vals[s] = getattr(self.nodes[k], name)
+        for s, t in plan.consts:
+            vals[s] = t._data
+        _run_steps(plan.schedule, vals, {})
+        return tuple(None if s is None else Tensor._make(vals[s]) for s in plan.results)
+
+    def _recompute(self) -> list:
+        """The forward again on nodes, from the call's inputs (drawing the same random numbers)."""
+        if self.rng is None:
+            return self.graph.run(self.inputs)
+        gen = backend.default_generator
+        now = gen.get_state()
+        gen.set_state(self.rng)
+        try:
+            return self.graph.run(self.inputs)
+        finally:
+            gen.set_state(now)
+
+    def _differentiate(self, vals: list, grads: tuple) -> tuple:
+        """The gradients of the call's inputs, with a graph, from the slots of a forward on nodes."""
+        outs = tuple(vals[s] for s in self.graph.out_slots)
+        diff = [(o, g) for o, g in zip(outs, grads) if o._requires_grad]
+        assert self.plan is not None
+        with enable_grad():
+            return tuple(run_backward(tuple(o for o, _ in diff), [g for _, g in diff], retain_graph=True,
+                                      create_graph=True, inputs=_targets(self.plan.targets, self.inputs),
+                                      accumulate=False, allow_unused=True, leaf_hooks=False))
+
+    def _record(self, grads: tuple) -> tuple:
+        """Differentiate the eager outputs, recording the backward; keep the plan if it could be."""
+        graph, outs, targets = self.graph, self.eager_outs, self.targets
+        if (is_grad_enabled() or capture.active() is not None or isinstance(graph.flat, Plan)
+                or graph.flat is False):
+            return _eager_grads(outs, grads, targets, is_grad_enabled())
+        fresh = []  # one array per output gradient, so that each is a slot of its own
+        seen: set[int] = set()
+        for g in grads:
+            data = g._data if g is not None else None
+            if data is not None and id(data) in seen:
+                data = data.copy()
+            if data is not None:
+                seen.add(id(data))
+            fresh.append(None if data is None else Tensor._make(data))
+        rec = BackwardRecorder(fresh, self.slot_values, self.step_nodes)
+        with capture.capturing(rec):
+            results = _eager_grads(outs, fresh, targets, False)
+        plan = rec.plan(results, graph, self.step_needs, targets, self.inputs)
+        if isinstance(plan, str):
+            graph.flat = False
+            graph.stats["flat"] = plan
+        else:
+            graph.flat = plan
+        return results
+
+
+def _eager_grads(outs: tuple, grads, targets: tuple, create_graph: bool) -> tuple:
+    pairs = [(o, g) for o, g in zip(outs, grads) if g is not None and o._requires_grad]
+    return tuple(run_backward(tuple(o for o, _ in pairs), [g for _, g in pairs], retain_graph=True,
+                              create_graph=create_graph, inputs=targets, accumulate=False,
+                              allow_unused=True, leaf_hooks=False))
+
+
+def _replay_recording_backward(graph: Graph, inputs: list) -> Any:
+    """Replay on nodes; the outputs go behind a ``CompiledRegion`` that records the backward."""
+    nodes: list = []
+    vals = graph.run(inputs, nodes)
+    outs = tuple(vals[s] for s in graph.out_slots)
+    if not any(o._requires_grad for o in outs):  # nothing to differentiate: the forward alone
+        steps = [(step, node.needs_input_grad) for step, node in zip(graph.steps, nodes)]
+        graph.flat = Plan(_schedule(graph.n_slots, steps, _forward_reads(graph), graph.out_slots), None,
+                          live_grads=_live_grads(graph))
+        return build(graph.out_spec, list(outs))
+    floats = [o for o in outs if o._data.dtype.kind == "f"]
+    if not all(o._requires_grad for o in floats):
+        graph.flat = False
+        graph.stats["flat"] = "a float output that does not require grad"
+        return build(graph.out_spec, list(outs))
+    targets_spec = []
+    for _, i in graph.input_slots:
+        if inputs[i]._requires_grad:
+            targets_spec.append(("input", i))
+    for _, t in graph.lives:
+        if t._requires_grad:
+            targets_spec.append(("live", t))
+    targets = _targets(tuple(targets_spec), inputs)
+    for t in targets:
+        fn = t.grad_fn
+        if fn is not None and (fn._pre_hooks or fn._node_pre_hooks or fn._post_hooks):
+            graph.flat = False
+            graph.stats["flat"] = "a non-leaf input with hooks"
+            return build(graph.out_spec, list(outs))
+    node = CompiledRegion(graph, None, inputs, [], [], {}, outs, targets)
+    node.slot_values, node.step_nodes = vals, nodes
+    node.step_needs = tuple(n.needs_input_grad for n in nodes)
+    wrapped = _connect(node, targets, tuple(o._data for o in outs))
+    return build(graph.out_spec, list(wrapped))
+
+
+# ---- recording the backward ------------------------------------------------------------------
+def _is_constant(v: Any) -> bool:
+    """Whether an attribute value is a constant of the signature (kept in a recorded node as is)."""
+    if v is None or isinstance(v, (bool, int, float, complex, str, bytes, np.generic, np.dtype, type,
+                                   types.ModuleType, slice, range, enum.Enum)) or v is Ellipsis:
+        return True
+    if isinstance(v, (tuple, list, frozenset, set)):
+        return all(_is_constant(x) for x in v)
+    if type(v) is dict:
+        return all(_is_constant(x) for x in v.values())
+    if isinstance(v, np.ndarray):
+        return is_size_only(v)
+    params = getattr(type(v), "__dataclass_params__", None)
+    if params is not None and params.frozen:
+        return all(_is_constant(getattr(v, f.name)) for f in dataclasses.fields(v))
+    return False
+
+
+class BackwardRecorder(trace.Recorder):
+    """Records what the engine runs to differentiate a replayed call (see the module docstring).
+
+    Its inputs are the output gradients; a forward value (a tensor of a forward slot, or a tensor
+    around a forward slot's array, as ``saved_tensors`` rebuilds them) reads its forward slot; an
+    attribute of a forward node (a pooling route, a mask) reads that node's attribute on replay.
+    Anything else made before the backward, and anything read into Python, is refused."""
+
+    def __init__(self, grads: list, fwd_vals: list, fwd_nodes: list):
+        super().__init__([g for g in grads if g is not None])
+        self.grad_slots = []
+        k = 0
+        for j, g in enumerate(grads):
+            if g is not None:
+                self.grad_slots.append((self.input_slots[k][0], j))
+                k += 1
+        self.forward_slots: list[tuple[int, int]] = []
+        self.fwd_slot_of: dict[int, int] = {}  # id(forward array) -> forward slot
+        for fs, t in enumerate(fwd_vals):
+            if t is not None:
+                self.fwd_slot_of.setdefault(id(t._data), fs)
+        self.fwd_tensor_of = {id(t): fs for fs, t in enumerate(fwd_vals) if t is not None}
+        self.keep.extend(t for t in fwd_vals if t is not None)
+        self.state_of: dict[int, tuple[int, str]] = {}  # id(attribute value) -> (step, name)
+        for k, node in enumerate(fwd_nodes):
+            if node is None:
+                continue
+            for name, v in node.__dict__.items():
+                if name not in _NODE_FIELDS and not _is_constant(v) and not isinstance(v, Tensor):
+                    self.state_of.setdefault(id(v), (k, name))
+        self.state_slots: list[tuple[int, int, str]] = []
+        self.bound: dict[tuple, int] = {}  # ("fwd", slot) / ("state", id) -> backward slot
+
+    def _fwd_slot(self, fs: int, t: Tensor) -> int:
+        s = self.bound.get(("fwd", fs))
+        if s is None:
+            s = self.bound[("fwd", fs)] = self._new_slot(t)
+            self.forward_slots.append((s, fs))
+        else:
+            self._bind(t, s)
+        return s
+
+    def _state_slot(self, v: Any, holder: Any) -> int:
+        s = self.bound.get(("state", id(v)))
+        if s is None:
+            s = self.n_slots
+            self.n_slots += 1
+            self.meta.append(((), None))
+            self.bound[("state", id(v))] = s
+            k, name = self.state_of[id(v)]
+            self.state_slots.append((s, k, name))
+            self.keep.append(v)
+        if isinstance(holder, Tensor):
+            self._bind(holder, s)
+        return s
+
+    def slot(self, t: Tensor, what: str) -> int | None:
+        s = self.slot_of.get(id(t))
+        if s is None:  # another tensor around a value's array (detach, saved_tensors): that value
+            s = self.slot_of_data.get(id(t._data))
+            if s is not None:
+                self._bind(t, s)
+        if s is not None:
+            return s
+        fs = self.fwd_tensor_of.get(id(t))
+        if fs is None:
+            fs = self.fwd_slot_of.get(id(t._data))
+        if fs is not None:
+            return self._fwd_slot(fs, t)
+        if id(t._data) in self.state_of:
+            return self._state_slot(t._data, t)
+        if id(t) not in self.origins:
+            self.fail(f"{what} is a tensor from before the backward that is not a value of the call")
+            return None
+        if t._data.ndim == 0 and id(t) not in self.literals and not is_size_only(t._data):
+            # a 0-d value made outside the operators is a constant only when it is a number of the
+            # code (``capture.literal``); one computed from the data would be frozen into the schedule
+            self.fail(f"{what} is a 0-d tensor computed outside the recorded operators")
+            return None
+        return super().slot(t, what)
+
+    def _value_spec(self, v: Any, what: str) -> Any:
+        if isinstance(v, Tensor):
+            s = self.slot(v, what)
+            return ("const", v) if s is None else ("slot", s, False)
+        if id(v) in self.state_of:  # forward state of a node of the call (also a tuple of arrays)
+            return ("slot", self._state_slot(v, None), True)
+        if isinstance(v, (tuple, list)) or type(v) is dict:
+            return super()._value_spec(v, what)
+        if isinstance(v, np.ndarray):
+            fs = self.fwd_slot_of.get(id(v))
+            if fs is not None:
+                return ("slot", self._fwd_slot(fs, Tensor._make(v)), True)
+        if not _is_constant(v):
+            self.fail(f"{what} is a value of type {type(v).__name__} that is not known to be a constant")
+            return ("const", v)
+        return None
+
+    def read(self, t: Tensor, kind: str, value: Any) -> None:
+        self.fail(f"a value read into Python ({kind}) in the backward")
+
+    def effect(self, fn: Any, args: tuple) -> Any:
+        self.fail("an in-place write in the backward")
+        return fn(*args)
+
+    def backward(self, node: Any) -> None:
+        """The backward being recorded: nothing to refuse."""
+
+    def plan(self, results: tuple, graph: Graph, needs: tuple, targets: tuple, inputs: list) -> Plan | str:
+        """The plan of ``graph`` with this backward, or why there is none."""
+        result_slots: list[int | None] = []
+        for r in results:
+            if r is None:
+                result_slots.append(None)
+                continue
+            s = self.slot(r, "a gradient")
+            result_slots.append(s)
+        if self.error is not None:
+            return str(self.error)
+        for step in self.steps:
+            step.name = ""
+            step.node = None
+            for name, _ in step.subst:  # filled on every replay: the recorded call's values are not kept
+                step.template.__dict__[name] = None
+        bsteps = [(step, _NO_GRAD[len(step.ins)]) for step in self.steps]
+        breads = [list(step.ins) + [s for _, spec in step.subst for s in spec_slots(spec)] for step in self.steps]
+        backward = BackwardPlan(_schedule(self.n_slots, bsteps, breads, [s for s in result_slots if s is not None]),
+                                tuple(self.grad_slots), tuple(self.forward_slots), tuple(self.state_slots),
+                                tuple(self.consts), tuple(result_slots))
+        saved = tuple(sorted({fs for _, fs in self.forward_slots}))
+        kept_nodes = tuple(sorted({k for _, k, _ in self.state_slots}))
+        fsteps = [(step, needs[k]) for k, step in enumerate(graph.steps)]
+        forward = _schedule(graph.n_slots, fsteps, _forward_reads(graph), set(graph.out_slots) | set(saved))
+        targets_spec = []
+        for t in targets:
+            for _, i in graph.input_slots:
+                if inputs[i] is t:
+                    targets_spec.append(("input", i))
+                    break
+            else:
+                targets_spec.append(("live", t))
+        random = any(type(step.template) in RANDOM for step in graph.steps)
+        return Plan(forward, backward, saved, kept_nodes, tuple(targets_spec), random, _live_grads(graph))

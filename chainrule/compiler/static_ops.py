@@ -1,0 +1,81 @@
+"""Which operators a recorded backward may replay: those whose backward is shape-static.
+
+``flat.py`` records the operators the engine runs to differentiate a call once and replays that
+schedule on later calls' values. That is right only for a forward operator whose ``backward``
+runs the same operators with the same constants whatever the values are: decided by shapes,
+dtypes, ``needs_input_grad`` and hyper-parameters alone. Arrays it computes in forward and hands
+on (masks, pooling routes, target tables) are fine: the schedule reads them from the node of the
+call. Not so, and so not listed:
+
+* a backward that branches on values read in NumPy, which no capture hook sees: ``Pow`` (a zero
+  base), ``Prod`` (a zero factor), ``Det`` (a singular matrix), ``NanToNum`` (all finite);
+* a backward that builds an array from values in raw NumPy (``Maximum``/``Minimum`` tie shares,
+  ``Clamp`` and ``LeakyRelu`` masks, ``Elu``, ``Softplus``, ``Norm``, ``Amax``, ``Fmod``,
+  ``Frexp``, ``Logit``, ``I0e``/``I1e``, ``xlogy``, ``fmax``/``fmin``, ``logcumsumexp``,
+  ``lu_factor``'s permutation, a max pool's second derivative): the recorder refuses those arrays
+  (and a 0-d one unless it is a number of the code), so listing them would gain nothing.
+
+Each listed class's backward was read for this (following the helpers it calls); the set holds
+exact classes, so a subclass is not admitted by its base. A class not listed keeps its graph
+replaying on nodes, as before.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_STATIC = {
+    "chainrule.ops.activation": "Relu ReluGrad",
+    "chainrule.ops.conv": "Conv ConvInput ConvWeight",
+    "chainrule.ops.dropout": "Dropout",
+    "chainrule.ops.elementwise": "Abs Add Cos Div Erf Exp Expm1 Log Log1p Mul Neg PowScalar RPowScalar Rsqrt "
+                                 "Sigmoid SigmoidGrad Sin Sqrt Sub Tanh TanhGrad Where",
+    "chainrule.ops.embedding": "GradScale",
+    "chainrule.ops.fold": "Fold Unfold",
+    "chainrule.ops.index_extra": "IndexPut ScatterReduce",
+    "chainrule.ops.indexing": "GetItem IndexAccumulate",
+    "chainrule.ops.join": "Cat Split",
+    "chainrule.ops.linalg": "Einsum Matmul",
+    "chainrule.ops.linalg_composite": "Cross Diagonal DiagonalScatter",
+    "chainrule.ops.linalg_decomp": "Cholesky Eigh Inv MatrixExp Qr Slogdet Solve SolveTriangular Svd",
+    "chainrule.ops.linalg_lu": "Lu",
+    "chainrule.ops.linear": "Linear LinearGrad",
+    "chainrule.ops.loss": "BinaryCrossEntropy",
+    "chainrule.ops.math_extra": "Acos Acosh Asin Asinh Atan Atan2 Atanh Cosh Frac Hypot Sinh",
+    "chainrule.ops.math_misc": "Angle",
+    "chainrule.ops.nll": "NllLoss NllLossGrad NllLossPick",
+    "chainrule.ops.normalization": "Normalize NormalizeGrad WindowSum",
+    "chainrule.ops.pad": "ConstantPad IndexPad IndexPadFold",
+    "chainrule.ops.pooling": "AdaptiveMaxPool AvgPool AvgPoolTranspose MaxPool MaxUnpool PlaneGather PlaneScatter",
+    "chainrule.ops.random": "NormalFloatTensor NormalTensorFloat NormalTensorTensor",
+    "chainrule.ops.random_extra": "BernoulliSample PoissonSample",
+    "chainrule.ops.reduction": "Cumsum ExtremumPick Mean ProdOthers ProdOthersVjp RevCumsum Sum Var",
+    "chainrule.ops.reshaping": "AsStrided Diagonal DiagonalFill Unfold",
+    "chainrule.ops.scatter": "Gather IndexAdd IndexSelect IndexSelectBy Scatter ScatterAdd",
+    "chainrule.ops.shape": "Cast Clone Flip Permute Repeat Reshape Roll Tri",
+    "chainrule.ops.softmax": "LogSoftmax LogSumExp Softmax",
+    "chainrule.ops.sorting": "Cumprod OrderPick",
+    "chainrule.ops.special_math": "Copysign Digamma Entr Erfc Erfcx Erfinv I0 I1 Lgamma LogNdtr Ndtri Polygamma Sinc",
+    "chainrule.autograd.broadcast": "BroadcastTo SumTo",
+    "chainrule.compiler.fuse": "FusedNode",
+}
+
+# operators that draw random numbers in forward: a recomputation of the forward (``create_graph``
+# through a flat call) restores the generator first, so that it draws the same numbers
+_RANDOM = {
+    "chainrule.ops.dropout": "Dropout",
+    "chainrule.ops.random": "NormalFloatTensor NormalTensorFloat NormalTensorTensor",
+    "chainrule.ops.random_extra": "BernoulliSample PoissonSample",
+}
+
+
+def _classes(table: dict) -> frozenset:
+    found: set[type] = set()
+    for module, names in table.items():
+        mod = importlib.import_module(module)
+        found.update(getattr(mod, name) for name in names.split())  # a renamed class fails loudly here
+    return frozenset(found)
+
+
+STATIC_BACKWARD: frozenset = _classes(_STATIC)
+RANDOM: frozenset = _classes(_RANDOM)
