@@ -5,7 +5,9 @@ node, one ellipse per leaf tensor (named from ``params``), edges in the directio
 pass. A leaf used by several operators appears once with one edge per use, so weight sharing is
 visible; ``show_saved=True`` adds the tensors each node keeps for backward. A node that stands
 for several operators run as one kernel (``chainrule.compile``'s fused runs: it has
-``fused_ops()``) is drawn inside a box of its own that lists them.
+``fused_ops()``) is drawn inside a box of its own that lists them; the node of a whole compiled call
+replayed as a flat schedule (it has ``compiled_steps()``) is drawn inside a box that lists its
+operators, with a box of its own for each fused run among them.
 """
 
 from __future__ import annotations
@@ -78,7 +80,10 @@ class _Graph:
                                   "style=filled, fillcolor=lightblue];")
                 continue
             fused = getattr(node, "fused_ops", None)
-            if callable(fused):  # a run of operators compiled into one kernel: boxed, its operators listed
+            steps = getattr(node, "compiled_steps", None)
+            if callable(steps):  # a compiled call: its operators listed, fused runs boxed inside
+                self._compiled(node, nid, steps())
+            elif callable(fused):  # a run of operators compiled into one kernel: boxed, its operators listed
                 self._fused(node, nid, fused())
             else:
                 self.lines.append(f"  {nid} [label={_quote(node.name())}, shape=box, style=filled, "
@@ -94,11 +99,26 @@ class _Graph:
                 self._saved(node, nid)
 
     def _fused(self, node: Node, nid: str, ops: list) -> None:
+        self._fused_box(nid, node.name(), ops)
+
+    def _fused_box(self, nid: str, title: str, ops: list) -> None:
         shown = ops if len(ops) <= 12 else ops[:6] + [f"... {len(ops) - 12} more ..."] + ops[-6:]
-        label = node.name() + "\n" + "\n".join(shown)
+        label = title + "\n" + "\n".join(shown)
         self.lines.append(f"  subgraph cluster_{nid} {{\n    label={_quote(f'fused kernel: {len(ops)} operators')}; "
                           "style=\"rounded,filled\"; fillcolor=lightyellow;")
         self.lines.append(f"    {nid} [label={_quote(label)}, shape=box, style=filled, fillcolor=lightgrey];\n  }}")
+
+    def _compiled(self, node: Node, nid: str, steps: list) -> None:
+        names = [name for name, fused in steps if fused is None]
+        shown = names if len(names) <= 12 else names[:6] + [f"... {len(names) - 12} more ..."] + names[-6:]
+        label = node.name() + ("\n" + "\n".join(shown) if shown else "")
+        self.lines.append(f"  subgraph cluster_{nid} {{\n    label={_quote(f'compiled graph: {len(steps)} steps')}; "
+                          "style=rounded;")
+        self.lines.append(f"    {nid} [label={_quote(label)}, shape=box, style=filled, fillcolor=lightgrey];")
+        for k, (_, fused) in enumerate(steps):
+            if fused is not None:
+                self._fused_box(f"{nid}_f{k}", "fused kernel", fused)
+        self.lines.append("  }")
 
     def _saved(self, node: Node, nid: str) -> None:
         for k, item in enumerate(node._saved or ()):

@@ -29,8 +29,9 @@ def find_compiled(module: Module) -> OptimizedModule:
 
 
 def summary(compiled: OptimizedModule, backend: str) -> str:
-    """One line: how the calls of the model went (recorded, replayed, run eagerly), the graphs kept,
-    their fused element-wise kernels and the seconds recording them took, and each input signature that fell back to eager, with its
+    """One line: how the calls of the model went (recorded, replayed - how many of those as a flat
+    schedule on raw arrays - run eagerly), the graphs kept, their fused element-wise kernels and
+    the seconds recording them took, and each input signature that fell back to eager, with its
     reason and source line."""
     call = compiled._compiled_call
     calls = call.calls
@@ -38,10 +39,11 @@ def summary(compiled: OptimizedModule, backend: str) -> str:
     seconds = sum(g.stats.get("compile_seconds", 0.0) for g in graphs)
     failures = call.failures()
     fused = sum(g.stats.get("fused_kernels", 0) for g in graphs)
+    flat = sum(g.stats.get("flat_calls", 0) for g in graphs)
     total = calls["recorded"] + calls["replayed"] + calls["eager"]
     text = (f"compiled ({backend}): {total} calls of the model: {calls['recorded']} recorded "
             f"({len(graphs)} graph{'' if len(graphs) == 1 else 's'} kept, {fused} fused kernel{'' if fused == 1 else 's'}, "
-            f"{seconds:.2f}s), {calls['replayed']} replayed, {calls['eager']} eager; ")
+            f"{seconds:.2f}s), {calls['replayed']} replayed ({flat} as a flat schedule), {calls['eager']} eager; ")
     if not failures:
         return text + "no input signature fell back to eager"
     said = [f"{f.reason} ({f.where})" if f.where else f.reason for f in failures]
