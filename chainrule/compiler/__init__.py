@@ -7,6 +7,9 @@ later calls with that signature replay the recording (``graph.py``), with runs o
 operators fused into generated kernels (``fuse.py``). The autograd graph a replay builds is made
 of the same operator nodes as in eager mode, so ``loss.backward()``, ``.grad`` accumulation,
 ``autograd.grad`` and higher derivatives work on a compiled model's output as on the eager one.
+Where a graph allows it, replays run as a flat schedule on raw arrays instead (``flat.py``): the
+forward without per-operator bookkeeping, and a backward schedule recorded from the first backward
+through a replayed call, behind one ``CompiledFunctionBackward`` node.
 
 What cannot be captured (``trace.py`` lists it) makes that signature run eagerly, or raises with
 ``fullgraph=True``; ``explain`` says what was captured, what was fused and why anything was not.

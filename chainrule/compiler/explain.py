@@ -2,7 +2,9 @@
 
 Records ``fn(*args, **kwargs)`` as a compiled call would (the call runs once, eagerly) and
 reports the graphs captured, the operators of each, the fused kernels, the values read into
-Python that guard the graph, and every graph break with its reason and source line. The fields
+Python that guard the graph, every graph break with its reason and source line, and whether each
+graph may replay as a flat schedule (``flat.py``; its backward is recorded at the first backward
+through a replay, which may still refuse it) or why it replays on nodes. The fields
 follow PyTorch's ``torch._dynamo.explain`` output where they mean the same thing.
 """
 
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .compiled import compiled_callable
+from .flat import static_refusal
 
 
 @dataclass
@@ -25,6 +28,7 @@ class ExplainOutput:
     break_reasons: list = field(default_factory=list)  # (reason, source line) per break
     guards: list = field(default_factory=list)  # (what was read, value, source line)
     compile_times: list = field(default_factory=list)  # seconds to record and fuse, per graph
+    flat_refusals: list = field(default_factory=list)  # per graph: None (may run flat) or why not
 
     def __str__(self) -> str:
         lines = [f"Graph Count: {self.graph_count}", f"Graph Break Count: {self.graph_break_count}",
@@ -40,6 +44,8 @@ class ExplainOutput:
             lines.append(f"Guard: {what} == {value!r} ({where})")
         for t in self.compile_times:
             lines.append(f"Compile time: {t:.4f} s")
+        for i, why in enumerate(self.flat_refusals):
+            lines.append(f"Graph {i + 1} replays " + ("as a flat schedule" if why is None else f"on nodes: {why}"))
         return "\n".join(lines)
 
 
@@ -70,4 +76,5 @@ def explain(fn: Callable, *args: Any, **kwargs: Any) -> ExplainOutput:
         op_count=sum(len(s.fused) or 1 for g in graphs for s in g.steps),
         ops_per_graph=ops_per_graph, fused_kernels=fused, break_reasons=breaks,
         guards=[(g.kind, g.value, g.where) for gr in graphs for g in gr.guards],
-        compile_times=[g.stats.get("compile_seconds", 0.0) for g in graphs])
+        compile_times=[g.stats.get("compile_seconds", 0.0) for g in graphs],
+        flat_refusals=[static_refusal(g) for g in graphs])

@@ -118,7 +118,7 @@ def call(graph: Graph, inputs: list) -> Any:
         return _run_flat(graph, plan, inputs)
     if plan is False:
         return graph.replay(inputs)
-    why = _static_refusal(graph)
+    why = static_refusal(graph)
     if why is not None:
         graph.flat = False
         graph.stats["flat"] = why
@@ -130,7 +130,7 @@ def call(graph: Graph, inputs: list) -> Any:
     return _replay_recording_backward(graph, inputs)
 
 
-def _static_refusal(graph: Graph) -> str | None:
+def static_refusal(graph: Graph) -> str | None:
     """Why ``graph`` cannot run flat, by its structure alone, or None."""
     made = {}
     for step in graph.steps:

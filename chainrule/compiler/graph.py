@@ -13,6 +13,8 @@ update of its running statistics; see ``autograd.capture.effect``): replay calls
 on the replayed values, in its place in the schedule, so buffers and tensors written in place end
 up as eager leaves them.
 
+``flat.py`` runs the same steps on raw arrays once a graph has a plan (``Graph.flat``).
+
 ``Guard``s are the values the call read into Python; replay recomputes each at the point of the
 schedule where it was read and raises ``GuardFailed`` when one differs, before anything outside
 the call has changed (the random-number state is restored by the caller).
