@@ -16,6 +16,14 @@ from .broadcast import sum_to
 from .function import AccumulateGrad, Node, accumulate_grad
 from .grad_mode import set_grad_enabled
 
+_retain = [True]  # retain_graph of the backward run in progress (True outside any)
+
+
+def retaining() -> bool:
+    """Whether the backward run in progress keeps the graph (``retain_graph``): a node whose
+    backward may free what it saved as it goes (its ``_release`` follows otherwise) asks this."""
+    return _retain[0]
+
 
 def _as_tuple(x) -> tuple:
     if x is None:
@@ -124,66 +132,71 @@ def run_backward(outputs: tuple, grads: list, *, retain_graph: bool, create_grap
     results: list = [None] * len(inputs)
     ready = [n for n in root_nodes if deps[n] == 0]
 
-    with set_grad_enabled(create_graph):
-        while ready:
-            node = ready.pop()
-            buf = buffers.pop(node, None)
-            if buf is None:
-                buf = [None] * node._n_out
-            if node._pre_hooks:
-                for nr, hooks in node._pre_hooks.items():
-                    if buf[nr] is None:
-                        continue
-                    for hook in hooks:
-                        new = hook(buf[nr])
-                        if new is not None:
-                            buf[nr] = new
-            if isinstance(node, AccumulateGrad):
-                # with ``inputs``, only their leaves: those are the captured AccumulateGrads
-                if needed is None or node in capture:
-                    if not accumulate:
-                        for _, k in capture[node]:
-                            results[k] = _leaf_result(node, buf[0], create_graph, leaf_hooks)
-                    elif buf[0] is not None:
-                        node.accumulate(buf[0], create_graph)
-                continue
-            if needed is not None:
-                if node not in needed:
-                    continue
-                if node in capture:  # non-leaf tensors among ``inputs``
-                    for nr, k in capture[node]:
-                        g = buf[nr]
+    outer_retain = _retain[0]
+    _retain[0] = retain_graph
+    try:
+        with set_grad_enabled(create_graph):
+            while ready:
+                node = ready.pop()
+                buf = buffers.pop(node, None)
+                if buf is None:
+                    buf = [None] * node._n_out
+                if node._pre_hooks:
+                    for nr, hooks in node._pre_hooks.items():
+                        if buf[nr] is None:
+                            continue
+                        for hook in hooks:
+                            new = hook(buf[nr])
+                            if new is not None:
+                                buf[nr] = new
+                if isinstance(node, AccumulateGrad):
+                    # with ``inputs``, only their leaves: those are the captured AccumulateGrads
+                    if needed is None or node in capture:
                         if not accumulate:
-                            results[k] = g if (g is None or create_graph) else g.detach()
-                        elif g is not None and not inputs[k]._retains_grad:  # retain_grad's hook did it
-                            accumulate_grad(inputs[k], g, create_graph)
-                if not any(c in needed for c in children[node]):
-                    if not retain_graph:
-                        node._release()
+                            for _, k in capture[node]:
+                                results[k] = _leaf_result(node, buf[0], create_graph, leaf_hooks)
+                        elif buf[0] is not None:
+                            node.accumulate(buf[0], create_graph)
                     continue
-            grads_in = node._call_backward(buf)
-            if node._trace is not None:
-                _check_anomaly(node, grads_in)
-            if not retain_graph:
-                node._release()
-            for i, (edge, g) in enumerate(zip(node.next_functions, grads_in)):
-                if edge is None:
-                    continue
-                child, nr = edge
-                if needed is not None and child not in needed:
-                    continue
-                if g is not None:
-                    shape, dt = node._in_meta[i]
-                    if type(g) is not Tensor or g._data.shape != shape or g._data.dtype != dt:
-                        g = _validate(node, i, g)
-                    cbuf = buffers.get(child)
-                    if cbuf is None:
-                        cbuf = buffers[child] = [None] * child._n_out
-                    prev = cbuf[nr]
-                    cbuf[nr] = g if prev is None else prev + g
-                deps[child] -= 1
-                if deps[child] == 0:
-                    ready.append(child)
+                if needed is not None:
+                    if node not in needed:
+                        continue
+                    if node in capture:  # non-leaf tensors among ``inputs``
+                        for nr, k in capture[node]:
+                            g = buf[nr]
+                            if not accumulate:
+                                results[k] = g if (g is None or create_graph) else g.detach()
+                            elif g is not None and not inputs[k]._retains_grad:  # retain_grad's hook did it
+                                accumulate_grad(inputs[k], g, create_graph)
+                    if not any(c in needed for c in children[node]):
+                        if not retain_graph:
+                            node._release()
+                        continue
+                grads_in = node._call_backward(buf)
+                if node._trace is not None:
+                    _check_anomaly(node, grads_in)
+                if not retain_graph:
+                    node._release()
+                for i, (edge, g) in enumerate(zip(node.next_functions, grads_in)):
+                    if edge is None:
+                        continue
+                    child, nr = edge
+                    if needed is not None and child not in needed:
+                        continue
+                    if g is not None:
+                        shape, dt = node._in_meta[i]
+                        if type(g) is not Tensor or g._data.shape != shape or g._data.dtype != dt:
+                            g = _validate(node, i, g)
+                        cbuf = buffers.get(child)
+                        if cbuf is None:
+                            cbuf = buffers[child] = [None] * child._n_out
+                        prev = cbuf[nr]
+                        cbuf[nr] = g if prev is None else prev + g
+                    deps[child] -= 1
+                    if deps[child] == 0:
+                        ready.append(child)
+    finally:
+        _retain[0] = outer_retain
 
     if inputs and not accumulate:
         for k, r in enumerate(results):

@@ -56,7 +56,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import capture
-from ..autograd.engine import run_backward
+from ..autograd.engine import retaining, run_backward
 from ..autograd.function import _FREED_MSG, _NO_GRAD, Node, _connect, _modified_msg
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..backend import array_module
@@ -329,6 +329,9 @@ class CompiledRegion(Node):
             vals[s] = getattr(self.nodes[k], name)
         for s, t in plan.consts:
             vals[s] = t._data
+        if not retaining():  # released after this backward anyway: the schedule frees each value
+            del saved  # after its last reader, as the eager engine releases each node's saved values
+            self._release()
         _run_steps(plan.schedule, vals, {})
         return tuple(None if s is None else Tensor._make(vals[s]) for s in plan.results)
 

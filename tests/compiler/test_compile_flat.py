@@ -141,6 +141,8 @@ def test_a_second_backward_without_retain_graph_raises():
         loss.backward()  # retained once: fine
         with pytest.raises(RuntimeError, match="backward through the graph a second time"):
             loss.backward()
+    region = loss.grad_fn.next_functions[0][0]
+    assert region.name() == "CompiledFunctionBackward" and region.saved_values is None  # released as it went
 
 
 def test_a_saved_parameter_modified_in_place_raises_as_eager():
