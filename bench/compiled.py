@@ -12,8 +12,9 @@ table:
   ``stats["compile_seconds"]`` (recording and fusion, inside the recording call) are kept too.
   Fused kernels come from the on-disk kernel cache when an earlier process built them, so the
   figure is the cold one only on a machine's first run;
-* the calls that were recorded, replayed or run eagerly, and every input signature that fell back
-  to eager with its reason (a row whose signature fell back measures eager code, and says so);
+* the calls that were recorded, replayed (how many of those as a flat schedule) or run eagerly,
+  and every input signature that fell back to eager with its reason (a row whose signature fell
+  back measures eager code, and says so);
 * ``torch.compile`` (inductor: generated C++, which needs a C compiler): the same step compiled by
   PyTorch, timed interleaved with the other two, with its first calls' cost measured the same
   way (inductor keeps an on-disk cache too, so a second run of the bench compiles much faster);
@@ -59,6 +60,7 @@ def chainrule_stats(step: Callable[[], object]) -> dict:
         return {"calls": None, "graphs": 0, "graph_compile_seconds": None, "fallbacks": []}
     graphs = compiled.graphs()
     return {"calls": dict(compiled.calls), "graphs": len(graphs),
+            "flat_calls": sum(g.stats.get("flat_calls", 0) for g in graphs),
             "graph_compile_seconds": sum(g.stats.get("compile_seconds", 0.0) for g in graphs),
             "fallbacks": [f"{f.reason} ({f.where})" if f.where else f.reason for f in compiled.failures()]}
 
@@ -107,7 +109,7 @@ def finish(row: dict, sides: dict, ours_samples: list, torch_compiled_samples: l
 
 
 # ---- rendering (the harness's text table, bench.report's Markdown) -----------------------------
-HEAD = ("workload", "chainrule compile (first calls)", "recording + fusion", "graphs", "calls replayed / eager",
+HEAD = ("workload", "chainrule compile (first calls)", "recording + fusion", "graphs", "calls replayed (flat) / eager",
         "fell back to eager",
         "torch.compile", "chainrule / torch.compile", "torch.compile first calls")
 
@@ -116,6 +118,12 @@ def _seconds(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value:.3f} s" if abs(value) >= 1 else f"{value * 1e3:.2f} ms"
+
+
+def _flat(stats: dict) -> str:
+    """`` (N)``: the replays that ran as a flat schedule (records before it was counted: empty)."""
+    n = stats.get("flat_calls")
+    return "" if n is None else f" ({n})"
 
 
 def table_rows(rows: list[dict], format_value: Callable[[float | None, str], str]) -> list[tuple]:
@@ -135,7 +143,7 @@ def table_rows(rows: list[dict], format_value: Callable[[float | None, str], str
             torch_time = f"n/a ({tc.get('reason')})"
         out.append((r["name"], _seconds(c.get("compile_s")), _seconds(c.get("graph_compile_seconds")),
                     str(c.get("graphs", "-")),
-                    f"{calls.get('replayed', '-')} / {calls.get('eager', '-')}",
+                    f"{calls.get('replayed', '-')}{_flat(c)} / {calls.get('eager', '-')}",
                     "; ".join(fallbacks) if fallbacks else "none",
                     torch_time, "-" if not tc or tc.get("ratio") is None else f"{tc['ratio']:.2f}x",
                     _seconds(tc.get("compile_s")) if tc else "-"))

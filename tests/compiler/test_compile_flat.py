@@ -268,6 +268,9 @@ def test_an_operator_whose_backward_depends_on_values_stays_on_nodes():
 
 
 def test_a_returned_view_stays_on_nodes():
+    """Eager returns a view of the product, and an in-place write into it raises (a view of a tensor
+    that requires grad); a flat output would be a tensor of its own and take the write: the graph
+    stays on nodes, so that compile does not change what a program does."""
     run = torch.compile(lambda x: (x * 2.0).reshape(-1), backend="eager")
     x = torch.randn(2, 3, requires_grad=True)
     for _ in range(3):
