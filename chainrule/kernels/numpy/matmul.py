@@ -11,7 +11,9 @@ sharing a core with a spinning worker (``bench/README.md``).
 So a 2-D product (a stack of leading dimensions on ``a`` folds into its rows) is cut into one
 block of rows, or of columns when there are more columns than rows, per thread, each block a
 BLAS call at one thread writing its own slice of the output (``_parallel.parallel_for``).
-Products under ``tuning.MATMUL_PARALLEL_MIN_MACS`` multiply-adds run in one BLAS call at one thread. Each
+Products under ``tuning.MATMUL_PARALLEL_MIN_MACS`` multiply-adds run in one BLAS call at one thread
+(under ``tuning.MATMUL_AS_IS_MAX_MACS``, which OpenBLAS runs on one thread by itself, without
+setting its thread count first). Each
 output element is the same dot product either way, so the results do not depend on the split.
 Batched products (3-D and more on both sides), 1-D operands and non-NumPy arrays go to
 ``xp.matmul`` unchanged.
@@ -33,6 +35,8 @@ def matmul(xp, a, b):
         return matmul(xp, a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
     m, k = a.shape
     n = b.shape[1]
+    if m * k * n < tuning.MATMUL_AS_IS_MAX_MACS:  # one thread in BLAS anyway (tuning.py)
+        return xp.matmul(a, b)
     threads = threads_for(xp, (m * k + k * n + m * n) * a.itemsize) if m * k * n >= tuning.MATMUL_PARALLEL_MIN_MACS else 1
     if threads == 1:
         with single_blas():

@@ -37,3 +37,8 @@ CONV_DEPTHWISE_PER_TAP = True
 # below this many multiply-adds a product stays on one thread: a hand-off to the pool's worker
 # costs about as much as this much GEMM on one core
 MATMUL_PARALLEL_MIN_MACS = 1 << 23
+# below this many multiply-adds a product is handed to BLAS as it is: OpenBLAS itself runs products
+# under 4 x 65536 multiply-adds on one thread (interface/gemm.c, GEMM_MULTITHREAD_THRESHOLD), so
+# holding it to one thread first (``single_blas``: two thread-count calls, about 12 us measured)
+# would cost more than the product
+MATMUL_AS_IS_MAX_MACS = 1 << 16
