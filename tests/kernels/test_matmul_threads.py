@@ -1,6 +1,6 @@
 """2-D matrix products on chainrule's threads (``chainrule.kernels.numpy.matmul``).
 
-With two threads forced and no size threshold every 2-D product is cut into a block of rows
+With two threads forced and no size thresholds every 2-D product is cut into a block of rows
 or of columns per thread. The result must be NumPy's product for every layout the operators
 hand it (each element is the same dot product, but BLAS may order a smaller product's inner
 loop otherwise: to rounding, 1e-12 in float64, 1e-5 in float32), and BLAS's thread count must
@@ -29,6 +29,7 @@ torch.set_num_threads(1)
 def forced(monkeypatch):
     force_two_threads(monkeypatch)
     monkeypatch.setattr(numpy_tuning, "MATMUL_PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(numpy_tuning, "MATMUL_AS_IS_MAX_MACS", 0)
     parts = []
     original = _parallel.parallel_for
 
@@ -127,3 +128,14 @@ def test_linear_backward_as_a_pair_matches_torch_for_any_leading_dimensions(forc
     for ours, theirs in pairs:
         assert tuple(ours.shape) == tuple(theirs.shape)
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_a_tiny_product_goes_to_blas_without_setting_its_thread_count(monkeypatch):
+    force_two_threads(monkeypatch)
+    calls = []
+    monkeypatch.setattr(_parallel, "_enter", lambda: calls.append("enter"))
+    monkeypatch.setattr(_parallel, "_leave", lambda: calls.append("leave"))
+    a, b = _operand((4, 32), np.float32, 0), _operand((32, 64), np.float32, 1)  # 8,192 multiply-adds
+    assert np.array_equal(_matmul.matmul(np, a, b), a @ b) and calls == []
+    a, b = _operand((64, 128), np.float32, 0), _operand((128, 64), np.float32, 1)  # 524,288: held to one thread
+    assert np.array_equal(_matmul.matmul(np, a, b), a @ b) and calls == ["enter", "leave"]
