@@ -25,15 +25,15 @@ on the nodes under a ``BackwardRecorder`` (so that backward's gradients are the 
 when everything it did could be recorded, keeps the schedule: the next calls run flat.
 
 A graph keeps replaying on nodes (``graph.flat = False``) when: it has effect steps; an output is
-not made by an operator step (an input or parameter returned as it is), is returned twice, or is a
-view; an operator of the forward is not in ``static_ops.STATIC_BACKWARD`` (operators whose backward's
+not made by an operator step (an input or parameter returned as it is) or is returned twice; an operator of the forward is not in ``static_ops.STATIC_BACKWARD`` (operators whose backward's
 structure - which operators it runs, on what - depends only on shapes, dtypes, which inputs need a
 gradient and hyper-parameters, never on values: ``Pow``'s backward, for one, branches on whether
 the base has zeros, which a recorded schedule would freeze); the backward does something a schedule
 cannot repeat (reads a value into Python, uses a tensor made outside the operators that is neither
 a forward value nor forward state of a node of the call, keeps an attribute of a type not known to
-be a constant); a float output does not require grad; or a target of the gradient is a non-leaf
-tensor with hooks (the recording run would call them a second time).
+be a constant); or a target of the gradient is a non-leaf tensor with hooks (the recording run
+would call them a second time). A returned view is a view as in eager (``_share_bases``): of the
+input or value it views, whose version counter it shares.
 
 Semantics kept: gradients accumulate into ``.grad`` through the engine as in eager (hooks of the
 leaves run there); a saved input or parameter modified in place before backward raises eager's
@@ -107,6 +107,10 @@ class Plan:
     targets: tuple = ()  # ("input", index) or ("live", Tensor) per tensor the gradient flows to
     random: bool = False  # a step draws random numbers: a recomputation restores the generator first
     live_grads: tuple | None = None  # requires_grad of each live tensor when planned (None: grad mode off)
+    views: tuple = ()  # (output position, chain) per output that may be a view (see ``view_chains``)
+    base_grads: dict = dataclasses.field(default_factory=dict)  # slot -> requires_grad, of possible view bases
+    out_grads: tuple = ()  # requires_grad of each output when planned (an output made from no input
+    # that requires grad, such as a view of such an input, is not one of the compiled node's)
 
 
 # ---- deciding ------------------------------------------------------------------------------
@@ -124,8 +128,10 @@ def call(graph: Graph, inputs: list) -> Any:
         graph.stats["flat"] = why
         return graph.replay(inputs)
     if not any(step.grad for step in graph.steps):
+        chains = view_chains(graph)
         graph.flat = Plan(_schedule(graph.n_slots, [(s, _NO_GRAD[len(s.ins)]) for s in graph.steps],
-                                    _forward_reads(graph), graph.out_slots), None)
+                                    _forward_reads(graph), set(graph.out_slots) | _view_keep(chains)), None,
+                          views=chains, base_grads=dict.fromkeys(_view_keep(chains), False))
         return graph.replay(inputs)
     return _replay_recording_backward(graph, inputs)
 
@@ -144,8 +150,6 @@ def static_refusal(graph: Graph) -> str | None:
         step = made.get(s)
         if step is None:
             return "a returned value that no operator made"
-        if step.template._is_view or type(step.template) in _MAY_VIEW:
-            return f"a returned view ({step.name})"
     if any(step.grad for step in graph.steps):
         for step in graph.steps:  # a step with no float output gets no gradient: its backward never runs
             if not step.grad or all(np.dtype(graph.slot_meta[s][1]).kind not in "fc" for s in step.outs):
@@ -162,6 +166,32 @@ def _forward_reads(graph: Graph) -> list:
         if g.position < len(reads):
             reads[g.position].append(g.slot)
     return reads
+
+
+def view_chains(graph: Graph) -> tuple:
+    """``(output position, ((step, input slot), ...))`` for each output made by an operator that
+    may return a view of its first input, following such operators back: at run time the output
+    is a view of the input slot of the last link whose node made a view (eager's ``_base``)."""
+    made = {o: k for k, step in enumerate(graph.steps) for o in step.outs}
+    chains = []
+    for j, s in enumerate(graph.out_slots):
+        chain = []
+        k = made.get(s)
+        while k is not None and _may_view(graph.steps[k]) and graph.steps[k].ins:
+            chain.append((k, graph.steps[k].ins[0]))
+            k = made.get(graph.steps[k].ins[0])
+        if chain:
+            chains.append((j, tuple(chain)))
+    return tuple(chains)
+
+
+def _may_view(step: Any) -> bool:
+    return step.template._is_view or type(step.template) in _MAY_VIEW
+
+
+def _view_keep(chains: tuple) -> set:
+    """The steps and slots a returned view's base is found from (kept past their last reader)."""
+    return {s for _, chain in chains for _, s in chain}
 
 
 def _schedule(n_slots: int, steps: list, reads: list, keep) -> Schedule:
@@ -253,18 +283,63 @@ def _run_flat(graph: Graph, plan: Plan, inputs: list) -> Any:
         tensors[s] = t
     for s, t in graph.consts:
         vals[s] = t._data
-    if plan.backward is None:
-        _run_steps(plan.forward, vals, tensors, graph.guards)
-        return build(graph.out_spec, [Tensor._make(vals[s]) for s in graph.out_slots])
-    versions = [(tensors[s], tensors[s]._version[0]) for s in plan.saved if s in tensors]
     nodes: dict[int, Any] = dict.fromkeys(plan.nodes_kept)
+    for _, chain in plan.views:
+        nodes.update((k, None) for k, _ in chain)
+    if plan.backward is None:
+        _run_steps(plan.forward, vals, tensors, graph.guards, nodes)
+        outs = [Tensor._make(vals[s]) for s in graph.out_slots]
+        _share_bases(graph, plan, outs, vals, tensors, nodes, [])
+        return build(graph.out_spec, outs)
+    versions = [(tensors[s], tensors[s]._version[0]) for s in plan.saved if s in tensors]
     rng = backend.default_generator.get_state() if plan.random else None
     _run_steps(plan.forward, vals, tensors, graph.guards, nodes)
     targets = _targets(plan.targets, inputs)
     node = CompiledRegion(graph, plan, inputs, versions, [vals[s] for s in plan.saved], nodes)
     node.rng = rng
-    outs = _connect(node, targets, tuple(vals[s] for s in graph.out_slots))
-    return build(graph.out_spec, list(outs))
+    outs = list(_connect(node, targets, tuple(vals[s] for s in graph.out_slots)))
+    _outside_graph(outs, plan.out_grads)
+    _share_bases(graph, plan, outs, vals, tensors, nodes, versions)
+    return build(graph.out_spec, outs)
+
+
+def _outside_graph(outs: list | tuple, grads: tuple) -> None:
+    """The outputs that did not require grad when planned are not outputs of the compiled node."""
+    for o, g in zip(outs, grads):
+        if not g and o._requires_grad:
+            o._requires_grad, o.grad_fn, o._output_nr = False, None, 0
+
+
+def _share_bases(graph: Graph, plan: Plan, outs: list, vals: list, tensors: dict, nodes: dict,
+                 versions: list) -> None:
+    """Make each returned view a view as eager makes it: that of the tensor whose memory it shares
+    and, where it requires grad, ``_base`` that tensor (an in-place write into a view of a tensor that
+    requires grad raises; one made under ``no_grad`` into a view of a value the backward reads
+    makes the backward raise). A base computed inside the call, which eager holds as a tensor of
+    its graph, is a tensor around its array with the ``requires_grad`` it had when planned."""
+    made: dict[int, Tensor] = {}
+    for j, chain in plan.views:
+        base = None
+        for k, s in chain:
+            if not nodes[k]._is_view:
+                break
+            base = s
+        if base is None:
+            continue
+        t = tensors.get(base)
+        if t is None and base in graph.out_slots:
+            t = outs[graph.out_slots.index(base)]
+        if t is None:
+            t = made.get(base)
+            if t is None:
+                t = made[base] = Tensor._make(vals[base], plan.base_grads.get(base, False))
+                if base in plan.saved:  # the backward reads it: a write through the view must show
+                    versions.append((t, 0))
+        elif t._base is not None:
+            t = t._base
+        outs[j]._version = t._version
+        if outs[j]._requires_grad:  # eager links a view to its base where it records the view
+            outs[j]._base = t
 
 
 def _live_grads(graph: Graph) -> tuple:
@@ -375,7 +450,7 @@ class CompiledRegion(Node):
         rec = BackwardRecorder(fresh, self.slot_values, self.step_nodes)
         with capture.capturing(rec):
             results = _eager_grads(outs, fresh, targets, False)
-        plan = rec.plan(results, graph, self.step_needs, targets, self.inputs)
+        plan = rec.plan(results, graph, self.step_needs, targets, self.inputs, self.slot_values)
         if isinstance(plan, str):
             graph.flat = False
             graph.stats["flat"] = plan
@@ -398,13 +473,11 @@ def _replay_recording_backward(graph: Graph, inputs: list) -> Any:
     outs = tuple(vals[s] for s in graph.out_slots)
     if not any(o._requires_grad for o in outs):  # nothing to differentiate: the forward alone
         steps = [(step, node.needs_input_grad) for step, node in zip(graph.steps, nodes)]
-        graph.flat = Plan(_schedule(graph.n_slots, steps, _forward_reads(graph), graph.out_slots), None,
-                          live_grads=_live_grads(graph))
-        return build(graph.out_spec, list(outs))
-    floats = [o for o in outs if o._data.dtype.kind == "f"]
-    if not all(o._requires_grad for o in floats):
-        graph.flat = False
-        graph.stats["flat"] = "a float output that does not require grad"
+        chains = view_chains(graph)
+        graph.flat = Plan(_schedule(graph.n_slots, steps, _forward_reads(graph),
+                                    set(graph.out_slots) | _view_keep(chains)), None,
+                          live_grads=_live_grads(graph), views=chains,
+                          base_grads={s: vals[s]._requires_grad for s in _view_keep(chains)})
         return build(graph.out_spec, list(outs))
     targets_spec = []
     for _, i in graph.input_slots:
@@ -424,6 +497,9 @@ def _replay_recording_backward(graph: Graph, inputs: list) -> Any:
     node.slot_values, node.step_nodes = vals, nodes
     node.step_needs = tuple(n.needs_input_grad for n in nodes)
     wrapped = _connect(node, targets, tuple(o._data for o in outs))
+    _outside_graph(wrapped, tuple(o._requires_grad for o in outs))
+    for w, o in zip(wrapped, outs):  # a returned view stays one (see _share_bases)
+        w._base, w._version = o._base, o._version
     return build(graph.out_spec, list(wrapped))
 
 
@@ -553,7 +629,8 @@ class BackwardRecorder(trace.Recorder):
     def backward(self, node: Any) -> None:
         """The backward being recorded: nothing to refuse."""
 
-    def plan(self, results: tuple, graph: Graph, needs: tuple, targets: tuple, inputs: list) -> Plan | str:
+    def plan(self, results: tuple, graph: Graph, needs: tuple, targets: tuple, inputs: list,
+             fwd_vals: list) -> Plan | str:
         """The plan of ``graph`` with this backward, or why there is none."""
         result_slots: list[int | None] = []
         for r in results:
@@ -577,7 +654,9 @@ class BackwardRecorder(trace.Recorder):
         saved = tuple(sorted({fs for _, fs in self.forward_slots}))
         kept_nodes = tuple(sorted({k for _, k, _ in self.state_slots}))
         fsteps = [(step, needs[k]) for k, step in enumerate(graph.steps)]
-        forward = _schedule(graph.n_slots, fsteps, _forward_reads(graph), set(graph.out_slots) | set(saved))
+        chains = view_chains(graph)
+        forward = _schedule(graph.n_slots, fsteps, _forward_reads(graph),
+                            set(graph.out_slots) | set(saved) | _view_keep(chains))
         targets_spec = []
         for t in targets:
             for _, i in graph.input_slots:
@@ -587,4 +666,6 @@ class BackwardRecorder(trace.Recorder):
             else:
                 targets_spec.append(("live", t))
         random = any(type(step.template) in RANDOM for step in graph.steps)
-        return Plan(forward, backward, saved, kept_nodes, tuple(targets_spec), random, _live_grads(graph))
+        base_grads = {s: fwd_vals[s]._requires_grad for s in _view_keep(chains)}
+        return Plan(forward, backward, saved, kept_nodes, tuple(targets_spec), random, _live_grads(graph),
+                    chains, base_grads, tuple(fwd_vals[s]._requires_grad for s in graph.out_slots))

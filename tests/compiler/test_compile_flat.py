@@ -267,15 +267,68 @@ def test_an_operator_whose_backward_depends_on_values_stays_on_nodes():
     assert graph.flat is False and "Pow" in graph.stats["flat"]
 
 
-def test_a_returned_view_stays_on_nodes():
-    """Eager returns a view of the product, and an in-place write into it raises (a view of a tensor
-    that requires grad); a flat output would be a tensor of its own and take the write: the graph
-    stays on nodes, so that compile does not change what a program does."""
-    run = torch.compile(lambda x: (x * 2.0).reshape(-1), backend="eager")
+def test_a_returned_view_is_a_view_as_in_eager():
+    def f(x):
+        return (x * 2.0).reshape(-1)  # a view of the product
+
+    run = torch.compile(f, backend="eager")
     x = torch.randn(2, 3, requires_grad=True)
     for _ in range(3):
+        for fn in (f, run):  # an in-place write into a view of a tensor that requires grad: refused by both
+            out = fn(x)
+            assert out._base is not None and out._base.requires_grad
+            with pytest.raises(RuntimeError, match="in-place modification of a view"):
+                out.mul_(3.0)
+        (g,) = torch.autograd.grad(run(x).sum(), x)
+        (want,) = torch.autograd.grad(f(x).sum(), x)
+        assert np.array_equal(g.numpy(), want.numpy())
+    assert only_graph(run).stats["flat_calls"] >= 3
+
+
+def test_a_write_through_a_returned_view_of_a_saved_value_makes_backward_raise():
+    def f(x):
+        return torch.tanh(x * 2.0).reshape(-1)  # tanh's backward reads its output, viewed here
+
+    run = torch.compile(f, backend="eager")
+    x = torch.randn(2, 3, requires_grad=True)
+    for _ in range(2):
         run(x).sum().backward()
-    assert only_graph(run).flat is False
+    for fn in (f, run):
+        out = fn(x)
+        with torch.no_grad():
+            out.mul_(2.0)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.sum().backward()
+    assert isinstance(only_graph(run).flat, flat.Plan)
+
+
+def test_a_returned_view_of_an_input_shares_its_memory_and_version():
+    def f(x, w):
+        return x.reshape(-1), x * w
+
+    run = torch.compile(f, backend="eager")
+    w = torch.randn(2, 3, requires_grad=True)
+    for _ in range(3):
+        x = torch.randn(2, 3)
+        view, prod = run(x, w)
+        want = f(x, w)[0]
+        assert view._version is x._version and (view._base, want._base) == (None, None)  # as eager
+        prod.sum().backward()
+        view.mul_(0.0)  # as in eager: the input changes with it
+        assert float(x.abs().sum()) == 0.0
+    assert only_graph(run).stats["flat_calls"] >= 1
+
+
+def test_an_inference_view_runs_flat_and_writes_through():
+    model = mlp().eval()
+    run = torch.compile(lambda x: model(x).view(-1))
+    x = torch.randn(8, 12)
+    with torch.no_grad():
+        for _ in range(3):
+            out = run(x)
+            assert np.array_equal(out.numpy(), model(x).view(-1).numpy())
+            out.zero_()  # a write into the view under no_grad: allowed, as in eager
+    assert only_graph(run).stats["flat_calls"] == 1
 
 
 def test_the_drawing_of_a_flat_call_lists_its_operators():
