@@ -61,7 +61,22 @@ class LeakyRelu(FunctionNode):
 
     def backward(self, gy):
         (x,) = self.saved_arrays
-        return gy * Tensor._make(self.xp.where(x > 0, 1.0, self.slope).astype(gy._data.dtype))
+        return LeakyReluGrad(x, self.slope).apply(gy)
+
+
+class LeakyReluGrad(FunctionNode):
+    """``gy`` times the leaky ReLU's slope at the saved input ``x`` (1 where ``x > 0``, ``slope``
+    elsewhere): one node, linear in ``gy`` with ``x`` a constant, so its own backward is itself (a
+    recorded backward schedule, ``compiler/flat.py``, replays it on the call's ``x``)."""
+
+    def __init__(self, x, slope: float):
+        self.x, self.slope = x, slope
+
+    def forward(self, gy):
+        return gy * self.xp.where(self.x > 0, 1.0, self.slope).astype(gy.dtype)
+
+    def backward(self, g):
+        return LeakyReluGrad(self.x, self.slope).apply(g)
 
 
 class Elu(FunctionNode):

@@ -355,12 +355,28 @@ class Clamp(FunctionNode):
 
     def backward(self, gy):
         (x,) = self.saved_arrays
+        return ClampGrad(x, self.lo, self.hi).apply(gy)
+
+
+class ClampGrad(FunctionNode):
+    """``gy`` where the saved input ``x`` lies within ``[lo, hi]`` (the ends included), 0 elsewhere:
+    one node, linear in ``gy`` with ``x`` a constant, so its own backward is itself (a recorded
+    backward schedule, ``compiler/flat.py``, replays it on the call's ``x``)."""
+
+    def __init__(self, x, lo, hi):
+        self.x, self.lo, self.hi = x, lo, hi
+
+    def forward(self, gy):
+        x = self.x
         keep = self.xp.ones(x.shape, dtype=bool)
         if self.lo is not None:
             keep &= x >= self.lo
         if self.hi is not None:
             keep &= x <= self.hi
-        return gy * Tensor._make(keep.astype(gy._data.dtype))
+        return gy * keep.astype(gy.dtype)
+
+    def backward(self, g):
+        return ClampGrad(self.x, self.lo, self.hi).apply(g)
 
 
 class Where(FunctionNode):

@@ -390,3 +390,17 @@ def test_a_call_where_nothing_requires_grad_runs_flat_in_grad_mode():
         out = run(x)
         assert not out.requires_grad and np.array_equal(out.numpy(), model(x).numpy())
     assert only_graph(run).stats["flat_calls"] == 1
+
+
+@pytest.mark.parametrize("act", [nn.LeakyReLU(0.1), nn.Hardtanh(-0.5, 0.5), nn.ReLU6()], ids=["leaky", "hardtanh", "relu6"])
+def test_masked_activations_run_flat_on_the_masks_of_each_call(act):
+    """Their gradient's mask comes from each call's input (LeakyReluGrad, ClampGrad): replayed on
+    new values, it must be the new values' mask."""
+    model = nn.Sequential(nn.Linear(6, 8), act, nn.Linear(8, 2))
+    run = torch.compile(model)
+    for seed in range(4):
+        x = torch.from_numpy(np.random.default_rng(seed).standard_normal((5, 6)).astype(np.float32) * 3)
+        (got,) = torch.autograd.grad(run(x).sum(), model[0].weight)
+        (want,) = torch.autograd.grad(model(x).sum(), model[0].weight)
+        assert np.array_equal(got.numpy(), want.numpy())
+    assert only_graph(run).stats["flat_calls"] == 2
