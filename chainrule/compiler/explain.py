@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .compiled import compiled_callable
-from .flat import static_refusal
+from .plan import static_refusal
 
 
 @dataclass

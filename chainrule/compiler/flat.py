@@ -21,11 +21,13 @@ How a graph gets its plan (``call``): the first replay of a graph decides. A gra
 off in every step and no effect (in-place write) step runs flat from that replay on. A graph that
 records a backward runs its first replay on nodes as before, with its outputs behind one
 ``CompiledFunctionBackward`` node; the first backward through that node runs the eager engine
-on the nodes under a ``BackwardRecorder`` (so that backward's gradients are the eager ones) and,
-when everything it did could be recorded, keeps the schedule: the next calls run flat.
+on the nodes under a ``BackwardRecorder`` (``backward_record.py``), so that backward's gradients
+are the eager ones, and, when everything it did could be recorded, keeps the plan (``plan.py``):
+the next calls run flat.
 
 A graph keeps replaying on nodes (``graph.flat = False``) when: it has effect steps; an output is
-not made by an operator step (an input or parameter returned as it is) or is returned twice; an operator of the forward is not in ``static_ops.STATIC_BACKWARD`` (operators whose backward's
+not made by an operator step (an input or parameter returned as it is) or is returned twice; an
+operator of the forward is not in ``static_ops.STATIC_BACKWARD`` (operators whose backward's
 structure - which operators it runs, on what - depends only on shapes, dtypes, which inputs need a
 gradient and hyper-parameters, never on values: ``Pow``'s backward, for one, branches on whether
 the base has zeros, which a recorded schedule would freeze); the backward does something a schedule
@@ -45,11 +47,9 @@ leaf's gradient gets contributions from inside and from outside the compiled cal
 are summed first.
 """
 
+
 from __future__ import annotations
 
-import dataclasses
-import enum
-import types
 from typing import Any
 
 import numpy as np
@@ -60,57 +60,13 @@ from ..autograd.engine import retaining, run_backward
 from ..autograd.function import _FREED_MSG, _NO_GRAD, Node, _connect, _modified_msg
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..backend import array_module
-from ..kernels.tables import is_size_only
-from ..ops import shape as S
 from ..tensor import Tensor
-from . import trace
+from .backward_record import BackwardRecorder
 from .fuse import FusedNode
-from .graph import Graph, GuardFailed, build, spec_slots
-from .static_ops import RANDOM, STATIC_BACKWARD
+from .graph import Graph, GuardFailed, build
+from .plan import Plan, Schedule, forward_reads, live_grads, schedule, static_refusal, view_chains, view_keep
 
-# operators whose output is a view of their input or not depending on the input's memory layout,
-# which the signature does not fix (others say so by ``_is_view`` before they run)
-_MAY_VIEW = frozenset({S.Reshape})
-
-# a node's own bookkeeping, never forward state a backward reads
-_NODE_FIELDS = frozenset({"xp", "needs_input_grad", "next_functions", "_in_meta", "_out_meta", "_to_save",
-                          "_saved", "_n_out", "_trace", "_renamed", "_freed"})
-
-
-@dataclasses.dataclass
-class Schedule:
-    """Steps on raw arrays: each ``(step, needs_input_grad)``; ``frees[k]``: slots dropped after step k."""
-
-    n_slots: int
-    steps: tuple
-    frees: tuple
-
-
-@dataclasses.dataclass
-class BackwardPlan:
-    """The recorded backward: where each of its slots comes from, its schedule, its results."""
-
-    schedule: Schedule
-    grad_slots: tuple  # (slot, index of the output gradient)
-    forward_slots: tuple  # (slot, forward slot)
-    state_slots: tuple  # (slot, forward step, attribute of that step's node)
-    consts: tuple  # (slot, Tensor)
-    results: tuple  # slot (or None: no gradient) per target
-
-
-@dataclasses.dataclass
-class Plan:
-    forward: Schedule
-    backward: BackwardPlan | None  # None: grad mode is off in the whole graph
-    saved: tuple = ()  # forward slots the backward reads
-    nodes_kept: tuple = ()  # forward steps whose node state the backward reads
-    targets: tuple = ()  # ("input", index) or ("live", Tensor) per tensor the gradient flows to
-    random: bool = False  # a step draws random numbers: a recomputation restores the generator first
-    live_grads: tuple | None = None  # requires_grad of each live tensor when planned (None: grad mode off)
-    views: tuple = ()  # (output position, chain) per output that may be a view (see ``view_chains``)
-    base_grads: dict = dataclasses.field(default_factory=dict)  # slot -> requires_grad, of possible view bases
-    out_grads: tuple = ()  # requires_grad of each output when planned (an output made from no input
-    # that requires grad, such as a view of such an input, is not one of the compiled node's)
+__all__ = ["CompiledRegion", "Plan", "call", "static_refusal"]
 
 
 # ---- deciding ------------------------------------------------------------------------------
@@ -129,87 +85,11 @@ def call(graph: Graph, inputs: list) -> Any:
         return graph.replay(inputs)
     if not any(step.grad for step in graph.steps):
         chains = view_chains(graph)
-        graph.flat = Plan(_schedule(graph.n_slots, [(s, _NO_GRAD[len(s.ins)]) for s in graph.steps],
-                                    _forward_reads(graph), set(graph.out_slots) | _view_keep(chains)), None,
-                          views=chains, base_grads=dict.fromkeys(_view_keep(chains), False))
+        graph.flat = Plan(schedule(graph.n_slots, [(s, _NO_GRAD[len(s.ins)]) for s in graph.steps],
+                                    forward_reads(graph), set(graph.out_slots) | view_keep(chains)), None,
+                          views=chains, base_grads=dict.fromkeys(view_keep(chains), False))
         return graph.replay(inputs)
     return _replay_recording_backward(graph, inputs)
-
-
-def static_refusal(graph: Graph) -> str | None:
-    """Why ``graph`` cannot run flat, by its structure alone, or None."""
-    made = {}
-    for step in graph.steps:
-        if step.effect is not None:
-            return f"an in-place write ({step.name})"
-        for s in step.outs:
-            made[s] = step
-    if len(set(graph.out_slots)) != len(graph.out_slots):
-        return "a value returned twice"
-    for s in graph.out_slots:
-        step = made.get(s)
-        if step is None:
-            return "a returned value that no operator made"
-    if any(step.grad for step in graph.steps):
-        for step in graph.steps:  # a step with no float output gets no gradient: its backward never runs
-            if not step.grad or all(np.dtype(graph.slot_meta[s][1]).kind not in "fc" for s in step.outs):
-                continue
-            if type(step.template) not in STATIC_BACKWARD:
-                return f"{type(step.template).__name__}, whose backward is not known to depend on shapes only"
-    return None
-
-
-def _forward_reads(graph: Graph) -> list:
-    """Per step, the slots it reads (inputs, attributes, the guards checked before it)."""
-    reads = [list(step.ins) + [s for _, spec in step.subst for s in spec_slots(spec)] for step in graph.steps]
-    for g in graph.guards:
-        if g.position < len(reads):
-            reads[g.position].append(g.slot)
-    return reads
-
-
-def view_chains(graph: Graph) -> tuple:
-    """``(output position, ((step, input slot), ...))`` for each output made by an operator that
-    may return a view of its first input, following such operators back: at run time the output
-    is a view of the input slot of the last link whose node made a view (eager's ``_base``)."""
-    made = {o: k for k, step in enumerate(graph.steps) for o in step.outs}
-    chains = []
-    for j, s in enumerate(graph.out_slots):
-        chain = []
-        k = made.get(s)
-        while k is not None and _may_view(graph.steps[k]) and graph.steps[k].ins:
-            chain.append((k, graph.steps[k].ins[0]))
-            k = made.get(graph.steps[k].ins[0])
-        if chain:
-            chains.append((j, tuple(chain)))
-    return tuple(chains)
-
-
-def _may_view(step: Any) -> bool:
-    return step.template._is_view or type(step.template) in _MAY_VIEW
-
-
-def _view_keep(chains: tuple) -> set:
-    """The steps and slots a returned view's base is found from (kept past their last reader)."""
-    return {s for _, chain in chains for _, s in chain}
-
-
-def _schedule(n_slots: int, steps: list, reads: list, keep) -> Schedule:
-    """``steps`` with, after each, the slots no later step reads and ``keep`` does not hold."""
-    last: dict[int, int] = {}
-    for k, rs in enumerate(reads):
-        for s in rs:
-            last[s] = k
-    kept = set(keep)
-    frees: list[list[int]] = [[] for _ in steps]
-    for s, k in last.items():
-        if s not in kept:
-            frees[k].append(s)
-    for k, (step, _) in enumerate(steps):  # outputs nobody reads are dropped at once
-        for s in step.outs:
-            if s not in last and s not in kept:
-                frees[k].append(s)
-    return Schedule(n_slots, tuple(steps), tuple(tuple(f) for f in frees))
 
 
 # ---- running on raw arrays -----------------------------------------------------------------
@@ -267,7 +147,7 @@ def _fill(spec: tuple, vals: list, tensors: dict) -> Any:
 
 
 def _run_flat(graph: Graph, plan: Plan, inputs: list) -> Any:
-    if plan.live_grads is not None and plan.live_grads != _live_grads(graph):
+    if plan.live_grads is not None and plan.live_grads != live_grads(graph):
         # a parameter was frozen or unfrozen since (not part of the signature): plan again
         graph.flat = None
         return call(graph, inputs)
@@ -340,10 +220,6 @@ def _share_bases(graph: Graph, plan: Plan, outs: list, vals: list, tensors: dict
         outs[j]._version = t._version
         if outs[j]._requires_grad:  # eager links a view to its base where it records the view
             outs[j]._base = t
-
-
-def _live_grads(graph: Graph) -> tuple:
-    return tuple(t._requires_grad for _, t in graph.lives)
 
 
 def _targets(spec: tuple, inputs: list) -> tuple:
@@ -474,10 +350,10 @@ def _replay_recording_backward(graph: Graph, inputs: list) -> Any:
     if not any(o._requires_grad for o in outs):  # nothing to differentiate: the forward alone
         steps = [(step, node.needs_input_grad) for step, node in zip(graph.steps, nodes)]
         chains = view_chains(graph)
-        graph.flat = Plan(_schedule(graph.n_slots, steps, _forward_reads(graph),
-                                    set(graph.out_slots) | _view_keep(chains)), None,
-                          live_grads=_live_grads(graph), views=chains,
-                          base_grads={s: vals[s]._requires_grad for s in _view_keep(chains)})
+        graph.flat = Plan(schedule(graph.n_slots, steps, forward_reads(graph),
+                                    set(graph.out_slots) | view_keep(chains)), None,
+                          live_grads=live_grads(graph), views=chains,
+                          base_grads={s: vals[s]._requires_grad for s in view_keep(chains)})
         return build(graph.out_spec, list(outs))
     targets_spec = []
     for _, i in graph.input_slots:
@@ -503,169 +379,3 @@ def _replay_recording_backward(graph: Graph, inputs: list) -> Any:
     return build(graph.out_spec, list(wrapped))
 
 
-# ---- recording the backward ------------------------------------------------------------------
-def _is_constant(v: Any) -> bool:
-    """Whether an attribute value is a constant of the signature (kept in a recorded node as is)."""
-    if v is None or isinstance(v, (bool, int, float, complex, str, bytes, np.generic, np.dtype, type,
-                                   types.ModuleType, slice, range, enum.Enum)) or v is Ellipsis:
-        return True
-    if isinstance(v, (tuple, list, frozenset, set)):
-        return all(_is_constant(x) for x in v)
-    if type(v) is dict:
-        return all(_is_constant(x) for x in v.values())
-    if isinstance(v, np.ndarray):
-        return is_size_only(v)
-    params = getattr(type(v), "__dataclass_params__", None)
-    if params is not None and params.frozen:
-        return all(_is_constant(getattr(v, f.name)) for f in dataclasses.fields(v))
-    return False
-
-
-class BackwardRecorder(trace.Recorder):
-    """Records what the engine runs to differentiate a replayed call (see the module docstring).
-
-    Its inputs are the output gradients; a forward value (a tensor of a forward slot, or a tensor
-    around a forward slot's array, as ``saved_tensors`` rebuilds them) reads its forward slot; an
-    attribute of a forward node (a pooling route, a mask) reads that node's attribute on replay.
-    Anything else made before the backward, and anything read into Python, is refused."""
-
-    def __init__(self, grads: list, fwd_vals: list, fwd_nodes: list):
-        super().__init__([g for g in grads if g is not None])
-        self.grad_slots = []
-        k = 0
-        for j, g in enumerate(grads):
-            if g is not None:
-                self.grad_slots.append((self.input_slots[k][0], j))
-                k += 1
-        self.forward_slots: list[tuple[int, int]] = []
-        self.fwd_slot_of: dict[int, int] = {}  # id(forward array) -> forward slot
-        for fs, t in enumerate(fwd_vals):
-            if t is not None:
-                self.fwd_slot_of.setdefault(id(t._data), fs)
-        self.fwd_tensor_of = {id(t): fs for fs, t in enumerate(fwd_vals) if t is not None}
-        self.keep.extend(t for t in fwd_vals if t is not None)
-        self.state_of: dict[int, tuple[int, str]] = {}  # id(attribute value) -> (step, name)
-        for k, node in enumerate(fwd_nodes):
-            if node is None:
-                continue
-            for name, v in node.__dict__.items():
-                if name not in _NODE_FIELDS and not _is_constant(v) and not isinstance(v, Tensor):
-                    self.state_of.setdefault(id(v), (k, name))
-        self.state_slots: list[tuple[int, int, str]] = []
-        self.bound: dict[tuple, int] = {}  # ("fwd", slot) / ("state", id) -> backward slot
-
-    def _fwd_slot(self, fs: int, t: Tensor) -> int:
-        s = self.bound.get(("fwd", fs))
-        if s is None:
-            s = self.bound[("fwd", fs)] = self._new_slot(t)
-            self.forward_slots.append((s, fs))
-        else:
-            self._bind(t, s)
-        return s
-
-    def _state_slot(self, v: Any, holder: Any) -> int:
-        s = self.bound.get(("state", id(v)))
-        if s is None:
-            s = self.n_slots
-            self.n_slots += 1
-            self.meta.append(((), None))
-            self.bound[("state", id(v))] = s
-            k, name = self.state_of[id(v)]
-            self.state_slots.append((s, k, name))
-            self.keep.append(v)
-        if isinstance(holder, Tensor):
-            self._bind(holder, s)
-        return s
-
-    def slot(self, t: Tensor, what: str) -> int | None:
-        s = self.slot_of.get(id(t))
-        if s is None:  # another tensor around a value's array (detach, saved_tensors): that value
-            s = self.slot_of_data.get(id(t._data))
-            if s is not None:
-                self._bind(t, s)
-        if s is not None:
-            return s
-        fs = self.fwd_tensor_of.get(id(t))
-        if fs is None:
-            fs = self.fwd_slot_of.get(id(t._data))
-        if fs is not None:
-            return self._fwd_slot(fs, t)
-        if id(t._data) in self.state_of:
-            return self._state_slot(t._data, t)
-        if id(t) not in self.origins:
-            self.fail(f"{what} is a tensor from before the backward that is not a value of the call")
-            return None
-        if t._data.ndim == 0 and id(t) not in self.literals and not is_size_only(t._data):
-            # a 0-d value made outside the operators is a constant only when it is a number of the
-            # code (``capture.literal``); one computed from the data would be frozen into the schedule
-            self.fail(f"{what} is a 0-d tensor computed outside the recorded operators")
-            return None
-        return super().slot(t, what)
-
-    def _value_spec(self, v: Any, what: str) -> Any:
-        if isinstance(v, Tensor):
-            s = self.slot(v, what)
-            return ("const", v) if s is None else ("slot", s, False)
-        if id(v) in self.state_of:  # forward state of a node of the call (also a tuple of arrays)
-            return ("slot", self._state_slot(v, None), True)
-        if isinstance(v, (tuple, list)) or type(v) is dict:
-            return super()._value_spec(v, what)
-        if isinstance(v, np.ndarray):
-            fs = self.fwd_slot_of.get(id(v))
-            if fs is not None:
-                return ("slot", self._fwd_slot(fs, Tensor._make(v)), True)
-        if not _is_constant(v):
-            self.fail(f"{what} is a value of type {type(v).__name__} that is not known to be a constant")
-            return ("const", v)
-        return None
-
-    def read(self, t: Tensor, kind: str, value: Any) -> None:
-        self.fail(f"a value read into Python ({kind}) in the backward")
-
-    def effect(self, fn: Any, args: tuple) -> Any:
-        self.fail("an in-place write in the backward")
-        return fn(*args)
-
-    def backward(self, node: Any) -> None:
-        """The backward being recorded: nothing to refuse."""
-
-    def plan(self, results: tuple, graph: Graph, needs: tuple, targets: tuple, inputs: list,
-             fwd_vals: list) -> Plan | str:
-        """The plan of ``graph`` with this backward, or why there is none."""
-        result_slots: list[int | None] = []
-        for r in results:
-            if r is None:
-                result_slots.append(None)
-                continue
-            s = self.slot(r, "a gradient")
-            result_slots.append(s)
-        if self.error is not None:
-            return str(self.error)
-        for step in self.steps:
-            step.name = ""
-            step.node = None
-            for name, _ in step.subst:  # filled on every replay: the recorded call's values are not kept
-                step.template.__dict__[name] = None
-        bsteps = [(step, _NO_GRAD[len(step.ins)]) for step in self.steps]
-        breads = [list(step.ins) + [s for _, spec in step.subst for s in spec_slots(spec)] for step in self.steps]
-        backward = BackwardPlan(_schedule(self.n_slots, bsteps, breads, [s for s in result_slots if s is not None]),
-                                tuple(self.grad_slots), tuple(self.forward_slots), tuple(self.state_slots),
-                                tuple(self.consts), tuple(result_slots))
-        saved = tuple(sorted({fs for _, fs in self.forward_slots}))
-        kept_nodes = tuple(sorted({k for _, k, _ in self.state_slots}))
-        fsteps = [(step, needs[k]) for k, step in enumerate(graph.steps)]
-        chains = view_chains(graph)
-        forward = _schedule(graph.n_slots, fsteps, _forward_reads(graph),
-                            set(graph.out_slots) | set(saved) | _view_keep(chains))
-        targets_spec = []
-        for t in targets:
-            for _, i in graph.input_slots:
-                if inputs[i] is t:
-                    targets_spec.append(("input", i))
-                    break
-            else:
-                targets_spec.append(("live", t))
-        random = any(type(step.template) in RANDOM for step in graph.steps)
-        base_grads = {s: fwd_vals[s]._requires_grad for s in _view_keep(chains)}
-        return Plan(forward, backward, saved, kept_nodes, tuple(targets_spec), random, _live_grads(graph),
-                    chains, base_grads, tuple(fwd_vals[s]._requires_grad for s in graph.out_slots))
