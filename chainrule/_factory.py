@@ -59,11 +59,17 @@ def _out(out: Any, name: str, dtype: Any, make) -> Tensor:
     return factory_out(out, name, dtype, make)
 
 
-def _finish(data: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
+def _finish(data: np.ndarray, requires_grad: bool, device: Any = None, literal: bool = False) -> Tensor:
+    """The new tensor; ``literal``: its values come from the caller's numbers and sizes alone (not
+    from other tensors' data, not random), so a graph capture may keep a 0-d one as a constant."""
     check_device(device)
     t = Tensor._make(data)
     if requires_grad:
         t.requires_grad = True  # validates the dtype
+    if literal and data.ndim == 0:
+        from .autograd import capture  # on use: autograd imports this module
+
+        capture.literal(t)
     return t
 
 
@@ -117,7 +123,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     if dtype is not None:
         arr = arr.astype(to_dtype(dtype).np, copy=False)
     backend.from_numpy_dtype(arr.dtype)  # rejects unsupported dtypes
-    return _finish(arr, requires_grad, device)
+    return _finish(arr, requires_grad, device, literal=not isinstance(data, Tensor) and not is_dlpack_producer(data))
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
@@ -154,7 +160,7 @@ def zeros(*shape, size=None, out=None, dtype=None, layout=None, device=None, req
     shape = _size_args(shape, size, "zeros")
     if out is not None:
         return _out(out, "zeros", dtype, lambda dt: zeros(shape, dtype=dt))
-    return _finish(np.zeros(shape, dtype=_dt(dtype)), requires_grad, device)
+    return _finish(np.zeros(shape, dtype=_dt(dtype)), requires_grad, device, literal=True)
 
 
 def ones(*shape, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
@@ -163,7 +169,7 @@ def ones(*shape, size=None, out=None, dtype=None, layout=None, device=None, requ
     shape = _size_args(shape, size, "ones")
     if out is not None:
         return _out(out, "ones", dtype, lambda dt: ones(shape, dtype=dt))
-    return _finish(np.ones(shape, dtype=_dt(dtype)), requires_grad, device)
+    return _finish(np.ones(shape, dtype=_dt(dtype)), requires_grad, device, literal=True)
 
 
 def empty(*shape, size=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
@@ -172,7 +178,7 @@ def empty(*shape, size=None, out=None, dtype=None, layout=None, device=None, req
     shape = _size_args(shape, size, "empty")
     if out is not None:
         return _out(out, "empty", dtype, lambda dt: empty(shape, dtype=dt))
-    return _finish(np.empty(shape, dtype=_dt(dtype)), requires_grad, device)
+    return _finish(np.empty(shape, dtype=_dt(dtype)), requires_grad, device, literal=True)
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
@@ -183,7 +189,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
         return _out(out, "full", dtype, lambda dt: full(size, fill_value, dtype=dt))
     if dtype is None:
         dtype = backend.scalar_dtype(fill_value)
-    return _finish(np.full(_sizes((size,)), fill_value, dtype=_dt(dtype)), requires_grad, device)
+    return _finish(np.full(_sizes((size,)), fill_value, dtype=_dt(dtype)), requires_grad, device, literal=True)
 
 
 def _like(t: Tensor, dtype) -> np.dtype:
@@ -192,12 +198,12 @@ def _like(t: Tensor, dtype) -> np.dtype:
 
 def zeros_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None) -> Tensor:
-    return _finish(np.zeros(input.shape, dtype=_like(input, dtype)), requires_grad, device or input.device)
+    return _finish(np.zeros(input.shape, dtype=_like(input, dtype)), requires_grad, device or input.device, True)
 
 
 def ones_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
-    return _finish(np.ones(input.shape, dtype=_like(input, dtype)), requires_grad, device or input.device)
+    return _finish(np.ones(input.shape, dtype=_like(input, dtype)), requires_grad, device or input.device, True)
 
 
 def empty_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad=False,

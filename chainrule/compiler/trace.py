@@ -8,11 +8,11 @@ inputs come from and its outputs go to. A slot is a value of the call:
 * an input - a Tensor among the arguments (found anywhere in tuples, lists and dicts);
 * a live tensor - one that existed before the call (a parameter, a buffer, a tensor the function
   closes over): replay reads it anew each time, so updates to it are seen;
-* a constant - a 0-d floating-point tensor made during the call outside any operator (what a
-  Python number such as the ``0.5`` of ``y * 0.5`` becomes), a 0-d integer or bool tensor made
-  from a number of the caller's code (``autograd.capture.literal``: the ``0`` of ``x > 0``), or a
-  table an operator built from sizes alone (``kernels.tables.size_only``: padding maps, pooling
-  and interpolation matrices);
+* a constant - a 0-d tensor made during the call outside any operator from numbers of the code
+  (``autograd.capture.literal``: what a Python number such as the ``0.5`` of ``y * 0.5`` or the
+  ``0`` of ``x > 0`` becomes, ``torch.tensor(2.0)``, ``torch.zeros(())``, ``torch.full((), v)``;
+  not ``torch.rand(())``, whose value each call draws anew), or a table an operator built from
+  sizes alone (``kernels.tables.size_only``: padding maps, pooling and interpolation matrices);
 * an output of an earlier step.
 
 Writes into tensors' memory that the library makes through ``autograd.capture.effect`` (the
@@ -144,8 +144,8 @@ class Recorder:
             s = self._new_slot(t)
             self.consts.append((s, t))
             return s
-        if (data.ndim == 0 and not t._requires_grad and type(data) is np.ndarray
-                and (data.dtype.kind == "f" or id(t) in self.literals)):
+        # a 0-d value from numbers of the code (never one computed from data or drawn at random)
+        if data.ndim == 0 and not t._requires_grad and type(data) is np.ndarray and id(t) in self.literals:
             key = (data.dtype.str, data.tobytes())
             s = self.const_slots.get(key)
             if s is None:  # equal constants share one slot (one input of a fused kernel)

@@ -16,6 +16,7 @@ import numbers
 import numpy as np
 
 from .. import backend
+from ..autograd import capture
 from ..autograd.function import FunctionNode, named_output
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
@@ -238,7 +239,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     mask = Tensor._make(_fill_mask(tuple(input.shape), d, idx))
     if isinstance(value, Tensor):
         return where(mask, value, input)
-    v = Tensor._make(np.asarray(value).astype(input._data.dtype))
+    v = capture.literal(Tensor._make(np.asarray(value).astype(input._data.dtype)))  # the caller's number
     return where(mask, v, input)
 
 

@@ -15,6 +15,7 @@ import warnings
 
 import numpy as np
 
+from ..autograd import capture
 from ..autograd.function import named_output
 from ..tensor import Tensor
 from ._util import check_tensor, torch_type_name, wrap_dim
@@ -236,8 +237,8 @@ def _euclidean_mm(x1: Tensor, x2: Tensor) -> Tensor:
     ``_euclidean_dist``: memory O(P R), not O(P R M))."""
     n1 = _sum(x1 * x1, -1, keepdim=True)
     n2 = _sum(x2 * x2, -1, keepdim=True)
-    ones1 = broadcast_to(Tensor._make(np.ones((), dtype=x1._data.dtype)), tuple(n1.shape))
-    ones2 = broadcast_to(Tensor._make(np.ones((), dtype=x2._data.dtype)), tuple(n2.shape))
+    ones1 = broadcast_to(capture.literal(Tensor._make(np.ones((), dtype=x1._data.dtype))), tuple(n1.shape))
+    ones2 = broadcast_to(capture.literal(Tensor._make(np.ones((), dtype=x2._data.dtype))), tuple(n2.shape))
     a = cat([x1 * -2.0, n1, ones1], -1)
     b = cat([x2, ones2, n2], -1)
     return sqrt(clamp_min(a @ b.transpose(-2, -1), 1e-30))

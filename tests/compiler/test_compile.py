@@ -435,3 +435,16 @@ def test_cumprod_replays_the_way_of_its_gradient_that_the_values_ask_for():
         run(x).sum().backward()
         fn(x_eager).sum().backward()
         assert x.grad.tolist() == x_eager.grad.tolist()
+
+
+def test_a_random_scalar_made_in_the_function_is_not_frozen_into_the_graph():
+    """A 0-d float tensor made outside the operators was kept as a constant: ``x + torch.rand(())``
+    replayed the recorded call's random number on every call. Only numbers of the code are
+    constants now (``torch.tensor(2.0)``, ``torch.full((), 1.5)``, the ``0.5`` of ``y * 0.5``)."""
+    f = torch.compile(lambda x: x + torch.rand(()))
+    x = torch.zeros(1)
+    assert len({f(x).item() for _ in range(4)}) == 4
+    g = torch.compile(lambda x: x * torch.tensor(2.0) + torch.full((), 1.5) + torch.zeros(()))
+    for _ in range(3):
+        assert g(x).item() == 1.5
+    assert calls(g) == {"replayed": 2, "recorded": 1, "eager": 0}
