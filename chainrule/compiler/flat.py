@@ -18,14 +18,16 @@ replays it on raw arrays instead, forward and backward:
   masks) from the nodes of this call. Slots are dropped after their last reader here too.
 
 How a graph gets its plan (``call``): the first replay of a graph decides. A graph with grad mode
-off in every step and no effect (in-place write) step runs flat from that replay on. A graph that
+off in every step runs flat from that replay on. A graph that
 records a backward runs its first replay on nodes as before, with its outputs behind one
 ``CompiledFunctionBackward`` node; the first backward through that node runs the eager engine
 on the nodes under a ``BackwardRecorder`` (``backward_record.py``), so that backward's gradients
 are the eager ones, and, when everything it did could be recorded, keeps the plan (``plan.py``):
 the next calls run flat.
 
-A graph keeps replaying on nodes (``graph.flat = False``) when: it has effect steps; an output is
+A graph keeps replaying on nodes (``graph.flat = False``) when: it writes in place into a value of
+the call (writes into tensors that live outside it, such as batch norm's running statistics, are
+steps of the flat schedule too: the effect is called as on nodes); an output is
 not made by an operator step (an input or parameter returned as it is) or is returned twice; an
 operator of the forward is not in ``static_ops.STATIC_BACKWARD`` (operators whose backward's
 structure - which operators it runs, on what - depends only on shapes, dtypes, which inputs need a
@@ -98,10 +100,17 @@ def _run_steps(schedule: Schedule, vals: list, tensors: dict, guards: tuple = ()
     an input or live slot (for attributes that hold a Tensor); ``nodes``: step -> node, filled for
     the steps it has as keys."""
     g = 0
+    by_slot: dict[int, Any] = {}  # first output slot -> node, of the steps an effect reads
     for k, (step, needs) in enumerate(schedule.steps):
         while g < len(guards) and guards[g].position <= k:
             _check(guards[g], vals)
             g += 1
+        if step.effect is not None:  # a write into buffers (plan.static_refusal), as eager makes it
+            step.effect(*[by_slot[spec[1]] if spec[0] == "node" else _fill(spec, vals, tensors)
+                          for _, spec in step.subst])
+            for s in schedule.frees[k]:
+                vals[s] = None
+            continue
         node = object.__new__(type(step.template))
         node.__dict__.update(step.template.__dict__)
         for name, spec in step.subst:
@@ -115,6 +124,8 @@ def _run_steps(schedule: Schedule, vals: list, tensors: dict, guards: tuple = ()
         else:
             for s, o in zip(step.outs, out):
                 vals[s] = o if type(o) is np.ndarray else xp.asarray(o)
+        if step.keeps_node:
+            by_slot[step.outs[0]] = node
         if nodes is not None and k in nodes:  # kept for its forward state: not for what it saved
             node._to_save = None
             nodes[k] = node
@@ -348,7 +359,7 @@ def _replay_recording_backward(graph: Graph, inputs: list) -> Any:
     vals = graph.run(inputs, nodes)
     outs = tuple(vals[s] for s in graph.out_slots)
     if not any(o._requires_grad for o in outs):  # nothing to differentiate: the forward alone
-        steps = [(step, node.needs_input_grad) for step, node in zip(graph.steps, nodes)]
+        steps = [(step, () if node is None else node.needs_input_grad) for step, node in zip(graph.steps, nodes)]
         chains = view_chains(graph)
         graph.flat = Plan(schedule(graph.n_slots, steps, forward_reads(graph),
                                     set(graph.out_slots) | view_keep(chains)), None,
@@ -371,7 +382,7 @@ def _replay_recording_backward(graph: Graph, inputs: list) -> Any:
             return build(graph.out_spec, list(outs))
     node = CompiledRegion(graph, None, inputs, [], [], {}, outs, targets)
     node.slot_values, node.step_nodes = vals, nodes
-    node.step_needs = tuple(n.needs_input_grad for n in nodes)
+    node.step_needs = tuple(() if n is None else n.needs_input_grad for n in nodes)  # None: an effect
     wrapped = _connect(node, targets, tuple(o._data for o in outs))
     _outside_graph(wrapped, tuple(o._requires_grad for o in outs))
     for w, o in zip(wrapped, outs):  # a returned view stays one (see _share_bases)

@@ -63,9 +63,13 @@ class Plan:
 def static_refusal(graph: Graph) -> str | None:
     """Why ``graph`` cannot run flat, by its structure alone, or None."""
     made = {}
+    held = {s for s, _ in graph.lives} | {s for s, _ in graph.consts}
     for step in graph.steps:
-        if step.effect is not None:
-            return f"an in-place write ({step.name})"
+        if step.effect is not None:  # a write into tensors that live outside the call (buffers) only
+            written = [s for _, spec in step.subst if spec[0] != "node" for s in spec_slots(spec)]
+            if step.outs or any(s not in held for s in written):
+                return f"an in-place write into a value of the call ({step.name})"
+            continue
         for s in step.outs:
             made[s] = step
     if len(set(graph.out_slots)) != len(graph.out_slots):

@@ -404,3 +404,38 @@ def test_masked_activations_run_flat_on_the_masks_of_each_call(act):
         (want,) = torch.autograd.grad(model(x).sum(), model[0].weight)
         assert np.array_equal(got.numpy(), want.numpy())
     assert only_graph(run).stats["flat_calls"] == 2
+
+
+def test_batch_norm_in_training_runs_flat_with_its_running_statistics():
+    def make():
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(2, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 4 * 4, 3))
+
+    eager, compiled = make(), make()
+    run = torch.compile(compiled)
+    for seed in range(4):
+        x = torch.from_numpy(np.random.default_rng(seed).standard_normal((5, 2, 6, 6)).astype(np.float32))
+        eager(x).sum().backward()
+        run(x).sum().backward()
+    for (name, a), b in zip(eager.state_dict().items(), compiled.state_dict().values()):
+        assert np.array_equal(a.numpy(), b.numpy()), name  # weights' grads aside: running stats, counter
+    for p, q in zip(eager.parameters(), compiled.parameters()):
+        assert np.array_equal(p.grad.numpy(), q.grad.numpy())
+    assert only_graph(run).stats["flat_calls"] == 2
+
+
+def test_an_in_place_write_into_a_value_of_the_call_stays_on_nodes():
+    def f(x, w):
+        y = x * w
+        y.add_(1.0)  # a write into a value of the call, not into a buffer
+        return y
+
+    run = torch.compile(f, backend="eager")
+    w = torch.randn(3, requires_grad=True)
+    for _ in range(3):
+        x = torch.randn(3)
+        (g,) = torch.autograd.grad(run(x, w).sum(), w)
+        (want,) = torch.autograd.grad(f(x, w).sum(), w)
+        assert np.array_equal(g.numpy(), want.numpy())
+    graph = only_graph(run)
+    assert graph.flat is False and graph.stats["flat"].startswith("an in-place write into a value of the call")
