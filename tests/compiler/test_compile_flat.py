@@ -439,3 +439,17 @@ def test_an_in_place_write_into_a_value_of_the_call_stays_on_nodes():
         assert np.array_equal(g.numpy(), want.numpy())
     graph = only_graph(run)
     assert graph.flat is False and graph.stats["flat"].startswith("an in-place write into a value of the call")
+
+
+def test_a_non_leaf_input_with_a_hook_keeps_the_graph_on_nodes_and_the_hook_runs_once():
+    first, rest = nn.Linear(12, 12), mlp()
+    run = torch.compile(rest)
+    x = torch.randn(8, 12)
+    for _ in range(3):
+        seen = []
+        h = first(x)
+        h.register_hook(lambda g: seen.append(1))
+        run(h).sum().backward()
+        assert seen == [1]
+    graph = only_graph(run)
+    assert graph.flat is False and graph.stats["flat"] == "a non-leaf input with hooks"
