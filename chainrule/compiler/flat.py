@@ -25,9 +25,10 @@ on the nodes under a ``BackwardRecorder`` (``backward_record.py``), so that back
 are the eager ones, and, when everything it did could be recorded, keeps the plan (``plan.py``):
 the next calls run flat.
 
-A graph keeps replaying on nodes (``graph.flat = False``) when: it writes in place into a value of
-the call (writes into tensors that live outside it, such as batch norm's running statistics, are
-steps of the flat schedule too: the effect is called as on nodes); an output is
+A graph keeps replaying on nodes (``graph.flat = False``) when: an in-place write involves an
+argument of the call (in-place writes into values of the call, such as ``ReLU(inplace=True)`` and
+``out += identity``, and into buffers, such as batch norm's running statistics, are steps of the
+flat schedule too: each is called as on nodes, on tensors around the arrays it writes); an output is
 not made by an operator step (an input or parameter returned as it is) or is returned twice; an
 operator of the forward is not in ``static_ops.STATIC_BACKWARD`` (operators whose backward's
 structure - which operators it runs, on what - depends only on shapes, dtypes, which inputs need a
@@ -105,9 +106,11 @@ def _run_steps(schedule: Schedule, vals: list, tensors: dict, guards: tuple = ()
         while g < len(guards) and guards[g].position <= k:
             _check(guards[g], vals)
             g += 1
-        if step.effect is not None:  # a write into buffers (plan.static_refusal), as eager makes it
-            step.effect(*[by_slot[spec[1]] if spec[0] == "node" else _fill(spec, vals, tensors)
-                          for _, spec in step.subst])
+        if step.effect is not None:  # an in-place write (plan.static_refusal), as on nodes
+            out = step.effect(*[by_slot[spec[1]] if spec[0] == "node" else _fill(spec, vals, tensors)
+                                for _, spec in step.subst])
+            if step.outs:  # a new value (the snapshot of a value about to be written)
+                vals[step.outs[0]] = out._data
             for s in schedule.frees[k]:
                 vals[s] = None
             continue

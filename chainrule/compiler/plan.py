@@ -63,12 +63,13 @@ class Plan:
 def static_refusal(graph: Graph) -> str | None:
     """Why ``graph`` cannot run flat, by its structure alone, or None."""
     made = {}
-    held = {s for s, _ in graph.lives} | {s for s, _ in graph.consts}
+    inputs = {s for s, _ in graph.input_slots}
     for step in graph.steps:
-        if step.effect is not None:  # a write into tensors that live outside the call (buffers) only
-            written = [s for _, spec in step.subst if spec[0] != "node" for s in spec_slots(spec)]
-            if step.outs or any(s not in held for s in written):
-                return f"an in-place write into a value of the call ({step.name})"
+        if step.effect is not None:
+            # an in-place write runs as on nodes, into the arrays of the values it writes: a value of
+            # the call or a buffer, never an argument (whose graph a write in grad mode would change)
+            if any(s in inputs for _, spec in step.subst if spec[0] != "node" for s in spec_slots(spec)):
+                return f"an in-place write that involves an argument of the call ({step.name})"
             continue
         for s in step.outs:
             made[s] = step
@@ -80,7 +81,7 @@ def static_refusal(graph: Graph) -> str | None:
             return "a returned value that no operator made"
     if any(step.grad for step in graph.steps):
         for step in graph.steps:  # a step with no float output gets no gradient: its backward never runs
-            if not step.grad or all(np.dtype(graph.slot_meta[s][1]).kind not in "fc" for s in step.outs):
+            if step.effect is not None or not step.grad or all(np.dtype(graph.slot_meta[s][1]).kind not in "fc" for s in step.outs):
                 continue
             if type(step.template) not in STATIC_BACKWARD:
                 return f"{type(step.template).__name__}, whose backward is not known to depend on shapes only"

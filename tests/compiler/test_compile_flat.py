@@ -424,21 +424,57 @@ def test_batch_norm_in_training_runs_flat_with_its_running_statistics():
     assert only_graph(run).stats["flat_calls"] == 2
 
 
-def test_an_in_place_write_into_a_value_of_the_call_stays_on_nodes():
+def test_in_place_writes_into_values_of_the_call_run_flat():
+    """A residual block as torchvision writes it: ReLU(inplace=True) and ``out += identity`` (each
+    a snapshot, the operator and a write back, steps of the schedule), batch norm in training."""
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.bn1 = nn.Conv2d(4, 4, 3, padding=1), nn.BatchNorm2d(4)
+            self.conv2, self.bn2 = nn.Conv2d(4, 4, 3, padding=1), nn.BatchNorm2d(4)
+            self.relu = nn.ReLU(inplace=True)
+
+        def forward(self, x):
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            out += x
+            return self.relu(out)
+
+    def make():
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), Block(), nn.Flatten(), nn.Linear(4 * 6 * 6, 3))
+
+    eager, compiled = make(), make()
+    run = torch.compile(compiled)
+    for seed in range(4):
+        x = torch.from_numpy(np.random.default_rng(seed).standard_normal((3, 2, 6, 6)).astype(np.float32))
+        for m in (eager, compiled):
+            m.zero_grad()
+        eager(x).sum().backward()
+        run(x).sum().backward()
+        for p, q in zip(eager.parameters(), compiled.parameters()):
+            assert np.array_equal(p.grad.numpy(), q.grad.numpy())
+        for a, b in zip(eager.state_dict().values(), compiled.state_dict().values()):
+            assert np.array_equal(a.numpy(), b.numpy())
+    graph = only_graph(run)
+    assert {s.name for s in graph.steps if s.effect is not None} >= {"snapshot", "rebase"}
+    assert graph.stats["flat_calls"] == 2
+
+
+def test_an_in_place_write_into_an_argument_stays_on_nodes():
     def f(x, w):
-        y = x * w
-        y.add_(1.0)  # a write into a value of the call, not into a buffer
-        return y
+        x.add_(1.0)  # the caller's tensor, written as on nodes
+        return x * w
 
     run = torch.compile(f, backend="eager")
     w = torch.randn(3, requires_grad=True)
     for _ in range(3):
-        x = torch.randn(3)
+        x, x_eager = torch.zeros(3), torch.zeros(3)
         (g,) = torch.autograd.grad(run(x, w).sum(), w)
-        (want,) = torch.autograd.grad(f(x, w).sum(), w)
-        assert np.array_equal(g.numpy(), want.numpy())
+        (want,) = torch.autograd.grad(f(x_eager, w).sum(), w)
+        assert np.array_equal(g.numpy(), want.numpy()) and x.tolist() == [1.0, 1.0, 1.0]
     graph = only_graph(run)
-    assert graph.flat is False and graph.stats["flat"].startswith("an in-place write into a value of the call")
+    assert graph.flat is False and graph.stats["flat"].startswith("an in-place write that involves an argument")
 
 
 def test_a_non_leaf_input_with_a_hook_keeps_the_graph_on_nodes_and_the_hook_runs_once():
