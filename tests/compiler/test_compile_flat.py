@@ -489,3 +489,17 @@ def test_a_non_leaf_input_with_a_hook_keeps_the_graph_on_nodes_and_the_hook_runs
         assert seen == [1]
     graph = only_graph(run)
     assert graph.flat is False and graph.stats["flat"] == "a non-leaf input with hooks"
+
+
+def test_an_in_place_write_into_a_saved_value_raises_on_every_call_as_eager():
+    def f(x, w):
+        y = torch.tanh(x * w)  # tanh's backward reads y
+        y.add_(1.0)
+        return y
+
+    run = torch.compile(f, backend="eager")
+    w = torch.randn(3, requires_grad=True)
+    for _ in range(4):  # the recording backward raises, so no flat plan is ever made
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            run(torch.randn(3), w).sum().backward()
+    assert only_graph(run).flat is None
