@@ -140,6 +140,9 @@ class BackwardRecorder(trace.Recorder):
         if isinstance(v, (tuple, list)) or type(v) is dict:
             return super()._value_spec(v, what)
         if isinstance(v, np.ndarray):
+            s = self.slot_of_data.get(id(v))  # the array of a value of the backward (a mask an operator made)
+            if s is not None:
+                return ("slot", s, True)
             fs = self.fwd_slot_of.get(id(v))
             if fs is not None:
                 return ("slot", self._fwd_slot(fs, Tensor._make(v)), True)

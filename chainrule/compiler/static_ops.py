@@ -10,7 +10,7 @@ call. Not so, and so not listed:
 * a backward that branches on values read in NumPy, which no capture hook sees: ``Pow`` (a zero
   base), ``Prod`` (a zero factor), ``Det`` (a singular matrix), ``NanToNum`` (all finite);
 * a backward that builds an array from values in raw NumPy (``Maximum``/``Minimum`` tie shares,
-  ``Elu``, ``Softplus``, ``Norm``, ``Amax``, ``Fmod``,
+  ``Norm``, ``Amax``, ``Fmod``,
   ``Frexp``, ``Logit``, ``I0e``/``I1e``, ``xlogy``, ``fmax``/``fmin``, ``logcumsumexp``,
   ``lu_factor``'s permutation, a max pool's second derivative): the recorder refuses those arrays
   (and a 0-d one unless it is a number of the code), so listing them would gain nothing.
@@ -25,7 +25,7 @@ from __future__ import annotations
 import importlib
 
 _STATIC = {
-    "chainrule.ops.activation": "LeakyRelu LeakyReluGrad Relu ReluGrad",
+    "chainrule.ops.activation": "Elu LeakyRelu LeakyReluGrad Relu ReluGrad Softplus",
     "chainrule.ops.conv": "Conv ConvInput ConvWeight",
     "chainrule.ops.dropout": "Dropout",
     "chainrule.ops.elementwise": "Abs Add Clamp ClampGrad Cos Div Erf Exp Expm1 Log Log1p Mul Neg PowScalar "

@@ -89,7 +89,7 @@ class Elu(FunctionNode):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        positive = x._data > 0
+        positive = x > 0  # an operator, so that a recorded backward (compiler/flat.py) makes it anew
         # for x <= 0 the derivative is alpha * exp(x), itself differentiable in x
         neg = exp(minimum(x, 0.0)) * self.alpha
         return gy * where(positive, 1.0, neg)
@@ -108,7 +108,7 @@ class Softplus(FunctionNode):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        linear = x._data * self.beta > self.threshold
+        linear = x * self.beta > self.threshold  # operators, as in Elu.backward
         return gy * where(linear, 1.0, sigmoid(x * self.beta))
 
 

@@ -392,10 +392,13 @@ def test_a_call_where_nothing_requires_grad_runs_flat_in_grad_mode():
     assert only_graph(run).stats["flat_calls"] == 1
 
 
-@pytest.mark.parametrize("act", [nn.LeakyReLU(0.1), nn.Hardtanh(-0.5, 0.5), nn.ReLU6()], ids=["leaky", "hardtanh", "relu6"])
+@pytest.mark.parametrize("act", [nn.LeakyReLU(0.1), nn.Hardtanh(-0.5, 0.5), nn.ReLU6(), nn.ELU(),
+                                 nn.Softplus(beta=2.0, threshold=1.0)],
+                         ids=["leaky", "hardtanh", "relu6", "elu", "softplus"])
 def test_masked_activations_run_flat_on_the_masks_of_each_call(act):
-    """Their gradient's mask comes from each call's input (LeakyReluGrad, ClampGrad): replayed on
-    new values, it must be the new values' mask."""
+    """Their gradient's mask comes from each call's input (LeakyReluGrad, ClampGrad; ELU's and
+    Softplus's a comparison operator in their backward): replayed on new values, it must be the
+    new values' mask."""
     model = nn.Sequential(nn.Linear(6, 8), act, nn.Linear(8, 2))
     run = torch.compile(model)
     for seed in range(4):
