@@ -484,12 +484,12 @@ def test_a_non_leaf_input_with_a_hook_keeps_the_graph_on_nodes_and_the_hook_runs
     first, rest = nn.Linear(12, 12), mlp()
     run = torch.compile(rest)
     x = torch.randn(8, 12)
-    for _ in range(3):
-        seen = []
+    seen: list = []
+    for call in range(3):
         h = first(x)
         h.register_hook(lambda g: seen.append(1))
         run(h).sum().backward()
-        assert seen == [1]
+        assert len(seen) == call + 1
     graph = only_graph(run)
     assert graph.flat is False and graph.stats["flat"] == "a non-leaf input with hooks"
 
