@@ -22,7 +22,7 @@ from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
 from ._util import check_tensor, torch_type_name, wrap_dim, wrap_dims
 from .elementwise import abs as _abs
-from .elementwise import maximum, minimum, sqrt, where
+from .elementwise import maximum, minimum, sign, sqrt, where
 from .scatter import gather_grad
 from .shape import broadcast_to, reshape
 
@@ -539,12 +539,14 @@ class Norm(FunctionNode):
         p = self.p
         norm = _unsqueeze_reduced(y, self.in_shape, self.dims, self.keepdim)
         g = _unsqueeze_reduced(gy, self.in_shape, self.dims, self.keepdim)
-        zero_norm = norm._data == 0
+        # masks and signs by operators (no gradient flows through them), so that a recorded backward
+        # (compiler/flat.py) makes them anew from each call's values
+        zero_norm = norm == 0
         safe_norm = where(zero_norm, 1.0, norm)  # the masked quotient then has no 0/0 to differentiate
         if p == 2:
             return x * where(zero_norm, 0.0, g / safe_norm)
-        sgn = Tensor._make(self.xp.sign(x._data))
-        zero_x = x._data == 0
+        sgn = sign(x)
+        zero_x = x == 0
         if p < 1:
             mag = where(zero_x, 0.0, where(zero_x, 1.0, _abs(x)) ** (p - 1))
             return sgn * mag * g * norm ** (1 - p)

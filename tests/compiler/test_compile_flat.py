@@ -506,3 +506,20 @@ def test_an_in_place_write_into_a_saved_value_raises_on_every_call_as_eager():
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             run(torch.randn(3), w).sum().backward()
     assert only_graph(run).flat is None
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 0.5, 3.0])
+def test_norms_run_flat_with_each_calls_zeros(p):
+    """The norm's gradient masks zero norms and zero entries by comparison operators: a call whose
+    values have zeros where the recorded call had none gets its own masks."""
+    def f(x):
+        return torch.linalg.vector_norm(x, ord=p, dim=1).sum()
+
+    run = torch.compile(f, backend="eager")
+    rows = ([[1.0, 2.0], [3.0, -1.0]], [[0.0, 0.0], [3.0, 0.0]], [[1.0, 0.0], [0.0, 0.0]], [[2.0, 1.0], [0.5, 4.0]])
+    for values in rows:
+        x = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+        (g,) = torch.autograd.grad(run(x), x)
+        (want,) = torch.autograd.grad(f(x), x)
+        assert np.array_equal(g.numpy(), want.numpy(), equal_nan=True)
+    assert only_graph(run).stats["flat_calls"] == 2
