@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import backend
 from ..autograd.function import _NO_GRAD
 from ..kernels.tables import is_size_only
 from ..tensor import Tensor
@@ -35,8 +36,8 @@ _NODE_FIELDS = frozenset({"xp", "needs_input_grad", "next_functions", "_in_meta"
 
 def _is_constant(v: Any) -> bool:
     """Whether an attribute value is a constant of the signature (kept in a recorded node as is)."""
-    if v is None or isinstance(v, (bool, int, float, complex, str, bytes, np.generic, np.dtype, type,
-                                   types.ModuleType, slice, range, enum.Enum)) or v is Ellipsis:
+    if v is None or isinstance(v, (bool, int, float, complex, str, bytes, np.generic, np.dtype, backend.dtype,
+                                   type, types.ModuleType, slice, range, enum.Enum)) or v is Ellipsis:
         return True
     if isinstance(v, (tuple, list, frozenset, set)):
         return all(_is_constant(x) for x in v)

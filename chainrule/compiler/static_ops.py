@@ -10,13 +10,13 @@ call. Not so, and so not listed:
 * a backward that branches on values read in NumPy, which no capture hook sees: ``Pow`` (a zero
   base), ``Prod`` (a zero factor), ``Det`` (a singular matrix), ``NanToNum`` (all finite);
 * a backward that builds an array from values in raw NumPy (``Maximum``/``Minimum`` tie shares,
-  ``Amax``, ``Fmod``, ``Frexp``, ``Logit``, ``I0e``/``I1e``, ``xlogy``, ``fmax``/``fmin``, ``logcumsumexp``,
+  ``Fmod``, ``Frexp``, ``Logit``, ``I0e``/``I1e``, ``xlogy``, ``fmax``/``fmin``, ``logcumsumexp``,
   ``lu_factor``'s permutation, a max pool's second derivative): the recorder refuses those arrays
   (and a 0-d one unless it is a number of the code), so listing them would gain nothing.
 
 Each listed class's backward was read for this (following the helpers it calls); where a mask was
 built in NumPy, it is now made by operators (``Elu``, ``Softplus``, ``Norm``: a comparison, a sign)
-or by a gradient node of its own (``LeakyReluGrad``, ``ClampGrad``). The set holds
+or by a node of its own (``LeakyReluGrad``, ``ClampGrad``, ``Amax``'s ``TieShare``). The set holds
 exact classes, so a subclass is not admitted by its base. A class not listed keeps its graph
 replaying on nodes, as before.
 """
@@ -50,7 +50,8 @@ _STATIC = {
     "chainrule.ops.pooling": "AdaptiveMaxPool AvgPool AvgPoolTranspose MaxPool MaxUnpool PlaneGather PlaneScatter",
     "chainrule.ops.random": "NormalFloatTensor NormalTensorFloat NormalTensorTensor",
     "chainrule.ops.random_extra": "BernoulliSample PoissonSample",
-    "chainrule.ops.reduction": "Cumsum ExtremumPick Mean Norm ProdOthers ProdOthersVjp RevCumsum Sum Var",
+    "chainrule.ops.reduction": "Amax Cumsum ExtremumPick Mean Norm ProdOthers ProdOthersVjp RevCumsum Sum "
+                               "TieShare Var",
     "chainrule.ops.reshaping": "AsStrided Diagonal DiagonalFill Unfold",
     "chainrule.ops.scatter": "Gather IndexAdd IndexSelect IndexSelectBy Scatter ScatterAdd",
     "chainrule.ops.shape": "Cast Clone Flip Permute Repeat Reshape Roll Tri",

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import backend, return_types
 from ..autograd.function import FunctionNode, named_output
+from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from ._util import check_tensor, torch_type_name, wrap_dim, wrap_dims
 from .elementwise import abs as _abs
@@ -266,13 +267,25 @@ class Amax(FunctionNode):
         return y
 
     def backward(self, gy):
-        x, y = self.saved_arrays
+        x, y = self.saved_tensors
+        with no_grad():  # a constant of the gradient, made by an operator (a recorded backward replays it)
+            share = TieShare(self.in_shape, self.dims).apply(x, y)
+        g = _unsqueeze_reduced(gy, self.in_shape, self.dims, self.keepdim)
+        return g * share
+
+
+class TieShare(FunctionNode):
+    """Each element's share of the gradient of its extremum ``y`` over ``dims``: 1/k for the k
+    elements equal to it (NaN results came from NaNs), 0 elsewhere. No gradient flows through it."""
+
+    def __init__(self, in_shape: tuple, dims: tuple):
+        self.in_shape, self.dims = tuple(in_shape), dims
+
+    def forward(self, x, y):
         xp = self.xp
         yk = y.reshape(_kept_shape(self.in_shape, self.dims))
-        hit = ((x == yk) | (xp.isnan(x) & xp.isnan(yk))).astype(x.dtype)  # NaN results came from NaNs
-        share = hit / hit.sum(axis=self.dims, keepdims=True)
-        g = _unsqueeze_reduced(gy, self.in_shape, self.dims, self.keepdim)
-        return g * Tensor._make(share)
+        hit = ((x == yk) | (xp.isnan(x) & xp.isnan(yk))).astype(x.dtype)
+        return hit / hit.sum(axis=self.dims, keepdims=True)
 
 
 def _check_nonempty(x: Tensor, dims: tuple, name: str) -> None:

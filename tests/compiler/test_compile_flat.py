@@ -523,3 +523,16 @@ def test_norms_run_flat_with_each_calls_zeros(p):
         (want,) = torch.autograd.grad(f(x), x)
         assert np.array_equal(g.numpy(), want.numpy(), equal_nan=True)
     assert only_graph(run).stats["flat_calls"] == 2
+
+
+def test_amax_runs_flat_with_each_calls_ties():
+    def f(x):
+        return torch.amax(x, dim=1).sum()
+
+    run = torch.compile(f, backend="eager")
+    for values in ([[1.0, 2.0, 0.0]], [[2.0, 2.0, 1.0]], [[3.0, 3.0, 3.0]], [[0.0, 1.0, 1.0]]):
+        x = torch.tensor(values, requires_grad=True)
+        (g,) = torch.autograd.grad(run(x), x)
+        (want,) = torch.autograd.grad(f(x), x)
+        assert np.array_equal(g.numpy(), want.numpy())  # ties share the gradient, per call
+    assert only_graph(run).stats["flat_calls"] == 2
