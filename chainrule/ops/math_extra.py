@@ -134,6 +134,8 @@ class Fmod(_Binary):
     """C's fmod: a - trunc(a / b) b (the sign of ``a``); d/da = 1, d/db = -trunc(a / b)."""
 
     def compute(self, a, b):
+        if a.dtype.kind in "iub" and (b == 0).any():  # checked here, so a compiled replay checks too
+            raise RuntimeError("ZeroDivisionError")
         self.save_for_backward(a, b)
         return self.xp.fmod(a, b)
 
@@ -264,9 +266,7 @@ def logaddexp(input, other) -> Tensor:
 def fmod(input, other) -> Tensor:
     """C's remainder a - trunc(a / b) b: the result has the sign of the dividend ``input``."""
     a, b = binary_operands(input, other)
-    if a._data.dtype.kind in "iub" and (b._data == 0).any():
-        raise RuntimeError("ZeroDivisionError")
-    return Fmod().apply(a, b)
+    return Fmod().apply(a, b)  # an integer division by zero raises in its forward
 
 
 def frac(input: Tensor) -> Tensor:

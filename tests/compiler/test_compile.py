@@ -448,3 +448,15 @@ def test_a_random_scalar_made_in_the_function_is_not_frozen_into_the_graph():
     for _ in range(3):
         assert g(x).item() == 1.5
     assert calls(g) == {"replayed": 2, "recorded": 1, "eager": 0}
+
+
+def test_integer_fmod_by_zero_raises_on_a_replayed_call():
+    """The check was in the wrapper, which a replay skips: a replayed call on a zero divisor gave
+    0 where eager raises (the check is now in the operator's forward)."""
+    run = torch.compile(lambda a, b: torch.fmod(a, b) + 1)
+    a = torch.tensor([4, 6])
+    for _ in range(2):
+        assert run(a, torch.tensor([2, 3])).tolist() == [1, 1]
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        run(a, torch.tensor([2, 0]))
+    assert calls(run)["replayed"] >= 1
