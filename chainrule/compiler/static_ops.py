@@ -57,6 +57,7 @@ _STATIC = {
     "chainrule.ops.shape": "Cast Clone Flip Permute Repeat Reshape Roll Tri",
     "chainrule.ops.softmax": "LogSoftmax LogSumExp Softmax",
     "chainrule.ops.sorting": "Cumprod OrderPick",
+    "chainrule.ops.statistics": "NonNegative",
     "chainrule.ops.special_math": "Copysign Digamma Entr Erfc Erfcx Erfinv I0 I1 Lgamma LogNdtr Ndtri Polygamma Sinc",
     "chainrule.autograd.broadcast": "BroadcastTo SumTo",
     "chainrule.compiler.fuse": "FusedNode",

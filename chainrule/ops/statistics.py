@@ -330,9 +330,23 @@ def _weights(w, n: int, name: str, integral: bool):
     if not integral and w._data.dtype.kind != "f":
         raise RuntimeError(f"cov(): expected aweights to have floating point dtype but got aweights with "
                            f"{torch_type_name(w)} dtype")
-    if (w._data < 0).any():
-        raise RuntimeError(f"cov(): {name} cannot be negative")
-    return w
+    return NonNegative(f"cov(): {name} cannot be negative").apply(w)
+
+
+class NonNegative(FunctionNode):
+    """A copy of ``w`` once no entry of it is negative (else ``message``): the check is in forward,
+    so that a compiled replay (``chainrule.compile``) makes it on every call's values."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def forward(self, w):
+        if (w < 0).any():
+            raise RuntimeError(self.message)
+        return w.copy()
+
+    def backward(self, gy):
+        return gy
 
 
 @named_output("SqueezeBackward0")

@@ -460,3 +460,15 @@ def test_integer_fmod_by_zero_raises_on_a_replayed_call():
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
         run(a, torch.tensor([2, 0]))
     assert calls(run)["replayed"] >= 1
+
+
+def test_negative_cov_weights_raise_on_a_replayed_call():
+    """The check was in the wrapper, which a replay skips: a replayed call with a negative weight
+    returned a covariance where eager raises (the check is now an operator's forward)."""
+    run = torch.compile(lambda x, w: torch.cov(x, aweights=w))
+    x = torch.randn(2, 4)
+    for _ in range(2):
+        assert run(x, torch.tensor([1.0, 2.0, 1.0, 1.0])).shape == (2, 2)
+    with pytest.raises(RuntimeError, match="aweights cannot be negative"):
+        run(x, torch.tensor([1.0, -2.0, 1.0, 1.0]))
+    assert calls(run)["replayed"] >= 1
