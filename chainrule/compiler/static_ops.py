@@ -9,16 +9,16 @@ call. Not so, and so not listed:
 
 * a backward that branches on values read in NumPy, which no capture hook sees: ``Pow`` (a zero
   base), ``Prod`` (a zero factor), ``Det`` (a singular matrix), ``NanToNum`` (all finite);
-* a backward that builds an array from values in raw NumPy (``Maximum``/``Minimum`` tie shares,
-  ``Fmod``, ``Frexp``, ``Logit``, ``I0e``/``I1e``, ``xlogy``, ``fmax``/``fmin``, ``logcumsumexp``,
-  ``lu_factor``'s permutation, a max pool's second derivative): the recorder refuses those arrays
-  (and a 0-d one unless it is a number of the code), so listing them would gain nothing.
+* a backward that builds an array from values in raw NumPy (``Fmod``, ``Frexp``, ``Logit``,
+  ``I0e``/``I1e``, ``xlogy``, ``fmax``/``fmin``, ``logcumsumexp``, ``lu_factor``'s permutation, a
+  max pool's second derivative): the recorder refuses those arrays (and a 0-d one unless it is a
+  number of the code), so listing them would gain nothing.
 
 Each listed class's backward was read for this (following the helpers it calls); where a mask was
 built in NumPy, it is now made by operators (``Elu``, ``Softplus``, ``Norm``: a comparison, a sign)
-or by a node of its own (``LeakyReluGrad``, ``ClampGrad``, ``Amax``'s ``TieShare``). The set holds
-exact classes, so a subclass is not admitted by its base. A class not listed keeps its graph
-replaying on nodes, as before.
+or by a node of its own (``LeakyReluGrad``, ``ClampGrad``, ``Amax``'s ``TieShare``, ``Maximum``'s
+and ``Minimum``'s ``TieWeight``). The set holds exact classes, so a subclass is not admitted by its
+base. A class not listed keeps its graph replaying on nodes, as before.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ _STATIC = {
     "chainrule.ops.activation": "Elu LeakyRelu LeakyReluGrad Relu ReluGrad Softplus",
     "chainrule.ops.conv": "Conv ConvInput ConvWeight",
     "chainrule.ops.dropout": "Dropout",
-    "chainrule.ops.elementwise": "Abs Add Clamp ClampGrad Cos Div Erf Exp Expm1 Log Log1p Mul Neg PowScalar "
-                                 "RPowScalar Rsqrt Sigmoid SigmoidGrad Sin Sqrt Sub Tanh TanhGrad Where",
+    "chainrule.ops.elementwise": "Abs Add Clamp ClampGrad Cos Div Erf Exp Expm1 Log Log1p Maximum Minimum Mul Neg "
+                                 "PowScalar RPowScalar Rsqrt Sigmoid SigmoidGrad Sin Sqrt Sub Tanh TanhGrad TieWeight "
+                                 "Where",
     "chainrule.ops.embedding": "GradScale",
     "chainrule.ops.fold": "Fold Unfold",
     "chainrule.ops.index_extra": "IndexPut ScatterReduce",

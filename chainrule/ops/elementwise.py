@@ -15,6 +15,7 @@ import numpy as np
 from .. import backend
 from ..autograd import capture
 from ..autograd.function import FunctionNode, named_output
+from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from ._util import binary_operands, broadcast_error, float_operand, no_grad_unary, to_tensor
 
@@ -320,8 +321,8 @@ class Maximum(_Binary):
         return self.xp.maximum(a, b)
 
     def backward(self, gy):
-        a, b = self.saved_arrays
-        return _tie_split(gy, a > b, a == b, self.needs_input_grad)
+        a, b = self.saved_tensors
+        return _tie_split(gy, a, b, True, self.needs_input_grad)
 
 
 class Minimum(_Binary):
@@ -330,17 +331,29 @@ class Minimum(_Binary):
         return self.xp.minimum(a, b)
 
     def backward(self, gy):
-        a, b = self.saved_arrays
-        return _tie_split(gy, a < b, a == b, self.needs_input_grad)
+        a, b = self.saved_tensors
+        return _tie_split(gy, a, b, False, self.needs_input_grad)
 
 
-def _tie_split(gy: Tensor, first_wins, tie, needs) -> tuple:
+def _tie_split(gy: Tensor, a: Tensor, b: Tensor, largest: bool, needs) -> tuple:
     """Route the gradient to the selected operand; on ties each gets half (PyTorch's rule)."""
-    dt = gy._data.dtype
-    wa = first_wins.astype(dt) + 0.5 * tie.astype(dt)
-    ga = gy * Tensor._make(wa) if needs[0] else None
-    gb = gy * Tensor._make((1.0 - wa).astype(dt)) if needs[1] else None
+    with no_grad():  # a constant of the gradient, made by an operator (a recorded backward replays it)
+        wa = TieWeight(largest, gy._data.dtype).apply(a, b)
+    ga = gy * wa if needs[0] else None
+    gb = gy * (1.0 - wa) if needs[1] else None
     return ga, gb
+
+
+class TieWeight(FunctionNode):
+    """The first operand's share of the gradient of the maximum (``largest``) or minimum of two:
+    1 where it is selected, 0.5 on ties, 0 elsewhere, in ``dt``. No gradient flows through it."""
+
+    def __init__(self, largest: bool, dt):
+        self.largest, self.dt = largest, dt
+
+    def forward(self, a, b):
+        first = a > b if self.largest else a < b
+        return first.astype(self.dt) + 0.5 * (a == b).astype(self.dt)
 
 
 class Clamp(FunctionNode):

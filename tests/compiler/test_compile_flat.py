@@ -536,3 +536,17 @@ def test_amax_runs_flat_with_each_calls_ties():
         (want,) = torch.autograd.grad(f(x), x)
         assert np.array_equal(g.numpy(), want.numpy())  # ties share the gradient, per call
     assert only_graph(run).stats["flat_calls"] == 2
+
+
+def test_maximum_runs_flat_with_each_calls_ties():
+    def f(a, b):
+        return (torch.maximum(a, b) * 2.0 + torch.minimum(a, b)).sum()
+
+    run = torch.compile(f, backend="eager")
+    for av, bv in (([1.0, 2.0], [2.0, 1.0]), ([1.0, 1.0], [2.0, 0.0]), ([3.0, 3.0], [3.0, 3.0]), ([0.0, 5.0], [1.0, 5.0])):
+        a, b = torch.tensor(av, requires_grad=True), torch.tensor(bv, requires_grad=True)
+        got = torch.autograd.grad(run(a, b), (a, b))
+        want = torch.autograd.grad(f(a, b), (a, b))
+        for g, w in zip(got, want):  # ties split the gradient in halves, per call
+            assert np.array_equal(g.numpy(), w.numpy())
+    assert only_graph(run).stats["flat_calls"] == 2
