@@ -266,9 +266,11 @@ class CompiledRegion(Node):
                 for step in self.graph.steps]
 
     def _release_extra(self) -> None:
+        """After a backward without ``retain_graph``: nothing of the call is kept (its inputs too,
+        which only a recomputation reads), so an output kept for later keeps no batch alive."""
         self._freed = True
         self.saved_values = self.nodes = self.eager_outs = None  # type: ignore[assignment]
-        self.slot_values = self.step_nodes = []
+        self.slot_values = self.step_nodes = self.inputs = self.versions = []
 
     def backward(self, *grads):
         if self._freed:

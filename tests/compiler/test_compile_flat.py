@@ -143,6 +143,7 @@ def test_a_second_backward_without_retain_graph_raises():
             loss.backward()
     region = loss.grad_fn.next_functions[0][0]
     assert region.name() == "CompiledFunctionBackward" and region.saved_values is None  # released as it went
+    assert region.inputs == []  # an output kept for later keeps no batch alive
 
 
 def test_a_saved_parameter_modified_in_place_raises_as_eager():
