@@ -26,7 +26,7 @@ from ..kernels.tables import is_size_only
 from ..tensor import Tensor
 from . import trace
 from .graph import Graph, spec_slots
-from .plan import BackwardPlan, Plan, forward_reads, live_grads, schedule, view_chains, view_keep
+from .plan import BackwardPlan, Plan, forward_schedule, live_grads, schedule, view_keep
 from .static_ops import RANDOM
 
 # a node's own bookkeeping, never forward state a backward reads
@@ -162,8 +162,7 @@ class BackwardRecorder(trace.Recorder):
     def backward(self, node: Any) -> None:
         """The backward being recorded: nothing to refuse."""
 
-    def plan(self, results: tuple, graph: Graph, needs: tuple, targets: tuple, inputs: list,
-             fwd_vals: list) -> Plan | str:
+    def plan(self, results: tuple, graph: Graph, needs: tuple, targets_spec: tuple, fwd_vals: list) -> Plan | str:
         """The plan of ``graph`` with this backward, or why there is none."""
         result_slots: list[int | None] = []
         for r in results:
@@ -186,19 +185,8 @@ class BackwardRecorder(trace.Recorder):
                                 tuple(self.consts), tuple(result_slots))
         saved = tuple(sorted({fs for _, fs in self.forward_slots}))
         kept_nodes = tuple(sorted({k for _, k, _ in self.state_slots}))
-        fsteps = [(step, needs[k]) for k, step in enumerate(graph.steps)]
-        chains = view_chains(graph)
-        forward = schedule(graph.n_slots, fsteps, forward_reads(graph),
-                            set(graph.out_slots) | set(saved) | view_keep(chains))
-        targets_spec = []
-        for t in targets:
-            for _, i in graph.input_slots:
-                if inputs[i] is t:
-                    targets_spec.append(("input", i))
-                    break
-            else:
-                targets_spec.append(("live", t))
+        forward, chains = forward_schedule(graph, list(needs), saved)
         random = any(type(step.template) in RANDOM for step in graph.steps)
         base_grads = {s: fwd_vals[s]._requires_grad for s in view_keep(chains)}
-        return Plan(forward, backward, saved, kept_nodes, tuple(targets_spec), random, live_grads(graph),
+        return Plan(forward, backward, saved, kept_nodes, targets_spec, random, live_grads(graph),
                     chains, base_grads, tuple(fwd_vals[s]._requires_grad for s in graph.out_slots))

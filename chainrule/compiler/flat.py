@@ -67,7 +67,7 @@ from ..tensor import Tensor
 from .backward_record import BackwardRecorder
 from .fuse import FusedNode
 from .graph import Graph, GuardFailed, build
-from .plan import Plan, Schedule, forward_reads, live_grads, schedule, static_refusal, view_chains, view_keep
+from .plan import Plan, Schedule, forward_schedule, live_grads, static_refusal, view_keep
 
 __all__ = ["CompiledRegion", "Plan", "call", "static_refusal"]
 
@@ -87,10 +87,8 @@ def call(graph: Graph, inputs: list) -> Any:
         graph.stats["flat"] = why
         return graph.replay(inputs)
     if not any(step.grad for step in graph.steps):
-        chains = view_chains(graph)
-        graph.flat = Plan(schedule(graph.n_slots, [(s, _NO_GRAD[len(s.ins)]) for s in graph.steps],
-                                    forward_reads(graph), set(graph.out_slots) | view_keep(chains)), None,
-                          views=chains, base_grads=dict.fromkeys(view_keep(chains), False))
+        forward, chains = forward_schedule(graph, [_NO_GRAD[len(s.ins)] for s in graph.steps])
+        graph.flat = Plan(forward, None, views=chains, base_grads=dict.fromkeys(view_keep(chains), False))
         return graph.replay(inputs)
     return _replay_recording_backward(graph, inputs)
 
@@ -259,6 +257,7 @@ class CompiledRegion(Node):
         self.slot_values: list = []
         self.step_nodes: list = []
         self.step_needs: tuple = ()
+        self.targets_spec: tuple = ()  # ("input", index) or ("live", Tensor) per tensor of ``targets``
 
     def compiled_steps(self) -> list:
         """``(name, fused operators or None)`` per operator step of the call (for the graph renderer)."""
@@ -342,7 +341,7 @@ class CompiledRegion(Node):
         rec = BackwardRecorder(fresh, self.slot_values, self.step_nodes)
         with capture.capturing(rec):
             results = _eager_grads(outs, fresh, targets, False)
-        plan = rec.plan(results, graph, self.step_needs, targets, self.inputs, self.slot_values)
+        plan = rec.plan(results, graph, self.step_needs, self.targets_spec, self.slot_values)
         if isinstance(plan, str):
             graph.flat = False
             graph.stats["flat"] = plan
@@ -363,12 +362,10 @@ def _replay_recording_backward(graph: Graph, inputs: list) -> Any:
     nodes: list = []
     vals = graph.run(inputs, nodes)
     outs = tuple(vals[s] for s in graph.out_slots)
+    needs = tuple(() if n is None else n.needs_input_grad for n in nodes)  # None: an effect step
     if not any(o._requires_grad for o in outs):  # nothing to differentiate: the forward alone
-        steps = [(step, () if node is None else node.needs_input_grad) for step, node in zip(graph.steps, nodes)]
-        chains = view_chains(graph)
-        graph.flat = Plan(schedule(graph.n_slots, steps, forward_reads(graph),
-                                    set(graph.out_slots) | view_keep(chains)), None,
-                          live_grads=live_grads(graph), views=chains,
+        forward, chains = forward_schedule(graph, list(needs))
+        graph.flat = Plan(forward, None, live_grads=live_grads(graph), views=chains,
                           base_grads={s: vals[s]._requires_grad for s in view_keep(chains)})
         return build(graph.out_spec, list(outs))
     targets_spec = []
@@ -386,8 +383,8 @@ def _replay_recording_backward(graph: Graph, inputs: list) -> Any:
             graph.stats["flat"] = "a non-leaf input with hooks"
             return build(graph.out_spec, list(outs))
     node = CompiledRegion(graph, None, inputs, [], [], {}, outs, targets)
-    node.slot_values, node.step_nodes = vals, nodes
-    node.step_needs = tuple(() if n is None else n.needs_input_grad for n in nodes)  # None: an effect
+    node.slot_values, node.step_nodes, node.step_needs = vals, nodes, needs
+    node.targets_spec = tuple(targets_spec)
     wrapped = _connect(node, targets, tuple(o._data for o in outs))
     _outside_graph(wrapped, tuple(o._requires_grad for o in outs))
     for w, o in zip(wrapped, outs):  # a returned view stays one (see _share_bases)

@@ -81,7 +81,9 @@ def static_refusal(graph: Graph) -> str | None:
             return "a returned value that no operator made"
     if any(step.grad for step in graph.steps):
         for step in graph.steps:  # a step with no float output gets no gradient: its backward never runs
-            if step.effect is not None or not step.grad or all(np.dtype(graph.slot_meta[s][1]).kind not in "fc" for s in step.outs):
+            if step.effect is not None or not step.grad:
+                continue
+            if all(np.dtype(graph.slot_meta[s][1]).kind not in "fc" for s in step.outs):
                 continue
             if type(step.template) not in STATIC_BACKWARD:
                 return f"{type(step.template).__name__}, whose backward is not known to depend on shapes only"
@@ -115,12 +117,23 @@ def view_chains(graph: Graph) -> tuple:
 
 
 def _may_view(step: Any) -> bool:
+    if step.effect is not None:  # a snapshot before an in-place write is a value of its own
+        return False
     return step.template._is_view or type(step.template) in _MAY_VIEW
 
 
 def view_keep(chains: tuple) -> set:
-    """The steps and slots a returned view's base is found from (kept past their last reader)."""
+    """The slots a returned view's base is found from (kept past their last reader)."""
     return {s for _, chain in chains for _, s in chain}
+
+
+def forward_schedule(graph: Graph, needs: list, saved: tuple = ()) -> tuple[Schedule, tuple]:
+    """The forward ``schedule`` of ``graph`` (``needs``: ``needs_input_grad`` per step), keeping the
+    outputs, the ``saved`` slots the backward reads and the bases of returned views; and the
+    outputs' ``view_chains``."""
+    chains = view_chains(graph)
+    keep = set(graph.out_slots) | set(saved) | view_keep(chains)
+    return schedule(graph.n_slots, list(zip(graph.steps, needs)), forward_reads(graph), keep), chains
 
 
 def schedule(n_slots: int, steps: list, reads: list, keep) -> Schedule:
