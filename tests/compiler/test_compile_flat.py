@@ -32,6 +32,17 @@ def mlp():
     return nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Linear(16, 16), nn.Sigmoid(), nn.Linear(16, 3))
 
 
+def planned_mlp():
+    """``mlp()``, compiled, called twice with a backward: the recording call, then the replay whose
+    backward records the schedule; the next call of ``run`` on ``x`` runs flat."""
+    model = mlp()
+    run = torch.compile(model)
+    x = torch.randn(8, 12)
+    for _ in range(2):
+        run(x).sum().backward()
+    return model, run, x
+
+
 def train(make, shape, compiled: bool, steps: int = 5):
     torch.manual_seed(0)
     model = make()
@@ -77,11 +88,7 @@ def test_inference_runs_flat_after_the_first_replay():
 
 
 def test_the_forward_keeps_only_what_the_backward_reads():
-    model = mlp()
-    run = torch.compile(model)
-    x = torch.randn(8, 12)
-    for _ in range(2):
-        run(x).sum().backward()
+    model, run, x = planned_mlp()
     graph = only_graph(run)
     plan = graph.flat
     assert isinstance(plan, flat.Plan) and plan.backward is not None
@@ -115,11 +122,7 @@ def test_hooks_of_parameters_run_once_per_backward():
 
 
 def test_gradients_accumulate_like_eager():
-    model = mlp()
-    run = torch.compile(model)
-    x = torch.randn(8, 12)
-    for _ in range(2):
-        run(x).sum().backward()
+    model, run, x = planned_mlp()
     model.zero_grad()
     for _ in range(3):  # flat calls, accumulated into .grad
         run(x).sum().backward()
@@ -147,11 +150,7 @@ def test_a_second_backward_without_retain_graph_raises():
 
 
 def test_a_saved_parameter_modified_in_place_raises_as_eager():
-    model = mlp()
-    run = torch.compile(model)
-    x = torch.randn(8, 12)
-    for _ in range(2):
-        run(x).sum().backward()
+    model, run, x = planned_mlp()
     out = run(x)
     with torch.no_grad():
         model[2].weight.mul_(2.0)  # read by the backward (the gradient of the layer's input)
@@ -333,11 +332,7 @@ def test_an_inference_view_runs_flat_and_writes_through():
 
 
 def test_the_drawing_of_a_flat_call_lists_its_operators():
-    model = mlp()
-    run = torch.compile(model)
-    x = torch.randn(8, 12)
-    for _ in range(2):
-        run(x).sum().backward()
+    model, run, x = planned_mlp()
     dot = torch.autograd.graph.to_dot(run(x))
     assert "compiled graph: 5 steps" in dot and "CompiledFunctionBackward" in dot and "ReluBackward0" in dot
 
