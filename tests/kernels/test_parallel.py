@@ -91,6 +91,43 @@ def test_an_error_in_a_workers_part_is_raised(forced):
         _parallel.parallel_for(body, 2, 2)
 
 
+def test_a_region_started_while_another_has_the_workers_runs_serially_in_its_thread(forced):
+    """Two threads starting regions at once: the second runs its parts itself, in order, with
+    the same split (so the same results), instead of waiting for the workers."""
+    started, release = threading.Event(), threading.Event()
+    first: list = []
+
+    def slow(a, b):
+        started.set()
+        release.wait(5)
+        return (a, b)
+
+    holder = threading.Thread(target=lambda: first.append(_parallel.parallel_for(slow, 4, 2)))
+    holder.start()
+    try:
+        assert started.wait(5)
+        me = threading.current_thread().name
+        seen = []
+        out = _parallel.parallel_for(lambda a, b: seen.append(threading.current_thread().name) or (a, b), 4, 2)
+    finally:
+        release.set()
+        holder.join(5)
+    assert out == [(0, 2), (2, 4)] and seen == [me, me]
+    assert first == [[(0, 2), (2, 4)]]
+    assert _parallel.parallel_for(lambda a, b: threading.current_thread().name, 2, 2)[0] != me  # workers free again
+
+
+def test_a_worker_runs_the_next_region_after_a_part_that_raised(forced):
+    def body(a, b):
+        if a == 0:
+            raise KeyError("worker part")
+        return a
+
+    with pytest.raises(KeyError):
+        _parallel.parallel_for(body, 2, 2)
+    assert _parallel.parallel_for(lambda a, b: (a, b), 2, 2) == [(0, 1), (1, 2)]
+
+
 def test_blas_is_single_threaded_inside_a_region_and_restored_after(forced):
     from threadpoolctl import threadpool_info, threadpool_limits
 
