@@ -195,6 +195,7 @@ def run_backward(outputs: tuple, grads: list, *, retain_graph: bool, create_grap
                     deps[child] -= 1
                     if deps[child] == 0:
                         ready.append(child)
+                grads_in, g = (), None  # the buffers hold them now (a leaf's sole holder lets it steal: _stealable)
     finally:
         _retain[0] = outer_retain
 

@@ -19,6 +19,7 @@ shape and dtype.
 from __future__ import annotations
 
 import functools
+import sys
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -468,14 +469,35 @@ class AccumulateGrad(Node):
         self.next_functions = ()
 
     def accumulate(self, grad: Tensor, create_graph: bool) -> None:
+        """Add ``grad`` (the engine's only reference, in its buffer list) into ``.grad`` of the leaf."""
         leaf = self.variable
         for hook in leaf._leaf_hooks or ():
             new = hook(grad)
             if new is not None:
                 grad = new
-        accumulate_grad(leaf, grad, create_graph)
+        if leaf.grad is None and not create_graph and _stealable(grad):
+            leaf.grad = Tensor._make(grad._data)
+        else:
+            accumulate_grad(leaf, grad, create_graph)
         for hook in leaf._post_accumulate_hooks or ():
             hook(leaf)
+
+
+# references to a gradient Tensor in ``_stealable`` when nothing outside the engine holds it: the
+# engine's buffer list, ``accumulate``'s ``grad``, ``_stealable``'s ``grad`` and getrefcount's argument
+_ENGINE_REFS = 4
+
+
+def _stealable(grad: Tensor) -> bool:
+    """Whether a leaf's first gradient may become its ``.grad`` without a copy, as PyTorch's
+    AccumulateGrad steals it: the array owns its memory, is C-contiguous and writeable, and
+    neither it nor its Tensor is referenced from anywhere but the engine (not by a hook, another
+    leaf's or node's buffer, the caller of ``backward``, a saved value, or a second Tensor).
+    Anything else is copied, so that ``.grad`` never shares memory that something else sees."""
+    data = grad._data
+    return (type(grad) is Tensor and grad._base is None and type(data) is np.ndarray and data.base is None
+            and data.flags.c_contiguous and data.flags.writeable
+            and sys.getrefcount(data) == 3 and sys.getrefcount(grad) == _ENGINE_REFS)  # data: ``data``, ``_data``, the argument
 
 
 def accumulate_grad(t: Tensor, grad: Tensor, create_graph: bool) -> None:

@@ -324,3 +324,66 @@ def test_inference_mode_disables_recording_and_decorates():
         return t * 2
 
     assert not f(x).requires_grad and cr.is_grad_enabled()
+
+
+# ---- a leaf's first gradient becomes its .grad without a copy when nothing else holds it -------------
+def test_a_leafs_first_gradient_is_taken_without_a_copy_when_only_the_engine_holds_it(monkeypatch):
+    """As PyTorch's AccumulateGrad: a fresh gradient nobody else holds becomes ``.grad`` as it is
+    (``accumulate_grad``, which copies, is not called); a second backward adds into it."""
+    from chainrule.autograd import function
+
+    copied = []
+    real = function.accumulate_grad
+    monkeypatch.setattr(function, "accumulate_grad", lambda t, g, cg: (copied.append(t), real(t, g, cg)))
+    lin = cr.nn.Linear(4, 3)
+    x = cr.randn(5, 4)
+    lin(x).square().sum().backward()
+    assert copied == []
+    first = lin.weight.grad.numpy().copy()
+    lin(x).square().sum().backward()
+    assert len(copied) == 2  # .grad exists now: added into, out of place
+    np.testing.assert_allclose(lin.weight.grad.numpy(), 2 * first, rtol=1e-6)
+
+
+def _shares(a, b) -> bool:
+    return np.shares_memory(a.numpy(), b.numpy())
+
+
+def test_one_gradient_sent_to_two_leaves_gives_each_its_own_memory():
+    a, b = cr.randn(3, requires_grad=True), cr.randn(3, requires_grad=True)
+    c = cr.randn(3)
+    ((a + b) * c).sum().backward()  # Add's backward hands the same gradient to a and b
+    assert not _shares(a.grad, b.grad)
+    np.testing.assert_array_equal(a.grad.numpy(), c.numpy())
+    a.grad.zero_()
+    np.testing.assert_array_equal(b.grad.numpy(), c.numpy())
+
+
+def test_a_gradient_a_hook_keeps_is_copied_into_grad():
+    a = cr.randn(3, requires_grad=True)
+    kept = []
+    a.register_hook(lambda g: kept.append(g))
+    (a * cr.randn(3)).sum().backward()
+    assert not _shares(a.grad, kept[0])
+    a.grad.zero_()
+    assert kept[0].abs().sum().item() > 0
+
+
+def test_the_gradient_given_to_backward_of_a_leaf_is_copied_into_grad():
+    a = cr.randn(3, requires_grad=True)
+    g = cr.ones(3)
+    a.backward(g)
+    assert not _shares(a.grad, g)
+    y = a * 2
+    g2 = cr.randn(3)
+    a.grad = None
+    y.backward(g2)
+    assert not _shares(a.grad, g2)
+
+
+def test_a_gradient_taken_without_a_copy_shares_memory_with_nothing_else():
+    a = cr.randn(4, requires_grad=True)
+    w = cr.randn(4)
+    (a * w).sum().backward()
+    data = a.grad.numpy()
+    assert data.flags.owndata and not _shares(a.grad, w)
