@@ -7,18 +7,22 @@ dtypes, ``needs_input_grad`` and hyper-parameters alone. Arrays it computes in f
 on (masks, pooling routes, target tables) are fine: the schedule reads them from the node of the
 call. Not so, and so not listed:
 
-* a backward that branches on values read in NumPy, which no capture hook sees: ``Pow`` (a zero
-  base), ``Prod`` (a zero factor), ``Det`` (a singular matrix), ``NanToNum`` (all finite);
-* a backward that builds an array from values in raw NumPy (``Fmod``, ``Frexp``, ``Logit``,
-  ``I0e``/``I1e``, ``xlogy``, ``fmax``/``fmin``, ``logcumsumexp``, ``lu_factor``'s permutation, a
-  max pool's second derivative): the recorder refuses those arrays (and a 0-d one unless it is a
-  number of the code), so listing them would gain nothing.
+* a backward that branches on values read in NumPy, which no capture hook sees: ``Prod`` (a zero
+  factor), ``Det`` (a singular matrix);
+* a backward that builds an array from values in raw NumPy (``Frexp``, ``lu_factor``'s
+  permutation, a max pool's second derivative): the recorder refuses those arrays (and a 0-d one
+  unless it is a number of the code), so listing them would gain nothing.
 
 Each listed class's backward was read for this (following the helpers it calls); where a mask was
-built in NumPy, it is now made by operators (``Elu``, ``Softplus``, ``Norm``: a comparison, a sign)
-or by a node of its own (``LeakyReluGrad``, ``ClampGrad``, ``Amax``'s ``TieShare``, ``Maximum``'s
-and ``Minimum``'s ``TieWeight``). The set holds exact classes, so a subclass is not admitted by its
-base. A class not listed keeps its graph replaying on nodes, as before.
+built in NumPy, or a cheaper path taken when the values allowed it, it is now made by operators
+(``Elu``, ``Softplus``, ``Norm``, ``Pow``, ``NanToNum``, ``Fmod``, ``Logit``, ``I0e``/``I1e``,
+``xlogy``/``xlog1py`` (``_XLog``), ``logcumsumexp``: a comparison, a sign, a ``trunc``, a cast),
+always on the general path where that gives the same values bit for bit (``Pow``'s ``log`` of a
+base with its zeros replaced, ``NanToNum``'s product with the finite mask), or by a node of its
+own (``LeakyReluGrad``, ``ClampGrad``, ``Amax``'s ``TieShare``, ``Maximum``'s and ``Minimum``'s
+``TieWeight``); ``fmax``/``fmin`` (``_FMaxMin``) cast the mask their forward keeps with an
+operator. The set holds exact classes, so a subclass is not admitted by its base. A class not
+listed keeps its graph replaying on nodes, as before.
 """
 
 from __future__ import annotations
@@ -30,8 +34,8 @@ _STATIC = {
     "chainrule.ops.conv": "Conv ConvInput ConvWeight",
     "chainrule.ops.dropout": "Dropout",
     "chainrule.ops.elementwise": "Abs Add Clamp ClampGrad Cos Div Erf Exp Expm1 Log Log1p Maximum Minimum Mul Neg "
-                                 "PowScalar RPowScalar Rsqrt Sigmoid SigmoidGrad Sin Sqrt Sub Tanh TanhGrad TieWeight "
-                                 "Where",
+                                 "Pow PowScalar RPowScalar Rsqrt Sigmoid SigmoidGrad Sin Sqrt Sub Tanh TanhGrad "
+                                 "TieWeight Where",
     "chainrule.ops.embedding": "GradScale",
     "chainrule.ops.fold": "Fold Unfold",
     "chainrule.ops.index_extra": "IndexPut ScatterReduce",
@@ -43,7 +47,7 @@ _STATIC = {
     "chainrule.ops.linalg_lu": "Lu",
     "chainrule.ops.linear": "Linear LinearGrad",
     "chainrule.ops.loss": "BinaryCrossEntropy",
-    "chainrule.ops.math_extra": "Acos Acosh Asin Asinh Atan Atan2 Atanh Cosh Frac Hypot Sinh",
+    "chainrule.ops.math_extra": "Acos Acosh Asin Asinh Atan Atan2 Atanh Cosh Fmod Frac Hypot NanToNum Sinh",
     "chainrule.ops.math_misc": "Angle",
     "chainrule.ops.nll": "NllLoss NllLossGrad NllLossPick",
     "chainrule.ops.normalization": "Normalize NormalizeGrad WindowSum",
@@ -58,8 +62,9 @@ _STATIC = {
     "chainrule.ops.shape": "Cast Clone Flip Permute Repeat Reshape Roll Tri",
     "chainrule.ops.softmax": "LogSoftmax LogSumExp Softmax",
     "chainrule.ops.sorting": "Cumprod OrderPick",
-    "chainrule.ops.statistics": "NonNegative",
-    "chainrule.ops.special_math": "Copysign Digamma Entr Erfc Erfcx Erfinv I0 I1 Lgamma LogNdtr Ndtri Polygamma Sinc",
+    "chainrule.ops.statistics": "Logcumsumexp NonNegative",
+    "chainrule.ops.special_math": "Copysign Digamma Entr Erfc Erfcx Erfinv I0 I0e I1 I1e Lgamma LogNdtr Logit Ndtri "
+                                  "Polygamma Sinc _FMaxMin _XLog",
     "chainrule.autograd.broadcast": "BroadcastTo SumTo",
     "chainrule.compiler.fuse": "FusedNode",
 }

@@ -90,10 +90,10 @@ class Pow(_Binary):
         ga = gy * b * a ** (b - 1) if na else None
         gb = None
         if nb:
-            # d/db a^b = a^b log a; PyTorch sets it to 0 where a == 0 and b >= 0
-            zero = a._data == 0
-            safe = where(zero, 1.0, a) if zero.any() else a
-            gb = gy * y * log(safe)
+            # d/db a^b = a^b log a; PyTorch sets it to 0 where a == 0 and b >= 0. The mask is an
+            # operator's (a recorded backward makes it anew); where a has no zeros, log of the
+            # ``where`` equals log a bit for bit
+            gb = gy * y * log(where(a == 0, 1.0, a))
         return ga, gb
 
 

@@ -15,9 +15,11 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import FunctionNode, named_output
+from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from ._util import binary_operands, check_tensor, float_operand, to_tensor, wrap_dims
-from .elementwise import _Binary, exp, log, rsqrt
+from .compare import isfinite
+from .elementwise import _Binary, exp, log, rsqrt, trunc
 
 # ---- inverse trigonometric and hyperbolic functions -------------------------------------------------
 
@@ -140,12 +142,13 @@ class Fmod(_Binary):
         return self.xp.fmod(a, b)
 
     def backward(self, gy):
-        a, b = self.saved_arrays
         na, nb = self.needs_input_grad
         gb = None
         if nb:
-            q = self.xp.trunc(a / b).astype(gy._data.dtype, copy=False)
-            gb = -gy * Tensor._make(q)  # piecewise constant in a and b: a constant of the graph
+            a, b = self.saved_tensors
+            with no_grad():  # piecewise constant in a and b: a constant of the graph, made by operators
+                q = trunc(a / b).to(gy.dtype)
+            gb = -gy * q
         return (gy if na else None), gb
 
 
@@ -170,11 +173,10 @@ class NanToNum(FunctionNode):
         return self.xp.nan_to_num(x, nan=self.nan, posinf=self.posinf, neginf=self.neginf)
 
     def backward(self, gy):
-        (x,) = self.saved_arrays
-        finite = self.xp.isfinite(x)
-        if finite.all():
-            return gy
-        return gy * Tensor._make(finite.astype(gy._data.dtype))
+        (x,) = self.saved_tensors
+        # gy times 0/1, also where every input is finite (gy * 1 is gy bit for bit): a mask made
+        # by operators, which a recorded backward makes anew
+        return gy * isfinite(x).to(gy.dtype)
 
 
 # ---- functional wrappers ----------------------------------------------------------------------------

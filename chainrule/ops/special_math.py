@@ -21,7 +21,8 @@ from .. import backend
 from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
 from ._util import binary_operands, check_tensor, float_operand, to_tensor, torch_type_name
-from .elementwise import _Binary, cos, erf, exp, expm1, log, log1p, pow, where
+from .compare import logical_and
+from .elementwise import _Binary, cos, erf, exp, expm1, log, log1p, pow, sign, where
 from .inplace import _apply, _unary_
 from .math_extra import exp2, logaddexp, nan_to_num
 from .reduction import sum as _sum
@@ -130,7 +131,7 @@ class I0e(_Special):
     torch_name, kernel = "SpecialI0EBackward0", "i0e"
 
     def derivative(self, x, y):  # d/dx e^-|x| I0(x) = i1e(x) - sign(x) i0e(x)
-        return special_i1e(x) - Tensor._make(np.sign(x._data)) * y
+        return special_i1e(x) - sign(x) * y
 
 
 class I1(_Special):
@@ -144,8 +145,7 @@ class I1e(_Special):
     torch_name, kernel = "SpecialI1EBackward0", "i1e"
 
     def derivative(self, x, y):  # i0e(x) - i1e(x) (sign(x) + 1/x), 1/2 at 0
-        s = Tensor._make(np.sign(x._data))
-        return where(x == 0, 0.5, special_i0e(x) - y * (s + 1.0 / _safe(x)))
+        return where(x == 0, 0.5, special_i0e(x) - y * (sign(x) + 1.0 / _safe(x)))
 
 
 class Ndtri(_Special):
@@ -213,8 +213,8 @@ class Logit(FunctionNode):
         g = gy / (x * (1.0 - x))
         if self.eps is None:
             return g
-        inside = (x._data >= self.eps) & (x._data <= 1.0 - self.eps)
-        return g * Tensor._make(inside.astype(x._data.dtype))
+        inside = logical_and(x >= self.eps, x <= 1.0 - self.eps)  # operators, made anew on each call
+        return g * inside.to(x.dtype)
 
 
 class _XLog(_Binary):
@@ -235,7 +235,7 @@ class _XLog(_Binary):
     def backward(self, gy):
         x, y = self.saved_tensors
         nx, ny = self.needs_input_grad
-        gx = gy * _XLog(self.plus_one).apply(Tensor._make((x._data != 0).astype(x._data.dtype)), y) if nx else None
+        gx = gy * _XLog(self.plus_one).apply((x != 0).to(x.dtype), y) if nx else None  # a mask made by operators
         gyy = gy * x / ((y + 1.0) if self.plus_one else y) if ny else None
         return gx, gyy
 
@@ -255,9 +255,11 @@ class _FMaxMin(_Binary):
         return (np.fmax if self.is_max else np.fmin)(a, b)
 
     def backward(self, gy):
-        m = self.mask.astype(gy._data.dtype)
+        # the mask is forward state of the node (a recorded backward reads this call's); the cast
+        # and the complement are operators
+        m = Tensor._make(self.mask).to(gy.dtype)
         na, nb = self.needs_input_grad
-        return (gy * Tensor._make(m) if na else None), (gy * Tensor._make(1 - m) if nb else None)
+        return (gy * m if na else None), (gy * (1 - m) if nb else None)
 
 
 class Copysign(_Binary):

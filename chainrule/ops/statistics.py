@@ -294,14 +294,14 @@ class Logcumsumexp(FunctionNode):
         x, y = self.saved_tensors
         d = self.dim
         # where every input so far is -inf, so are y and each term e^(x_i - y_j): any finite y gives 0
-        y = where(Tensor._make(np.isneginf(y._data)), 0.0, y)
+        # (the masks here are comparisons, operators that a recorded backward runs on each call)
+        y = where(y == float("-inf"), 0.0, y)
 
-        def part(mask, g: Tensor) -> Tensor:  # e^x * reverse logcumsumexp(log g - y), for g > 0 only
-            m = Tensor._make(mask)
+        def part(m: Tensor, g: Tensor) -> Tensor:  # e^x * reverse logcumsumexp(log g - y), for g > 0 only
             log_g = where(m, log(where(m, g, 1.0)), float("-inf"))
             return exp(flip(Logcumsumexp(d).apply(flip(log_g - y, (d,))), (d,)) + x)
 
-        return part(gy._data > 0, gy) - part(gy._data < 0, -gy)
+        return part(gy > 0, gy) - part(gy < 0, -gy)
 
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
