@@ -24,7 +24,7 @@ from .. import backend
 from ..autograd.function import _NO_GRAD
 from ..kernels.tables import is_size_only
 from ..tensor import Tensor
-from . import trace
+from . import buffers, trace
 from .graph import Graph, spec_slots
 from .plan import BackwardPlan, Plan, forward_schedule, live_grads, schedule, view_keep
 from .static_ops import RANDOM
@@ -180,12 +180,14 @@ class BackwardRecorder(trace.Recorder):
                 step.template.__dict__[name] = None
         bsteps = [(step, _NO_GRAD[len(step.ins)]) for step in self.steps]
         breads = [list(step.ins) + [s for _, spec in step.subst for s in spec_slots(spec)] for step in self.steps]
-        backward = BackwardPlan(schedule(self.n_slots, bsteps, breads, [s for s in result_slots if s is not None]),
+        backward = BackwardPlan(schedule(self.n_slots, bsteps, breads, [s for s in result_slots if s is not None],
+                                         self.meta),
                                 tuple(self.grad_slots), tuple(self.forward_slots), tuple(self.state_slots),
                                 tuple(self.consts), tuple(result_slots))
         saved = tuple(sorted({fs for _, fs in self.forward_slots}))
         kept_nodes = tuple(sorted({k for _, k, _ in self.state_slots}))
-        forward, chains = forward_schedule(graph, list(needs), saved)
+        forward, chains = forward_schedule(graph, list(needs), saved, kept_nodes)
+        buffers.share(forward.buffers, backward.schedule.buffers)
         random = any(type(step.template) in RANDOM for step in graph.steps)
         base_grads = {s: fwd_vals[s]._requires_grad for s in view_keep(chains)}
         return Plan(forward, backward, saved, kept_nodes, targets_spec, random, live_grads(graph),

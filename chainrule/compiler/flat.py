@@ -8,7 +8,8 @@ replays it on raw arrays instead, forward and backward:
   runs its ``forward`` on the arrays of its input slots; no Tensor, no edge, no saved-value
   bookkeeping. A slot is dropped as soon as its last reader has run (memory planning by
   liveness: what is left after the forward is the call's result and what the backward reads).
-  With grad mode off (inference), that is the whole replay.
+  Intermediates only the schedule sees are written into buffers made once and reused by every
+  call (``buffers.py``). With grad mode off (inference), that is the whole replay.
 * **backward**: the call's outputs get one node of their own, ``CompiledFunctionBackward`` (PyTorch's
   name for a compiled region), whose edges go to the tensors the call's gradient flows to (its
   inputs and the live tensors, such as parameters, that require grad). Its backward runs a
@@ -32,8 +33,8 @@ flat schedule too: each is called as on nodes, on tensors around the arrays it w
 not made by an operator step (an input or parameter returned as it is) or is returned twice; an
 operator of the forward is not in ``static_ops.STATIC_BACKWARD`` (operators whose backward's
 structure - which operators it runs, on what - depends only on shapes, dtypes, which inputs need a
-gradient and hyper-parameters, never on values: ``Pow``'s backward, for one, branches on whether
-the base has zeros, which a recorded schedule would freeze); the backward does something a schedule
+gradient and hyper-parameters, never on values: ``Prod``'s backward, for one, branches on whether
+a factor is zero, which a recorded schedule would freeze); the backward does something a schedule
 cannot repeat (reads a value into Python, uses a tensor made outside the operators that is neither
 a forward value nor forward state of a node of the call, keeps an attribute of a type not known to
 be a constant); or a target of the gradient is a non-leaf tensor with hooks (the recording run
@@ -65,6 +66,7 @@ from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..backend import array_module
 from ..tensor import Tensor
 from .backward_record import BackwardRecorder
+from .buffers import unalias
 from .fuse import FusedNode
 from .graph import Graph, GuardFailed, build
 from .plan import Plan, Schedule, forward_schedule, live_grads, static_refusal, view_keep
@@ -97,7 +99,22 @@ def call(graph: Graph, inputs: list) -> Any:
 def _run_steps(schedule: Schedule, vals: list, tensors: dict, guards: tuple = (), nodes: dict | None = None) -> None:
     """Run ``schedule`` on the raw values in ``vals`` (in place). ``tensors``: slot -> the Tensor of
     an input or live slot (for attributes that hold a Tensor); ``nodes``: step -> node, filled for
-    the steps it has as keys."""
+    the steps it has as keys. Intermediates go into the schedule's buffers where it has them
+    (``buffers.py``) and no other run holds them."""
+    planned = schedule.buffers
+    arrays = planned.take() if planned is not None else None
+    try:
+        _run(schedule, vals, tensors, guards, nodes, arrays)
+    finally:
+        if planned is not None and arrays is not None:
+            planned.give_back()
+
+
+def _run(schedule: Schedule, vals: list, tensors: dict, guards: tuple, nodes: dict | None,
+         arrays: list | None) -> None:
+    checks = None
+    if arrays is not None and schedule.buffers is not None:
+        checks = schedule.buffers.checks
     g = 0
     by_slot: dict[int, Any] = {}  # first output slot -> node, of the steps an effect reads
     for k, (step, needs) in enumerate(schedule.steps):
@@ -116,10 +133,14 @@ def _run_steps(schedule: Schedule, vals: list, tensors: dict, guards: tuple = ()
         node.__dict__.update(step.template.__dict__)
         for name, spec in step.subst:
             setattr(node, name, _fill(spec, vals, tensors))
-        arrays = [vals[s] for s in step.ins]
-        node.xp = xp = array_module(*arrays)
+        ins = [vals[s] for s in step.ins]
+        node.xp = xp = array_module(*ins)
         node.needs_input_grad = needs
-        out = node.forward(*arrays)
+        into = None if arrays is None else arrays[k]
+        out = node.forward(*ins) if into is None else node.forward(*ins, out=into)
+        if checks is not None and checks[k]:  # an output in an input's buffer would be overwritten
+            raw = schedule.buffers.arrays(checks[k])  # type: ignore[union-attr]
+            out = unalias(out, raw) if step.single else [unalias(o, raw) for o in out]
         if step.single:
             vals[step.outs[0]] = out if type(out) is np.ndarray else xp.asarray(out)
         else:

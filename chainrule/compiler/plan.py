@@ -15,22 +15,21 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import shape as S
+from . import buffers
+from .buffers import Buffers, may_view
 from .graph import Graph, spec_slots
 from .static_ops import STATIC_BACKWARD
-
-# operators whose output is a view of their input or not depending on the input's memory layout,
-# which the signature does not fix (others say so by ``_is_view`` before they run)
-_MAY_VIEW = frozenset({S.Reshape})
 
 
 @dataclasses.dataclass
 class Schedule:
-    """Steps on raw arrays: each ``(step, needs_input_grad)``; ``frees[k]``: slots dropped after step k."""
+    """Steps on raw arrays: each ``(step, needs_input_grad)``; ``frees[k]``: slots dropped after step k;
+    ``buffers``: the preallocated buffers its intermediates are written into (``buffers.py``)."""
 
     n_slots: int
     steps: tuple
     frees: tuple
+    buffers: Buffers | None = None
 
 
 @dataclasses.dataclass
@@ -119,7 +118,7 @@ def view_chains(graph: Graph) -> tuple:
 def _may_view(step: Any) -> bool:
     if step.effect is not None:  # a snapshot before an in-place write is a value of its own
         return False
-    return step.template._is_view or type(step.template) in _MAY_VIEW
+    return may_view(step.template)
 
 
 def view_keep(chains: tuple) -> set:
@@ -127,17 +126,22 @@ def view_keep(chains: tuple) -> set:
     return {s for _, chain in chains for _, s in chain}
 
 
-def forward_schedule(graph: Graph, needs: list, saved: tuple = ()) -> tuple[Schedule, tuple]:
+def forward_schedule(graph: Graph, needs: list, saved: tuple = (), kept_nodes: tuple = ()) -> tuple[Schedule, tuple]:
     """The forward ``schedule`` of ``graph`` (``needs``: ``needs_input_grad`` per step), keeping the
     outputs, the ``saved`` slots the backward reads and the bases of returned views; and the
-    outputs' ``view_chains``."""
+    outputs' ``view_chains``. ``kept_nodes``: steps whose node the backward reads."""
     chains = view_chains(graph)
     keep = set(graph.out_slots) | set(saved) | view_keep(chains)
-    return schedule(graph.n_slots, list(zip(graph.steps, needs)), forward_reads(graph), keep), chains
+    exclude = (set(kept_nodes) | {k for _, chain in chains for k, _ in chain}
+               | {k for k, step in enumerate(graph.steps) if step.keeps_node})
+    return schedule(graph.n_slots, list(zip(graph.steps, needs)), forward_reads(graph), keep,
+                    graph.slot_meta, frozenset(exclude)), chains
 
 
-def schedule(n_slots: int, steps: list, reads: list, keep) -> Schedule:
-    """``steps`` with, after each, the slots no later step reads and ``keep`` does not hold."""
+def schedule(n_slots: int, steps: list, reads: list, keep, meta=None, exclude=frozenset()) -> Schedule:
+    """``steps`` with, after each, the slots no later step reads and ``keep`` does not hold; with
+    ``meta`` (shape and dtype per slot), the buffers of its intermediates (``buffers.plan``;
+    ``exclude``: steps whose node outlives the schedule)."""
     last: dict[int, int] = {}
     for k, rs in enumerate(reads):
         for s in rs:
@@ -151,7 +155,8 @@ def schedule(n_slots: int, steps: list, reads: list, keep) -> Schedule:
         for s in step.outs:
             if s not in last and s not in kept:
                 frees[k].append(s)
-    return Schedule(n_slots, tuple(steps), tuple(tuple(f) for f in frees))
+    planned = None if meta is None else buffers.plan(tuple(steps), reads, kept, meta, exclude)
+    return Schedule(n_slots, tuple(steps), tuple(tuple(f) for f in frees), planned)
 
 
 def live_grads(graph: Graph) -> tuple:

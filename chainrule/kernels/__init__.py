@@ -14,6 +14,9 @@ kernels: fused multiply-adds, ``lerp_``, ``addcmul_``, ``addcdiv_``, whole SGD a
 and ``fused`` (a chain of element-wise operators given as a ``fused_program.Program``, run as
 one kernel forward and one backward: what ``chainrule.compile`` fuses). ``_parallel`` is the thread pool every backend's kernels share and
 ``_blas_threads`` holds NumPy's BLAS to the thread count.
+``relu``, ``relu_backward``, ``conv.forward``, ``conv.input``, ``matmul`` and the max pools'
+``route`` take ``out=``, an array offered to write the result into (``_out.py``: a compiled
+schedule's buffer), in every backend that has them.
 ``windows.py`` is the geometry of window sweeps that operators and every backend share.
 ``tables.py`` builds the index and weight tables operators need from sizes alone (adaptive
 pooling windows, average-pool divisors, interpolation weights, padding maps), on the host.

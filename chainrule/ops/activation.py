@@ -25,8 +25,9 @@ from .softmax import softmax
 class Relu(FunctionNode):
     """``y = max(x, 0)``; its backward is ``ReluGrad``, one node for every order of derivative."""
 
-    def forward(self, x):
-        y = kernels.call("pointwise", "relu", self.xp, x)
+    def forward(self, x, out=None):
+        """``out``: an array the result may be written into (a compiled schedule's buffer)."""
+        y = kernels.call("pointwise", "relu", self.xp, x, out=out)
         self.save_for_backward(y)
         return y
 
@@ -44,8 +45,8 @@ class ReluGrad(FunctionNode):
     def __init__(self, y):
         self.y = y
 
-    def forward(self, gy):
-        return kernels.call("pointwise", "relu_backward", self.xp, gy, self.y)
+    def forward(self, gy, out=None):
+        return kernels.call("pointwise", "relu_backward", self.xp, gy, self.y, out=out)
 
     def backward(self, g):
         return ReluGrad(self.y).apply(g)

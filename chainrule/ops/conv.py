@@ -118,9 +118,11 @@ class Conv(_ConvFace):
 
     torch_name = "ConvolutionBackward0"
 
-    def forward(self, x, w, b=None):
+    def forward(self, x, w, b=None, out=None):
+        """``out``: an array the result may be written into (a compiled schedule's buffer)."""
         self.save_for_backward(x, w)
-        return _add_bias(kernels.call("conv", "forward", self.xp, x, w, win=self.win, groups=self.groups), b, self.win.nd)
+        y = kernels.call("conv", "forward", self.xp, x, w, win=self.win, groups=self.groups, out=out)
+        return _add_bias(y, b, self.win.nd)
 
     def backward(self, gy):
         x, w = self.saved_tensors
@@ -136,9 +138,10 @@ class ConvInput(_ConvFace):
 
     torch_name = "ConvolutionBackward0"
 
-    def forward(self, y, w, b=None):
+    def forward(self, y, w, b=None, out=None):
         self.save_for_backward(y, w)
-        return _add_bias(kernels.call("conv", "input", self.xp, y, w, win=self.win, groups=self.groups), b, self.win.nd)
+        gx = kernels.call("conv", "input", self.xp, y, w, win=self.win, groups=self.groups, out=out)
+        return _add_bias(gx, b, self.win.nd)
 
     def backward(self, gx):
         y, w = self.saved_tensors

@@ -28,10 +28,11 @@ class Linear(FunctionNode):
             return "ViewBackward0"
         return "UnsafeViewBackward0" if self.ndim > 2 else "SqueezeBackward4"
 
-    def forward(self, x, w, b=None):
+    def forward(self, x, w, b=None, out=None):
+        """``out``: an array the result may be written into (a compiled schedule's buffer)."""
         self.save_for_backward(x, w)
         self.ndim = x.ndim
-        y = kernels.call("matmul", "matmul", self.xp, x, w.T)
+        y = kernels.call("matmul", "matmul", self.xp, x, w.T, out=out)
         if b is not None:
             y += b
         return y

@@ -110,8 +110,9 @@ class MaxPoolGrad(FunctionNode):
     def __init__(self, route, in_shape: tuple, torch_name: str):
         self.route, self.in_shape, self.torch_name = route, tuple(in_shape), torch_name
 
-    def forward(self, g):
-        return self.route.route(self.xp, g)
+    def forward(self, g, out=None):
+        """``out``: an array the result may be written into (a compiled schedule's buffer)."""
+        return self.route.route(self.xp, g, out=out)
 
     def backward(self, gg):
         return PlaneGather(self.route.indices(self.xp), self.in_shape).apply(gg)

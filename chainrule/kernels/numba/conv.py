@@ -36,6 +36,7 @@ import math
 import numpy as np
 
 from .._jit import numba_module, takes
+from .._out import fits
 from .._parallel import parallel_for, parallel_sum, single_blas, threads_for
 from ..numpy.conv import depthwise, input_as_forward
 from ..windows import Window
@@ -115,24 +116,26 @@ def _block(win2: Window, geo: tuple, cg: int, itemsize: int) -> int:
     return min(by_columns, by_bytes)
 
 
-def forward(xp, x, w, win: Window, groups: int):
-    """``Y = conv(X, W)``: (N, C, *S), (O, C/g, *K) -> (N, O, *P), or ``NotImplemented``."""
+def forward(xp, x, w, win: Window, groups: int, out=None):
+    """``Y = conv(X, W)``: (N, C, *S), (O, C/g, *K) -> (N, O, *P), or ``NotImplemented``; into
+    ``out`` where it fits (``_out.py``)."""
     if depthwise(w.shape[1], w.shape[0] // groups, groups) or not (handles(win) and available(xp, x, w)):
         return NotImplemented
     with single_blas():
-        return run_forward(xp, x, w, win, groups)
+        return run_forward(xp, x, w, win, groups, out)
 
 
-def input(xp, gy, w, win: Window, groups: int):
-    """``X = conv_input(Y, W)``: (N, O, *P), (O, C/g, *K) -> (N, C, *S), or ``NotImplemented``."""
+def input(xp, gy, w, win: Window, groups: int, out=None):
+    """``X = conv_input(Y, W)``: (N, O, *P), (O, C/g, *K) -> (N, C, *S), or ``NotImplemented``;
+    into ``out`` where it fits."""
     if depthwise(w.shape[1], gy.shape[1] // groups, groups):
         return NotImplemented
     if all(s == 1 for s in win.stride):
-        return forward(xp, *input_as_forward(xp, gy, w, win, groups), groups)
+        return forward(xp, *input_as_forward(xp, gy, w, win, groups), groups, out=out)
     if not (handles(win) and available(xp, gy, w)):
         return NotImplemented
     with single_blas():
-        return run_input_strided(xp, gy, w, win, groups)
+        return run_input_strided(xp, gy, w, win, groups, out)
 
 
 def weight(xp, x, gy, win: Window, groups: int, cg: int):
@@ -143,7 +146,7 @@ def weight(xp, x, gy, win: Window, groups: int, cg: int):
         return run_weight(xp, x, gy, win, groups, cg)
 
 
-def run_forward(xp, x, w, win: Window, groups: int):
+def run_forward(xp, x, w, win: Window, groups: int, out=None):
     """``forward`` on arrays it takes."""
     k, blas = _kernels(x.dtype.type)
     win2 = _plane(win)
@@ -152,12 +155,13 @@ def run_forward(xp, x, w, win: Window, groups: int):
     geo = _geometry(win2, cg, groups)
     wk = _tap_weights(w.reshape((o, cg) + tuple(win2.kernel)), geo)
     oh, ow = win2.out_size
-    y = np.empty((n, o, oh, ow), dtype=x.dtype)
+    shape = (n, o) + tuple(win.out_size)
+    y = out.reshape((n, o, oh, ow)) if fits(out, shape, x.dtype, x) else np.empty((n, o, oh, ow), dtype=x.dtype)
     macs = n * o * cg * math.prod(win2.kernel) * oh * ow
     threads = _threads(xp, n, macs, x4.nbytes + y.nbytes)
     nb = _block(win2, geo, cg, x.itemsize)
     parallel_for(lambda lo, hi: k.forward(x4, wk, y, lo, hi, geo, nb, blas), n, threads)
-    return y.reshape((n, o) + tuple(win.out_size))
+    return y.reshape(shape)
 
 
 def run_weight(xp, x, gy, win: Window, groups: int, cg: int):
@@ -181,7 +185,7 @@ def run_weight(xp, x, gy, win: Window, groups: int, cg: int):
     return _untap_weights(parallel_sum(part, n, threads), o, cg, geo).reshape((o, cg) + tuple(win.kernel))
 
 
-def run_input_strided(xp, gy, w, win: Window, groups: int):
+def run_input_strided(xp, gy, w, win: Window, groups: int, out=None):
     """``input`` for strided windows: one GEMM into columns and a compiled col2im per sample
     and group."""
     k, blas = _kernels(gy.dtype.type)
@@ -192,13 +196,15 @@ def run_input_strided(xp, gy, w, win: Window, groups: int):
     geo = _geometry(win2, cg, groups)[:9] + (0,)  # every window copied: one matrix per group
     wk = _tap_weights(w.reshape((o, cg) + tuple(win2.kernel)), geo)
     h, wd = win2.in_size
-    gx = np.empty((n, cg * groups, h, wd), dtype=gy.dtype)
+    shape = (n, cg * groups) + tuple(win.in_size)
+    gx = out.reshape((n, cg * groups, h, wd)) if fits(out, shape, gy.dtype, gy) else np.empty((n, cg * groups, h, wd),
+                                                                                            dtype=gy.dtype)
     macs = n * o * cg * math.prod(win2.kernel) * math.prod(win2.out_size)
     threads = _threads(xp, n, macs, gy4.nbytes + gx.nbytes)
     oh, ow = win2.out_size
     nb = _block(win2, geo, cg, gy.itemsize)
     parallel_for(lambda lo, hi: k.input(gy4, wk, gx, lo, hi, geo, oh, ow, nb, blas), n, threads)
-    return gx.reshape((n, cg * groups) + tuple(win.in_size))
+    return gx.reshape(shape)
 
 
 # ---- the compiled side --------------------------------------------------------------------------

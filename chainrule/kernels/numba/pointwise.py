@@ -18,6 +18,7 @@ import functools
 import numpy as np
 
 from .._jit import numba_module, takes
+from .._out import fits
 from .._parallel import parallel_for, threads_for
 from . import tuning
 
@@ -29,18 +30,18 @@ def available(xp, *arrays) -> bool:
             and _loops() is not None)
 
 
-def relu(xp, x):
-    """``maximum(x, 0)`` of a contiguous array."""
+def relu(xp, x, out=None):
+    """``maximum(x, 0)`` of a contiguous array (into ``out`` where it fits: ``_out.py``)."""
     if not available(xp, x):
         return NotImplemented
     k = _loops()
-    y = np.empty_like(x)
+    y = out if fits(out, x.shape, x.dtype, x) else np.empty_like(x)
     xf, yf = x.reshape(-1), y.reshape(-1)
     parallel_for(lambda lo, hi: k.relu(xf, yf, lo, hi), xf.size, _threads(xp, x))
     return y
 
 
-def relu_backward(xp, g, y):
+def relu_backward(xp, g, y, out=None):
     """``g`` where ``y > 0`` and 0 where ``y <= 0``: ReLU's gradient from its output. A gradient
     that is one value broadcast everywhere (the gradient of a sum) is read as that value; any
     other non-contiguous one is copied first. Both instead of declining: the reference's ``where``
@@ -48,7 +49,7 @@ def relu_backward(xp, g, y):
     if isinstance(g, np.ndarray) and g.shape == y.shape and g.dtype == y.dtype and not g.flags.c_contiguous:
         if g.size and not any(g.strides) and available(xp, y):
             k = _loops()
-            gx = np.empty_like(y)
+            gx = out if fits(out, y.shape, y.dtype, y) else np.empty_like(y)
             v, yf, of = g.reshape(-1)[0], y.reshape(-1), gx.reshape(-1)
             parallel_for(lambda lo, hi: k.relu_backward_fill(v, yf, of, lo, hi), yf.size, _threads(xp, y))
             return gx
@@ -56,7 +57,7 @@ def relu_backward(xp, g, y):
     if not available(xp, g, y):
         return NotImplemented
     k = _loops()
-    gx = np.empty_like(g)
+    gx = out if fits(out, g.shape, g.dtype, g) else np.empty_like(g)
     gf, yf, of = g.reshape(-1), y.reshape(-1), gx.reshape(-1)
     parallel_for(lambda lo, hi: k.relu_backward(gf, yf, of, lo, hi), gf.size, _threads(xp, g))
     return gx

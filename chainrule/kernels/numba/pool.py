@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from .._jit import numba_module, takes
+from .._out import fits
 from .._parallel import parallel_for, threads_for
 from ..numpy.pool import scatter
 from ..windows import Window
@@ -61,12 +62,13 @@ class TapRoute:
         """Flat per-plane input index of each window's maximum, (N, C, *P) int64."""
         return tap_indices(xp, self.taps, self.win)
 
-    def route(self, xp, g):
+    def route(self, xp, g, out=None):
         """Zeros of the input's shape with each ``g`` added at its window's maximum (a gradient
-        the compiled loops do not take goes through the reference's scatter)."""
+        the compiled loops do not take goes through the reference's scatter); into ``out`` where
+        it fits (``_out.py``)."""
         if not available(xp, g):
-            return scatter(xp, self.indices(xp), g, self.in_shape)
-        return tap_route(xp, self.taps, g, self.in_shape, self.win)
+            return scatter(xp, self.indices(xp), g, self.in_shape, out)
+        return tap_route(xp, self.taps, g, self.in_shape, self.win, out)
 
 
 def max_pool(xp, x, win: Window, with_route: bool):
@@ -104,11 +106,15 @@ def tap_indices(xp, taps, win: Window):
     return idx
 
 
-def tap_route(xp, taps, g, in_shape: tuple, win: Window):
+def tap_route(xp, taps, g, in_shape: tuple, win: Window, out=None):
     """The gradient of max pooling: zeros of ``in_shape`` with each ``g`` added at its window's
-    maximum (first order; ``g`` shaped like the output)."""
+    maximum (first order; ``g`` shaped like the output); into ``out`` where it fits."""
     k = _kernels(*_geometry(win))
-    gx = np.zeros(in_shape, dtype=g.dtype)
+    if fits(out, in_shape, g.dtype, g):
+        gx = out
+        gx.fill(0)
+    else:
+        gx = np.zeros(in_shape, dtype=g.dtype)
     t3, g3, gx3 = _planes(taps, win.out_size), _planes(g, win.out_size), _planes(gx, win.in_size)
     threads = threads_for(xp, gx.nbytes)
     parallel_for(lambda lo, hi: k.route(t3, g3, gx3, lo, hi), t3.shape[0], threads)

@@ -21,27 +21,34 @@ Batched products (3-D and more on both sides), 1-D operands and non-NumPy arrays
 
 from __future__ import annotations
 
+from .._out import fits
 from .._parallel import parallel_for, single_blas, threads_for
 from . import tuning
 
 
-def matmul(xp, a, b):
-    """``xp.matmul(a, b)``, 2-D products spread over chainrule's threads (see the module doc)."""
+def matmul(xp, a, b, out=None):
+    """``xp.matmul(a, b)``, 2-D products spread over chainrule's threads (see the module doc);
+    into ``out`` where it fits (``_out.py``)."""
     if getattr(xp, "__name__", "") != "numpy" or a.ndim < 2 or b.ndim != 2:
         return xp.matmul(a, b)
+    shape = a.shape[:-1] + (b.shape[1],)
+    if not fits(out, shape, xp.result_type(a, b), a):
+        out = None
     if a.ndim > 2:
         if not a.flags.c_contiguous:
             return xp.matmul(a, b)
-        return matmul(xp, a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
+        flat = None if out is None else out.reshape(-1, b.shape[1])
+        return matmul(xp, a.reshape(-1, a.shape[-1]), b, flat).reshape(shape)
     m, k = a.shape
     n = b.shape[1]
     if m * k * n < tuning.MATMUL_AS_IS_MAX_MACS:  # one thread in BLAS anyway (tuning.py)
-        return xp.matmul(a, b)
+        return xp.matmul(a, b, out=out)
     threads = threads_for(xp, (m * k + k * n + m * n) * a.itemsize) if m * k * n >= tuning.MATMUL_PARALLEL_MIN_MACS else 1
     if threads == 1:
         with single_blas():
-            return xp.matmul(a, b)
-    out = xp.empty((m, n), dtype=xp.result_type(a, b))
+            return xp.matmul(a, b, out=out)
+    if out is None:
+        out = xp.empty((m, n), dtype=xp.result_type(a, b))
     if m >= n:
         parallel_for(lambda lo, hi: xp.matmul(a[lo:hi], b, out=out[lo:hi]), m, threads)
     else:

@@ -7,12 +7,14 @@ inactive position gives 0 even where ``g`` is NaN or infinite.
 
 from __future__ import annotations
 
-
-def relu(xp, x):
-    """``maximum(x, 0)``."""
-    return xp.maximum(x, 0)
+from .._out import fits
 
 
-def relu_backward(xp, g, y):
-    """``g`` where ``y > 0`` (or NaN), 0 where ``y <= 0``."""
+def relu(xp, x, out=None):
+    """``maximum(x, 0)`` (into ``out`` where it fits: ``_out.py``)."""
+    return xp.maximum(x, 0, out=out if fits(out, x.shape, x.dtype, x) else None)
+
+
+def relu_backward(xp, g, y, out=None):
+    """``g`` where ``y > 0`` (or NaN), 0 where ``y <= 0`` (``out`` is not used: ``where`` has none)."""
     return xp.where(y <= 0, g.dtype.type(0), g)

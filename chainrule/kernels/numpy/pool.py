@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from .._out import fits
 from ..tables import adaptive_taps
 from ..windows import Window, crop, flat_phases, flat_taps, from_flat, merge_phases, phase_shape, phases, to_flat
 
@@ -55,12 +56,16 @@ def tap_table(pos: list, size: tuple) -> np.ndarray:
     return flat.reshape(n_win, -1)
 
 
-def scatter(xp, idx, g, in_shape: tuple):
+def scatter(xp, idx, g, in_shape: tuple, out=None):
     """Zeros of ``in_shape`` (N, C, *S) with ``g[n, c, p]`` added at the flat plane position
-    ``idx[n, c, p]`` (repeated positions add up)."""
+    ``idx[n, c, p]`` (repeated positions add up); into ``out`` where it fits (``_out.py``)."""
     n, c = idx.shape[:2]
     plane = math.prod(in_shape[2:])
-    out = xp.zeros(math.prod(in_shape), dtype=g.dtype)
+    if fits(out, in_shape, g.dtype, g):
+        out = out.reshape(-1)
+        out.fill(0)
+    else:
+        out = xp.zeros(math.prod(in_shape), dtype=g.dtype)
     base = (xp.arange(n * c, dtype=idx.dtype) * plane).reshape((n, c) + (1,) * (idx.ndim - 2))
     flat = (idx + base).ravel()
     if xp is np:
@@ -88,10 +93,10 @@ class MaxRoute:
         q += xp.arange(0, n_win * n_tap, n_tap, dtype=np.intp)
         return table.take(q).reshape(arg.shape)
 
-    def route(self, xp, g):
+    def route(self, xp, g, out=None):
         """The gradient of the max: zeros of the input's shape with each ``g`` added at its
-        window's maximum."""
-        return scatter(xp, self.indices(xp), g, self.in_shape)
+        window's maximum (into ``out`` where it fits)."""
+        return scatter(xp, self.indices(xp), g, self.in_shape, out)
 
 
 def max_pool(xp, x, win: Window, with_route: bool):
