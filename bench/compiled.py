@@ -12,6 +12,7 @@ table:
   ``stats["compile_seconds"]`` (recording and fusion, inside the recording call) are kept too.
   Fused kernels come from the on-disk kernel cache when an earlier process built them, so the
   figure is the cold one only on a machine's first run;
+* the memory the flat schedules hold in buffers between calls (``buffer_bytes``);
 * the calls that were recorded, replayed (how many of those as a flat schedule) or run eagerly,
   and every input signature that fell back to eager with its reason (a row whose signature fell
   back measures eager code, and says so);
@@ -61,8 +62,25 @@ def chainrule_stats(step: Callable[[], object]) -> dict:
     graphs = compiled.graphs()
     return {"calls": dict(compiled.calls), "graphs": len(graphs),
             "flat_calls": sum(g.stats.get("flat_calls", 0) for g in graphs),
+            "buffer_bytes": buffer_bytes(graphs),
             "graph_compile_seconds": sum(g.stats.get("compile_seconds", 0.0) for g in graphs),
             "fallbacks": [f"{f.reason} ({f.where})" if f.where else f.reason for f in compiled.failures()]}
+
+
+def buffer_bytes(graphs: list) -> int:
+    """The memory the graphs' flat schedules hold in preallocated buffers (``compiler/buffers.py``)."""
+    arenas: dict[int, int] = {}
+    for g in graphs:
+        plan = g.flat
+        schedules = [getattr(plan, "forward", None)]
+        backward = getattr(plan, "backward", None)
+        if backward is not None:
+            schedules.append(backward.schedule)
+        for schedule in schedules:
+            held = getattr(schedule, "buffers", None)
+            if held is not None:
+                arenas[id(held.arena)] = held.nbytes
+    return sum(arenas.values())
 
 
 def error_text(exc: BaseException, limit: int = 200) -> str:
@@ -110,7 +128,7 @@ def finish(row: dict, sides: dict, ours_samples: list, torch_compiled_samples: l
 
 # ---- rendering (the harness's text table, bench.report's Markdown) -----------------------------
 HEAD = ("workload", "chainrule compile (first calls)", "recording + fusion", "graphs", "calls replayed (flat) / eager",
-        "fell back to eager",
+        "buffers held", "fell back to eager",
         "torch.compile", "chainrule / torch.compile", "torch.compile first calls")
 
 
@@ -118,6 +136,10 @@ def _seconds(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value:.3f} s" if abs(value) >= 1 else f"{value * 1e3:.2f} ms"
+
+
+def _mib(n: int | None) -> str:
+    return "-" if n is None else f"{n / 2**20:.2f} MiB"
 
 
 def _flat(stats: dict) -> str:
@@ -144,7 +166,7 @@ def table_rows(rows: list[dict], format_value: Callable[[float | None, str], str
         out.append((r["name"], _seconds(c.get("compile_s")), _seconds(c.get("graph_compile_seconds")),
                     str(c.get("graphs", "-")),
                     f"{calls.get('replayed', '-')}{_flat(c)} / {calls.get('eager', '-')}",
-                    "; ".join(fallbacks) if fallbacks else "none",
+                    _mib(c.get("buffer_bytes")), "; ".join(fallbacks) if fallbacks else "none",
                     torch_time, "-" if not tc or tc.get("ratio") is None else f"{tc['ratio']:.2f}x",
                     _seconds(tc.get("compile_s")) if tc else "-"))
     return out

@@ -72,7 +72,8 @@ def test_render_marks_a_dirty_tree_and_the_compiled_kernels():
 def test_render_adds_the_compiled_table_only_for_records_with_compiled_workloads():
     compiled_row = _row("mlp_compiled", ours=0.004, torch=0.005, ratio=0.8,
                         compiled={"backend": "inductor", "compile_s": 0.25, "graph_compile_seconds": 0.0125,
-                                  "graphs": 1, "calls": {"recorded": 1, "replayed": 40, "eager": 0}, "fallbacks": []},
+                                  "graphs": 1, "calls": {"recorded": 1, "replayed": 40, "eager": 0}, "fallbacks": [],
+                                  "buffer_bytes": 3 * 2**19},
                         torch_compile={"status": "ok", "median": 0.002, "ratio": 2.0, "compile_s": 9.5})
     broken_row = _row("lenet_compiled", ours=0.01, torch=0.01, ratio=1.0,
                       compiled={"backend": "inductor", "compile_s": 0.005, "graph_compile_seconds": 0.001,
@@ -85,8 +86,8 @@ def test_render_adds_the_compiled_table_only_for_records_with_compiled_workloads
     assert "| mlp_compiled | 4.00 ms | 5.00 ms | 0.80x | - | - | - |" in lines  # in the main table as any row
     start = lines.index("| " + " | ".join(compiled.HEAD) + " |")
     assert lines[start + 2:start + 4] == [
-        "| mlp_compiled | 250.00 ms | 12.50 ms | 1 | 40 / 0 | none | 2.00 ms | 2.00x | 9.500 s |",
-        "| lenet_compiled | 5.00 ms | 1.00 ms | 0 | 0 / 40 | an in-place write (model.py:3) | "
+        "| mlp_compiled | 250.00 ms | 12.50 ms | 1 | 40 / 0 | 1.50 MiB | none | 2.00 ms | 2.00x | 9.500 s |",
+        "| lenet_compiled | 5.00 ms | 1.00 ms | 0 | 0 / 40 | - | an in-place write (model.py:3) | "
         "n/a (InvalidCxxCompiler: no working C++ compiler \\| found) | - | - |",
     ]
     assert "chainrule.compile backend inductor" in text and "JAX: n/a (JAX is not installed)" in text
