@@ -17,6 +17,7 @@ What cannot be captured (``trace.py`` lists it) makes that signature run eagerly
 
 from __future__ import annotations
 
+import copy
 import functools
 import weakref
 from collections.abc import Callable
@@ -54,7 +55,22 @@ class OptimizedModule(Module):
         try:
             return super().__getattr__(name)
         except AttributeError:
-            return getattr(self._modules["_orig_mod"], name)
+            modules = self.__dict__.get("_modules")
+            if modules is None or "_orig_mod" not in modules:  # not initialised (copy, unpickling)
+                raise
+            return getattr(modules["_orig_mod"], name)
+
+    def __deepcopy__(self, memo: dict) -> OptimizedModule:
+        """A deep copy of the original module, compiled with the same options; its graphs are
+        recorded anew on its first calls (they belong to the original's tensors)."""
+        mod = copy.deepcopy(self._modules["_orig_mod"], memo)
+        assert mod is not None
+        old = self._compiled_call
+        compiled = compiled_callable(mod, fullgraph=old.fullgraph, fusion=old.fusion)
+        _compiled.add(compiled)
+        twin = OptimizedModule(mod, compiled)
+        memo[id(self)] = twin
+        return twin
 
 
 def compile(model: Any = None, *, fullgraph: bool = False, dynamic: bool | None = None,  # noqa: A001

@@ -107,6 +107,34 @@ def test_optimized_module_is_the_module():
     assert out.grad_fn is None and (out.numpy() == ref.numpy()).all() and (again.numpy() == ref.numpy()).all()
 
 
+def test_a_deep_copy_of_a_compiled_module_is_a_compiled_copy_that_trains_on_its_own():
+    """``copy.deepcopy`` (as ``AveragedModel`` and model-EMA code do) after the graphs were recorded
+    and planned: the copy has its own parameters, compiles anew and trains as an eager copy."""
+    import copy
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(300, 256), nn.ReLU(), nn.Linear(256, 3))  # big enough for buffers
+    compiled = torch.compile(model)
+    x = torch.randn(64, 300)
+    for _ in range(4):
+        compiled(x).sum().backward()
+    twin, eager_twin = copy.deepcopy(compiled), copy.deepcopy(model)
+    assert isinstance(twin, type(compiled)) and twin._orig_mod is not model
+    assert all(p is not q for p, q in zip(twin.parameters(), model.parameters()))
+    before = [p.detach().numpy().copy() for p in model.parameters()]
+    for net in (twin, eager_twin):
+        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+        for _ in range(4):
+            opt.zero_grad()
+            net(x).square().mean().backward()
+            opt.step()
+    for p, q in zip(twin.parameters(), eager_twin.parameters()):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+    for p, b in zip(model.parameters(), before):  # the original is untouched
+        np.testing.assert_array_equal(p.detach().numpy(), b)
+    assert calls(twin)["replayed"] == 3
+
+
 def test_new_signature_records_again():
     cf = torch.compile(lambda x: (x * 2 + 1).relu())
     cf(torch.ones(3))
