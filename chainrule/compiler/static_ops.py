@@ -21,7 +21,11 @@ always on the general path where that gives the same values bit for bit (``Pow``
 base with its zeros replaced, ``NanToNum``'s product with the finite mask), or by a node of its
 own (``LeakyReluGrad``, ``ClampGrad``, ``Amax``'s ``TieShare``, ``Maximum``'s and ``Minimum``'s
 ``TieWeight``); ``fmax``/``fmin`` (``_FMaxMin``) cast the mask their forward keeps with an
-operator. The set holds exact classes, so a subclass is not admitted by its base. A class not
+operator. A constant a backward builds from sizes alone is marked ``kernels.tables.size_only``,
+which the recorder keeps as it is: ``Einsum``'s ones vectors and identities, the identities and
+zero blocks of ``Svd``, ``Eigh``, ``Cholesky`` and ``Lu``, ``ScatterReduce``'s starting counts
+and zeros, ``IndexPut``'s zeros, the zeros of an unused ``Split`` piece and ``Unfold``'s window
+index. The set holds exact classes, so a subclass is not admitted by its base. A class not
 listed keeps its graph replaying on nodes, as before.
 """
 

@@ -5,8 +5,10 @@
 ``scatter_reduce`` is one node whose backward is PyTorch's (``sum``: the gradient, gathered for
 ``src``; ``prod``: the product of the others; ``mean``: divided by the count; ``amax``/``amin``:
 shared evenly between the inputs equal to the result), written with differentiable operators so
-double backward works. ``index_reduce`` is ``scatter_reduce`` with the index spread over the
-source. The copies and fills are ``scatter``/``where`` compositions.
+double backward works; its constants (the starting counts of ``mean``, zeros) come from sizes
+alone and are marked so (``kernels.tables.size_only``), which lets a recorded backward schedule
+(``chainrule.compile``) keep them. ``index_reduce`` is ``scatter_reduce`` with the index spread
+over the source. The copies and fills are ``scatter``/``where`` compositions.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from .. import backend
 from ..autograd import capture
 from ..autograd.function import FunctionNode, named_output
 from ..autograd.grad_mode import is_grad_enabled
+from ..kernels.tables import size_only
 from ..tensor import Tensor
 from ._util import broadcast_error, check_tensor, torch_type_name, wrap_dim
 from .compare import eq
@@ -82,8 +85,9 @@ class ScatterReduce(FunctionNode):
         if r == "sum":
             g_self, g_src = grad, Gather(d, index).apply(grad)
         elif r == "mean":
-            n = backend.array_module(x._data).full(x.shape, 1.0 if self.include_self else 0.0, dtype=x._data.dtype)
-            n_t = scatter_add(Tensor._make(n), d, idx_t, Tensor._make(np.ones(index.shape, dtype=n.dtype)))
+            xp = backend.array_module(x._data)
+            n = size_only(xp.full(x.shape, 1.0 if self.include_self else 0.0, dtype=x._data.dtype))
+            n_t = scatter_add(Tensor._make(n), d, idx_t, Tensor._make(size_only(xp.ones(index.shape, dtype=n.dtype))))
             n_t = where(eq(n_t, 0), 1.0, n_t)
             g_self = grad / n_t
             g_src = Gather(d, index).apply(grad) / Gather(d, index).apply(n_t)
@@ -92,7 +96,7 @@ class ScatterReduce(FunctionNode):
             masked_self_result = scatter_reduce(masked_self, d, idx_t, s, "prod", include_self=self.include_self)
             g_self = grad * masked_self_result / masked_self
             src_zero = eq(s, 0)
-            zeros_x = Tensor._make(np.zeros(x.shape, dtype=x._data.dtype))
+            zeros_x = Tensor._make(size_only(np.zeros(x.shape, dtype=x._data.dtype)))
             n_zeros = Gather(d, index).apply(scatter_add(zeros_x, d, idx_t, src_zero.to(x.dtype)))
             single = src_zero & eq(n_zeros, 1)
             masked_src = where(single, 1.0, s)
@@ -296,7 +300,7 @@ class IndexPut(FunctionNode):
             if self.accumulate:
                 gx = gy
             else:
-                zeros = Tensor._make(np.zeros(self.v_shape, dtype=gy._data.dtype))
+                zeros = Tensor._make(size_only(np.zeros(self.v_shape, dtype=gy._data.dtype)))
                 gx = IndexPut(self.index, False).apply(gy, zeros)
         if nv:
             gv = sum_to(GetItem(self.index).apply(gy), self.v_shape)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from .. import backend
 from ..autograd.function import FunctionNode, named_output
+from ..kernels.tables import size_only
 from ..tensor import Tensor
 from ._util import wrap_dim
 from .shape import reshape, unsqueeze
@@ -40,6 +41,7 @@ class Split(FunctionNode):
         return "UnbindBackward0" if self.squeeze else "SplitBackward0"
 
     _is_view = True
+    _materialize_grads = False  # unused pieces get their zeros in backward
 
     def __init__(self, dim: int, sizes: tuple, squeeze: bool = False):
         self.dim, self.sizes, self.squeeze = dim, sizes, squeeze
@@ -55,7 +57,12 @@ class Split(FunctionNode):
         return tuple(out)
 
     def backward(self, *grads):
-        # the engine fills the gradients of unused pieces with zeros (multi-output node)
+        if any(g is None for g in grads):  # unused pieces: zeros of the (shape, dtype) each output had
+            meta = self._out_meta  # set for every node of several outputs
+            assert meta is not None
+            # built from sizes alone and marked so: a recorded backward schedule keeps them as constants
+            grads = tuple(Tensor._make(size_only(self.xp.zeros(meta[j][0], dtype=meta[j][1].np))) if g is None
+                          else g for j, g in enumerate(grads))
         if self.squeeze:
             return Cat(self.dim).apply(*(unsqueeze(g, self.dim) for g in grads))
         return Cat(self.dim).apply(*grads)

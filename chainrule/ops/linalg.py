@@ -11,6 +11,7 @@ import string
 
 from .. import backend, kernels
 from ..autograd.function import FunctionNode, named_output
+from ..kernels.tables import size_only
 from ..tensor import Tensor
 from ._util import binary_operands, check_tensor, torch_type_name
 from .elementwise import where
@@ -204,7 +205,8 @@ class Einsum(FunctionNode):
 
     The gradient of operand k is an einsum of the output gradient with the other operands; labels
     summed only inside operand k come back through a ones vector, and labels repeated in operand
-    k (diagonals) through an identity matrix.
+    k (diagonals) through an identity matrix. Both are built from sizes alone and marked so
+    (``size_only``): a recorded backward schedule keeps them as constants.
     """
 
     def __init__(self, terms: tuple, out: str, sizes: dict):
@@ -244,13 +246,13 @@ class Einsum(FunctionNode):
                 target.append(label)
                 if label not in available:  # summed only inside operand k: its gradient is constant along it
                     terms.append(label)
-                    ops.append(Tensor._make(xp.ones(self.sizes[label], dtype=dt)))
+                    ops.append(Tensor._make(size_only(xp.ones(self.sizes[label], dtype=dt))))
                 continue
             twin = next(fresh)  # a repeated label reads a diagonal: write back onto it
             sizes[twin] = self.sizes[label]
             target.append(twin)
             terms.append(label + twin)
-            ops.append(Tensor._make(xp.eye(self.sizes[label], dtype=dt)))
+            ops.append(Tensor._make(size_only(xp.eye(self.sizes[label], dtype=dt))))
         return Einsum(tuple(terms), "".join(target), sizes).apply(*ops)
 
 

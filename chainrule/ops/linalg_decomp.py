@@ -18,6 +18,10 @@ derivative runs the same code. The formulas are the standard ones (as in PyTorch
 
 As in PyTorch, eigh/svd gradients are undefined at repeated eigen/singular values, and only
 functions invariant to the sign of each eigen/singular vector have a well-defined gradient.
+
+The constant matrices a backward builds from sizes alone (identities, the halved lower triangle,
+zeros for an unused factor) are marked so (``kernels.tables.size_only``): a recorded backward
+schedule (``chainrule.compile``) keeps them as constants.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import numpy as np
 
 from .. import return_types
 from ..autograd.function import FunctionNode
+from ..kernels.tables import size_only
 from ..tensor import Tensor
 from ._util import check_tensor, torch_type_name
 from .join import cat
@@ -384,7 +389,7 @@ class Cholesky(FunctionNode):
         low, gl = (mT(y), mT(g)) if self.upper else (y, g)
         n = low.shape[-1]
         half = np.tril(np.ones((n, n), dtype=low._data.dtype)) - 0.5 * np.eye(n, dtype=low._data.dtype)
-        phi = matmul(mT(low), gl) * Tensor._make(half)
+        phi = matmul(mT(low), gl) * Tensor._make(size_only(half))
         x = SolveTriangular(True, True, False).apply(mT(low), phi)  # L^-T Phi
         ga = SolveTriangular(False, False, False).apply(low, x)  # (L^-T Phi) L^-1
         return (ga + mT(ga)) * 0.5
@@ -475,14 +480,14 @@ def qr(A: Tensor, mode: str = "reduced"):
 def _off_diagonal_quotient(num: Tensor, e: Tensor) -> Tensor:
     """num / e with e's diagonal replaced by 1 (num's diagonal is 0 there)."""
     n = e.shape[-1]
-    eye = Tensor._make(np.eye(n, dtype=e._data.dtype))
+    eye = Tensor._make(size_only(np.eye(n, dtype=e._data.dtype)))
     return num / (e * (1 - eye) + eye)
 
 
 def diag_embed(v: Tensor) -> Tensor:
     """(..., k) -> (..., k, k) with v on the diagonal, differentiably (v * I)."""
     k = v.shape[-1]
-    return reshape(v, tuple(v.shape) + (1,)) * Tensor._make(np.eye(k, dtype=v._data.dtype))
+    return reshape(v, tuple(v.shape) + (1,)) * Tensor._make(size_only(np.eye(k, dtype=v._data.dtype)))
 
 
 class Eigh(FunctionNode):
@@ -571,7 +576,10 @@ class Svd(FunctionNode):
         s_col = reshape(s, tuple(s.shape) + (1,))  # scales rows
         s2 = s * s
         e = reshape(s2, s2.shape[:-1] + (1, k)) - reshape(s2, tuple(s2.shape) + (1,))
-        inner = diag_embed(gs) if gs is not None else Tensor._make(np.zeros(s.shape[:-1] + (k, k), s._data.dtype))
+        if gs is not None:
+            inner = diag_embed(gs)
+        else:
+            inner = Tensor._make(size_only(np.zeros(s.shape[:-1] + (k, k), s._data.dtype)))
         if gu is not None:
             uhgu = matmul(mT(u), gu)
             inner = inner + _off_diagonal_quotient(uhgu - mT(uhgu), e) * s_row

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import return_types
 from ..autograd.function import FunctionNode, named_output
+from ..kernels.tables import size_only
 from ..tensor import Tensor
 from ._util import check_tensor, torch_type_name
 from .join import cat
@@ -94,17 +95,19 @@ def _square_backward(p: Tensor, low: Tensor, up: Tensor, gl, gu) -> Tensor:
 
 
 def lu_backward(p: Tensor, low: Tensor, up: Tensor, gl, gu) -> Tensor:
-    """The gradient of A = P L U for any shape: tall and wide matrices split into a square block and the rest."""
+    """The gradient of A = P L U for any shape: tall and wide matrices split into a square block and the rest
+    (the identity and zero blocks, built from sizes alone, are marked ``size_only``: constants of a
+    recorded backward schedule)."""
     m, n = p.shape[-1], up.shape[-1]
     if m == n:
         return _square_backward(p, low, up, gl, gu)
     dt = up._data.dtype
     if m > n:  # A = P [L1; L2] U: gA2 = gL2 U^-T, and L2 feeds back into U's gradient
         low1, low2 = low[..., :n, :], low[..., n:, :]
-        eye = Tensor._make(np.eye(n, dtype=dt))
+        eye = Tensor._make(size_only(np.eye(n, dtype=dt)))
         if gl is None:
             ga1 = _square_backward(eye, low1, up, None, gu)
-            ga2 = Tensor._make(np.zeros(tuple(up.shape[:-2]) + (m - n, n), dtype=dt))
+            ga2 = Tensor._make(size_only(np.zeros(tuple(up.shape[:-2]) + (m - n, n), dtype=dt)))
             return matmul(p, cat([ga1, ga2], -2))
         ga2 = SolveTriangular(False, False, False).apply(mT(up), gl[..., n:, :])  # gL2 U^-T
         gu_eff = -matmul(mT(low2), ga2) + (gu if gu is not None else 0)
@@ -112,10 +115,10 @@ def lu_backward(p: Tensor, low: Tensor, up: Tensor, gl, gu) -> Tensor:
         return matmul(p, cat([ga1, ga2], -2))
     # m < n: A = P L [U1 U2]: gA2 = L^-T gU2 (before P), and U2 feeds back into L's gradient
     up1, up2 = up[..., :, :m], up[..., :, m:]
-    eye = Tensor._make(np.eye(m, dtype=dt))
+    eye = Tensor._make(size_only(np.eye(m, dtype=dt)))
     if gu is None:
         ga1 = _square_backward(eye, low, up1, gl, None)
-        ga2 = Tensor._make(np.zeros(tuple(up.shape[:-2]) + (m, n - m), dtype=dt))
+        ga2 = Tensor._make(size_only(np.zeros(tuple(up.shape[:-2]) + (m, n - m), dtype=dt)))
         return matmul(p, cat([ga1, ga2], -1))
     gu1, gu2 = gu[..., :, :m], gu[..., :, m:]
     ga2 = SolveTriangular(True, True, True).apply(mT(low), gu2)  # L^-T gU2

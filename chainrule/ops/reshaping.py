@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import _factory, backend
 from ..autograd.function import FunctionNode, named_output
+from ..kernels.tables import size_only
 from ..tensor import Size, Tensor
 from ._util import TORCH_TYPE_NAMES, check_tensor, torch_type_name, wrap_dim
 from .elementwise import sub
@@ -383,7 +384,8 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None
 # ---- windows and strides -----------------------------------------------------------------------------
 class Unfold(FunctionNode):
     """The windows ``x[..., i*step : i*step + size, ...]`` along ``dim`` as a strided view (the
-    window elements last). Backward adds each window's gradient back."""
+    window elements last). Backward adds each window's gradient back, at window positions
+    computed from sizes alone (marked ``size_only``: a constant of a recorded backward schedule)."""
 
     torch_name = "UnfoldBackward0"
     _is_view = True
@@ -404,7 +406,7 @@ class Unfold(FunctionNode):
         d = self.dim
         n = self.in_shape[d]
         windows = (n - self.size) // self.step + 1
-        idx = np.arange(windows)[:, None] * self.step + np.arange(self.size)[None, :]
+        idx = size_only(np.arange(windows)[:, None] * self.step + np.arange(self.size)[None, :])
         g = gy.movedim(-1, d + 1) if d + 1 != gy.ndim - 1 else gy  # [..., windows, size, ...]
         return IndexAccumulate((slice(None),) * d + (idx,), self.in_shape).apply(g)
 
