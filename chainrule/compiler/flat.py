@@ -194,8 +194,9 @@ def _run_flat(graph: Graph, plan: Plan, inputs: list) -> Any:
     for s, t in graph.lives:
         vals[s] = t._data
         tensors[s] = t
+    written = graph.written_consts()
     for s, t in graph.consts:
-        vals[s] = t._data
+        vals[s] = t._data.copy() if s in written else t._data
     nodes: dict[int, Any] = dict.fromkeys(plan.nodes_kept)
     for _, chain in plan.views:
         nodes.update((k, None) for k, _ in chain)

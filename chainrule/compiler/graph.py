@@ -27,6 +27,7 @@ from typing import Any
 
 from ..autograd import grad_mode
 from ..tensor import Tensor
+from .buffers import may_view
 
 
 class GuardFailed(Exception):
@@ -80,6 +81,17 @@ class Graph:
     stats: dict = field(default_factory=dict)
 
     flat: Any = None  # ``flat.py``'s plan for this graph: None (not yet decided), False (cannot), a plan
+    _written: frozenset | None = None  # see ``written_consts``
+
+    def written_consts(self) -> frozenset:
+        """The constant slots an in-place write of the call may change (through the constant or a
+        view of it): each call starts from a copy of those, as eager starts from a new tensor
+        (``z = zeros(()); z.add_(x.sum())`` would otherwise add up across calls)."""
+        if self._written is None:
+            origin = const_origins(self.steps, {s for s, _ in self.consts})
+            self._written = frozenset(s for step in self.steps if step.effect is not None
+                                      for s in written_by(step.subst, origin))
+        return self._written
 
     def replay(self, inputs: list) -> Any:
         """The call's result for new ``inputs`` (the flattened tensors of the arguments)."""
@@ -94,8 +106,9 @@ class Graph:
             vals[s] = inputs[i]
         for s, t in self.lives:
             vals[s] = t
+        written = self.written_consts()
         for s, t in self.consts:
-            vals[s] = t
+            vals[s] = Tensor._make(t._data.copy()) if s in written else t
         guards, g, steps = self.guards, 0, self.steps
         kept: dict[int, Any] = {}  # first output slot -> node, of the steps an effect reads
         mode = outer = grad_mode.is_grad_enabled()
@@ -137,6 +150,22 @@ class Graph:
             if mode is not outer:
                 grad_mode._set_enabled(outer)
         return vals
+
+
+def const_origins(steps, consts: set) -> dict:
+    """Slot -> the constant slot it is (one of ``consts``) or is a view of, through ``steps``."""
+    origin = {s: s for s in consts}
+    for step in steps:
+        if step.effect is None and step.ins and step.ins[0] in origin and may_view(step.template):
+            for o in step.outs:
+                origin[o] = origin[step.ins[0]]
+    return origin
+
+
+def written_by(subst: tuple, origin: dict) -> set:
+    """The constant slots an in-place write with arguments ``subst`` may change (``origin``: see
+    ``const_origins``)."""
+    return {origin[s] for _, spec in subst if spec[0] != "node" for s in spec_slots(spec) if s in origin}
 
 
 def fill(spec: tuple, vals: list) -> Any:

@@ -44,7 +44,7 @@ from ..autograd.function import FunctionNode
 from ..autograd.grad_mode import is_grad_enabled
 from ..kernels.tables import is_size_only
 from ..tensor import Tensor
-from .graph import Graph, Guard, Step
+from .graph import Graph, Guard, Step, const_origins, written_by
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # chainrule/
 # code of the package that is a user of the library, not part of it: its lines are worth naming
@@ -99,6 +99,7 @@ class Recorder:
         self.steps: list[Step] = []
         self.guards: list[Guard] = []
         self.const_slots: dict[tuple, int] = {}  # (dtype, bytes) -> slot of a constant
+        self.const_shared: set[int] = set()  # constant slots that more than one tensor reads
         self.origins: dict[int, str] = {}  # id -> source line, of tensors made outside the operators
         self.n_slots = 0
         self.meta: list[tuple] = []  # (shape, dtype) per slot, as the value was when recorded
@@ -150,9 +151,11 @@ class Recorder:
             s = self.const_slots.get(key)
             if s is None:  # equal constants share one slot (one input of a fused kernel)
                 s = self.const_slots[key] = self._new_slot(t)
-                self.consts.append((s, t))
+                # its value now: a later in-place write into it must not change what replays start from
+                self.consts.append((s, Tensor._make(data.copy())))
             else:
                 self._bind(t, s)
+                self.const_shared.add(s)
             return s
         self.fail(f"{what} is a tensor of shape {list(data.shape)} and dtype {t.dtype} computed outside the "
                   "recorded operators", origin)
@@ -230,6 +233,7 @@ class Recorder:
             return fn(*args)
         what = f"an argument of the in-place write {fn.__name__.strip('_')}"
         specs = tuple((i, self._effect_spec(a, what)) for i, a in enumerate(args))
+        self._writing_constants(specs)
         self.in_effect = True
         try:
             out = fn(*args)
@@ -242,6 +246,17 @@ class Recorder:
                                name=fn.__name__.strip("_")))
         self.effects += 1
         return out
+
+    def _writing_constants(self, specs: tuple) -> None:
+        """An in-place write that may change a constant of the code (``z = zeros(()); z.add_(v)``):
+        replays give each call a copy of it (``Graph.written_consts``), so no later constant may
+        share its slot, and none may have shared it before."""
+        # through views of constants too, which a write through them changes
+        for s in written_by(specs, const_origins(self.steps, {s for s, _ in self.consts})):
+            if s in self.const_shared:
+                self.fail("an in-place write into a constant of the code that an equal constant shares")
+            for key in [k for k, v in self.const_slots.items() if v == s]:
+                del self.const_slots[key]
 
     def _effect_spec(self, a: Any, what: str) -> tuple:
         if isinstance(a, FunctionNode):
