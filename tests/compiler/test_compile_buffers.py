@@ -226,3 +226,27 @@ def test_operator_rows_that_write_into_buffers_equal_eager(case):
 @pytest.mark.parametrize("case", _writer_rows(_tables().MODULE_CASES))
 def test_module_rows_that_write_into_buffers_equal_eager(case):
     _tables().test_module_row_compiled_equals_eager(case)
+
+
+def test_two_forwards_before_one_backward_and_a_retained_backward_run_twice_equal_eager():
+    """The second forward writes into the forward buffers while the first call's backward is still
+    to come, and a retained backward runs its schedule twice: neither reads a buffer's old value."""
+    results = []
+    for compiled in (False, True):
+        torch.manual_seed(0)
+        model = same_shape_convs()
+        run = torch.compile(model) if compiled else model
+        x1, x2 = torch.randn(4, 3, 6, 6), torch.randn(4, 3, 6, 6)
+        grads = []
+        for _ in range(4):
+            model.zero_grad()
+            loss = run(x1).square().sum() + run(x2).sum()
+            loss.backward(retain_graph=True)
+            loss.backward()
+            grads.append([p.grad.numpy().copy() for p in model.parameters()])
+        results.append(grads)
+        if compiled:
+            assert graph_of(run).flat.forward.buffers is not None and graph_of(run).stats["flat_calls"] >= 4
+    for got, want in zip(*reversed(results)):
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)
