@@ -260,7 +260,11 @@ class FunctionNode(Node):
                     self._to_save = tuple(fixed if v is raw else v for v in self._to_save)
                 raw = fixed
             if not record:
-                return Tensor._make(raw, False, None, 0, inputs[0]._version if self._is_view else None)
+                if not self._is_view:
+                    return Tensor._make(raw, False, None, 0)
+                out = Tensor._make(raw, False, None, 0, inputs[0]._version)
+                out._base = _base_of(inputs[0])
+                return out
             outs = _connect(self, inputs, (raw,))
             if self._to_save is not None:
                 self._resolve_saved(inputs, arrays, outs, (raw,))
@@ -274,7 +278,11 @@ class FunctionNode(Node):
             outs_raw = fixed
         if not record:  # outputs of a view node share the input's version counter (split)
             box = inputs[0]._version if self._is_view else None
-            return tuple(Tensor._make(o, False, None, 0, box) for o in outs_raw)
+            outs = tuple(Tensor._make(o, False, None, 0, box) for o in outs_raw)
+            if self._is_view:
+                for o in outs:
+                    o._base = _base_of(inputs[0])
+            return outs
         outs = _connect(self, inputs, outs_raw)
         if self._to_save is not None:
             self._resolve_saved(inputs, arrays, outs, outs_raw)
@@ -311,8 +319,7 @@ def _connect(node: Node, inputs: tuple, outs_raw: tuple) -> tuple:
         else:
             out = Tensor._make(o, False, None, 0, view_box)
         if view_box is not None:
-            base = inputs[0]._base
-            out._base = inputs[0] if base is None else base
+            out._base = _base_of(inputs[0])
         return (out,)
     outs = []
     for j, o in enumerate(outs_raw):
@@ -321,8 +328,14 @@ def _connect(node: Node, inputs: tuple, outs_raw: tuple) -> tuple:
     if view_box is not None:
         # every output of a view node (e.g. the pieces of split) shares the input's memory
         for o in outs:
-            o._base = inputs[0] if inputs[0]._base is None else inputs[0]._base
+            o._base = _base_of(inputs[0])
     return tuple(outs)
+
+
+def _base_of(t: Tensor) -> Tensor:
+    """The tensor a view of ``t`` is a view of (PyTorch's ``_base``: always the first tensor of the
+    chain, whether or not anything requires grad)."""
+    return t if t._base is None else t._base
 
 
 

@@ -226,10 +226,10 @@ def _outside_graph(outs: list | tuple, grads: tuple) -> None:
 
 def _share_bases(graph: Graph, plan: Plan, outs: list, vals: list, tensors: dict, nodes: dict,
                  versions: list) -> None:
-    """Make each returned view a view as eager makes it: that of the tensor whose memory it shares
-    and, where it requires grad, ``_base`` that tensor (an in-place write into a view of a tensor that
-    requires grad raises; one made under ``no_grad`` into a view of a value the backward reads
-    makes the backward raise). A base computed inside the call, which eager holds as a tensor of
+    """Make each returned view a view as eager makes it: that of the tensor whose memory it shares,
+    with ``_base`` that tensor (an in-place write into a view of a tensor that requires grad, or of
+    a value that requires grad into any view, raises; one made under ``no_grad`` into a view of a
+    value the backward reads makes the backward raise). A base computed inside the call, which eager holds as a tensor of
     its graph, is a tensor around its array with the ``requires_grad`` it had when planned."""
     made: dict[int, Tensor] = {}
     for j, chain in plan.views:
@@ -252,8 +252,7 @@ def _share_bases(graph: Graph, plan: Plan, outs: list, vals: list, tensors: dict
         elif t._base is not None:
             t = t._base
         outs[j]._version = t._version
-        if outs[j]._requires_grad:  # eager links a view to its base where it records the view
-            outs[j]._base = t
+        outs[j]._base = t
 
 
 def _targets(spec: tuple, inputs: list) -> tuple:

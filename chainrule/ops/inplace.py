@@ -82,6 +82,12 @@ def _apply(t: Tensor, result_fn, *others, saves_self: bool = True) -> Tensor:
         raise RuntimeError(
             "in-place modification of a view of a tensor that requires grad is not supported; "
             "use the out-of-place operation instead (e.g. y = x.clone(); y = y + 1)")
+    if t._base is not None:  # PyTorch records the write into the base (CopySlices); without that
+        # the base would keep no history and its gradient would be lost
+        raise RuntimeError(
+            "in-place modification of a view with a value that requires grad is not supported (the tensor "
+            "it views would not record it); build the result out of place instead (e.g. chainrule.cat, "
+            "chainrule.where, scatter)")
     # the node of the result may save its input: give it a snapshot, not memory we overwrite
     src = capture.effect(_snapshot, t, saves_self)
     others = tuple(src if o is t else o for o in others)  # x.mul_(x) reads the old x twice

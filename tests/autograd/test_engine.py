@@ -217,6 +217,28 @@ def test_in_place_through_a_view_bumps_the_shared_version():
         w.backward()
 
 
+def test_every_view_knows_its_base_as_in_pytorch():
+    z = cr.zeros(3)
+    v = z[:2]
+    assert v._base is z and v.view(2)._base is z  # the first tensor of the chain
+    with pytest.raises(RuntimeError, match="Can't detach views in-place"):
+        v.detach_()
+    with cr.no_grad():
+        assert z.reshape(3, 1)._base is z
+
+
+def test_writing_a_value_that_requires_grad_into_a_view_raises_instead_of_losing_its_gradient():
+    """PyTorch records such a write into the base (CopySlices); chainrule does not, and used to
+    leave ``z`` without history, so the gradient of ``w`` through ``z`` was silently lost."""
+    w = leaf([5.0])
+    z = cr.zeros(2)
+    with pytest.raises(RuntimeError, match="in-place modification of a view with a value that requires grad"):
+        z[0:1].add_(w)
+    assert not z.requires_grad and z.tolist() == [0.0, 0.0]  # nothing was written
+    z[0:1].add_(w.detach())  # a value without grad: a plain write, as before
+    assert z.tolist() == [5.0, 0.0]
+
+
 def test_detach_shares_memory_and_leaves_graph():
     x = leaf([1.0, 2.0])
     d = x.detach()
