@@ -42,7 +42,7 @@ _STATIC = {
                                  "TieWeight Where",
     "chainrule.ops.embedding": "GradScale",
     "chainrule.ops.fold": "Fold Unfold",
-    "chainrule.ops.index_extra": "IndexPut ScatterReduce",
+    "chainrule.ops.index_extra": "IndexPut ScatterReduce SetItem",
     "chainrule.ops.indexing": "GetItem IndexAccumulate",
     "chainrule.ops.join": "Cat Split",
     "chainrule.ops.linalg": "Einsum Matmul",

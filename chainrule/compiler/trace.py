@@ -23,7 +23,7 @@ tensors (and, for batch norm, the replayed operator node whose batch statistics 
 What cannot be replayed is refused with ``Unsupported`` (a graph break), naming the reason and
 the user's source line: any other tensor made outside the operators (a value computed by code that
 records no node, such as a factory or a raw-array helper), any other in-place write (``out=``,
-index assignment, random fills), a value read into Python after an in-place write (a replay that
+index assignment that autograd does not record, random fills), a value read into Python after an in-place write (a replay that
 finds it changed could not undo the write), a custom ``autograd.Function``, a backward pass, a
 tensor hook, ``numpy()``. Values read into Python
 (``item``, ``bool``, ``float``, ``int``, ``tolist``) become guards: replay recomputes them and

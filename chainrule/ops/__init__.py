@@ -60,7 +60,7 @@ _DUNDERS = {
     "__rand__": _rev(_C.bitwise_and), "__ror__": _rev(_C.bitwise_or), "__rxor__": _rev(_C.bitwise_xor),
     "__invert__": _C.bitwise_not,
     "__iadd__": inplace.add_, "__isub__": inplace.sub_, "__imul__": inplace.mul_, "__itruediv__": inplace.div_,
-    "__getitem__": indexing.getitem, "__setitem__": inplace.setitem,
+    "__getitem__": indexing.getitem, "__setitem__": index_extra.setitem,
     # dtype shorthands
     "float": lambda self: shape.to(self, backend.float32),
     "double": lambda self: shape.to(self, backend.float64),

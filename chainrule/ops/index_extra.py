@@ -331,6 +331,42 @@ def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) 
     return IndexPut(idx, bool(accumulate)).apply(input, values)
 
 
+class SetItem(IndexPut):
+    """``IndexPut`` as index assignment records it: PyTorch's node there is ``CopySlices``."""
+
+    torch_name = "torch::autograd::CopySlices"  # PyTorch's name() of this C++ node
+
+
+def setitem(self: Tensor, index, value) -> None:
+    """``x[index] = value``. Where autograd records it (grad mode on, and ``x`` or ``value`` requiring
+    grad), ``x`` becomes the result of ``index_put`` on its old value (``SetItem``, named as PyTorch's
+    ``CopySlices``): the gradient of the old ``x`` is zero at the written positions, that of
+    ``value`` the output gradient there (summed where ``value`` was broadcast). ``x`` must not be a
+    leaf that requires grad or a view (PyTorch's CopySlices is not implemented); ``value`` is cast
+    to ``x``'s dtype. Otherwise a plain write into ``x``'s memory."""
+    if is_grad_enabled() and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+        idx = normalize_index(self, index)
+        target = np.empty(self.shape, dtype=np.bool_)[idx].shape
+        v = value if isinstance(value, Tensor) else Tensor._make(np.asarray(value, dtype=self._data.dtype))
+        if v._data.dtype != self._data.dtype:
+            v = v.to(self.dtype)
+        try:
+            ok = len(np.broadcast_shapes(tuple(v.shape), target)) == len(target)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(v.shape)} cannot be broadcast to "
+                               f"indexing result of shape {list(target)}")
+        _apply(self, lambda s, w: SetItem(idx, False).apply(s, w), v, saves_self=False)
+        return
+    idx = normalize_index(self, index)
+    raw = value._data if isinstance(value, Tensor) else value
+    if not self._data.flags.writeable:
+        raise RuntimeError("cannot assign into a read-only (broadcast) view; clone it first")
+    self._data[idx] = raw
+    self._bump_version()
+
+
 @named_output("PutBackward0")
 def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
     """``out = input.clone(); out.flatten()[index] = source`` (``+=`` with ``accumulate``)."""

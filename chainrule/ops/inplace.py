@@ -27,7 +27,6 @@ from ..tensor import Tensor
 from . import elementwise as E
 from ._keywords import with_keywords
 from .activation import relu
-from .indexing import normalize_index
 from .scatter import index_add, scatter, scatter_add
 from .shape import broadcast_to
 from .shape import broadcast_to as _expand
@@ -359,21 +358,6 @@ def index_add_(self: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
 scatter_ = with_keywords(scatter_, "scatter_", aliases=True)
 scatter_add_ = with_keywords(scatter_add_, "scatter_add_", aliases=True)
 index_add_ = with_keywords(index_add_, "index_add_", aliases=True)
-
-
-def setitem(self: Tensor, index, value) -> None:
-    """``x[index] = value``: allowed on tensors outside the graph (e.g. under ``no_grad``)."""
-    if is_grad_enabled() and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
-        raise RuntimeError(
-            "index assignment (x[i] = v) on a tensor that requires grad, or with a value that requires "
-            "grad, is not recorded by autograd; do it under chainrule.no_grad(), or build the result "
-            "out of place (chainrule.where, scatter_add, cat)")
-    idx = normalize_index(self, index)
-    v = value._data if isinstance(value, Tensor) else value
-    if not self._data.flags.writeable:
-        raise RuntimeError("cannot assign into a read-only (broadcast) view; clone it first")
-    self._data[idx] = v
-    self._bump_version()
 
 
 METHODS = {
