@@ -27,6 +27,9 @@ class Tensor:
     __slots__ = ("_data", "_requires_grad", "grad_fn", "_output_nr", "_grad", "_version", "__dict__", "__weakref__")
     # rarely set, so class-level defaults instead of slots: creating a tensor stays cheap
     _base: Tensor | None = None  # the tensor a view was taken of (for in-place checks)
+    # for a view made by indexing its base itself (x[i], basic indices): that index, so that an
+    # in-place write through the view is recorded as a write into the base (PyTorch's CopySlices)
+    _view_index: Any = None
     _accumulator = None  # weakref to the leaf's AccumulateGrad node
     _leaf_hooks: list | None = None
     _post_accumulate_hooks: list | None = None

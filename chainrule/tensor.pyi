@@ -15,6 +15,7 @@ class Tensor:
     _grad: Any
     _version: Any
     _base: Tensor | None
+    _view_index: Any
     _leaf_hooks: list | None
     _post_accumulate_hooks: list | None
     _name: str | None

@@ -61,6 +61,7 @@ class Node:
     _materialize_grads = True
     _trace: Any = None  # where the forward ran, kept under detect_anomaly()
     _is_view = False  # an output shares the first input's memory (reshape, permute, slicing ...)
+    view_index: Any = None  # for a view node that indexes its input (basic indices): the index
     _non_diff: frozenset | set = frozenset()  # ids of outputs marked non-differentiable (Function)
 
     # PyTorch's name for this operator's backward node: a string, or a property where it depends
@@ -263,7 +264,7 @@ class FunctionNode(Node):
                 if not self._is_view:
                     return Tensor._make(raw, False, None, 0)
                 out = Tensor._make(raw, False, None, 0, inputs[0]._version)
-                out._base = _base_of(inputs[0])
+                _set_base(out, self, inputs[0])
                 return out
             outs = _connect(self, inputs, (raw,))
             if self._to_save is not None:
@@ -319,7 +320,7 @@ def _connect(node: Node, inputs: tuple, outs_raw: tuple) -> tuple:
         else:
             out = Tensor._make(o, False, None, 0, view_box)
         if view_box is not None:
-            out._base = _base_of(inputs[0])
+            _set_base(out, node, inputs[0])
         return (out,)
     outs = []
     for j, o in enumerate(outs_raw):
@@ -330,6 +331,15 @@ def _connect(node: Node, inputs: tuple, outs_raw: tuple) -> tuple:
         for o in outs:
             o._base = _base_of(inputs[0])
     return tuple(outs)
+
+
+def _set_base(out: Tensor, node: Node, source: Tensor) -> None:
+    """``out``, the single output of the view node ``node`` applied to ``source``: its ``_base``, and
+    its ``_view_index`` where ``node`` indexes a tensor that is not a view itself."""
+    out._base = _base_of(source)
+    index = getattr(node, "view_index", None)
+    if index is not None and source._base is None:
+        out._view_index = index
 
 
 def _base_of(t: Tensor) -> Tensor:

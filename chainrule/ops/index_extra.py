@@ -26,11 +26,11 @@ from ..tensor import Tensor
 from ._util import broadcast_error, check_tensor, torch_type_name, wrap_dim
 from .compare import eq
 from .elementwise import where
-from .indexing import GetItem, IndexAccumulate, normalize_index, scatter_add_into
+from .indexing import GetItem, IndexAccumulate, IndexPut, SetItem, normalize_index
 from .inplace import _apply
 from .reshaping import DiagonalFill, _diag_index, diagonal
 from .scatter import Gather, _check_bounds, _check_index_shape, _grid, _region, scatter, scatter_add
-from .shape import broadcast_to, reshape, sum_to
+from .shape import broadcast_to, reshape
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 
@@ -273,40 +273,6 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
 
 
 # ---- index_put / put ----------------------------------------------------------------------------------
-class IndexPut(FunctionNode):
-    """``out = input; out[indices] = values`` (``+=`` with ``accumulate``); values broadcast."""
-
-    torch_name = "IndexPutBackward0"
-
-    def __init__(self, index, accumulate: bool):
-        self.index, self.accumulate = index, accumulate
-
-    def forward(self, x, values):
-        self.v_shape = values.shape
-        out = x.copy()
-        if self.accumulate:
-            target = out[self.index]
-            vals = np.broadcast_to(values, target.shape)
-
-            scatter_add_into(self.xp, out, self.index, vals)
-        else:
-            out[self.index] = values
-        return out
-
-    def backward(self, gy):
-        nx, nv = self.needs_input_grad
-        gx = gv = None
-        if nx:
-            if self.accumulate:
-                gx = gy
-            else:
-                zeros = Tensor._make(size_only(np.zeros(self.v_shape, dtype=gy._data.dtype)))
-                gx = IndexPut(self.index, False).apply(gy, zeros)
-        if nv:
-            gv = sum_to(GetItem(self.index).apply(gy), self.v_shape)
-        return gx, gv
-
-
 def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) -> Tensor:
     """``out = input.clone(); out[indices] = values`` (``+= values`` with ``accumulate``, where
     repeated positions add up); ``indices`` is a tuple of index tensors (or None) as in ``x[...]``."""
@@ -329,12 +295,6 @@ def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) 
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(values.shape)} cannot be broadcast to "
                            f"indexing result of shape {list(target_shape)}") from None
     return IndexPut(idx, bool(accumulate)).apply(input, values)
-
-
-class SetItem(IndexPut):
-    """``IndexPut`` as index assignment records it: PyTorch's node there is ``CopySlices``."""
-
-    torch_name = "torch::autograd::CopySlices"  # PyTorch's name() of this C++ node
 
 
 def setitem(self: Tensor, index, value) -> None:

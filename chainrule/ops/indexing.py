@@ -18,10 +18,11 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import FunctionNode, named_output
+from ..kernels.tables import size_only
 from ..tensor import Tensor
 from ._util import broadcast_shapes, to_tensor, wrap_dim
 from .elementwise import where
-from .shape import broadcast_to, reshape
+from .shape import broadcast_to, reshape, sum_to
 
 _INDEX_TYPES_MSG = ("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
                     "valid indices (got {})")
@@ -234,6 +235,8 @@ class GetItem(FunctionNode):
     def __init__(self, index):
         self.index = index
         self._is_view = _is_basic(index)
+        if self._is_view:
+            self.view_index = index
 
     def forward(self, x):
         self.in_shape = x.shape
@@ -259,6 +262,46 @@ class IndexAccumulate(FunctionNode):
 
     def backward(self, ggx):
         return GetItem(self.index).apply(ggx)
+
+
+class IndexPut(FunctionNode):
+    """``out = input; out[indices] = values`` (``+=`` with ``accumulate``); values broadcast."""
+
+    torch_name = "IndexPutBackward0"
+
+    def __init__(self, index, accumulate: bool):
+        self.index, self.accumulate = index, accumulate
+
+    def forward(self, x, values):
+        self.v_shape = values.shape
+        out = x.copy()
+        if self.accumulate:
+            target = out[self.index]
+            vals = np.broadcast_to(values, target.shape)
+
+            scatter_add_into(self.xp, out, self.index, vals)
+        else:
+            out[self.index] = values
+        return out
+
+    def backward(self, gy):
+        nx, nv = self.needs_input_grad
+        gx = gv = None
+        if nx:
+            if self.accumulate:
+                gx = gy
+            else:
+                zeros = Tensor._make(size_only(np.zeros(self.v_shape, dtype=gy._data.dtype)))
+                gx = IndexPut(self.index, False).apply(gy, zeros)
+        if nv:
+            gv = sum_to(GetItem(self.index).apply(gy), self.v_shape)
+        return gx, gv
+
+
+class SetItem(IndexPut):
+    """``IndexPut`` as index assignment records it: PyTorch's node there is ``CopySlices``."""
+
+    torch_name = "torch::autograd::CopySlices"  # PyTorch's name() of this C++ node
 
 
 def getitem(input: Tensor, index) -> Tensor:

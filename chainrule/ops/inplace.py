@@ -27,6 +27,7 @@ from ..tensor import Tensor
 from . import elementwise as E
 from ._keywords import with_keywords
 from .activation import relu
+from .indexing import GetItem, SetItem
 from .scatter import index_add, scatter, scatter_add
 from .shape import broadcast_to
 from .shape import broadcast_to as _expand
@@ -77,22 +78,53 @@ def _apply(t: Tensor, result_fn, *others, saves_self: bool = True) -> Tensor:
             result = result_fn(t, *others)
         capture.effect(_store, t, result)
         return t
-    if t._base is not None and t._base._requires_grad:
+    if t._base is not None:
+        if t._view_index is not None:  # x[i].add_(v), x[i] += v: recorded as a write into x
+            _check_leaf_base(t._base)
+            return _through_view(t, t._base, t._view_index, result_fn, others, saves_self)
+        if t._base._requires_grad:
+            raise RuntimeError(
+                "in-place modification of a view of a tensor that requires grad is not supported (only views "
+                "made by indexing the tensor, such as x[i] or x[:, 1:3], are); use the out-of-place operation "
+                "instead (e.g. y = x.clone(); y = y + 1)")
+        # PyTorch records the write into the base (CopySlices); without that the base would keep no
+        # history and its gradient would be lost
         raise RuntimeError(
-            "in-place modification of a view of a tensor that requires grad is not supported; "
-            "use the out-of-place operation instead (e.g. y = x.clone(); y = y + 1)")
-    if t._base is not None:  # PyTorch records the write into the base (CopySlices); without that
-        # the base would keep no history and its gradient would be lost
-        raise RuntimeError(
-            "in-place modification of a view with a value that requires grad is not supported (the tensor "
-            "it views would not record it); build the result out of place instead (e.g. chainrule.cat, "
-            "chainrule.where, scatter)")
+            "in-place modification of a view with a value that requires grad is not supported (only views "
+            "made by indexing the tensor, such as x[i] or x[:, 1:3], are); build the result out of place "
+            "instead (e.g. chainrule.cat, chainrule.where, scatter)")
     # the node of the result may save its input: give it a snapshot, not memory we overwrite
     src = capture.effect(_snapshot, t, saves_self)
     others = tuple(src if o is t else o for o in others)  # x.mul_(x) reads the old x twice
     result = result_fn(src, *others)
     capture.effect(_rebase, t, result)
     return t
+
+
+def _check_leaf_base(base: Tensor) -> None:
+    if base._requires_grad and base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def _through_view(t: Tensor, base: Tensor, index, result_fn, others: tuple, saves_self: bool) -> Tensor:
+    """An in-place write into ``t = base[index]`` recorded as PyTorch's CopySlices records it: ``base``
+    becomes ``SetItem`` of its old value with the result written at ``index``, and ``t`` the view
+    ``base[index]`` of that (the memory of both is written once, through the base)."""
+    src = capture.effect(_snapshot, base, True)  # the base's values before the write (SetItem copies them)
+    old = GetItem(index).apply(src)
+    result = result_fn(old, *tuple(old if o is t else o for o in others))
+    if result._data.dtype != t._data.dtype:  # as the write into t would cast (integer views stay integral)
+        result = result.to(t.dtype)
+    capture.effect(_rebase, base, SetItem(index, False).apply(src, result))
+    capture.effect(_refresh_view, t, GetItem(index).apply(base))
+    return t
+
+
+def _refresh_view(t: Tensor, view: Tensor) -> None:
+    """``t`` (a view whose memory was just written through its base) takes the history of ``view``."""
+    t.grad_fn = view.grad_fn
+    t._output_nr = view._output_nr
+    t._requires_grad = view._requires_grad
 
 
 def _store(t: Tensor, result: Tensor) -> None:

@@ -227,16 +227,39 @@ def test_every_view_knows_its_base_as_in_pytorch():
         assert z.reshape(3, 1)._base is z
 
 
-def test_writing_a_value_that_requires_grad_into_a_view_raises_instead_of_losing_its_gradient():
-    """PyTorch records such a write into the base (CopySlices); chainrule does not, and used to
-    leave ``z`` without history, so the gradient of ``w`` through ``z`` was silently lost."""
-    w = leaf([5.0])
-    z = cr.zeros(2)
-    with pytest.raises(RuntimeError, match="in-place modification of a view with a value that requires grad"):
-        z[0:1].add_(w)
-    assert not z.requires_grad and z.tolist() == [0.0, 0.0]  # nothing was written
-    z[0:1].add_(w.detach())  # a value without grad: a plain write, as before
-    assert z.tolist() == [5.0, 0.0]
+def test_in_place_writes_through_an_indexing_view_are_recorded_into_its_base_as_in_pytorch():
+    """``z[0] += w``, ``z[1].mul_(3)``: the base gets the write's history (PyTorch's CopySlices); the
+    base used to keep none, so the gradient of ``w`` through ``z`` was silently lost."""
+    import torch
+
+    results = []
+    for lib in (cr, torch):
+        w = lib.tensor([5.0, 1.0], requires_grad=True)
+        x = lib.tensor([2.0, 3.0], requires_grad=True)
+        z = lib.zeros(2, 2, dtype=w.dtype)
+        z[0] += w
+        z[1].mul_(3).add_(w * x)
+        y = x * 1  # a non-leaf base that requires grad
+        y[1:].mul_(w[1:])
+        z[:, 1:2].sub_(lib.tensor([[0.5], [0.25]], dtype=w.dtype))
+        loss = (z * lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=w.dtype)).sum() + (y * y).sum()
+        loss.backward()
+        results.append((z.grad_fn.name(), z.detach().numpy(), w.grad.numpy(), x.grad.numpy()))
+    assert results[0][0] == results[1][0] == "torch::autograd::CopySlices"
+    for ours, theirs in zip(results[0][1:], results[1][1:]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_in_place_writes_with_grad_through_other_views_raise_instead_of_losing_a_gradient():
+    w = leaf([5.0, 1.0])
+    z = cr.zeros(2, 2)
+    for view in (z.reshape(4)[:2], z.view(4), z.t()):
+        with pytest.raises(RuntimeError, match="only views made by indexing the tensor"):
+            view.add_(w if view.shape == (2, 2) or view.shape == (2,) else w.repeat(2))
+    assert not z.requires_grad and z.tolist() == [[0.0, 0.0], [0.0, 0.0]]  # nothing was written
+    leaf_base = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        leaf_base[0].add_(1.0)
 
 
 def test_detach_shares_memory_and_leaves_graph():
