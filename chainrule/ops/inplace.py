@@ -113,6 +113,9 @@ def _through_view(t: Tensor, base: Tensor, index, result_fn, others: tuple, save
     src = capture.effect(_snapshot, base, True)  # the base's values before the write (SetItem copies them)
     old = GetItem(index).apply(src)
     result = result_fn(old, *tuple(old if o is t else o for o in others))
+    if result._data.shape != t._data.shape:  # as the write into t would refuse it
+        raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape "
+                           f"{list(result.shape)}")
     if result._data.dtype != t._data.dtype:  # as the write into t would cast (integer views stay integral)
         result = result.to(t.dtype)
     capture.effect(_rebase, base, SetItem(index, False).apply(src, result))

@@ -184,3 +184,10 @@ def test_compiled_writes_through_indexing_views_equal_eager():
             np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
             for a, b in zip(g, gw):
                 np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_a_write_through_a_view_that_would_grow_it_raises_as_in_pytorch():
+    z = cr.zeros(2, 2)
+    with pytest.raises(RuntimeError, match=r"output with shape \[2\] doesn't match the broadcast shape \[3, 2\]"):
+        z[0].add_(cr.ones(3, 2, requires_grad=True))
+    assert z.tolist() == [[0.0, 0.0], [0.0, 0.0]] and z.grad_fn is None
