@@ -1,13 +1,16 @@
 """Preallocated buffers of a flat schedule: memory planned by liveness, reused across steps and calls.
 
 A flat schedule (``flat.py``) knows, before it runs, every intermediate value's shape and dtype,
-its first step (the one that makes it) and its last (its last reader). ``plan`` gives the
-intermediates that only the schedule sees a buffer each, sharing one buffer between values whose
-lives do not overlap (greedy, in step order: a value takes a free buffer of its shape and dtype,
-or a new one; a buffer is free again after the last reader of its value). ``Buffers`` holds the
-arrays, made on the schedule's first run and kept: later calls write into the same memory instead
-of asking the allocator for it again. Where glibc's allocator hands large freed blocks back to
-the system, each new block is page-faulted in anew on every call; a kept buffer is not.
+its first step (the one that makes it) and its last (its last reader). ``plan`` places the
+intermediates that only the schedule sees in byte buffers, one buffer serving values whose lives
+do not overlap (greedy, in step order: a value takes the smallest free buffer that holds it, else
+the largest free one grown to fit, else a new one; a buffer is free again after the last reader
+of its value). ``Buffers`` gives each step its view of a buffer; the buffers themselves are an
+``_Arena``, made on the schedule's first run and kept, which a plan's forward and backward share
+(``share``: their intermediates never live at the same time). Later calls write into the same
+memory instead of asking the allocator for it again: where glibc's allocator hands large freed
+blocks back to the system, each new block is page-faulted in anew on every call; a kept buffer
+is not.
 
 Which steps write into a buffer: those whose operator's ``forward`` takes ``out=`` (``WRITES_INTO``:
 ReLU and its gradient, convolution forward and input gradient, linear, the max pool's gradient).
@@ -16,8 +19,8 @@ does not take) returns an array of its own, and the step's value is that array.
 
 Which values get one (all of these, else the value is allocated as before):
 
-* made by such a step as its only output, at least ``MIN_BYTES`` (smaller arrays come from
-  NumPy's and the allocator's caches quickly anyway);
+* made by such a step as its only output, at least ``config.buffer_min_bytes`` (smaller arrays
+  come from NumPy's and the allocator's caches quickly anyway);
 * not kept past the schedule: not an output of the call, not a value the backward reads, not a
   gradient the backward returns, not the base of a returned view;
 * read only by steps that make new arrays from it: no reader makes a view of it (a view would
@@ -30,8 +33,8 @@ buffer or a view of it (an operator that returned its input as it is); such an o
 so a later step writing into the buffer cannot change it.
 
 A schedule run by two threads at once, or re-entered, runs its second run without buffers
-(``Buffers.take`` gives None while the arrays are in use). ``config.reuse_buffers = False`` plans
-no buffers (for graphs planned after it is set); ``config.buffer_min_bytes`` sets ``MIN_BYTES``.
+(``Buffers.take`` gives None while the arena is in use). ``config.reuse_buffers = False`` plans
+no buffers (for graphs planned after it is set).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ _WRITES_INTO = {
 
 
 def _classes(table: dict) -> frozenset:
+    """The classes a table names (as ``static_ops.classes``, which imports modules that import this one)."""
     found: set[type] = set()
     for module, names in table.items():
         mod = importlib.import_module(module)

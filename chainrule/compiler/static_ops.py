@@ -82,7 +82,8 @@ _RANDOM = {
 }
 
 
-def _classes(table: dict) -> frozenset:
+def classes(table: dict) -> frozenset:
+    """The classes a table names (module -> space-separated class names)."""
     found: set[type] = set()
     for module, names in table.items():
         mod = importlib.import_module(module)
@@ -90,5 +91,5 @@ def _classes(table: dict) -> frozenset:
     return frozenset(found)
 
 
-STATIC_BACKWARD: frozenset = _classes(_STATIC)
-RANDOM: frozenset = _classes(_RANDOM)
+STATIC_BACKWARD: frozenset = classes(_STATIC)
+RANDOM: frozenset = classes(_RANDOM)
