@@ -39,7 +39,6 @@ no buffers (for graphs planned after it is set).
 
 from __future__ import annotations
 
-import importlib
 import threading
 from typing import Any
 
@@ -47,6 +46,7 @@ import numpy as np
 
 from ..ops import shape as S
 from . import config
+from .op_tables import classes
 
 _WRITES_INTO = {
     "chainrule.ops.activation": "Relu ReluGrad",
@@ -56,16 +56,7 @@ _WRITES_INTO = {
 }
 
 
-def _classes(table: dict) -> frozenset:
-    """The classes a table names (as ``static_ops.classes``, which imports modules that import this one)."""
-    found: set[type] = set()
-    for module, names in table.items():
-        mod = importlib.import_module(module)
-        found.update(getattr(mod, name) for name in names.split())
-    return frozenset(found)
-
-
-WRITES_INTO: frozenset = _classes(_WRITES_INTO)
+WRITES_INTO: frozenset = classes(_WRITES_INTO)
 
 # operators whose output is a view of their input or not depending on the input's memory layout,
 # which the signature does not fix (others say so by ``_is_view`` before they run)

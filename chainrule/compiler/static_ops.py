@@ -31,7 +31,7 @@ listed keeps its graph replaying on nodes, as before.
 
 from __future__ import annotations
 
-import importlib
+from .op_tables import classes
 
 _STATIC = {
     "chainrule.ops.activation": "Elu LeakyRelu LeakyReluGrad Relu ReluGrad Softplus",
@@ -80,15 +80,6 @@ _RANDOM = {
     "chainrule.ops.random": "NormalFloatTensor NormalTensorFloat NormalTensorTensor",
     "chainrule.ops.random_extra": "BernoulliSample PoissonSample",
 }
-
-
-def classes(table: dict) -> frozenset:
-    """The classes a table names (module -> space-separated class names)."""
-    found: set[type] = set()
-    for module, names in table.items():
-        mod = importlib.import_module(module)
-        found.update(getattr(mod, name) for name in names.split())  # a renamed class fails loudly here
-    return frozenset(found)
 
 
 STATIC_BACKWARD: frozenset = classes(_STATIC)

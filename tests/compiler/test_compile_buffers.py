@@ -12,20 +12,16 @@ import pytest
 
 import chainrule as torch
 import chainrule.nn as nn
-import chainrule.nn.functional as F
 from chainrule.compiler import buffers, config
 from chainrule.ops import activation
+
+from .test_compile_flat import only_graph as graph_of
+from .test_compile_flat import train
 
 
 @pytest.fixture(autouse=True)
 def small_buffers(monkeypatch):
     monkeypatch.setattr(config, "buffer_min_bytes", 0)
-
-
-def graph_of(run):
-    compiled = run._compiled if hasattr(run, "_compiled") else run._compiled_call
-    (graph,) = compiled.graphs()
-    return graph
 
 
 def lenet():
@@ -39,33 +35,14 @@ def same_shape_convs():
                          nn.Conv2d(4, 4, 3, padding=1), nn.Flatten(), nn.Linear(4 * 6 * 6, 5))
 
 
-def train(make, shape, compiled: bool, steps: int = 5):
-    """Losses, final parameters and the compiled model's graph (None for eager)."""
-    torch.manual_seed(0)
-    model = make()
-    run = torch.compile(model) if compiled else model
-    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    rng = np.random.default_rng(0)
-    losses = []
-    for _ in range(steps):
-        x = torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
-        y = torch.from_numpy(rng.integers(0, 5, shape[0]))
-        opt.zero_grad()
-        loss = F.cross_entropy(run(x), y)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    graph = graph_of(run) if compiled else None
-    return losses, [p.detach().numpy().copy() for p in model.parameters()], graph
-
-
 def assert_trains_as_eager(make, shape, steps: int = 5):
-    losses, params, graph = train(make, shape, True, steps)
-    want_losses, want_params, _ = train(make, shape, False, steps)
+    """Train ``make()`` compiled and eagerly (``test_compile_flat.train``); the graph of the compiled one."""
+    model, losses, run = train(make, shape, True, steps)
+    eager, want_losses, _ = train(make, shape, False, steps)
     assert losses == want_losses
-    for p, q in zip(params, want_params):
-        np.testing.assert_array_equal(p, q)
-    return graph
+    for p, q in zip(model.parameters(), eager.parameters()):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+    return graph_of(run)
 
 
 @pytest.mark.parametrize("make,shape", [(lenet, (6, 1, 28, 28)), (same_shape_convs, (4, 3, 6, 6))])
