@@ -509,6 +509,9 @@ class AccumulateGrad(Node):
 # references to a gradient Tensor in ``_stealable`` when nothing outside the engine holds it: the
 # engine's buffer list, ``accumulate``'s ``grad``, ``_stealable``'s ``grad`` and getrefcount's argument
 _ENGINE_REFS = 4
+# the counts above hold on CPython 3.11 to 3.13 (the same call pattern measured on each); later
+# versions may count references of locals and arguments otherwise, and there every gradient is copied
+_COUNTS_KNOWN = (3, 11) <= sys.version_info[:2] <= (3, 13) and sys.implementation.name == "cpython"
 
 
 def _stealable(grad: Tensor) -> bool:
@@ -517,6 +520,8 @@ def _stealable(grad: Tensor) -> bool:
     neither it nor its Tensor is referenced from anywhere but the engine (not by a hook, another
     leaf's or node's buffer, the caller of ``backward``, a saved value, or a second Tensor).
     Anything else is copied, so that ``.grad`` never shares memory that something else sees."""
+    if not _COUNTS_KNOWN:
+        return False
     data = grad._data
     return (type(grad) is Tensor and grad._base is None and type(data) is np.ndarray and data.base is None
             and data.flags.c_contiguous and data.flags.writeable
