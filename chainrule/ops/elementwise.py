@@ -52,7 +52,10 @@ class Sub(_Binary):
 
 class Mul(_Binary):
     def compute(self, a, b):
-        self.save_for_backward(a, b)
+        # as PyTorch, only what a gradient reads: x * 2 keeps no x, so a later write into x is no error
+        # (a forward called outside ``apply`` has no needs_input_grad: keep both)
+        na, nb = self.needs_input_grad or (True, True)
+        self.save_for_backward(a if nb else None, b if na else None)
         return a * b
 
     def backward(self, gy):
@@ -63,7 +66,8 @@ class Mul(_Binary):
 
 class Div(_Binary):
     def compute(self, a, b):
-        self.save_for_backward(a, b)
+        needs = self.needs_input_grad or (True, True)
+        self.save_for_backward(a if needs[1] else None, b)  # a only for b's gradient
         return a / b
 
     def backward(self, gy):

@@ -432,3 +432,24 @@ def test_a_gradient_taken_without_a_copy_shares_memory_with_nothing_else():
     (a * w).sum().backward()
     data = a.grad.numpy()
     assert data.flags.owndata and not _shares(a.grad, w)
+
+
+def test_a_product_with_a_number_keeps_no_operand_so_a_later_write_is_no_error_as_in_pytorch():
+    """``v * 2`` and ``v / 2`` need no value of ``v`` for their gradient: a write into ``v``'s tensor
+    afterwards must not fail the backward (it did: both operands were kept)."""
+    import torch
+
+    for lib in (cr, torch):
+        a = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        x = a * 1
+        y = x[:-1] * 2 + x[1:] / 4
+        x.add_(1.0)  # bumps the version of x and its views
+        y.sum().backward()
+        np.testing.assert_allclose(a.grad.numpy(), [2.0, 2.25, 0.25])
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    v = cr.tensor([3.0, 4.0], requires_grad=True)
+    p = v * 1
+    q = p * w  # both need each other: both kept
+    p.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        q.sum().backward()
