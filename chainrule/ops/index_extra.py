@@ -301,10 +301,13 @@ def setitem(self: Tensor, index, value) -> None:
     """``x[index] = value``. Where autograd records it (grad mode on, and ``x`` or ``value`` requiring
     grad), ``x`` becomes the result of ``index_put`` on its old value (``SetItem``, named as PyTorch's
     ``CopySlices``): the gradient of the old ``x`` is zero at the written positions, that of
-    ``value`` the output gradient there (summed where ``value`` was broadcast). ``x`` must not be a
-    leaf that requires grad or a view (PyTorch's CopySlices is not implemented); ``value`` is cast
-    to ``x``'s dtype. Otherwise a plain write into ``x``'s memory."""
+    ``value`` the output gradient there (summed where ``value`` was broadcast). The values are
+    written into ``x``'s memory, nothing else of it is copied. ``x`` must not be a leaf that requires
+    grad, nor a view made otherwise than by indexing a tensor (``ops/inplace._through_view``);
+    ``value`` is cast to ``x``'s dtype. Without autograd, a plain write into ``x``'s memory."""
     if is_grad_enabled() and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+        if not self._data.flags.writeable:
+            raise RuntimeError("cannot assign into a read-only (broadcast) view; clone it first")
         idx = normalize_index(self, index)
         target = np.empty(self.shape, dtype=np.bool_)[idx].shape
         v = value if isinstance(value, Tensor) else Tensor._make(np.asarray(value, dtype=self._data.dtype))

@@ -299,9 +299,18 @@ class IndexPut(FunctionNode):
 
 
 class SetItem(IndexPut):
-    """``IndexPut`` as index assignment records it: PyTorch's node there is ``CopySlices``."""
+    """``IndexPut`` as index assignment records it (PyTorch's node there is ``CopySlices``), written
+    into ``x``'s memory: its input is the tensor being assigned into, whose old values no node of
+    this one reads (the backward needs neither ``x`` nor the output), and the caller makes the
+    tensor this node's output (``ops/inplace._rebase``). Its backward is ``IndexPut``'s, whose own
+    nodes copy as usual."""
 
     torch_name = "torch::autograd::CopySlices"  # PyTorch's name() of this C++ node
+
+    def forward(self, x, values):
+        self.v_shape = values.shape
+        x[self.index] = values
+        return x
 
 
 def getitem(input: Tensor, index) -> Tensor:

@@ -110,8 +110,10 @@ def _through_view(t: Tensor, base: Tensor, index, result_fn, others: tuple, save
     """An in-place write into ``t = base[index]`` recorded as PyTorch's CopySlices records it: ``base``
     becomes ``SetItem`` of its old value with the result written at ``index``, and ``t`` the view
     ``base[index]`` of that (the memory of both is written once, through the base)."""
-    src = capture.effect(_snapshot, base, True)  # the base's values before the write (SetItem copies them)
+    src = capture.effect(_snapshot, base, False)  # the base in its graph (SetItem writes into its memory)
     old = GetItem(index).apply(src)
+    if saves_self:  # the operator may save the view's old values: a copy of them, not of the base
+        old = old.clone()
     result = result_fn(old, *tuple(old if o is t else o for o in others))
     if result._data.shape != t._data.shape:  # as the write into t would refuse it
         raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape "
@@ -142,8 +144,12 @@ def _snapshot(t: Tensor, copy: bool) -> Tensor:
 
 
 def _rebase(t: Tensor, result: Tensor) -> None:
-    """``t`` becomes ``result``: its values written into ``t``'s memory, its node ``t``'s ``grad_fn``."""
-    _write(t, result._data)
+    """``t`` becomes ``result``: its values written into ``t``'s memory (unless ``result`` was written
+    there already: ``SetItem``), its node ``t``'s ``grad_fn``."""
+    if result._data is t._data:
+        t._bump_version()
+    else:
+        _write(t, result._data)
     t.grad_fn = result.grad_fn
     t._output_nr = result._output_nr
     t._requires_grad = result._requires_grad

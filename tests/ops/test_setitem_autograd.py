@@ -191,3 +191,53 @@ def test_a_write_through_a_view_that_would_grow_it_raises_as_in_pytorch():
     with pytest.raises(RuntimeError, match=r"output with shape \[2\] doesn't match the broadcast shape \[3, 2\]"):
         z[0].add_(cr.ones(3, 2, requires_grad=True))
     assert z.tolist() == [[0.0, 0.0], [0.0, 0.0]] and z.grad_fn is None
+
+
+def test_an_assignment_writes_into_the_tensor_without_copying_it():
+    """``outputs[t] = h`` into a large tensor costs the written slice, not a copy of the whole (a
+    tutorial's seq2seq loop fills a (steps, batch, vocabulary) tensor this way)."""
+    import tracemalloc
+
+    outputs = cr.zeros(4, 256, 1024)  # 4 MiB
+    x = cr.randn(256, 8)
+    w = cr.randn(8, 1024, requires_grad=True)
+    h = x @ w  # 1 MiB
+    data = outputs._data
+    tracemalloc.start()
+    try:
+        outputs[0] = h
+        outputs[1, :, :512] += h[:, :512]  # through a view of it
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 2**20 and outputs._data is data
+    outputs.sum().backward()
+    columns = np.where(np.arange(1024) < 512, 2.0, 1.0)  # written twice in the first half
+    np.testing.assert_allclose(w.grad.numpy(), x.numpy().sum(0)[:, None] * columns, rtol=1e-5)
+
+
+def test_overlapping_assignments_and_writes_match_pytorch():
+    results = []
+    for lib in (cr, torch):
+        a = lib.tensor(np.arange(6.0), requires_grad=True)
+        x = a * 1
+        x[1:] = x[:-1] * 2  # reads the old values it overwrites
+        y = a * 1
+        y[0:2].mul_(3)
+        (x * lib.arange(6.0) + y).sum().backward()
+        results.append((x.detach().numpy(), a.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_writing_over_values_another_node_saved_through_a_view_raises():
+    """PyTorch refuses the write itself (the operands overlap); chainrule lets it happen and its
+    backward raises, as for any saved value written since: never a silently wrong gradient."""
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    z = x * 1
+    z[0:2].mul_(z[1:3])  # mul saves z[1:3], whose z[1] the write changes
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
+    tz = torch.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1
+    with pytest.raises(RuntimeError, match="refer to a single memory location"):
+        tz[0:2].mul_(tz[1:3])
