@@ -207,10 +207,14 @@ def _run_flat(graph: Graph, plan: Plan, inputs: list) -> Any:
         return build(graph.out_spec, outs)
     versions = [(tensors[s], tensors[s]._version[0]) for s in plan.saved if s in tensors]
     rng = backend.default_generator.get_state() if plan.random else None
+    # the buffers this call writes, as they are before it: a recomputation (create_graph) writes
+    # into copies of these, so that running statistics are not updated a second time
+    written = graph.written_lives()
+    before = {s: t._data.copy() for s, t in graph.lives if s in written and not t._requires_grad}
     _run_steps(plan.forward, vals, tensors, graph.guards, nodes)
     targets = _targets(plan.targets, inputs)
     node = CompiledRegion(graph, plan, inputs, versions, [vals[s] for s in plan.saved], nodes)
-    node.rng = rng
+    node.rng, node.lives_before = rng, before
     outs = list(_connect(node, targets, tuple(vals[s] for s in graph.out_slots)))
     _outside_graph(outs, plan.out_grads)
     _share_bases(graph, plan, outs, vals, tensors, nodes, versions)
@@ -273,6 +277,7 @@ class CompiledRegion(Node):
         self.versions, self.saved_values, self.nodes = versions, saved, nodes
         self.eager_outs, self.targets = eager_outs, targets
         self.rng: Any = None  # the random generator's state before the forward, where it drew numbers
+        self.lives_before: dict = {}  # live slot -> its array before the call, of the buffers it writes
         # while recording (plan None): every slot's tensor of the replay on nodes, its nodes and
         # each node's needs_input_grad
         self.slot_values: list = []
@@ -290,6 +295,7 @@ class CompiledRegion(Node):
         which only a recomputation reads), so an output kept for later keeps no batch alive."""
         self._freed = True
         self.saved_values = self.nodes = self.eager_outs = None  # type: ignore[assignment]
+        self.lives_before = {}
         self.slot_values = self.step_nodes = self.inputs = self.versions = []
 
     def backward(self, *grads):
@@ -323,14 +329,16 @@ class CompiledRegion(Node):
         return tuple(None if s is None else Tensor._make(vals[s]) for s in plan.results)
 
     def _recompute(self) -> list:
-        """The forward again on nodes, from the call's inputs (drawing the same random numbers)."""
+        """The forward again on nodes, from the call's inputs (drawing the same random numbers), its
+        writes into buffers going to copies of what those held before the call."""
+        lives = {s: Tensor._make(a.copy()) for s, a in self.lives_before.items()}
         if self.rng is None:
-            return self.graph.run(self.inputs)
+            return self.graph.run(self.inputs, lives=lives)
         gen = backend.default_generator
         now = gen.get_state()
         gen.set_state(self.rng)
         try:
-            return self.graph.run(self.inputs)
+            return self.graph.run(self.inputs, lives=lives)
         finally:
             gen.set_state(now)
 

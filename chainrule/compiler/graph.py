@@ -82,6 +82,7 @@ class Graph:
 
     flat: Any = None  # ``flat.py``'s plan for this graph: None (not yet decided), False (cannot), a plan
     _written: frozenset | None = None  # see ``written_consts``
+    _written_lives: frozenset | None = None  # see ``written_lives``
 
     def written_consts(self) -> frozenset:
         """The constant slots an in-place write of the call may change (through the constant or a
@@ -98,14 +99,24 @@ class Graph:
         vals = self.run(inputs)
         return build(self.out_spec, [vals[s] for s in self.out_slots])
 
-    def run(self, inputs: list, nodes: list | None = None) -> list:
+    def written_lives(self) -> frozenset:
+        """The live slots (buffers such as batch norm's running statistics) an in-place write of the
+        call may change, directly or through a view."""
+        if self._written_lives is None:
+            origin = const_origins(self.steps, {s for s, _ in self.lives})
+            self._written_lives = frozenset(s for step in self.steps if step.effect is not None
+                                            for s in written_by(step.subst, origin))
+        return self._written_lives
+
+    def run(self, inputs: list, nodes: list | None = None, lives: dict | None = None) -> list:
         """Every slot's tensor after the steps have run on ``inputs``; with ``nodes``, the node of
-        each step is appended to it (None for an effect step)."""
+        each step is appended to it (None for an effect step); ``lives``: slot -> tensor standing
+        for a live tensor (a recomputation writes into those instead of the live buffers)."""
         vals: list[Any] = [None] * self.n_slots
         for s, i in self.input_slots:
             vals[s] = inputs[i]
         for s, t in self.lives:
-            vals[s] = t
+            vals[s] = t if lives is None else lives.get(s, t)
         written = self.written_consts()
         for s, t in self.consts:
             vals[s] = Tensor._make(t._data.copy()) if s in written else t
@@ -153,7 +164,8 @@ class Graph:
 
 
 def const_origins(steps, consts: set) -> dict:
-    """Slot -> the constant slot it is (one of ``consts``) or is a view of, through ``steps``."""
+    """Slot -> the slot it is (one of ``consts``, constants or live tensors) or is a view of, through
+    ``steps``."""
     origin = {s: s for s in consts}
     for step in steps:
         if step.effect is None and step.ins and step.ins[0] in origin and may_view(step.template):

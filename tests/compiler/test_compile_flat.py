@@ -546,3 +546,31 @@ def test_maximum_runs_flat_with_each_calls_ties():
         for g, w in zip(got, want):  # ties split the gradient in halves, per call
             assert np.array_equal(g.numpy(), w.numpy())
     assert only_graph(run).stats["flat_calls"] == 2
+
+
+def test_a_second_derivative_through_a_flat_call_updates_running_statistics_once():
+    """``create_graph=True`` recomputes the forward on nodes; its batch norm writes go to copies of
+    the buffers as they were before the call (they used to update the running statistics, and the
+    batch counter, a second time: 5 batches counted after 4)."""
+    def make():
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.Tanh(), nn.Linear(6, 1))
+
+    eager, compiled = make(), make()
+    run = torch.compile(compiled)
+    for step in range(6):
+        x = torch.randn(8, 4)
+        grads = []
+        for model, fn in ((eager, eager), (compiled, run)):
+            out = fn(x).sum()
+            if step < 3:  # calls 1-3 record the graph and its backward; the rest run flat
+                out.backward()
+            else:
+                gs = torch.autograd.grad(out, list(model.parameters()), create_graph=True)
+                sum(g.square().sum() for g in gs).backward()
+            grads.append([p.grad.numpy().copy() for p in model.parameters()])
+        for a, b in zip(*grads):
+            np.testing.assert_array_equal(a, b)
+        for name in ("running_mean", "running_var", "num_batches_tracked"):
+            np.testing.assert_array_equal(getattr(compiled[1], name).numpy(), getattr(eager[1], name).numpy())
+    assert only_graph(run).stats["flat_calls"] == 4
