@@ -337,9 +337,8 @@ def _set_base(out: Tensor, node: Node, source: Tensor) -> None:
     """``out``, the single output of the view node ``node`` applied to ``source``: its ``_base``, and
     its ``_view_index`` where ``node`` indexes a tensor that is not a view itself."""
     out._base = _base_of(source)
-    index = getattr(node, "view_index", None)
-    if index is not None and source._base is None:
-        out._view_index = index
+    if node.view_index is not None and source._base is None:
+        out._view_index = node.view_index
 
 
 def _base_of(t: Tensor) -> Tensor:

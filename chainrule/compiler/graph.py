@@ -81,32 +81,31 @@ class Graph:
     stats: dict = field(default_factory=dict)
 
     flat: Any = None  # ``flat.py``'s plan for this graph: None (not yet decided), False (cannot), a plan
-    _written: frozenset | None = None  # see ``written_consts``
-    _written_lives: frozenset | None = None  # see ``written_lives``
+    _written: dict = field(default_factory=dict)  # "consts"/"lives" -> the slots written (see below)
 
     def written_consts(self) -> frozenset:
         """The constant slots an in-place write of the call may change (through the constant or a
         view of it): each call starts from a copy of those, as eager starts from a new tensor
         (``z = zeros(()); z.add_(x.sum())`` would otherwise add up across calls)."""
-        if self._written is None:
-            origin = const_origins(self.steps, {s for s, _ in self.consts})
-            self._written = frozenset(s for step in self.steps if step.effect is not None
-                                      for s in written_by(step.subst, origin))
-        return self._written
+        return self._written_of("consts")
+
+    def written_lives(self) -> frozenset:
+        """The live slots (buffers such as batch norm's running statistics) an in-place write of the
+        call may change, directly or through a view."""
+        return self._written_of("lives")
+
+    def _written_of(self, kind: str) -> frozenset:
+        found = self._written.get(kind)
+        if found is None:
+            origin = const_origins(self.steps, {s for s, _ in getattr(self, kind)})
+            found = self._written[kind] = frozenset(s for step in self.steps if step.effect is not None
+                                                    for s in written_by(step.subst, origin))
+        return found
 
     def replay(self, inputs: list) -> Any:
         """The call's result for new ``inputs`` (the flattened tensors of the arguments)."""
         vals = self.run(inputs)
         return build(self.out_spec, [vals[s] for s in self.out_slots])
-
-    def written_lives(self) -> frozenset:
-        """The live slots (buffers such as batch norm's running statistics) an in-place write of the
-        call may change, directly or through a view."""
-        if self._written_lives is None:
-            origin = const_origins(self.steps, {s for s, _ in self.lives})
-            self._written_lives = frozenset(s for step in self.steps if step.effect is not None
-                                            for s in written_by(step.subst, origin))
-        return self._written_lives
 
     def run(self, inputs: list, nodes: list | None = None, lives: dict | None = None) -> list:
         """Every slot's tensor after the steps have run on ``inputs``; with ``nodes``, the node of

@@ -286,15 +286,20 @@ def index_put(input: Tensor, indices, values: Tensor, accumulate: bool = False) 
     if len(indices) > max(input.ndim, 1):
         raise IndexError(f"too many indices for tensor of dimension {input.ndim} (got {len(indices)})")
     idx = normalize_index(input, tuple(slice(None) if i is None else i for i in indices))
-    target_shape = np.empty(input.shape, dtype=np.bool_)[idx].shape
-    try:
-        np.broadcast_shapes(tuple(values.shape), target_shape)
-        if len(np.broadcast_shapes(tuple(values.shape), target_shape)) != len(target_shape):
-            raise ValueError
-    except ValueError:
-        raise RuntimeError(f"shape mismatch: value tensor of shape {list(values.shape)} cannot be broadcast to "
-                           f"indexing result of shape {list(target_shape)}") from None
+    _check_fits(values, input, idx)
     return IndexPut(idx, bool(accumulate)).apply(input, values)
+
+
+def _check_fits(values: Tensor, input: Tensor, idx) -> None:
+    """``values`` broadcasts to ``input[idx]``'s shape (without adding dimensions), or PyTorch's error."""
+    target = np.empty(input.shape, dtype=np.bool_)[idx].shape
+    try:
+        fits = len(np.broadcast_shapes(tuple(values.shape), target)) == len(target)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(values.shape)} cannot be broadcast to "
+                           f"indexing result of shape {list(target)}")
 
 
 def setitem(self: Tensor, index, value) -> None:
@@ -305,28 +310,17 @@ def setitem(self: Tensor, index, value) -> None:
     written into ``x``'s memory, nothing else of it is copied. ``x`` must not be a leaf that requires
     grad, nor a view made otherwise than by indexing a tensor (``ops/inplace._through_view``);
     ``value`` is cast to ``x``'s dtype. Without autograd, a plain write into ``x``'s memory."""
+    idx = normalize_index(self, index)
+    if not self._data.flags.writeable:
+        raise RuntimeError("cannot assign into a read-only (broadcast) view; clone it first")
     if is_grad_enabled() and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
-        if not self._data.flags.writeable:
-            raise RuntimeError("cannot assign into a read-only (broadcast) view; clone it first")
-        idx = normalize_index(self, index)
-        target = np.empty(self.shape, dtype=np.bool_)[idx].shape
         v = value if isinstance(value, Tensor) else Tensor._make(np.asarray(value, dtype=self._data.dtype))
         if v._data.dtype != self._data.dtype:
             v = v.to(self.dtype)
-        try:
-            ok = len(np.broadcast_shapes(tuple(v.shape), target)) == len(target)
-        except ValueError:
-            ok = False
-        if not ok:
-            raise RuntimeError(f"shape mismatch: value tensor of shape {list(v.shape)} cannot be broadcast to "
-                               f"indexing result of shape {list(target)}")
+        _check_fits(v, self, idx)
         _apply(self, lambda s, w: SetItem(idx, False).apply(s, w), v, saves_self=False)
         return
-    idx = normalize_index(self, index)
-    raw = value._data if isinstance(value, Tensor) else value
-    if not self._data.flags.writeable:
-        raise RuntimeError("cannot assign into a read-only (broadcast) view; clone it first")
-    self._data[idx] = raw
+    self._data[idx] = value._data if isinstance(value, Tensor) else value
     self._bump_version()
 
 
