@@ -44,6 +44,7 @@ import contextlib
 import dataclasses
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -102,10 +103,18 @@ def _abort_unless_done(ctx: DistContext) -> None:
     if not ctx.done:
         sys.stderr.write(f"[rank {ctx.rank}] chainrule: this rank stopped before the others; aborting all "
                          f"{ctx.world_size} ranks\n")
-        sys.stderr.flush()
-        from ..distributed import _mpi  # noqa: PLC0415
+        _abort(1)
 
-        _mpi.mpi().COMM_WORLD.Abort(1)
+
+def _abort(code: int) -> None:
+    """Take the whole job down after this rank's message (already written to stderr)."""
+    sys.stderr.flush()
+    # mpiexec forwards the ranks' output through pipes; an abort right after the write could take
+    # the job down before the message was passed on (seen once in about 20 runs of the test)
+    time.sleep(0.2)
+    from ..distributed import _mpi  # noqa: PLC0415
+
+    _mpi.mpi().COMM_WORLD.Abort(code)
 
 
 def run_on_main(ctx: DistContext, fn: Callable[[], Any]) -> Any:
@@ -315,7 +324,4 @@ def guard(ctx: DistContext) -> Iterator[None]:
         sys.stdout.flush()
         text = "".join(traceback.format_exception_only(type(e), e)).strip()
         sys.stderr.write(f"[rank {ctx.rank}] error: {text}\n[rank {ctx.rank}] aborting all {ctx.world_size} ranks\n")
-        sys.stderr.flush()
-        from ..distributed import _mpi  # noqa: PLC0415
-
-        _mpi.mpi().COMM_WORLD.Abort(1 if not isinstance(e, KeyboardInterrupt) else 130)
+        _abort(1 if not isinstance(e, KeyboardInterrupt) else 130)
