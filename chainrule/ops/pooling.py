@@ -16,9 +16,11 @@ import math
 import numbers
 from typing import Any
 
+import numpy as np
+
 from .. import kernels
 from ..autograd.function import _FREED_MSG, FunctionNode, named_output
-from ..backend import array_module
+from ..backend import array_module, int64
 from ..kernels.tables import averaging_matrix, avg_divisor, size_only
 from ..kernels.windows import (
     Window,
@@ -28,7 +30,7 @@ from ..tensor import Tensor
 from .conv import _channels_first, _check_float, _unbatch, ntuple
 from .indexing import scatter_add_into
 from .linalg import matmul
-from .shape import transpose
+from .shape import reshape, transpose
 
 # ---- index gather / scatter on the (N, C) planes -------------------------------------------------
 
@@ -75,19 +77,22 @@ class PlaneScatter(FunctionNode):
 
 class _IndexedMax(FunctionNode):
     """Base of the max pools. Forward keeps ``route``, where each window's maximum is: an object
-    of the kernel backend that made it (``kernels/*/pool.py``), asked for the flat indices
-    (``return_indices``) and for the gradient only when needed. Backward is ``MaxPoolGrad``."""
+    of the kernel backend that made it (``kernels/*/pool.py``), asked for the flat indices and
+    for the gradient only when needed. With ``want_indices`` (``return_indices``) forward returns
+    the maxima and their flat per-plane input indices, (N, C, *P) int64, as a second output (no
+    gradient), so that a graph capture replays them on new values. Backward is ``MaxPoolGrad``."""
 
     route: Any = None  # the kernel backend's object (kernels/*/pool.py)
+    want_indices = False
 
     def _keep(self, x, route) -> None:
         self.in_shape, self.route = x.shape, route
 
-    def indices(self):
-        """Flat per-plane input index of each window's maximum, shape (N, C, *P)."""
-        return self.route.indices(self.xp)
+    def _result(self, y):
+        """``y``, or ``(y, indices)`` where the caller asks for the indices."""
+        return (y, self.route.indices(self.xp)) if self.want_indices else y
 
-    def backward(self, gy):
+    def backward(self, gy, gidx=None):  # the indices (int64) get no gradient
         if self.route is None:  # released after a backward without retain_graph
             raise RuntimeError(_FREED_MSG)
         torch_name = self.torch_name
@@ -134,7 +139,7 @@ class MaxPool(_IndexedMax):
         y, route = kernels.call("pool", "max_pool", self.xp, x, win=self.win, with_route=need)
         if need:
             self._keep(x, route)
-        return y
+        return self._result(y)
 
 
 class AdaptiveMaxPool(_IndexedMax):
@@ -144,27 +149,36 @@ class AdaptiveMaxPool(_IndexedMax):
     def torch_name(self) -> str:
         return f"AdaptiveMaxPool{max(len(self.out_size), 2)}DBackward0"
 
-    def __init__(self, out_size: tuple):
-        self.out_size = tuple(out_size)
+    def __init__(self, out_size: tuple, indices: bool = False):
+        self.out_size, self.want_indices = tuple(out_size), indices
 
     def forward(self, x):
         y, route = kernels.call("pool", "adaptive_max_pool", self.xp, x, out_size=self.out_size)
         self._keep(x, route)
-        return y
+        return self._result(y)
 
 
 class MaxUnpool(FunctionNode):
-    """Zeros of ``shape`` with ``x[n, c, p]`` written at flat plane index ``idx[n, c, p]``."""
+    """Zeros of ``shape`` with ``x[n, c, p]`` written at flat plane index ``idx[n, c, p]`` (int64).
+    Forward checks that every index lies in its plane (raising ``op``'s error), so that a replay
+    of a graph capture checks each call's indices."""
 
     @property
     def torch_name(self) -> str:
         return f"MaxUnpool{max(len(self.shape) - 2, 2)}DBackward0"
 
-    def __init__(self, idx, shape: tuple):
-        self.idx, self.shape = idx, tuple(shape)
+    def __init__(self, idx, shape: tuple, op: str = "max_unpool"):
+        self.idx, self.shape, self.op = idx, tuple(shape), op
 
     def forward(self, x):
         xp = self.xp
+        idx, out = self.idx, self.shape[2:]
+        plane = math.prod(out)
+        if idx.size:
+            lo, hi = int(idx.min()), int(idx.max())
+            if lo < 0 or hi >= plane:
+                raise RuntimeError(f"{self.op}: found an invalid max index: {hi if hi >= plane else lo} (output "
+                                   f"volumes are of size {'x'.join(map(str, out))})")
         out = xp.zeros(math.prod(self.shape), dtype=x.dtype)
         out[_global_index(xp, self.idx, math.prod(self.shape[2:]))] = x.ravel()
         return out.reshape(self.shape)
@@ -251,12 +265,11 @@ def _pool_window(nd: int, op: str, x: Tensor, kernel_size, stride, padding, dila
 
 def _run_max(nd: int, input: Tensor, x: Tensor, node: _IndexedMax, return_indices: bool):
     """Apply a max pool to ``x`` (``input`` with its batch axis); with ``return_indices`` also
-    return the flat plane indices of the maxima."""
-    y = _unbatch(input, nd, node.apply(x))
+    return the flat plane indices of the maxima (the node's second output)."""
     if not return_indices:
-        return y
-    idx = node.indices()
-    return y, Tensor._make(idx if input.ndim == nd + 2 else idx[0])
+        return _unbatch(input, nd, node.apply(x))
+    y, idx = node.apply(x)
+    return _unbatch(input, nd, y), _unbatch(input, nd, idx)
 
 
 def _max_poolnd(nd, op, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
@@ -328,7 +341,7 @@ def _adaptive_max_poolnd(nd, op, input, output_size, return_indices):
     _check_float(op, x)
     out = _adaptive_size(nd, op, x, output_size)
     win = _equal_windows(tuple(x.shape[2:]), out)
-    node = AdaptiveMaxPool(out) if win is None else MaxPool(win, return_indices)
+    node = AdaptiveMaxPool(out, return_indices) if win is None else MaxPool(win, return_indices)
     return _run_max(nd, input, x, node, return_indices)
 
 
@@ -358,16 +371,12 @@ def _max_unpoolnd(nd, op, input, indices, kernel_size, stride, padding, output_s
             lo, hi = default[a] - s[a], default[a] + s[a]
             if not lo < out[a] < hi:
                 raise ValueError(f"{op}: invalid output_size {list(out)} (dim {a} must be between {lo} and {hi})")
-    idx = indices._data.astype(array_module(indices._data).int64, copy=False)
+    # the indices as operators make them (a cast, a batch axis), so that a graph capture replays them
+    if indices._data.dtype != np.int64:
+        indices = indices.to(int64)
     if input.ndim == nd + 1:
-        idx = idx[None]
-    plane = math.prod(out)
-    if idx.size:
-        lo, hi = int(idx.min()), int(idx.max())
-        if lo < 0 or hi >= plane:
-            raise RuntimeError(f"{op}: found an invalid max index: {hi if hi >= plane else lo} (output "
-                               f"volumes are of size {'x'.join(map(str, out))})")
-    y = MaxUnpool(idx, tuple(x.shape[:2]) + out).apply(x)
+        indices = reshape(indices, (1,) + tuple(indices.shape))
+    y = MaxUnpool(indices._data, tuple(x.shape[:2]) + out, op).apply(x)
     return _unbatch(input, nd, y)
 
 
