@@ -57,7 +57,10 @@ def effect(fn: Any, *args: Any) -> Any:
     made by the caller's code. Outside a capture, and inside an operator, it simply runs; in a
     capture the observer runs it and records it, so a replay repeats it. ``args`` are what the
     write reads and writes: tensors, operator nodes (whose forward state ``fn`` reads) and
-    plain values; ``fn`` may return a new tensor (a value later steps read)."""
+    plain values; ``fn`` may return a new tensor (a value later steps read). A function that only
+    reads some of its tensor arguments lists their positions in ``fn.reads_only`` (a tuple): a
+    capture then knows it leaves them as they are (an argument of the call read by it, such as the
+    indices of an embedding's renormalisation, keeps the graph flat)."""
     if _active is None or _depth[0] > 0:
         return fn(*args)
     return _active.effect(fn, args)

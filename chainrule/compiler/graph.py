@@ -99,7 +99,7 @@ class Graph:
         if found is None:
             origin = const_origins(self.steps, {s for s, _ in getattr(self, kind)})
             found = self._written[kind] = frozenset(s for step in self.steps if step.effect is not None
-                                                    for s in written_by(step.subst, origin))
+                                                    for s in written_by(written_specs(step.effect, step.subst), origin))
         return found
 
     def replay(self, inputs: list) -> Any:
@@ -171,6 +171,13 @@ def const_origins(steps, consts: set) -> dict:
             for o in step.outs:
                 origin[o] = origin[step.ins[0]]
     return origin
+
+
+def written_specs(effect: Any, subst: tuple) -> tuple:
+    """The ``(position, spec)`` pairs of an effect's arguments it may write into: all of them, except
+    the positions its function lists in ``reads_only`` (``autograd.capture.effect``)."""
+    reads = getattr(effect, "reads_only", ())
+    return tuple((i, spec) for i, spec in subst if i not in reads)
 
 
 def written_by(subst: tuple, origin: dict) -> set:

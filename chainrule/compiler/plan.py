@@ -17,7 +17,7 @@ import numpy as np
 
 from . import buffers
 from .buffers import Buffers, may_view
-from .graph import Graph, spec_slots
+from .graph import Graph, spec_slots, written_specs
 from .static_ops import STATIC_BACKWARD
 
 
@@ -67,7 +67,8 @@ def static_refusal(graph: Graph) -> str | None:
         if step.effect is not None:
             # an in-place write runs as on nodes, into the arrays of the values it writes: a value of
             # the call or a buffer, never an argument (whose graph a write in grad mode would change)
-            if any(s in inputs for _, spec in step.subst if spec[0] != "node" for s in spec_slots(spec)):
+            if any(s in inputs for _, spec in written_specs(step.effect, step.subst) if spec[0] != "node"
+                   for s in spec_slots(spec)):
                 return f"an in-place write that involves an argument of the call ({step.name})"
             continue
         for s in step.outs:

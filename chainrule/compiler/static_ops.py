@@ -40,7 +40,7 @@ _STATIC = {
     "chainrule.ops.elementwise": "Abs Add Clamp ClampGrad Cos Div Erf Exp Expm1 Log Log1p Maximum Minimum Mul Neg "
                                  "Pow PowScalar RPowScalar Rsqrt Sigmoid SigmoidGrad Sin Sqrt Sub Tanh TanhGrad "
                                  "TieWeight Where",
-    "chainrule.ops.embedding": "GradScale",
+    "chainrule.ops.embedding": "EmbeddingGradScale",
     "chainrule.ops.fold": "Fold Unfold",
     "chainrule.ops.index_extra": "ScatterReduce",
     "chainrule.ops.indexing": "GetItem IndexAccumulate IndexPut SetItem",
@@ -53,7 +53,7 @@ _STATIC = {
     "chainrule.ops.loss": "BinaryCrossEntropy",
     "chainrule.ops.math_extra": "Acos Acosh Asin Asinh Atan Atan2 Atanh Cosh Fmod Frac Hypot NanToNum Sinh",
     "chainrule.ops.math_misc": "Angle",
-    "chainrule.ops.nll": "NllLoss NllLossGrad NllLossPick",
+    "chainrule.ops.nll": "NllLoss NllLossGrad NllLossPick NllTables",
     "chainrule.ops.normalization": "Normalize NormalizeGrad WindowSum",
     "chainrule.ops.pad": "ConstantPad IndexPad IndexPadFold",
     "chainrule.ops.pooling": "AdaptiveMaxPool AvgPool AvgPoolTranspose MaxPool MaxUnpool PlaneGather PlaneScatter",

@@ -44,7 +44,7 @@ from ..autograd.function import FunctionNode
 from ..autograd.grad_mode import is_grad_enabled
 from ..kernels.tables import is_size_only
 from ..tensor import Tensor
-from .graph import Graph, Guard, Step, const_origins, written_by
+from .graph import Graph, Guard, Step, const_origins, written_by, written_specs
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # chainrule/
 # code of the package that is a user of the library, not part of it: its lines are worth naming
@@ -233,7 +233,7 @@ class Recorder:
             return fn(*args)
         what = f"an argument of the in-place write {fn.__name__.strip('_')}"
         specs = tuple((i, self._effect_spec(a, what)) for i, a in enumerate(args))
-        self._writing_constants(specs)
+        self._writing_constants(written_specs(fn, specs))
         self.in_effect = True
         try:
             out = fn(*args)
