@@ -15,15 +15,14 @@ import warnings
 
 import numpy as np
 
-from .. import backend
 from ..autograd.function import FunctionNode, named_output
+from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from ._util import check_tensor
 from .activation import softplus
 from .elementwise import abs as _abs
 from .elementwise import clamp, exp, log, log1p, where
-from .indexing import getitem
-from .nll import NllLoss, target_tables
+from .nll import NllLoss, NllTables
 from .shape import broadcast_tensors, reshape
 from .softmax import log_softmax
 
@@ -253,7 +252,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None, reduct
     if log_target:
         loss = exp(target) * (target - input)
     else:
-        nonzero = Tensor._make(target._data != 0)
+        nonzero = target != 0  # an operator: a compiled graph makes the mask from each call's target
         safe = where(nonzero, target, 1.0)
         loss = where(nonzero, target * log(safe), 0.0) - target * input
     if reduction == "batchmean":
@@ -307,15 +306,10 @@ def _check_index_target(input: Tensor, target: Tensor, weight: Tensor | None, ig
                     f"{list(input.shape)}, target shape {list(target.shape)})")
             raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
     _check_class_weight(weight, input.shape[_class_dim(input)])
+    if weight is not None and weight.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument 'weight'. "
+                           "This input cannot have requires_grad True.")
     # the range of the target's values is checked by the operator (nll.target_tables), on every call
-
-
-def _pick(logp: Tensor, index) -> Tensor:
-    """``logp[n, index[n, d...], d...]``: the entry of each target class (gradient: scatter)."""
-    xp = backend.array_module(logp._data)
-    shape = index.shape
-    grids = [xp.arange(s).reshape((-1,) + (1,) * (len(shape) - i - 1)) for i, s in enumerate(shape)]
-    return getitem(logp, (grids[0], index, *grids[1:]))
 
 
 def _nll_name(logp: Tensor, target, weight, ignore_index, reduction, label_smoothing: float = 0.0,
@@ -336,30 +330,23 @@ def _nll(logp: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,
     ``sum_i w[y_i]`` over the kept targets: one operator, ``nll.NllLoss``. With label smoothing
     ``e`` the loss is ``(1 - e) l_i + (e / C) sum_c -w_c logp[i, c]``, reduced the same way.
     """
+    weights = [] if weight is None else [weight]
     if not label_smoothing:
-        return NllLoss(ignore_index, reduction, fn).apply(*([logp, target] + ([] if weight is None else [weight])))
-    xp = backend.array_module(logp._data)
-    dt = logp._data.dtype
-    safe, coef = target_tables(xp, target._data, None if weight is None else weight._data, logp.shape[1],
-                               ignore_index, dt, fn)
-    keep = target._data.astype(np.int64, copy=False) != ignore_index
-    loss = -_pick(logp, safe) * Tensor._make(coef)
-    if label_smoothing > 0:
-        n_classes = logp.shape[1]
-        if weight is not None:
-            wshape = (1, n_classes) + (1,) * (logp.ndim - 2)
-            w = Tensor._make(weight._data.astype(dt, copy=False).reshape(wshape))
-            smooth = -(logp * w).sum(1)
-        else:
-            smooth = -logp.sum(1)
-        smooth = smooth * Tensor._make(keep.astype(dt))
-        loss = loss * (1.0 - label_smoothing) + smooth * (label_smoothing / n_classes)
+        return NllLoss(ignore_index, reduction, fn).apply(logp, target, *weights)
+    # every value that depends on the target comes from an operator, so a compiled graph replays it
+    n_classes = logp.shape[1]
+    loss = NllLoss(ignore_index, "none", fn).apply(logp, target, *weights)
+    keep, scale = NllTables(ignore_index, n_classes, logp._data.dtype, fn).apply(target, *weights)
+    if weight is not None:
+        w = weight if weight.dtype == logp.dtype else weight.to(logp.dtype)
+        smooth = -(logp * reshape(w, (1, n_classes) + (1,) * (logp.ndim - 2))).sum(1)
+    else:
+        smooth = -logp.sum(1)
+    loss = loss * (1.0 - label_smoothing) + (smooth * keep) * (label_smoothing / n_classes)
     if reduction == "none":
         return loss
     total = loss.sum()
-    if reduction == "sum":
-        return total
-    return _mean(total, float(coef.sum()))  # all targets ignored: nan
+    return total if reduction == "sum" else total * scale  # all targets ignored: nan
 
 
 def _batched(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor, bool]:

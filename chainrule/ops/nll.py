@@ -97,6 +97,28 @@ class NllLossGrad(FunctionNode):
         return NllLossPick(self.tables, self.reduction).apply(ggx)
 
 
+class NllTables(FunctionNode):
+    """``(keep, scale)`` of a class-index target, for the label-smoothing term of ``cross_entropy``:
+    ``keep`` is 1 where the target is not ``ignore_index`` and 0 where it is (the logits' dtype
+    ``dt``), ``scale`` the 0-d ``1 / sum(coef)`` of a 'mean' (nan when every target is ignored).
+    Inputs (target[, weight]); the outputs get no gradient (the target and the weight get none)."""
+
+    def __init__(self, ignore_index: int, n_classes: int, dt, fn: str):
+        self.ignore_index = ignore_index
+        self.n_classes = n_classes
+        self.dt = dt
+        self.fn = fn
+
+    def forward(self, target, weight=None):
+        _, coef = target_tables(self.xp, target, weight, self.n_classes, self.ignore_index, self.dt, self.fn)
+        keep = (target.astype(np.int64, copy=False) != self.ignore_index).astype(self.dt)
+        count = float(coef.sum())
+        return keep, self.xp.asarray(1.0 / count if count else float("nan"), dtype=self.dt)
+
+    def backward(self, g_keep, g_scale):
+        return (None,) * len(self.needs_input_grad)
+
+
 class NllLossPick(FunctionNode):
     """``NllLoss`` with its tables already made (the gradient of ``NllLossGrad``)."""
 
