@@ -15,6 +15,7 @@ import numpy as np
 from .. import backend, return_types
 from ..autograd.function import FunctionNode, named_output
 from ..autograd.grad_mode import is_grad_enabled
+from ..kernels.tables import size_only
 from ..tensor import Tensor
 from ._util import check_tensor, wrap_dim
 from .elementwise import where
@@ -47,13 +48,20 @@ class OrderPick(FunctionNode):
     positions ``keep = (start, stop)`` of that order only (None: all): ``sort``, ``topk`` and the
     order statistics in one node, the order found in ``forward``. Being one node (rather than an
     order computed on the raw array, then a gather), a graph capture replays it on new values.
-    Its gradient scatters into the positions the values came from (``scatter.gather_grad``)."""
+    Its gradient scatters into the positions the values came from (``scatter.gather_grad``).
 
-    def __init__(self, dim: int, descending: bool, keep: tuple | None = None):
-        self.dim, self.descending, self.keep = dim, descending, keep
+    ``find(x, dim)``, where given, finds the positions instead of the order (an int64 array of
+    ``x``'s shape, or of size 1 along ``dim``): the order statistics of ``statistics.py`` (``mode``,
+    ``nanmedian``, ``cummax``) read their values with the same node."""
+
+    def __init__(self, dim: int, descending: bool, keep: tuple | None = None, find=None):
+        self.dim, self.descending, self.keep, self.find = dim, descending, keep, find
 
     def forward(self, x):
-        index = _order(x, self.dim, self.descending)
+        if self.find is not None:
+            index = self.find(x, self.dim)
+        else:
+            index = _order(x, self.dim, self.descending)
         if self.keep is not None:
             index = index[(slice(None),) * self.dim + (slice(*self.keep),)]
         self.index, self.in_shape = index, x.shape
@@ -184,7 +192,8 @@ def _cumprod_by_products(x: Tensor, dim: int) -> Tensor:
     xp = backend.array_module(x._data)
     rows = unsqueeze(x, dim)  # dim is now i (size 1), dim + 1 is j
     full_shape = x.shape[:dim] + (n,) + x.shape[dim:]
-    lower = xp.tril(xp.ones((n, n), dtype=bool)).reshape((n, n) + (1,) * (x.ndim - dim - 1))
+    # from sizes alone (a constant of a compiled graph)
+    lower = size_only(xp.tril(xp.ones((n, n), dtype=bool)).reshape((n, n) + (1,) * (x.ndim - dim - 1)))
     return prod(where(lower, expand(rows, full_shape), 1.0), dim + 1)
 
 

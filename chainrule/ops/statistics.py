@@ -16,8 +16,11 @@ import numpy as np
 
 from .. import return_types
 from ..autograd.function import FunctionNode, named_output
+from ..autograd.grad_mode import no_grad
+from ..kernels.tables import size_only
 from ..tensor import Tensor
-from ._util import check_tensor, float_operand, to_tensor, torch_type_name, wrap_dim, wrap_dims
+from ._util import check_tensor, float_operand, torch_type_name, wrap_dim, wrap_dims
+from .compare import isnan, logical_not
 from .elementwise import exp, log, sqrt, where
 from .indexing import narrow
 from .join import cat
@@ -25,20 +28,13 @@ from .reduction import amax, amin, cumsum
 from .reduction import sum as _sum
 from .scatter import Gather
 from .shape import flip, movedim, reshape, unsqueeze
-from .sorting import _order, sort
+from .sorting import OrderPick, _order, sort
 
 aminmax_result = return_types.structseq("aminmax", ("min", "max"))
 mode_result = return_types.structseq("mode", ("values", "indices"))
 cummax_result = return_types.structseq("cummax", ("values", "indices"))
 cummin_result = return_types.structseq("cummin", ("values", "indices"))
 nanmedian_result = return_types.structseq("nanmedian", ("values", "indices"))
-
-
-def _pick(x: Tensor, dim: int, index) -> Tensor:
-    """``x`` read at ``index`` along ``dim``: a gather (differentiable) for floats, raw otherwise."""
-    if x._data.dtype.kind != "f":
-        return Tensor._make(np.take_along_axis(x._data, index, axis=dim))
-    return Gather(dim, index).apply(x)
 
 
 def _as_1d(x: Tensor) -> tuple[Tensor, bool]:
@@ -49,14 +45,16 @@ def _squeeze_dim(t: Tensor, dim: int) -> Tensor:
     return reshape(t, t.shape[:dim] + t.shape[dim + 1:])
 
 
-def _pair(result, values: Tensor, index, dim: int, keepdim: bool, was_0d: bool):
-    """``result(values, indices)`` with the kept axis ``dim`` squeezed unless ``keepdim``."""
+def _picked(result, x: Tensor, dim: int, find, keepdim: bool, was_0d: bool):
+    """``result(values, indices)`` of ``x`` read at the positions ``find(x, dim)`` along ``dim``
+    (one ``OrderPick`` node, which finds them on each call's values), the axis ``dim`` squeezed
+    unless ``keepdim`` (and both 0-d where the input was)."""
+    values, index = OrderPick(dim, False, find=find).apply(x)
     if was_0d:
-        return result(reshape(values, ()), Tensor._make(np.asarray(index).reshape(())))
+        return result(reshape(values, ()), reshape(index, ()))
     if not keepdim:
-        values, index = _squeeze_dim(values, dim), np.squeeze(index, dim)
-    index = np.asarray(index)
-    return result(values, Tensor._make(index if index.flags.c_contiguous else index.copy()))
+        values, index = _squeeze_dim(values, dim), _squeeze_dim(index, dim)
+    return result(values, index)
 
 
 # ---- NaN-aware reductions ----------------------------------------------------------------------------
@@ -65,7 +63,7 @@ def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Ten
     """The sum with NaN counted as zero."""
     x = check_tensor(input, "nansum")
     if x._data.dtype.kind == "f":
-        x = where(Tensor._make(np.isnan(x._data)), 0.0, x)
+        x = where(isnan(x), 0.0, x)  # the mask by an operator: a compiled replay makes it anew
     return _sum(x, dim, keepdim, dtype=dtype)
 
 
@@ -75,15 +73,23 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Te
     if x._data.dtype.kind != "f":
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype but got "
                            f"{torch_type_name(x)}")
-    count = np.sum(~np.isnan(x._data), axis=None if dim is None else wrap_dims(dim, max(x.ndim, 1)),
-                   keepdims=keepdim) if x.ndim else np.asarray(~np.isnan(x._data))
+    present = logical_not(isnan(x))
+    # an int64 count, then converted (exact, as the sum of the mask as floats might not be)
+    count = _sum(present, None if dim is None else wrap_dims(dim, x.ndim), keepdim) if x.ndim else present
     with np.errstate(invalid="ignore", divide="ignore"):  # all-NaN slices: 0 / 0 = NaN, as PyTorch
-        return nansum(x, dim, keepdim, dtype=dtype) / to_tensor(np.asarray(count, dtype=(dtype or x.dtype).np))
+        return nansum(x, dim, keepdim, dtype=dtype) / count.to(dtype or x.dtype)
 
 
-def _nan_last_order(data, dim: int):
-    """Ascending order along ``dim`` with NaN last, and the count of non-NaN values per slice."""
-    return _order(data, dim, False), np.sum(~np.isnan(data), axis=dim, keepdims=True)
+def _nanmedian_index(data, dim: int):
+    """The position along ``dim`` of the lower middle of the non-NaN values (the last NaN where all
+    are NaN): the ascending order puts NaN last."""
+    order = _order(data, dim, False)
+    if data.dtype.kind == "f":
+        count = np.sum(~np.isnan(data), axis=dim, keepdims=True)
+    else:
+        count = np.full((1,) * data.ndim, data.shape[dim])
+    rank = np.maximum((count - 1) // 2, 0)
+    return np.take_along_axis(order, np.broadcast_to(rank, order.shape[:dim] + (1,) + order.shape[dim + 1:]), dim)
 
 
 @named_output(lambda input, dim=None, *a, **k: f"NanmedianBackward{0 if k.get('axis', dim) is None else 1}")
@@ -104,39 +110,86 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False):
     d = wrap_dim(dim, x1.ndim)
     if x1.shape[d] == 0:
         raise IndexError(f"nanmedian(): Expected reduction dim {d} to have non-zero size.")
-    if x1._data.dtype.kind == "f":
-        order, count = _nan_last_order(x1._data, d)
-    else:
-        order, count = _order(x1._data, d, False), np.full((1,) * x1.ndim, x1.shape[d])
-    rank = np.maximum((count - 1) // 2, 0)
-    index = np.take_along_axis(order, np.broadcast_to(rank, order.shape[:d] + (1,) + order.shape[d + 1:]), d)
-    return _pair(nanmedian_result, _pick(x1, d, index), index, d, keepdim, was_0d)
+    return _picked(nanmedian_result, x1, d, _nanmedian_index, keepdim, was_0d)
 
 
 # ---- quantiles ------------------------------------------------------------------------------------------
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
+class QuantileRanks(FunctionNode):
+    """The positions in the sorted values (NaN last, along the last axis) that a quantile reads,
+    from ``qs`` (a tuple of numbers) or the input ``q``: (lo, hi) int64 positions, the weight w of
+    hi and 1 - w (the values' dtype), and the mask w < 0.5, each of shape rows + (Q,). Computed in
+    ``forward``, so that a graph capture finds them again on each call's values (the NaN counts)."""
+
+    def __init__(self, qs: tuple | None, interpolation: str, ignore_nan: bool):
+        self.qs, self.interpolation, self.ignore_nan = qs, interpolation, ignore_nan
+
+    def forward(self, values, q=None):
+        qs = np.asarray(self.qs) if q is None else q.reshape(-1).astype(np.float64)
+        n = values.shape[-1]
+        count = np.sum(~np.isnan(values), axis=-1, keepdims=True)
+        valid = count if self.ignore_nan else np.full_like(count, n)
+        bad = (count == 0) if self.ignore_nan else (count < n)
+        # a slice with NaN (nanquantile: only NaN) reads its last sorted value, a NaN, as PyTorch does
+        rank = np.where(bad, n - 1, qs * (np.maximum(valid, 1) - 1))  # rows + (Q,)
+        lo = np.floor(rank)
+        if self.interpolation == "lower":
+            hi = lo
+        elif self.interpolation == "higher":
+            lo = hi = np.ceil(rank)
+        elif self.interpolation == "nearest":
+            lo = hi = np.round(rank)  # half to even, as PyTorch rounds
+        else:
+            hi = np.ceil(rank)
+        weight = 0.5 if self.interpolation == "midpoint" else rank - lo
+        w = np.broadcast_to(np.asarray(weight, dtype=values.dtype), lo.shape)
+        return lo.astype(np.int64), hi.astype(np.int64), np.ascontiguousarray(w), 1 - w, w < 0.5
+
+    def backward(self, *grads):  # pragma: no cover - applied without gradient
+        return (None,) * len(self.needs_input_grad)
+
+
+class InUnitInterval(FunctionNode):
+    """A copy of ``q`` once every entry lies in [0, 1] (else ``message``), checked in forward so
+    that a compiled replay checks each call's values."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def forward(self, q):
+        if not np.all((q >= 0) & (q <= 1)):
+            raise RuntimeError(self.message)
+        return q.copy()
+
+    def backward(self, gy):  # pragma: no cover - applied without gradient
+        return gy
+
+
 def _quantile(input: Tensor, q, dim, keepdim: bool, interpolation: str, name: str, ignore_nan: bool) -> Tensor:
     x = check_tensor(input, name)
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    qs: tuple | None = None
     if isinstance(q, Tensor):
         if q.ndim > 1:
             raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
         if q._data.dtype != x._data.dtype:
             raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
-        qs, q_scalar = q._data.reshape(-1).astype(np.float64), q.ndim == 0
+        n_q, q_scalar = q.numel(), q.ndim == 0
     elif isinstance(q, numbers.Real):
-        qs, q_scalar = np.asarray([float(q)]), True
+        qs, n_q, q_scalar = (float(q),), 1, True
     else:
         raise TypeError(f"{name}(): argument 'q' must be Tensor or float, not {type(q).__name__}")
     if x.numel() == 0:
         raise RuntimeError(f"{name}() input tensor must be non-empty")
-    if not np.all((qs >= 0) & (qs <= 1)):
-        if q_scalar and not isinstance(q, Tensor):
-            raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {float(q)}")
-        raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+    q_in: tuple = ()
+    if qs is not None and not 0 <= qs[0] <= 1:
+        raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {float(q)}")
+    if qs is None:
+        with no_grad():  # q gets no gradient
+            q_in = (InUnitInterval(f"{name}() q values must be in the range [0, 1]").apply(q),)
     if interpolation not in _INTERPOLATIONS:
         raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest, "
                            f"but got {interpolation}")
@@ -147,34 +200,19 @@ def _quantile(input: Tensor, q, dim, keepdim: bool, interpolation: str, name: st
         d = wrap_dim(dim, x1.ndim)
         xm = movedim(x1, d, -1)
         out_shape = x.shape[:d] + ((1,) if keepdim else ()) + x.shape[d + 1:] if x.ndim else ()
-    data = xm._data
-    n = data.shape[-1]
-    order, count = _nan_last_order(data, data.ndim - 1)
-    values = Gather(data.ndim - 1, order).apply(xm)  # sorted, NaN last
-    valid = count if ignore_nan else np.full_like(count, n)
-    bad = (count == 0) if ignore_nan else (count < n)
-    # a slice with NaN (nanquantile: only NaN) reads its last sorted value, a NaN, as PyTorch does
-    rank = np.where(bad, n - 1, qs * (np.maximum(valid, 1) - 1))  # rows + (Q,)
-    lo = np.floor(rank)
-    if interpolation == "lower":
-        hi = lo
-    elif interpolation == "higher":
-        lo = hi = np.ceil(rank)
-    elif interpolation == "nearest":
-        lo = hi = np.round(rank)  # half to even, as PyTorch rounds
-    else:
-        hi = np.ceil(rank)
-    weight = 0.5 if interpolation == "midpoint" else rank - lo
-    lo_v = Gather(data.ndim - 1, lo.astype(np.int64)).apply(values)
+    last = xm.ndim - 1
+    values, _ = OrderPick(last, False).apply(xm)  # sorted, NaN last
+    with no_grad():
+        lo, hi, w, w_c, below = QuantileRanks(qs, interpolation, ignore_nan).apply(values, *q_in)
+    lo_v = Gather(last, lo._data).apply(values)
     y = lo_v
     if interpolation in ("linear", "midpoint"):
-        hi_v = Gather(data.ndim - 1, hi.astype(np.int64)).apply(values)
-        w = np.broadcast_to(np.asarray(weight, dtype=data.dtype), lo_v.shape)
+        hi_v = Gather(last, hi._data).apply(values)
         with np.errstate(invalid="ignore"):  # inf - inf in the branch that where() does not take
             step = hi_v - lo_v  # PyTorch's lerp: from the nearer end, so an infinite end stays infinite
-            y = where(Tensor._make(w < 0.5), lo_v + step * Tensor._make(w), hi_v - step * Tensor._make(1 - w))
+            y = where(below, lo_v + step * w, hi_v - step * w_c)
     y = movedim(y, -1, 0)  # (Q,) + rows
-    return reshape(y, ((() if q_scalar else (len(qs),)) + tuple(out_shape)))
+    return reshape(y, ((() if q_scalar else (n_q,)) + tuple(out_shape)))
 
 
 @named_output("SqueezeBackward4")
@@ -205,7 +243,13 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     d = wrap_dim(dim, x1.ndim)
     if x1.shape[d] == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
-    data = np.moveaxis(x1._data, d, -1)
+    return _picked(mode_result, x1, d, _mode_index, keepdim, was_0d)
+
+
+def _mode_index(data, d: int):
+    """The position along ``d`` of the last occurrence of the most frequent value (the smallest on
+    ties)."""
+    data = np.moveaxis(data, d, -1)
     order = np.argsort(data, axis=-1, kind="stable")
     s = np.take_along_axis(data, order, -1)
     n = s.shape[-1]
@@ -216,8 +260,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     last = np.flip(np.minimum.accumulate(np.flip(np.where(ends, pos, n), -1), axis=-1), -1)
     best = np.argmax(last - first, axis=-1)[..., None]  # first maximum: the smallest value
     index = np.take_along_axis(order, np.take_along_axis(last, best, -1), -1).astype(np.int64)
-    index = np.moveaxis(index, -1, d)
-    return _pair(mode_result, _pick(x1, d, index), index, d, keepdim, was_0d)
+    return np.moveaxis(index, -1, d)
 
 
 @named_output("AminmaxBackward0")
@@ -240,24 +283,36 @@ def msort(input: Tensor) -> Tensor:
     return sort(check_tensor(input, "msort"), 0).values
 
 
-def _cumulative_extreme(input: Tensor, dim: int, is_max: bool):
-    name = "cummax" if is_max else "cummin"
-    x = check_tensor(input, name)
-    x1, was_0d = _as_1d(x)
-    d = wrap_dim(dim, x1.ndim)
-    data = x1._data
+def _running_index(data, d: int, is_max: bool):
+    """Where the running maximum (``is_max``) or minimum along ``d`` was taken: the latest position
+    holding it (PyTorch: ties take the later), a NaN once one was seen."""
     if data.dtype == np.bool_:
         data = data.astype(np.uint8)
     run = (np.maximum if is_max else np.minimum).accumulate(data, axis=d) if data.size else data
-    new = run == data  # the latest position that holds the running extreme (PyTorch: ties take the later)
+    new = run == data
     if data.dtype.kind == "f":
         new |= np.isnan(data)
     shape = [1] * data.ndim
     shape[d] = data.shape[d]
     pos = np.where(new, np.arange(data.shape[d]).reshape(shape), 0)
-    index = np.maximum.accumulate(pos, axis=d).astype(np.int64) if data.size else pos.astype(np.int64)
-    values = _pick(x1, d, index)
-    return _pair(cummax_result if is_max else cummin_result, values, index, d, True, was_0d)
+    return np.maximum.accumulate(pos, axis=d).astype(np.int64) if data.size else pos.astype(np.int64)
+
+
+def _running_max_index(data, d: int):
+    return _running_index(data, d, True)
+
+
+def _running_min_index(data, d: int):
+    return _running_index(data, d, False)
+
+
+def _cumulative_extreme(input: Tensor, dim: int, is_max: bool):
+    name = "cummax" if is_max else "cummin"
+    x = check_tensor(input, name)
+    x1, was_0d = _as_1d(x)
+    d = wrap_dim(dim, x1.ndim)
+    result = cummax_result if is_max else cummin_result
+    return _picked(result, x1, d, _running_max_index if is_max else _running_min_index, True, was_0d)
 
 
 @named_output("CummaxBackward0")
@@ -383,7 +438,7 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
             norm = w_sum - correction
         else:
             norm = w_sum - _sum(w * aw) / w_sum * correction
-    if float(norm._data if isinstance(norm, Tensor) else norm) <= 0:
+    if float(norm) <= 0:  # a weighted divisor read through the tensor: a guard under chainrule.compile
         warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
                       "observations.", UserWarning, stacklevel=2)
         norm = 0.0
@@ -400,7 +455,8 @@ def corrcoef(input: Tensor) -> Tensor:
     c = cov(check_tensor(input, "corrcoef"))
     if c.ndim == 0:
         return c / c
-    sd = sqrt(_sum(c * Tensor._make(np.eye(c.shape[0], dtype=c._data.dtype)), 1))  # sqrt of the diagonal
+    eye = Tensor._make(size_only(np.eye(c.shape[0], dtype=c._data.dtype)))  # from the size: a constant
+    sd = sqrt(_sum(c * eye, 1))  # sqrt of the diagonal
     with np.errstate(divide="ignore", invalid="ignore"):
         c = c / unsqueeze(sd, 1) / unsqueeze(sd, 0)
     return c.clamp(-1.0, 1.0)
