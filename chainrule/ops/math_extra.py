@@ -13,13 +13,12 @@ import numbers
 
 import numpy as np
 
-from .. import backend
 from ..autograd.function import FunctionNode, named_output
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from ._util import binary_operands, check_tensor, float_operand, to_tensor, wrap_dims
 from .compare import isfinite
-from .elementwise import _Binary, exp, log, rsqrt, trunc
+from .elementwise import _Binary, exp, log, maximum, rsqrt, trunc, where
 
 # ---- inverse trigonometric and hyperbolic functions -------------------------------------------------
 
@@ -258,9 +257,9 @@ def logaddexp(input, other) -> Tensor:
     gradient exact and avoids overflow for large operands.
     """
     a, b = _float_pair(input, other, "logaddexp")
-    xp = backend.array_module(a._data, b._data)
-    m = xp.maximum(a._data, b._data)
-    m = Tensor._make(xp.where(xp.isfinite(m), m, xp.zeros((), dtype=m.dtype)))
+    with no_grad():  # m by operators, outside the graph: a compiled replay makes it anew
+        m = maximum(a, b)
+        m = where(isfinite(m), m, 0.0)
     with np.errstate(divide="ignore"):  # log(0) = -inf is the right answer when both are -inf
         return log(exp(a - m) + exp(b - m)) + m
 
