@@ -191,7 +191,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
     if beta == 0:
         # input's values (NaN included) are ignored, but it stays in the graph with a zero
         # gradient, as in PyTorch
-        skip = backend.array_module(input._data).zeros((), dtype=bool)
+        skip = size_only(backend.array_module(input._data).zeros((), dtype=bool))  # a constant of a compiled graph
         return out + broadcast_to(where(skip, input, 0.0), out.shape)
     return out + (input if beta == 1 else input * beta)
 

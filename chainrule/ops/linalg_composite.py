@@ -19,6 +19,7 @@ from .. import return_types
 from ..autograd.function import FunctionNode, named_output
 from ..tensor import Tensor
 from ._util import check_tensor, torch_type_name, wrap_dim
+from .compare import isnan
 from .elementwise import abs as _abs
 from .elementwise import where
 from .join import stack
@@ -145,7 +146,7 @@ def cond(A: Tensor, p=None) -> Tensor:
     A = check_matrix(A, f"linalg.cond(ord={p})", square=True, op="cond")
     a_inv = Inv("linalg.cond", check_errors=False).apply(A)
     r = matrix_norm(A, p) * matrix_norm(a_inv, p)
-    return where(Tensor._make(np.isnan(r._data)), _INF, r)
+    return where(isnan(r), _INF, r)
 
 
 # ---- pseudo-inverse, rank, powers -----------------------------------------------------------------------

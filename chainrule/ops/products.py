@@ -17,6 +17,7 @@ import numpy as np
 
 from ..autograd import capture
 from ..autograd.function import named_output
+from ..kernels.tables import size_only
 from ..tensor import Tensor
 from ._util import check_tensor, torch_type_name, wrap_dim
 from .compare import eq
@@ -48,8 +49,8 @@ def _check_float_or_same(*ts: Tensor, op: str) -> None:
 def _beta_input(input: Tensor, shape: tuple, beta) -> Tensor:
     """``beta * input`` broadcast to ``shape``; with beta == 0 input's values (NaN too) are ignored."""
     if beta == 0:
-        skip = np.zeros((), dtype=bool)
-        return broadcast_to(where(Tensor._make(skip), input, 0.0), shape)
+        skip = size_only(np.zeros((), dtype=bool))  # a constant of a compiled graph
+        return broadcast_to(where(skip, input, 0.0), shape)
     return broadcast_to(_scale(input, beta), shape)
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from .. import backend, return_types
 from ..autograd.function import FunctionNode, named_output
 from ..autograd.grad_mode import no_grad
+from ..kernels.tables import size_only
 from ..tensor import Tensor
 from ._util import check_tensor, torch_type_name, wrap_dim, wrap_dims
 from .elementwise import abs as _abs
@@ -574,8 +575,8 @@ def _vector_norm(x: Tensor, p: float, dims: tuple, keepdim: bool) -> Tensor:
         _check_nonempty(x, dims, "linalg.vector_norm")
         return Amax(dims, keepdim, p > 0).apply(_abs(x))
     if p == 0:  # the number of non-zero elements; x stays in the graph with a zero gradient
-        never = backend.array_module(x._data).zeros((), dtype=bool)
-        return sum(where(x._data != 0, 1.0, where(never, x, 0.0)), dims, keepdim)
+        never = size_only(backend.array_module(x._data).zeros((), dtype=bool))  # a constant of a compiled graph
+        return sum(where(x != 0, 1.0, where(never, x, 0.0)), dims, keepdim)
     if p == 1:
         return sum(_abs(x), dims, keepdim)
     return Norm(float(p), dims, keepdim).apply(x)
