@@ -8,11 +8,18 @@ The operators come in adjoint pairs, each the other's backward:
   slices back at those positions.
 
 Repeated indices are fine: reads repeat, writes add up.
+
+The operators hold their index array as an attribute. Where it is not the index tensor's own
+array, it is made by a ``PreparedIndex`` node from the index tensor (range check, flattening,
+wrapping of negative entries, broadcasting, in that node's ``forward``), so that a graph capture
+(``chainrule.compile``) records that node and replays it, check included, with each call's
+indices.
 """
 
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 
 import numpy as np
 
@@ -42,6 +49,70 @@ def _grid(index, dim: int) -> tuple:
 
 def _region(index_shape: tuple) -> tuple:
     return tuple(slice(0, n) for n in index_shape)
+
+
+class PreparedIndex(FunctionNode):
+    """The index array an indexing operator holds as an attribute, made from an index tensor:
+    ``forward`` runs the preparation ``prepare(xp, index, *args)`` (a module function registered
+    with ``preparation``, named in the node so that the node holds constants only), which checks
+    the values (raising the operator's own error) and returns the array the operator reads (a new
+    array object: a view where nothing changes). ``args`` are sizes and hyper-parameters, never
+    data. The output is an integer or boolean array, which gets no gradient; a graph capture
+    records this node like any other and replays it with each call's indices, and the operator
+    reads the replayed array."""
+
+    def __init__(self, prepare: str, args: tuple):
+        self.prepare, self.args = prepare, args
+
+    def forward(self, index):
+        return _PREPARATIONS[self.prepare](self.xp, index, *self.args)
+
+
+_PREPARATIONS: dict[str, Callable] = {}
+
+
+def preparation(fn: Callable) -> Callable:
+    """Register ``fn(xp, index, *args)`` as a preparation of ``PreparedIndex``; returns it."""
+    key = f"{fn.__module__}.{fn.__qualname__}"
+    assert key not in _PREPARATIONS, key
+    _PREPARATIONS[key] = fn
+    return fn
+
+
+def prepared(index: Tensor, prepare: Callable, *args):
+    """The array ``prepare(xp, index's array, *args)``, made by a ``PreparedIndex`` node."""
+    return PreparedIndex(f"{prepare.__module__}.{prepare.__qualname__}", args).apply(index)._data
+
+
+@preparation
+def _in_range(xp, index, n: int, dim: int, allow_negative: bool = False):
+    """``index`` (a view) after ``_check_bounds``."""
+    _check_bounds(index, n, dim, allow_negative)
+    return index.view()
+
+
+@preparation
+def _in_range_int64(xp, index, n: int, dim: int):
+    """``index`` as int64 (a view when it is int64 already) after ``_check_bounds``."""
+    _check_bounds(index, n, dim)
+    return index.astype(np.int64, copy=False).view()
+
+
+@preparation
+def _vector_in_range(xp, index, n: int, dim: int):
+    """``index`` flattened (a 0-d index is one index) after ``_check_bounds``."""
+    idx = index.reshape(-1)
+    _check_bounds(idx, n, dim)
+    return idx
+
+
+@preparation
+def _wrapped_along(xp, index, n: int, dim: int, shape: tuple):
+    """``take_along_dim``'s index: checked in [-n, n), negative entries counted from the end,
+    broadcast to ``shape``."""
+    _check_bounds(index, n, dim, allow_negative=True)
+    idx = index % n if (index.size and int(index.min()) < 0) else index
+    return xp.broadcast_to(idx, shape)
 
 
 class Gather(FunctionNode):
@@ -239,8 +310,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
         return gather(_as_1d(input), 0, _as_1d(index)).reshape(())
     d = wrap_dim(dim, input._data.ndim)
     _check_index_shape(d, input._data.shape, idx.shape)
-    _check_bounds(idx, input._data.shape[d], d)
-    return Gather(d, idx).apply(input)
+    return Gather(d, prepared(index, _in_range, input._data.shape[d], d)).apply(input)
 
 
 def _scatter_args(input: Tensor, dim: int, index: Tensor, src, op: str):
@@ -252,9 +322,7 @@ def _scatter_args(input: Tensor, dim: int, index: Tensor, src, op: str):
         _check_index_shape(d, input._data.shape, idx.shape, src._data.shape)
     else:
         _check_index_shape(d, input._data.shape, idx.shape)
-    if input._data.ndim:
-        _check_bounds(idx, input._data.shape[d], d)
-    return d, idx
+    return d, prepared(index, _in_range, input._data.shape[d], d)
 
 
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
@@ -311,9 +379,8 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     idx = _index(index, "index_add_", "int32 or int64")
     if idx.ndim > 1:
         raise IndexError("index_add_(): Index is supposed to be a vector")
-    idx = idx.reshape(-1)
     if input._data.ndim == 0:
-        return index_add(_as_1d(input), 0, Tensor._make(idx), _as_1d(source), alpha=alpha).reshape(())
+        return index_add(_as_1d(input), 0, index, _as_1d(source), alpha=alpha).reshape(())
     d = wrap_dim(dim, input._data.ndim)
     if source._data.dtype != input._data.dtype:
         raise RuntimeError(
@@ -324,12 +391,12 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
         raise RuntimeError(
             "source tensor shape must match self tensor shape, excluding the specified dimension. Got "
             f"self.shape = {list(input.shape)} source.shape = {list(source.shape)}")
-    if src_shape[d] != idx.shape[0]:
+    if src_shape[d] != idx.size:
         raise RuntimeError(
-            f"index_add_(): Number of indices ({idx.shape[0]}) should be equal to source.size(dim): "
+            f"index_add_(): Number of indices ({idx.size}) should be equal to source.size(dim): "
             f"({src_shape[d]}), for dim: {d}")
-    _check_bounds(idx, input._data.shape[d], d)
-    return IndexAdd(d, idx, alpha).apply(input, source.reshape(src_shape))
+    flat = prepared(index, _vector_in_range, input._data.shape[d], d)  # checks the range
+    return IndexAdd(d, flat, alpha).apply(input, source.reshape(src_shape))
 
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
@@ -337,29 +404,26 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     (``dim=None``: both are flattened). Negative indices count from the end."""
     idx = _index(indices, "take_along_dim", "int64")
     if dim is None:
-        return take_along_dim(input.reshape(-1), Tensor._make(idx.reshape(-1)), 0)
+        return take_along_dim(input.reshape(-1), indices.reshape(-1), 0)
     if input._data.ndim != idx.ndim:
         raise RuntimeError(
             "torch.take_along_dim(): input and indices should have the same number of dimensions, but got "
             f"{input._data.ndim} dimensions for input, and {idx.ndim} dimensions for indices")
     if input._data.ndim == 0:
-        return gather(input, 0, Tensor._make(idx))
+        return gather(input, 0, indices)
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d]
-    _check_bounds(idx, n, d, allow_negative=True)
-    idx = idx % n if (idx.size and int(idx.min()) < 0) else idx
     shape = [max(a, b) if k != d else None for k, (a, b) in enumerate(zip(input._data.shape, idx.shape))]
     x_shape = tuple(n if s is None else s for s in shape)
     i_shape = tuple(idx.shape[d] if s is None else s for s in shape)
-    xp = array_module(idx)
     try:
-        idx_b = xp.broadcast_to(idx, i_shape)
+        array_module(idx).broadcast_to(idx, i_shape)  # whether it broadcasts (the node broadcasts it)
         x = broadcast_to(input, x_shape)
     except (ValueError, RuntimeError):
         raise RuntimeError(
             f"take_along_dim(): input {list(input.shape)} and indices {list(idx.shape)} cannot be broadcast "
             f"outside dimension {d}") from None
-    return Gather(d, idx_b).apply(x)
+    return Gather(d, prepared(indices, _wrapped_along, n, d, i_shape)).apply(x)  # checks the range
 
 
 __all__ = ["gather", "scatter", "scatter_add", "index_select", "index_add", "take_along_dim"]
