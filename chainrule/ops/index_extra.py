@@ -28,8 +28,19 @@ from .compare import eq
 from .elementwise import where
 from .indexing import GetItem, IndexAccumulate, IndexPut, SetItem, normalize_index
 from .inplace import _apply
-from .reshaping import DiagonalFill, _diag_index, diagonal
-from .scatter import Gather, _check_bounds, _check_index_shape, _grid, _region, scatter, scatter_add
+from .reshaping import DiagonalFill, _diag_index
+from .scatter import (
+    Gather,
+    Scatter,
+    _check_index_shape,
+    _grid,
+    _in_range_int64,
+    _region,
+    preparation,
+    prepared,
+    scatter,
+    scatter_add,
+)
 from .shape import broadcast_to, reshape
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
@@ -145,9 +156,8 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
         return reshape(scatter_reduce(reshape(input, (1,)), 0, reshape(index, (1,)), reshape(src, (1,)), reduce,
                                       include_self=include_self), ())
     d = wrap_dim(dim, input.ndim)
-    idx = index._data.astype(np.int64, copy=False)
-    _check_index_shape(d, input._data.shape, idx.shape, src._data.shape)
-    _check_bounds(idx, input.shape[d], d)
+    _check_index_shape(d, input._data.shape, index._data.shape, src._data.shape)
+    idx = prepared(index, _in_range_int64, input.shape[d], d)  # checks the range
     return ScatterReduce(d, idx, reduce, bool(include_self)).apply(input, src)
 
 
@@ -180,7 +190,18 @@ def _spread(idx: np.ndarray, d: int, shape: tuple) -> np.ndarray:
     return np.broadcast_to(idx.reshape(view), shape).copy()
 
 
-def _check_source(input: Tensor, d: int, idx: np.ndarray, source: Tensor, op: str) -> None:
+@preparation
+def _spread_in_range(xp, index, n: int, d: int, shape: tuple, op: str) -> np.ndarray:
+    """The slice index of ``index_copy``/``index_reduce``: ``index`` flattened, as int64, checked
+    in [0, n) (``op``'s message) and spread over ``shape`` (``_spread``)."""
+    idx = index.reshape(-1).astype(np.int64)
+    _check_index_bounds(idx, n, d, f"{op}(): ")
+    return _spread(idx, d, shape)
+
+
+def _check_source(input: Tensor, d: int, n_index: int, source: Tensor, op: str) -> None:
+    """``source``'s shape fits ``input`` and ``n_index`` indices along ``d`` (the index values are
+    checked by ``_spread_in_range``)."""
     src_shape = tuple(source.shape) if source.ndim else (1,)
     in_shape = tuple(input.shape) if input.ndim else (1,)
     if len(src_shape) != len(in_shape):
@@ -192,10 +213,9 @@ def _check_source(input: Tensor, d: int, idx: np.ndarray, source: Tensor, op: st
             raise RuntimeError(f"{op}(): Source/destination tensor must have same slice shapes. Destination slice "
                                f"shape: {in_shape[k]} at dimension {j} and source slice shape: {src_shape[k]} at "
                                f"dimension {j}.")
-    if src_shape[d] != len(idx):
-        raise IndexError(f"{op}(): Number of indices ({len(idx)}) should be equal to source.size(dim) "
+    if src_shape[d] != n_index:
+        raise IndexError(f"{op}(): Number of indices ({n_index}) should be equal to source.size(dim) "
                          f"({src_shape[d]})")
-    _check_index_bounds(idx, in_shape[d], d, f"{op}(): ")
 
 
 @named_output("IndexCopyBackward0")
@@ -210,8 +230,9 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     x, src = (reshape(input, (1,)) if input.ndim == 0 else input), (reshape(source, (1,)) if source.ndim == 0
                                                                     else source)
     d = wrap_dim(dim, x.ndim)
-    _check_source(x, d, idx, src, "index_copy_")
-    out = scatter(x, d, Tensor._make(_spread(idx, d, tuple(src.shape))), src)
+    _check_source(x, d, idx.size, src, "index_copy_")
+    spread = prepared(index, _spread_in_range, x.shape[d], d, tuple(src.shape), "index_copy_")  # checks the range
+    out = Scatter(d, spread).apply(x, src)
     return reshape(out, ()) if input.ndim == 0 else out
 
 
@@ -224,12 +245,20 @@ def _fill_mask(shape: tuple, d: int, idx: np.ndarray) -> np.ndarray:
     return mask.reshape(view)
 
 
+@preparation
+def _fill_mask_in_range(xp, index, n: int, d: int, shape: tuple) -> np.ndarray:
+    """``index_fill``'s mask (``_fill_mask``) of ``index`` flattened, checked in [-n, n)."""
+    idx = index.reshape(-1)
+    _check_index_bounds(idx, n, d)
+    return _fill_mask(shape, d, idx)
+
+
 @named_output(lambda input, dim, index, value: "IndexFillBackward1" if isinstance(value, Tensor)
               else "IndexFillBackward0")
 def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     """``out = input`` with the slices at ``index`` along ``dim`` set to ``value`` (a number or 0-d tensor)."""
     check_tensor(input, "index_fill")
-    idx = _index_vector(index, "index_fill_")
+    _index_vector(index, "index_fill_")
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
@@ -239,8 +268,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
         raise TypeError(f"index_fill(): argument 'value' must be Number or Tensor, not {type(value).__name__}")
     d = wrap_dim(dim, max(input.ndim, 1))
     n = input.shape[d] if input.ndim else 1
-    _check_index_bounds(idx, n, d)
-    mask = Tensor._make(_fill_mask(tuple(input.shape), d, idx))
+    mask = prepared(index, _fill_mask_in_range, n, d, tuple(input.shape))  # checks the range
     if isinstance(value, Tensor):
         return where(mask, value, input)
     v = capture.literal(Tensor._make(np.asarray(value).astype(input._data.dtype)))  # the caller's number
@@ -260,15 +288,16 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
                            f"{getattr(index, 'dtype', type(index).__name__)}")
     if index.ndim > 1:
         raise IndexError("index_reduce_(): Index is supposed to be a vector")
-    idx = index._data.reshape(-1).astype(np.int64)
+    n_index = index._data.size
     if source.dtype is not input.dtype:
         raise RuntimeError(f"index_reduce_(): self ({torch_type_name(input)}) and source ({torch_type_name(source)}) "
                            "must have the same scalar type")
     x, src = (reshape(input, (1,)) if input.ndim == 0 else input), (reshape(source, (1,)) if source.ndim == 0
                                                                     else source)
     d = wrap_dim(dim, x.ndim)
-    _check_source(x, d, idx, src, "index_reduce_")
-    out = ScatterReduce(d, _spread(idx, d, tuple(src.shape)), reduce, bool(include_self)).apply(x, src)
+    _check_source(x, d, n_index, src, "index_reduce_")
+    spread = prepared(index, _spread_in_range, x.shape[d], d, tuple(src.shape), "index_reduce_")  # checks the range
+    out = ScatterReduce(d, spread, reduce, bool(include_self)).apply(x, src)
     return reshape(out, ()) if input.ndim == 0 else out
 
 
@@ -324,6 +353,16 @@ def setitem(self: Tensor, index, value) -> None:
     self._bump_version()
 
 
+@preparation
+def _flat_in_range(xp, index, n: int) -> np.ndarray:
+    """``put``'s index: ``index`` flattened, checked in [-n, n), negative entries counted from the end."""
+    flat_idx = index.reshape(-1)
+    if flat_idx.size and (flat_idx.max() >= n or flat_idx.min() < -n):
+        bad = int(flat_idx.max() if flat_idx.max() >= n else flat_idx.min())
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    return np.where(flat_idx < 0, flat_idx + n, flat_idx)
+
+
 @named_output("PutBackward0")
 def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
     """``out = input.clone(); out.flatten()[index] = source`` (``+=`` with ``accumulate``)."""
@@ -338,12 +377,7 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     if index.numel() != source.numel():
         raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
                            f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
-    n = input.numel()
-    flat_idx = index._data.reshape(-1)
-    if flat_idx.size and (flat_idx.max() >= n or flat_idx.min() < -n):
-        bad = int(flat_idx.max() if flat_idx.max() >= n else flat_idx.min())
-        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
-    flat_idx = np.where(flat_idx < 0, flat_idx + n, flat_idx)
+    flat_idx = prepared(index, _flat_in_range, input.numel())  # checks the range
     out = IndexPut((flat_idx,), bool(accumulate)).apply(reshape(input, (-1,)), reshape(source, (-1,)))
     return reshape(out, tuple(input.shape))
 
@@ -377,8 +411,10 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     return where(Tensor._make(np.ascontiguousarray(m)), taken, broadcast_to(input, shape))
 
 
-def _dim_positions(input: Tensor, d: int, positions: np.ndarray, src: Tensor, op: str) -> Tensor:
-    return scatter(input, d, Tensor._make(_spread(positions, d, tuple(src.shape))), src)
+def _dim_positions(input: Tensor, d: int, positions: np.ndarray, src: Tensor) -> Tensor:
+    """``input`` with ``src`` written at the slices ``positions`` along ``d`` (from the
+    caller's numbers and sizes: a constant of a graph capture)."""
+    return Scatter(d, size_only(_spread(positions, d, tuple(src.shape)))).apply(input, src)
 
 
 @named_output("SelectScatterBackward0")
@@ -399,7 +435,7 @@ def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
                            f"slice size = {list(want)}")
     if src.dtype is not input.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-    return _dim_positions(input, d, np.array([index % n]), src.unsqueeze(d), "select_scatter")
+    return _dim_positions(input, d, np.array([index % n]), src.unsqueeze(d))
 
 
 @named_output("SliceScatterBackward0")
@@ -420,7 +456,7 @@ def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = 
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     if len(positions) == 0:
         return input.clone()
-    return _dim_positions(input, d, positions, src, "slice_scatter")
+    return _dim_positions(input, d, positions, src)
 
 
 @named_output("DiagonalScatterBackward0")
@@ -428,16 +464,18 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
     """``out = input.clone(); out.diagonal(offset, dim1, dim2) = src``."""
     check_tensor(input, "diagonal_scatter")
     check_tensor(src, "diagonal_scatter", "src")
-    want = tuple(diagonal(Tensor._make(input._data), offset, dim1, dim2).shape)
+    d1, d2 = wrap_dim(dim1, input.ndim), wrap_dim(dim2, input.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    shape = tuple(input.shape)
+    rows, cols = _diag_index(shape, int(offset), d1, d2)
+    want = tuple(n for k, n in enumerate(shape) if k not in (d1, d2)) + (len(rows),)
     if tuple(src.shape) != want:
         raise RuntimeError(f"expected src to have a size equal to the diagonal of self. src size = "
                            f"{list(src.shape)}, diagonal size = {list(want)}")
     if src.dtype is not input.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-    d1, d2 = wrap_dim(dim1, input.ndim), wrap_dim(dim2, input.ndim)
-    shape = tuple(input.shape)
-    mask = np.zeros(shape, dtype=bool)
-    rows, cols = _diag_index(shape, int(offset), d1, d2)
+    mask = size_only(np.zeros(shape, dtype=bool))  # from sizes alone: a constant of a graph capture
     np.moveaxis(mask, (d1, d2), (-2, -1))[..., rows, cols] = True
     placed = DiagonalFill(shape, int(offset), d1, d2).apply(src)
     return where(Tensor._make(mask), placed, input)
