@@ -7,7 +7,9 @@
 The transcendental kernels are SciPy's (``scipy.special``, the same dependency ``erf`` uses;
 SciPy comes with scikit-learn), evaluated in float64 and rounded to the input's dtype. Every
 backward is written with differentiable operators (``lgamma``' derivative is ``digamma``, whose
-derivative is ``polygamma(1, .)`` ...), so second derivatives exist.
+derivative is ``polygamma(1, .)`` ...), so second derivatives exist. The results without gradient
+(``heaviside``, ``nextafter``, the sign/class predicates) are computed in a ``Values`` node, so
+that a graph capture replays them on new values.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import FunctionNode, named_output
+from ..autograd.grad_mode import no_grad
+from ..kernels.tables import size_only
 from ..tensor import Tensor
 from ._util import binary_operands, check_tensor, float_operand, to_tensor, torch_type_name
 from .compare import logical_and
@@ -326,7 +330,7 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
 
-    shifts = Tensor._make(-np.arange(p, dtype=x._data.dtype) / 2)
+    shifts = Tensor._make(size_only(-np.arange(p, dtype=x._data.dtype) / 2))  # a constant of p alone
     return _sum(lgamma(unsqueeze(x, -1) + shifts), -1) + p * (p - 1) / 4 * math.log(math.pi)
 
 
@@ -450,12 +454,45 @@ def copysign(input, other) -> Tensor:
     return Copysign(not isinstance(other, Tensor)).apply(*_float_binary(input, other, "copysign"))
 
 
+class Values(FunctionNode):
+    """``fn(xp, *arrays)``: a result computed from the inputs' values that has no gradient (a sign
+    or class test, a step, the next float), applied under ``no_grad``. A node (rather than a
+    raw-array helper) so that a graph capture sees the value computed."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def forward(self, *arrays):
+        return self.xp.asarray(self.fn(self.xp, *arrays))
+
+    def backward(self, *grads):  # pragma: no cover - applied under no_grad: never in a graph
+        return (None,) * len(self.next_functions)
+
+
+def no_grad_values(fn, *inputs: Tensor) -> Tensor:
+    """``fn(xp, *arrays)`` of the inputs' arrays, as a tensor without gradient (a ``Values`` node)."""
+    with no_grad():
+        return Values(fn).apply(*inputs)
+
+
+def _all_false(xp, x):
+    return xp.zeros(x.shape, bool)
+
+
+def _all_true(xp, x):
+    return xp.ones(x.shape, dtype=bool)
+
+
+def _heaviside(xp, x, v):
+    return xp.asarray(xp.heaviside(x, v)).astype(x.dtype)
+
+
 def heaviside(input: Tensor, values: Tensor) -> Tensor:
     """0 where x < 0, ``values`` where x == 0, 1 where x > 0 (no gradient)."""
     x, v = check_tensor(input, "heaviside"), check_tensor(values, "heaviside", "values")
     if x._data.dtype != v._data.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
-    return Tensor._make(np.asarray(np.heaviside(x._data, v._data)).astype(x._data.dtype))
+    return no_grad_values(_heaviside, x, v)
 
 
 def _int_or_float_only(a: Tensor, name: str, kinds: str) -> None:
@@ -467,7 +504,7 @@ def nextafter(input: Tensor, other: Tensor) -> Tensor:
     """The next floating-point value after ``input`` in the direction of ``other`` (no gradient)."""
     a, b = binary_operands(check_tensor(input, "nextafter"), check_tensor(other, "nextafter", "other"))
     _int_or_float_only(a, "nextafter", "f")
-    return Tensor._make(np.asarray(np.nextafter(a._data, b._data)))
+    return no_grad_values(lambda xp, a, b: xp.nextafter(a, b), a, b)
 
 
 @named_output("LdexpBackward0")
@@ -510,24 +547,30 @@ def rad2deg(input: Tensor) -> Tensor:
 def signbit(input: Tensor) -> Tensor:
     """True where the sign bit is set (negative numbers and -0.0)."""
     x = check_tensor(input, "signbit")
-    return Tensor._make(np.asarray(np.signbit(x._data) if x._data.dtype != np.bool_ else np.zeros(x.shape, bool)))
+    if x._data.dtype == np.bool_:
+        return no_grad_values(_all_false, x)
+    return no_grad_values(lambda xp, a: xp.signbit(a), x)
 
 
 def isneginf(input: Tensor) -> Tensor:
     """True where the element is -inf."""
     x = check_tensor(input, "isneginf")
-    return Tensor._make(np.asarray(np.isneginf(x._data) if x._data.dtype.kind == "f" else np.zeros(x.shape, bool)))
+    if x._data.dtype.kind != "f":
+        return no_grad_values(_all_false, x)
+    return no_grad_values(lambda xp, a: xp.isneginf(a), x)
 
 
 def isposinf(input: Tensor) -> Tensor:
     """True where the element is +inf."""
     x = check_tensor(input, "isposinf")
-    return Tensor._make(np.asarray(np.isposinf(x._data) if x._data.dtype.kind == "f" else np.zeros(x.shape, bool)))
+    if x._data.dtype.kind != "f":
+        return no_grad_values(_all_false, x)
+    return no_grad_values(lambda xp, a: xp.isposinf(a), x)
 
 
 def isreal(input: Tensor) -> Tensor:
     """True everywhere (chainrule has no complex dtypes)."""
-    return Tensor._make(np.ones(check_tensor(input, "isreal").shape, dtype=bool))
+    return no_grad_values(_all_true, check_tensor(input, "isreal"))
 
 
 def positive(input: Tensor) -> Tensor:
