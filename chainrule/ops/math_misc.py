@@ -21,17 +21,32 @@ frexp_result = return_types.structseq("frexp", ("mantissa", "exponent"))
 
 
 class Frexp(FunctionNode):
-    """x = mantissa 2^exponent with |mantissa| in [0.5, 1); d mantissa / dx = 2^-exponent."""
+    """x = mantissa 2^exponent with |mantissa| in [0.5, 1): both outputs (the exponent int32, no
+    gradient), so that a graph capture replays them; d mantissa / dx = 2^-exponent (``FrexpGrad``)."""
 
     torch_name = "FrexpBackward0"
 
     def forward(self, x):
         m, e = np.frexp(x)
         self.exponent = e.astype(np.int32)
-        return np.asarray(m)
+        return np.asarray(m), np.asarray(self.exponent)
 
-    def backward(self, gy):
-        return gy * Tensor._make(np.ldexp(np.ones((), gy._data.dtype), -self.exponent).astype(gy._data.dtype))
+    def backward(self, gy, ge=None):  # the exponent (int32) gets no gradient
+        return FrexpGrad(self.exponent).apply(gy)
+
+
+class FrexpGrad(FunctionNode):
+    """``g * 2^-exponent``, the exponent a ``Frexp``'s forward found; linear in ``g``, so its
+    backward is itself."""
+
+    def __init__(self, exponent):
+        self.exponent = exponent
+
+    def forward(self, g):
+        return g * np.ldexp(np.ones((), g.dtype), -self.exponent).astype(g.dtype)
+
+    def backward(self, gg):
+        return FrexpGrad(self.exponent).apply(gg)
 
 
 def frexp(input: Tensor):
@@ -39,9 +54,8 @@ def frexp(input: Tensor):
     x = check_tensor(input, "frexp")
     if x._data.dtype.kind != "f":
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
-    node = Frexp()
-    mantissa = node.apply(x)
-    return frexp_result(mantissa, Tensor._make(np.asarray(node.exponent)))
+    mantissa, exponent = Frexp().apply(x)
+    return frexp_result(mantissa, exponent)
 
 
 class Angle(FunctionNode):
