@@ -2,7 +2,11 @@
 ``histogram``, ``searchsorted``, ``bucketize``, ``isin``.
 
 Their results are integers, counts or positions: piecewise constant in the input, so none of
-them records a gradient (as in PyTorch).
+them records a gradient (as in PyTorch). Those whose result's shape follows from the shapes and
+arguments alone (``histc``, ``searchsorted``, ``bucketize``, ``isin``) compute it in a node
+(``special_math.Values``), so that a graph capture replays them on new values; the others'
+shapes depend on the values (the number of distinct values, the largest value, the data's range
+of edges), which no replay can repeat.
 """
 
 from __future__ import annotations
@@ -15,14 +19,20 @@ import numpy as np
 from .. import return_types
 from ..tensor import Tensor
 from ._util import check_tensor, to_tensor, torch_type_name, wrap_dim
+from .special_math import no_grad_values
 
 _C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double"}
 histogram_result = return_types.structseq("histogram", ("hist", "bin_edges"))
 
 
-def _make(a, dtype=None) -> Tensor:
+def _array(a, dtype=None):
+    """``a`` as a C-contiguous array of ``dtype`` (its own without)."""
     a = np.asarray(a) if dtype is None else np.asarray(a).astype(dtype)
-    return Tensor._make(a if a.flags.c_contiguous else a.copy())
+    return a if a.flags.c_contiguous else a.copy()
+
+
+def _make(a, dtype=None) -> Tensor:
+    return Tensor._make(_array(a, dtype))
 
 
 def _unique_result(values, inverse, counts, return_inverse: bool, return_counts: bool):
@@ -126,15 +136,20 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     lo, hi = float(min), float(max)
     if lo > hi:
         raise RuntimeError("torch.histc: max must be larger than min")
-    data = x._data.reshape(-1)
+    return no_grad_values(lambda xp, a: _histc(a, int(bins), lo, hi), x)
+
+
+def _histc(x, bins: int, lo: float, hi: float):
+    """``histc``'s counts of the array ``x`` (over its own range when ``lo == hi``)."""
+    data = x.reshape(-1)
     if lo == hi and data.size:
         lo, hi = float(data.min()), float(data.max())
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     if not (np.isfinite(lo) and np.isfinite(hi)):
         raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
-    counts, _ = np.histogram(data[~np.isnan(data)], bins=int(bins), range=(lo, hi))
-    return _make(counts, x._data.dtype)
+    counts, _ = np.histogram(data[~np.isnan(data)], bins=bins, range=(lo, hi))
+    return _array(counts, x.dtype)
 
 
 def histogram(input: Tensor, bins=100, *, range=None, weight: Tensor | None = None,  # noqa: A002
@@ -241,7 +256,6 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, rig
     scalar = not isinstance(input, Tensor)
     values = to_tensor(input) if scalar else input
     how = _searchsorted_side(bool(right), side)
-    s = seq._data
     if sorter is not None:
         if tuple(sorter.shape) != tuple(seq.shape):
             raise RuntimeError(f"torch.searchsorted(): boundary and sorter must have the same size, but got boundary "
@@ -249,19 +263,26 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False, rig
         if sorter._data.dtype != np.int64:
             raise RuntimeError(f"torch.searchsorted(): sorter must be a tensor of long dtype but got dtype "
                                f"{torch_type_name(sorter)}")
-        s = np.take_along_axis(s, sorter._data, axis=-1)
-    v = values._data
-    dtype = np.int32 if out_int32 else np.int64
-    if s.ndim <= 1:
-        return _make(np.searchsorted(s.reshape(-1), v, side=how), dtype)
-    if scalar or v.ndim != s.ndim or v.shape[:-1] != s.shape[:-1]:
+    s, v = seq._data, values._data
+    if s.ndim > 1 and (scalar or v.ndim != s.ndim or v.shape[:-1] != s.shape[:-1]):
         raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
                            "dimensions of boundaries tensor and input value tensor must match, but we got "
                            f"boundaries tensor {list(seq.shape)} and input value tensor {list(values.shape)}")
+    dtype = np.int32 if out_int32 else np.int64
+    inputs = (seq, values) if sorter is None else (seq, values, sorter)
+    return no_grad_values(lambda xp, *arrays: _searchsorted(*arrays, how=how, dtype=dtype), *inputs)
+
+
+def _searchsorted(s, v, sorter=None, *, how: Literal["left", "right"], dtype):
+    """``searchsorted``'s positions on arrays (shapes checked by the caller)."""
+    if sorter is not None:
+        s = np.take_along_axis(s, sorter, axis=-1)
+    if s.ndim <= 1:
+        return _array(np.searchsorted(s.reshape(-1), v, side=how), dtype)
     rows_s, rows_v = s.reshape(-1, s.shape[-1]), v.reshape(-1, v.shape[-1])
     out = np.stack([np.searchsorted(a, b, side=how) for a, b in zip(rows_s, rows_v)]) if rows_s.size else \
         np.zeros(rows_v.shape, np.int64)
-    return _make(out.reshape(v.shape), dtype)
+    return _array(out.reshape(v.shape), dtype)
 
 
 def bucketize(input, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:
@@ -277,9 +298,17 @@ def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool =
     """True where an element of ``elements`` occurs in ``test_elements`` (False with ``invert=True``)."""
     if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
         raise TypeError("isin() received an invalid combination of arguments: two numbers")
-    e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
-    t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
-    return _make(np.isin(e, t, assume_unique=bool(assume_unique), invert=bool(invert)).reshape(np.shape(e)))
+    # an argument that is not a Tensor is a constant of the caller's code: kept by the function
+    e_const = None if isinstance(elements, Tensor) else np.asarray(elements)
+    t_const = None if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    unique, inv = bool(assume_unique), bool(invert)
+
+    def fn(xp, *arrays):
+        e = arrays[0] if e_const is None else e_const
+        t = arrays[-1] if t_const is None else t_const
+        return _array(np.isin(e, t, assume_unique=unique, invert=inv).reshape(np.shape(e)))
+
+    return no_grad_values(fn, *[a for a in (elements, test_elements) if isinstance(a, Tensor)])
 
 
 __all__ = ["unique", "unique_consecutive", "bincount", "histc", "histogram", "histogramdd", "searchsorted", "bucketize",

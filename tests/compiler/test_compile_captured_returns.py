@@ -48,10 +48,13 @@ def check(fn, calls, backend: str = "eager", grad: bool = True, flat: bool = Tru
             diff = [o for o in outs if o.requires_grad]
             if wrt and diff:
                 loss = sum((o * o).sum() for o in diff)
-                got += [g.numpy() for g in torch.autograd.grad(loss, wrt)]
+                got += [None if g is None else g.numpy() for g in torch.autograd.grad(loss, wrt, allow_unused=True)]
             results.append(got)
         assert len(results[0]) == len(results[1])
         for a, b in zip(*results):
+            if a is None or b is None:  # an input no differentiable output depends on
+                assert a is None and b is None
+                continue
             assert a.dtype == b.dtype and a.shape == b.shape
             np.testing.assert_array_equal(a, b)
     assert run._compiled.failures() == []
@@ -132,3 +135,121 @@ def test_max_unpool_checks_each_calls_indices():
         run(x, torch.tensor([[[[0, 3], [8, 15]]]]))
     with pytest.raises(RuntimeError, match="found an invalid max index: 16"):
         run(x, torch.tensor([[[[0, 3], [8, 16]]]]))
+
+
+# ---- tests of values, steps and neighbours (no gradient) ----------------------------------------------
+
+
+def _specials(n: int = 3, seed: int = 1) -> list:
+    """Values with zeros of both signs, infinities and NaN in new places on each call."""
+    rng = np.random.default_rng(seed)
+    pool = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1.5, -2.0, 3.0])
+    return [[rng.choice(pool, size=(3, 4))] for _ in range(n)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("op", ["signbit", "isneginf", "isposinf", "isreal"])
+def test_value_tests(backend, op):
+    fn = getattr(torch, op)
+    check(lambda x: fn(x * 2.0), _specials(), backend)
+
+
+@pytest.mark.parametrize("op", ["signbit", "isneginf", "isposinf", "isreal"])
+def test_value_tests_of_integer_and_bool_tensors(op):
+    fn = getattr(torch, op)
+    ints = [[np.array([3, -1, 0, 7]) * k] for k in (1, -2, 3)]
+    check(lambda x: fn(x), ints)
+    check(lambda x: fn(x > 0), ints)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_heaviside_and_nextafter(backend):
+    rng = np.random.default_rng(2)
+    calls = [[rng.choice([0.0, -1.0, 2.0, -0.0], size=(3, 4)), rng.standard_normal((1, 4))] for _ in range(3)]
+    check(lambda x, v: (torch.heaviside(x, v), v * 2.0), calls, backend)
+    check(lambda x, v: torch.nextafter(x + 1.0, v), calls, backend)
+    check(lambda x, v: x.heaviside(v) * v, calls, backend)
+
+
+# ---- frexp --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_frexp_returns_both_parts(backend):
+    rng = np.random.default_rng(3)
+    calls = [[rng.standard_normal((3, 4)) * 10.0 ** rng.integers(-5, 5, (3, 4))] for _ in range(4)]
+    def inference(x):
+        with torch.no_grad():
+            return torch.frexp(x)
+
+    check(inference, calls, backend, grad=False)
+    # Frexp is not in static_ops.STATIC_BACKWARD: in grad mode it replays on nodes
+    check(lambda x: tuple(torch.frexp(x * 3.0)), calls, backend, flat=False)
+
+
+def test_frexp_second_derivative():
+    x = torch.tensor([0.3, -5.0, 12.0], requires_grad=True)
+    m, _ = torch.frexp(x * x)
+    (g,) = torch.autograd.grad(m.sum(), x, create_graph=True)
+    (gg,) = torch.autograd.grad(g.sum(), x)
+    e = np.frexp(x.detach().numpy() ** 2)[1]
+    np.testing.assert_array_equal(g.detach().numpy(), 2 * x.detach().numpy() * 2.0 ** -e)
+    np.testing.assert_array_equal(gg.numpy(), 2 * 2.0 ** -e)
+
+
+# ---- searching and counting ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_searchsorted_and_bucketize(backend):
+    rng = np.random.default_rng(4)
+    calls = [[rng.standard_normal((2, 5)), np.sort(rng.standard_normal((2, 4)), axis=-1)] for _ in range(3)]
+    check(lambda x, s: torch.searchsorted(s, x), calls, backend)
+    check(lambda x, s: torch.searchsorted(s, x, right=True, out_int32=True), calls, backend)
+    check(lambda x, s: torch.searchsorted(s[0], x, side="right"), calls, backend)
+    check(lambda x, s: torch.bucketize(x, s[1]), calls, backend)
+    check(lambda x, s: torch.bucketize(x * 2.0, s[0], right=True), calls, backend)
+
+
+def test_searchsorted_with_a_sorter_and_a_number():
+    rng = np.random.default_rng(5)
+    calls = [[rng.standard_normal(6), rng.standard_normal((2, 3))] for _ in range(3)]
+    check(lambda s, x: torch.searchsorted(s, x, sorter=torch.argsort(s)), calls)
+    check(lambda s, x: torch.searchsorted(torch.sort(s).values, 0.25), calls)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_isin(backend):
+    rng = np.random.default_rng(6)
+    calls = [[rng.integers(0, 6, (3, 4)), rng.integers(0, 6, 3)] for _ in range(3)]
+    check(lambda e, t: torch.isin(e, t), calls, backend)
+    check(lambda e, t: torch.isin(e, t, invert=True), calls, backend)
+    check(lambda e, t: torch.isin(e, [1, 3]), calls, backend)
+    check(lambda e, t: torch.isin(2, t), calls, backend)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_histc(backend):
+    rng = np.random.default_rng(7)
+    calls = [[rng.standard_normal(20) * (k + 1)] for k in range(3)]
+    check(lambda x: torch.histc(x, bins=5), calls, backend)  # over each call's own range
+    check(lambda x: torch.histc(x * 2.0, bins=4, min=-1.0, max=1.0), calls, backend)
+    check(lambda x: x.histc(7), calls, backend)
+
+
+def test_histc_checks_each_calls_range():
+    run = torch.compile(lambda x: torch.histc(x, bins=3))
+    for k in range(3):
+        run(torch.tensor([0.0, 1.0, 2.0 + k]))
+    with pytest.raises(RuntimeError, match="is not finite"):
+        run(torch.tensor([0.0, np.inf, 2.0]))
+
+
+# ---- constants of sizes -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_mvlgamma(backend):
+    calls = [[np.random.default_rng(k).uniform(2.0, 6.0, (2, 3))] for k in range(3)]
+    check(lambda x: torch.mvlgamma(x, 3), calls, backend)
+    check(lambda x: torch.special.multigammaln(x * 1.5, 2), calls, backend)
