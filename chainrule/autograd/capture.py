@@ -14,6 +14,9 @@ reports to ``observer`` instead of running silently:
   ``fn`` again on the replayed values;
 * ``literal(tensor)`` - operand coercion made a tensor from a number of the caller's code
   (``observer.literal(tensor)``): a constant, not a value computed from the data;
+* ``detach`` and ``data`` - a tensor outside the graph around a value's memory: the observer
+  records them as effects (``observer.effect``) that only read their argument, so a replay makes
+  them again from the replayed value;
 * ``item``, ``tolist``, ``bool``, ``float``, ``int``, ``index``, ``numpy`` - a value went to Python
   (``observer.read(tensor, kind, value)``), where it can steer control flow;
 * ``Function.apply`` (a user's custom operator), ``Node._call_backward`` (a backward pass) and
@@ -128,6 +131,23 @@ def capturing(observer: Any) -> Iterator[None]:
         read.__name__ = name
         return read
 
+    plain_detach = Tensor.__dict__["detach"]
+    plain_data = Tensor.__dict__["data"]
+
+    def detach(t):
+        return plain_detach(t)
+
+    def data(t):
+        return plain_data.fget(t)
+
+    detach.reads_only = data.reads_only = (0,)  # type: ignore[attr-defined]
+
+    def observed_detach(t):
+        return plain_detach(t) if _depth[0] else observer.effect(detach, (t,))
+
+    def observed_data(t):
+        return plain_data.fget(t) if _depth[0] else observer.effect(data, (t,))
+
     def hooker(name: str, plain: Any) -> Any:
         def attach(t, *args, **kwargs):
             if _depth[0] == 0:
@@ -148,6 +168,8 @@ def capturing(observer: Any) -> Iterator[None]:
             patch(Tensor, name, reader(name, Tensor.__dict__[name]))
         for name in _HOOKS:
             patch(Tensor, name, hooker(name, Tensor.__dict__[name]))
+        patch(Tensor, "detach", observed_detach)
+        patch(Tensor, "data", property(observed_data, plain_data.fset))
         yield
     finally:
         for cls, name, value in reversed(saved):

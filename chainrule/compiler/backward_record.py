@@ -156,7 +156,10 @@ class BackwardRecorder(trace.Recorder):
         self.fail(f"a value read into Python ({kind}) in the backward")
 
     def effect(self, fn: Any, args: tuple) -> Any:
-        self.fail("an in-place write in the backward")
+        if getattr(fn, "reads_only", ()) != tuple(range(len(args))):
+            self.fail("an in-place write in the backward")
+        # one that only reads (detach, .data) makes a tensor around a value's array: ``slot`` finds
+        # that value by its array
         return fn(*args)
 
     def backward(self, node: Any) -> None:

@@ -231,7 +231,9 @@ class Recorder:
         """Run ``fn(*args)`` (``autograd.capture.effect``) and record it as a step."""
         if self.in_effect or self.error is not None:  # inside the effect being recorded / nothing to record
             return fn(*args)
-        what = f"an argument of the in-place write {fn.__name__.strip('_')}"
+        name = fn.__name__.strip("_")
+        pure = getattr(fn, "reads_only", ()) == tuple(range(len(args)))  # detach, .data: no write
+        what = f"the tensor of {name}" if pure else f"an argument of the in-place write {name}"
         specs = tuple((i, self._effect_spec(a, what)) for i, a in enumerate(args))
         self._writing_constants(written_specs(fn, specs))
         self.in_effect = True
@@ -243,7 +245,7 @@ class Recorder:
         if isinstance(out, Tensor) and id(out) not in self.slot_of:  # a new value later steps may read
             outs = (self._new_slot(out),)
         self.steps.append(Step(None, (), outs, True, is_grad_enabled(), None, specs, effect=fn,
-                               name=fn.__name__.strip("_")))
+                               name=name))
         self.effects += 1
         return out
 
