@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import return_types
 from ..autograd.function import FunctionNode, named_output
+from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from ._util import check_tensor, torch_type_name, wrap_dim
 from .compare import isnan
@@ -162,6 +163,39 @@ def _tolerance(s_max: np.ndarray, shape: tuple, dtype, atol, rtol) -> np.ndarray
     return np.maximum(a, arr(rtol) * s_max)
 
 
+_GIVEN = "input"  # an atol or rtol that is a tensor: an input of ``AboveTolerance``
+
+
+class AboveTolerance(FunctionNode):
+    """The mask of the singular values ``s`` (``hermitian``: eigenvalues, by magnitude) above
+    max(atol, rtol * the largest), for the matrices of ``shape``; a tensor atol or rtol comes as an
+    input after ``s``. Found in ``forward``, so that a graph capture finds it on each call's values."""
+
+    def __init__(self, shape: tuple, atol, rtol, hermitian: bool):
+        self.shape, self.atol, self.rtol, self.hermitian = shape, atol, rtol, hermitian
+
+    def forward(self, s, *tols):
+        given = iter(tols)
+        atol = next(given) if self.atol is _GIVEN else self.atol
+        rtol = next(given) if self.rtol is _GIVEN else self.rtol
+        if self.hermitian:
+            mag = np.abs(s)
+            s_max = mag.max(axis=-1, keepdims=True) if mag.size else mag
+        else:
+            mag, s_max = s, s[..., :1] if s.size else s
+        return mag > _tolerance(s_max, self.shape, s.dtype, atol, rtol)
+
+    def backward(self, gy):  # pragma: no cover - applied without gradient
+        return (None,) * len(self.needs_input_grad)
+
+
+def _above_tolerance(s: Tensor, shape: tuple, atol, rtol, hermitian: bool) -> Tensor:
+    tols = [t for t in (atol, rtol) if isinstance(t, Tensor)]
+    atol, rtol = (_GIVEN if isinstance(t, Tensor) else t for t in (atol, rtol))
+    with no_grad():
+        return AboveTolerance(shape, atol, rtol, hermitian).apply(s, *tols)
+
+
 @named_output("LinalgPinvBackward0")
 def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None) -> Tensor:
     """Moore-Penrose pseudo-inverse V diag(1/s_i) U^T, singular values s_i <= max(atol, rtol * s_max)
@@ -172,18 +206,13 @@ def pinv(A: Tensor, rcond=None, hermitian: bool = False, *, atol=None, rtol=None
                            "dimensions of float, double, cfloat or cdouble types")
     if rcond is not None:
         rtol = rcond
-    dt = A._data.dtype
     if hermitian:
         w, v = _eigh(A)
-        mag = np.abs(w._data)
-        tol = _tolerance(mag.max(axis=-1, keepdims=True) if mag.size else mag, A.shape, dt, atol, rtol)
-        keep = Tensor._make(mag > tol)
+        keep = _above_tolerance(w, A.shape, atol, rtol, True)
         w_inv = where(keep, 1.0 / where(keep, w, 1.0), 0.0)
         return matmul(v * unsqueeze(w_inv, -2), mT(v))
     u, s, vh = _linalg_svd(A, full_matrices=False)
-    sd = s._data
-    tol = _tolerance(sd[..., :1] if sd.size else sd, A.shape, dt, atol, rtol)
-    keep = Tensor._make(sd > tol)
+    keep = _above_tolerance(s, A.shape, atol, rtol, False)
     s_inv = where(keep, 1.0 / where(keep, s, 1.0), 0.0)
     return matmul(mT(vh) * unsqueeze(s_inv, -2), mT(u))
 
