@@ -117,6 +117,16 @@ def test_one_norm_condition_number_of_a_singular_matrix(backend):
     check(f, [regular, ([1.0, -1.0, 0.25, 4.0],), ([1.0, 2.0, 2.0, 4.0],)], backend)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pinv_of_a_matrix_that_loses_rank(backend):
+    def f(a, atol):
+        m = a.reshape(3, 2)
+        return ((torch.linalg.pinv(m) * 2.0).sum() + torch.linalg.pinv(m, atol=atol).sum(),)
+
+    full = [1.0, 2.0, 3.0, -1.0, 0.5, 4.0]
+    check(f, [(full, 0.1), (full, 0.1), ([1.0, 2.0, 2.0, 4.0, 3.0, 6.0], 4.5)], backend, grad=(True, False))
+
+
 # ---- order statistics ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name", ["cummax", "cummin"])
