@@ -303,6 +303,13 @@ def cartesian_prod(*tensors: Tensor) -> Tensor:
     return stack(cols, 1)
 
 
+def _sized(t: Tensor) -> Tensor:
+    """``t`` (zeros or ones of a shape the arguments' sizes give) marked ``size_only``: a constant
+    of a graph capture."""
+    size_only(t._data)
+    return t
+
+
 def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
     """Rows of the length-``r`` combinations of a 1-d tensor's elements (``itertools`` order)."""
     check_tensor(input, "combinations")
@@ -314,7 +321,8 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
         return Tensor._make(np.empty((0,), dtype=input._data.dtype))
     gen = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     idx = np.array(list(gen(_irange(input.shape[0]), r)), dtype=np.int64).reshape(-1, r)
-    return stack([GetItem((idx[:, k],)).apply(input) for k in _irange(r)], 1)
+    # the positions come from sizes alone: constants of a graph capture
+    return stack([GetItem((size_only(idx[:, k]),)).apply(input) for k in _irange(r)], 1)
 
 
 def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:  # noqa: N803
@@ -327,7 +335,7 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
         raise RuntimeError("N must be non-negative.")
     dt = x.dtype if x.dtype.is_floating_point else backend.int64
     xs = x.to(dt)
-    cols = [_factory.ones((x.shape[0], 1), dtype=dt)]
+    cols = [_sized(_factory.ones((x.shape[0], 1), dtype=dt))]
     if n > 1:
         cols.append(cumprod(broadcast_to(unsqueeze(xs, 1), (x.shape[0], n - 1)), 1))
     result = cat(cols, 1) if n > 0 else _factory.empty((x.shape[0], 0), dtype=dt)
@@ -351,7 +359,8 @@ def block_diag(*tensors: Tensor) -> Tensor:
     rows, left = [], 0
     for m in mats:
         r, c = m.shape
-        parts = [_factory.zeros((r, left), dtype=dt), m.to(dt), _factory.zeros((r, total - left - c), dtype=dt)]
+        parts = [_sized(_factory.zeros((r, left), dtype=dt)), m.to(dt),
+                 _sized(_factory.zeros((r, total - left - c), dtype=dt))]
         rows.append(cat(parts, 1))
         left += c
     return cat(rows, 0)
@@ -472,7 +481,7 @@ def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -
                            f"itemsize {input.element_size()} requiring a storage size of {need * input.element_size()} "
                            f"are out of bounds for storage of size {input.numel() * input.element_size()}")
     view = bool(input._data.flags.c_contiguous) and need > 0
-    return AsStrided(flat, size, stride, off, view).apply(input)
+    return AsStrided(size_only(flat), size, stride, off, view).apply(input)  # from sizes alone
 
 
 @named_output("NarrowCopyBackward0")
