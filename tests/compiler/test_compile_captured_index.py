@@ -199,3 +199,19 @@ def test_select_slice_diagonal_scatter(backend):
     rng = np.random.default_rng(10)
     calls = [(floats(rng, (3, 4), (3,), (3, 2), (2, 4), (3, 2, 4), (2, 3), (3, 4)), []) for _ in range(4)]
     check(f, calls, backend)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_shape_tables_from_sizes(backend):
+    """combinations' positions, vander's ones column, block_diag's zero blocks and as_strided's
+    positions come from sizes alone: constants of the graph, not values computed outside it."""
+    def f(x, y, z, m, w):
+        out = weighted(torch.combinations(x), w[:6, :2]) + weighted(torch.combinations(y, 3, with_replacement=True),
+                                                                     w[:10, :3])
+        out = out + weighted(torch.vander(x), w[:4, :4]) + weighted(torch.vander(x, 3, increasing=True), w[:4, :3])
+        out = out + weighted(torch.block_diag(m, y, z), w[:4, :7])
+        return out + weighted(torch.as_strided(m.contiguous(), (2, 2), (1, 2), 1), w[:2, :2])
+
+    rng = np.random.default_rng(11)
+    calls = [(floats(rng, (4,), (3,), (), (2, 3), (10, 7)), []) for _ in range(4)]
+    check(f, calls, backend)
