@@ -400,15 +400,29 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
         shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
     except ValueError:
         raise broadcast_error(input._data, mask._data) from None
-    m = np.broadcast_to(mask._data, shape)
+    pos = prepared(mask, _mask_positions, shape, source.numel())  # checks the count
+    taken = GetItem((pos,)).apply(reshape(source, (-1,))) if source.numel() else broadcast_to(
+        Tensor._make(size_only(np.zeros((), dtype=input._data.dtype))), shape)
+    return where(prepared(mask, _broadcast_mask, shape), taken, broadcast_to(input, shape))
+
+
+@preparation
+def _mask_positions(xp, mask, shape: tuple, n_source: int) -> np.ndarray:
+    """``masked_scatter``'s index into the flattened source: the number of earlier set positions
+    of ``mask`` (broadcast to ``shape``) where it is set, 0 elsewhere; raises PyTorch's error
+    when the mask sets more positions than the source has elements."""
+    m = np.broadcast_to(mask, shape)
     k = int(m.sum())
-    if k > source.numel():
+    if k > n_source:
         raise RuntimeError("Number of elements of source < number of ones in mask")
     pos = np.cumsum(m.reshape(-1)) - 1
-    pos = np.where(m.reshape(-1), pos, 0).reshape(shape)
-    taken = GetItem((pos,)).apply(reshape(source, (-1,))) if source.numel() else broadcast_to(
-        Tensor._make(np.zeros((), dtype=input._data.dtype)), shape)
-    return where(Tensor._make(np.ascontiguousarray(m)), taken, broadcast_to(input, shape))
+    return np.where(m.reshape(-1), pos, 0).reshape(shape)
+
+
+@preparation
+def _broadcast_mask(xp, mask, shape: tuple) -> np.ndarray:
+    """``mask`` broadcast to ``shape``, contiguous."""
+    return np.ascontiguousarray(np.broadcast_to(mask, shape))
 
 
 def _dim_positions(input: Tensor, d: int, positions: np.ndarray, src: Tensor) -> Tensor:
