@@ -25,12 +25,17 @@ def graph_of(run):
     return graph
 
 
+def index_array(i):
+    """An index argument: int64 from a list, a NumPy array (a boolean mask) as it is."""
+    return i if isinstance(i, np.ndarray) else np.asarray(i, dtype=np.int64)
+
+
 def run_both(run, fn, floats, ints):
     """(outputs, gradients) of ``run`` and of ``fn`` on fresh tensors of the same values."""
     results = []
     for f in (run, fn):
         xs = [torch.tensor(np.asarray(v, dtype=np.float64), requires_grad=True) for v in floats]
-        idx = [torch.tensor(np.asarray(i, dtype=np.int64)) for i in ints]
+        idx = [torch.tensor(index_array(i)) for i in ints]
         out = f(*xs, *idx)
         grads = torch.autograd.grad(out, xs)
         results.append([out.detach().numpy()] + [g.numpy() for g in grads])
@@ -52,7 +57,7 @@ def check(fn, calls, backend: str, bad=None):
     assert graph.stats.get("flat_calls", 0) == len(calls) - 2
     if bad is not None:
         xs = [torch.tensor(np.asarray(v, dtype=np.float64), requires_grad=True) for v in calls[0][0]]
-        idx = [torch.tensor(np.asarray(i, dtype=np.int64)) for i in bad]
+        idx = [torch.tensor(index_array(i)) for i in bad]
         with pytest.raises(Exception) as eager:
             fn(*xs, *idx)
         with pytest.raises(eager.type, match=re.escape(str(eager.value))):
@@ -187,6 +192,24 @@ def test_put(backend, accumulate):
     idx = [[0, 5, -1], [11, 2, 3], [-12, 7, 4], [6, 6, 6] if accumulate else [6, 1, 2]]
     calls = [(floats(rng, (3, 4), (3,), (3, 4)), [i]) for i in idx]
     check(f, calls, backend, bad=[[0, 12, 1]])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_masked_scatter(backend):
+    def f(x, s, w, v, m, b):
+        return weighted(torch.masked_scatter(x, m, s), w) + weighted(x.masked_scatter(b, s[:12]), v)
+
+    rng = np.random.default_rng(12)
+    masks = [np.arange(12).reshape(3, 4) % 3 == 0, rng.uniform(size=(3, 4)) < 0.5, np.ones((3, 4), dtype=bool),
+             np.zeros((3, 4), dtype=bool)]
+    rows = [np.array([True, False, True, True]), np.array([False, False, True, False]),
+            np.array([True, True, True, True]), np.array([False, True, False, True])]
+    calls = [(floats(rng, (3, 4), (13,), (3, 4), (3, 4)), [m, b]) for m, b in zip(masks, rows)]
+    check(f, calls, backend)
+    # more set positions than the source has elements, on a replay
+    check(lambda x, s, w, m: weighted(torch.masked_scatter(x, m, s), w),
+          [(floats(rng, (3, 4), (5,), (3, 4)), [rng.permutation(12).reshape(3, 4) < 4]) for _ in range(3)], backend,
+          bad=[np.arange(12).reshape(3, 4) % 2 == 0])
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
