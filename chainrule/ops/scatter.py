@@ -413,16 +413,16 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
         return gather(input, 0, indices)
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d]
-    shape = [max(a, b) if k != d else None for k, (a, b) in enumerate(zip(input._data.shape, idx.shape))]
-    x_shape = tuple(n if s is None else s for s in shape)
-    i_shape = tuple(idx.shape[d] if s is None else s for s in shape)
-    try:
-        array_module(idx).broadcast_to(idx, i_shape)  # whether it broadcasts (the node broadcasts it)
-        x = broadcast_to(input, x_shape)
-    except (ValueError, RuntimeError):
+    rest = [k for k in range(input._data.ndim) if k != d]
+    try:  # the dims outside ``d`` broadcast as in elementwise operators (a 1 against a 0 gives 0)
+        common = list(np.broadcast_shapes(*(tuple(shape[k] for k in rest) for shape in (input._data.shape, idx.shape))))
+    except ValueError:
         raise RuntimeError(
             f"take_along_dim(): input {list(input.shape)} and indices {list(idx.shape)} cannot be broadcast "
             f"outside dimension {d}") from None
+    x_shape = tuple(common[:d] + [n] + common[d:])
+    i_shape = tuple(common[:d] + [idx.shape[d]] + common[d:])
+    x = broadcast_to(input, x_shape)
     return Gather(d, prepared(indices, _wrapped_along, n, d, i_shape)).apply(x)  # checks the range
 
 

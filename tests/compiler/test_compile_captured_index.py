@@ -98,6 +98,14 @@ def test_take_along_dim_broadcast_and_flat(backend):
     check(f, calls, backend, bad=[[[[0, 1], [1, 0]]], [0, 12, 0, 0]])
 
 
+def test_take_along_dim_broadcasts_a_one_against_a_zero():
+    """Outside ``dim`` the sizes broadcast as elementwise operators' do: 1 against 0 gives 0."""
+    x = torch.zeros(0, 4)
+    i = torch.zeros(1, 2, dtype=torch.int64)
+    assert tuple(torch.take_along_dim(x, i, 1).shape) == (0, 2)
+    assert tuple(torch.compile(lambda a, b: torch.take_along_dim(a, b, 1))(x, i).shape) == (0, 2)
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("alpha", [1, -1.5])
 def test_index_add(backend, alpha):
