@@ -113,7 +113,7 @@ def test_max_pool_indices_feed_max_unpool(backend, shape):
 
     def f(x):
         y, idx = F.max_pool2d(x, 2, return_indices=True)
-        return F.max_unpool2d(torch.tanh(y) * 2.0, idx, 2), idx
+        return F.max_unpool2d(y * 2.0, idx, 2), idx
 
     run = check(f, _draws(shape, n=4), backend)
     # the unpooling's values land where each new call's maxima are (not where the first call's were)
