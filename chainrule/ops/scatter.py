@@ -9,11 +9,11 @@ The operators come in adjoint pairs, each the other's backward:
 
 Repeated indices are fine: reads repeat, writes add up.
 
-The operators hold their index array as an attribute. Where it is not the index tensor's own
-array, it is made by a ``PreparedIndex`` node from the index tensor (range check, flattening,
-wrapping of negative entries, broadcasting, in that node's ``forward``), so that a graph capture
-(``chainrule.compile``) records that node and replays it, check included, with each call's
-indices.
+The operators hold their index array as an attribute; the functions make it from the index
+tensor with a ``PreparedIndex`` node (range check, flattening, wrapping of negative entries,
+broadcasting, all in that node's ``forward``), so that a graph capture (``chainrule.compile``)
+records that node and replays it, check included, with each call's indices. ``IndexSelectBy``
+takes the index tensor as an input and does the same in its own ``forward``.
 """
 
 from __future__ import annotations
