@@ -9,6 +9,12 @@ double backward works; its constants (the starting counts of ``mean``, zeros) co
 alone and are marked so (``kernels.tables.size_only``), which lets a recorded backward schedule
 (``chainrule.compile``) keep them. ``index_reduce`` is ``scatter_reduce`` with the index spread
 over the source. The copies and fills are ``scatter``/``where`` compositions.
+
+What an operator reads of an index or mask tensor (the index checked, flattened, spread over the
+source, a fill mask, ``put``'s wrapped flat index, ``masked_scatter``'s source positions) is made
+by ``scatter.PreparedIndex`` nodes, whose ``forward`` also raises the range errors, so a graph
+capture replays them with each call's indices; positions that come from the caller's numbers
+and sizes alone (``select_scatter``, ``slice_scatter``, ``diagonal_scatter``) are ``size_only``.
 """
 
 from __future__ import annotations
