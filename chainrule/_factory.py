@@ -60,13 +60,13 @@ def _out(out: Any, name: str, dtype: Any, make) -> Tensor:
 
 
 def _finish(data: np.ndarray, requires_grad: bool, device: Any = None, literal: bool = False) -> Tensor:
-    """The new tensor; ``literal``: its values come from the caller's numbers and sizes alone (not
-    from other tensors' data, not random), so a graph capture may keep a 0-d one as a constant."""
+    """The new tensor; ``literal``: its values come from the caller's numbers, arrays and sizes
+    alone (not from other tensors' data, not random), so a graph capture keeps it as a constant."""
     check_device(device)
     t = Tensor._make(data)
     if requires_grad:
         t.requires_grad = True  # validates the dtype
-    if literal and data.ndim == 0:
+    if literal and not requires_grad:
         from .autograd import capture  # on use: autograd imports this module
 
         capture.literal(t)
@@ -208,13 +208,13 @@ def ones_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_g
 
 def empty_like(input: Tensor, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None) -> Tensor:
-    return _finish(np.empty(input.shape, dtype=_like(input, dtype)), requires_grad, device or input.device)
+    return _finish(np.empty(input.shape, dtype=_like(input, dtype)), requires_grad, device or input.device, True)
 
 
 def full_like(input: Tensor, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None) -> Tensor:
     return _finish(np.full(input.shape, fill_value, dtype=_like(input, dtype)), requires_grad,
-                   device or input.device)
+                   device or input.device, True)
 
 
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
@@ -238,7 +238,7 @@ def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device
     else:  # start + step * i in float64, as PyTorch computes it, then cast
         n = max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
         data = (vals[0] + vals[2] * np.arange(n, dtype=np.float64)).astype(dt.np)
-    return _finish(data, requires_grad, device)
+    return _finish(data, requires_grad, device, literal=True)
 
 
 def _arange_for_out(out: Tensor, start, end, step, dtype) -> Tensor:
@@ -260,7 +260,8 @@ def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, devic
         return _out(out, "linspace", dtype, lambda dt: linspace(start, end, steps, dtype=dt))
     if not isinstance(steps, numbers.Integral) or steps < 0:
         raise RuntimeError(f"number of steps must be non-negative, got {steps}")
-    return _finish(np.linspace(start, end, int(steps), dtype=np.float64).astype(_dt(dtype)), requires_grad, device)
+    return _finish(np.linspace(start, end, int(steps), dtype=np.float64).astype(_dt(dtype)), requires_grad, device,
+                   literal=True)
 
 
 def logspace(start, end, steps: int, base: float = 10.0, *, out=None, dtype=None, layout=None, device=None,
@@ -268,7 +269,8 @@ def logspace(start, end, steps: int, base: float = 10.0, *, out=None, dtype=None
     """``base ** linspace(start, end, steps)``."""
     if out is not None:
         return _out(out, "logspace", dtype, lambda dt: logspace(start, end, steps, base, dtype=dt))
-    return _finish(np.logspace(start, end, int(steps), base=base).astype(_dt(dtype)), requires_grad, device)
+    return _finish(np.logspace(start, end, int(steps), base=base).astype(_dt(dtype)), requires_grad, device,
+                   literal=True)
 
 
 def eye(n: int, m: int | None = None, *, out=None, dtype=None, layout=None, device=None,
@@ -278,7 +280,42 @@ def eye(n: int, m: int | None = None, *, out=None, dtype=None, layout=None, devi
         return _out(out, "eye", dtype, lambda dt: eye(n, m, dtype=dt))
     if n < 0 or (m is not None and m < 0):
         raise RuntimeError(f"n and m must be non-negative, got n={n}, m={m}")
-    return _finish(np.eye(n, n if m is None else m, dtype=_dt(dtype)), requires_grad, device)
+    return _finish(np.eye(n, n if m is None else m, dtype=_dt(dtype)), requires_grad, device, literal=True)
+
+
+def draw(kind: str, shape: tuple, dtype: np.dtype, generator: Any, params: tuple = ()) -> np.ndarray:
+    """One sample of ``kind``: 'rand' (uniform [0, 1)), 'randn' (standard normal), 'randint'
+    (``params`` = (low, high)), 'randperm' (``params`` = (n,)) or 'normal' (``params`` = (mean,
+    std)); drawn in float64 or int64 from ``generator`` (the default one when None), then cast."""
+    g = rng(generator)
+    out: np.ndarray
+    if kind == "rand":
+        out = g.random(shape, dtype=np.float64)
+    elif kind == "randn":
+        out = g.standard_normal(shape)
+    elif kind == "randint":
+        out = g.integers(params[0], params[1], size=shape, dtype=np.int64)
+    elif kind == "randperm":
+        out = g.permutation(params[0])
+    elif kind == "normal":
+        out = params[0] + params[1] * g.standard_normal(shape)
+    else:
+        raise ValueError(f"unknown draw {kind!r}")
+    return out.astype(dtype)
+
+
+def sample(kind: str, shape: tuple, dtype: np.dtype, generator: Any, params: tuple, requires_grad: bool,
+           device: Any) -> Tensor:
+    """The tensor of a ``draw``; inside a graph capture made by the ``Draw`` operator, which a
+    replay runs again (a new sample per call, as eager draws)."""
+    from .autograd import capture  # on use: autograd imports this module
+
+    if capture.active() is not None and capture.depth() == 0 and not requires_grad:
+        from .ops.draw import Draw  # on use: ops sits above this module
+
+        check_device(device)
+        return Draw(kind, shape, np.dtype(dtype), generator, params).apply()
+    return _finish(draw(kind, shape, dtype, generator, params), requires_grad, device)
 
 
 def rand(*shape, size=None, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
@@ -287,8 +324,7 @@ def rand(*shape, size=None, generator: Generator | None = None, out=None, dtype=
     shape = _size_args(shape, size, "rand")
     if out is not None:
         return _out(out, "rand", dtype, lambda dt: rand(shape, generator=generator, dtype=dt))
-    dt = _dt(dtype)
-    return _finish(rng(generator).random(shape, dtype=np.float64).astype(dt), requires_grad, device)
+    return sample("rand", shape, _dt(dtype), generator, (), requires_grad, device)
 
 
 def randn(*shape, size=None, generator: Generator | None = None, out=None, dtype=None, layout=None, device=None,
@@ -300,7 +336,7 @@ def randn(*shape, size=None, generator: Generator | None = None, out=None, dtype
     dt = _dt(dtype)
     if np.dtype(dt).kind != "f":
         raise NotImplementedError(f'"normal_kernel_cpu" not implemented for \'{_type_name(dt)}\'')
-    return _finish(rng(generator).standard_normal(shape).astype(dt), requires_grad, device)
+    return sample("randn", shape, dt, generator, (), requires_grad, device)
 
 
 def randint(low=None, high=None, size=None, generator: Generator | None = None, *, out=None, dtype=None,
@@ -321,8 +357,8 @@ def randint(low=None, high=None, size=None, generator: Generator | None = None, 
         low, high = 0, low
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    data = rng(generator).integers(low, high, size=_sizes((size,)), dtype=np.int64)
-    return _finish(data.astype(_dt(dtype, backend.int64)), requires_grad, device)
+    return sample("randint", _sizes((size,)), _dt(dtype, backend.int64), generator, (low, high), requires_grad,
+                  device)
 
 
 def randperm(n: int, generator: Generator | None = None, *, out=None, dtype=None, layout=None, device=None,
@@ -330,7 +366,7 @@ def randperm(n: int, generator: Generator | None = None, *, out=None, dtype=None
     """A random permutation of ``0 .. n-1``."""
     if out is not None:
         return _out(out, "randperm", dtype, lambda dt: randperm(n, generator, dtype=dt))
-    return _finish(rng(generator).permutation(int(n)).astype(_dt(dtype, backend.int64)), False, device)
+    return sample("randperm", (int(n),), _dt(dtype, backend.int64), generator, (int(n),), False, device)
 
 
 def rand_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,

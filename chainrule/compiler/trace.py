@@ -43,6 +43,7 @@ from ..autograd import capture
 from ..autograd.function import FunctionNode
 from ..autograd.grad_mode import is_grad_enabled
 from ..kernels.tables import is_size_only
+from ..ops.shape import Clone
 from ..tensor import Tensor
 from .graph import Graph, Guard, Step, const_origins, written_by, written_specs
 
@@ -107,7 +108,8 @@ class Recorder:
         self.step_of_node: dict[int, int] = {}  # id(node that ran) -> its step
         self.in_effect = False  # an effect is running: its writes are the step being recorded
         self.effects = 0
-        self.literals: set[int] = set()  # ids of 0-d tensors made from the caller's numbers
+        self.literals: set[int] = set()  # ids of tensors made from the caller's numbers (capture.literal)
+        self.literal_data: dict[int, Tensor] = {}  # id(array) -> such a tensor
         for i, t in enumerate(inputs):
             if id(t) not in self.slot_of:
                 self.input_slots.append((self._new_slot(t), i))
@@ -145,7 +147,13 @@ class Recorder:
             s = self._new_slot(t)
             self.consts.append((s, t))
             return s
-        # a 0-d value from numbers of the code (never one computed from data or drawn at random)
+        # a value from numbers, arrays and sizes of the code (never one computed from data or drawn
+        # at random): a constant, kept as it is now (a later in-place write into it must not change
+        # what replays start from)
+        if data.ndim and not t._requires_grad and type(data) is np.ndarray and id(t) in self.literals:
+            s = self._new_slot(t)
+            self.consts.append((s, Tensor._make(data.copy())))
+            return s
         if data.ndim == 0 and not t._requires_grad and type(data) is np.ndarray and id(t) in self.literals:
             key = (data.dtype.str, data.tobytes())
             s = self.const_slots.get(key)
@@ -198,6 +206,8 @@ class Recorder:
             return None
         if isinstance(v, np.ndarray):  # only the raw data of a slot can be replaced
             s = self.slot_of_data.get(id(v))  # the arrays of kept tensors stay alive: ids are unique
+            if s is None and id(v) in self.literal_data:  # the array of a constant of the code
+                s = self.slot(self.literal_data[id(v)], what)
             if s is None:
                 self.fail(f"{what} is an array computed outside the recorded operators")
                 return ("const", v)
@@ -217,6 +227,7 @@ class Recorder:
 
     def literal(self, t: Tensor) -> None:
         self.literals.add(id(t))  # kept alive by made(), which saw it first: the id stays unique
+        self.literal_data[id(t._data)] = t
 
     def made(self, t: Tensor) -> None:
         self.origins[id(t)] = user_line()
@@ -288,6 +299,14 @@ class Recorder:
     def custom(self, cls: type) -> None:
         self.fail(f"the custom autograd.Function {cls.__name__}")
 
+    def copy_step(self, s: int) -> int:
+        """A step that copies slot ``s`` (``Clone``) appended to the schedule; the slot of the copy."""
+        c = self.n_slots
+        self.n_slots += 1
+        self.meta.append(self.meta[s])
+        self.steps.append(Step(Clone(), (s,), (c,), True, is_grad_enabled(), None, name="CloneBackward0"))
+        return c
+
     def backward(self, node: Any) -> None:
         self.fail("a backward pass inside the compiled function (call backward on its result instead)")
 
@@ -319,6 +338,10 @@ def record(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, Graph | None, 
             step.template._renamed = step.node._renamed
         step.name = step.node.name()
         step.node = None
+    origin = const_origins(rec.steps, {s for s, _ in rec.consts})
+    for j, s in enumerate(out_slots):
+        if s in origin:  # a constant of the code or a view of one: each call returns a copy of its own
+            out_slots[j] = rec.copy_step(s)
     graph = Graph(spec, rec.n_slots, tuple(rec.input_slots), tuple(rec.lives), tuple(rec.consts),
                   tuple(rec.steps), tuple(rec.guards), out_spec, tuple(out_slots), tuple(rec.meta))
     return result, graph, None

@@ -155,6 +155,12 @@ def _rebase(t: Tensor, result: Tensor) -> None:
     t._requires_grad = result._requires_grad
 
 
+# the arguments each write only reads (``capture.effect``): a compiled graph that writes into a
+# value of its own reading an argument of the call still runs flat
+_store.reads_only = _rebase.reads_only = (1,)  # type: ignore[attr-defined]
+_refresh_view.reads_only = (1,)  # type: ignore[attr-defined]
+
+
 def _raw(x):
     return x._data if isinstance(x, Tensor) else x
 
@@ -188,6 +194,9 @@ def _ufunc_into(t: Tensor, ufunc, other) -> None:
             f"output with shape {list(data.shape)} doesn't match the broadcast shape "
             f"{list(np.broadcast_shapes(data.shape, np.shape(b)))}") from None
     t._bump_version()
+
+
+_ufunc_into.reads_only = (2,)  # type: ignore[attr-defined]
 
 
 def _scaled(other, alpha):
@@ -324,6 +333,9 @@ def _copy_into(t: Tensor, src: Tensor) -> None:
     if value.dtype.kind == "f" and t._data.dtype.kind in "biu":
         value = value.astype(t._data.dtype)
     _write(t, value)
+
+
+_copy_into.reads_only = _write.reads_only = (1,)  # type: ignore[attr-defined]
 
 
 def _random_(self: Tensor, draw) -> Tensor:

@@ -88,8 +88,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
         dt = _factory._dt(dtype)
         if np.dtype(dt).kind != "f":
             raise NotImplementedError(f"\"normal_kernel_cpu\" not implemented for '{_factory._type_name(dt)}'")
-        z = backend.rng(generator).standard_normal(shape)
-        return _factory._finish((float(mean) + float(std) * z).astype(dt), requires_grad, device)
+        return _factory.sample("normal", shape, dt, generator, (float(mean), float(std)), requires_grad, device)
     if size is not None or dtype is not None or requires_grad:
         raise TypeError("normal(): size, dtype and requires_grad are accepted only with a float mean and a float std; "
                         "with a tensor mean or std the result takes their shape and dtype")

@@ -185,7 +185,8 @@ def test_item_guard_and_cache_limit(monkeypatch):
 
 BREAKS = {
     "in-place": (lambda x: x.__setitem__(0, 2.0), "in-place write"),  # x[0] = 2.0 (add_ etc. are captured)
-    "factory": (lambda x: x + torch.randn(3), "computed outside the recorded operators"),
+    # a new leaf that requires grad, made on each call (constants and random samples are captured)
+    "factory": (lambda x: x + torch.randn(3, requires_grad=True), "computed outside the recorded operators"),
     "numpy": (lambda x: torch.from_numpy(x.numpy() * 2), "numpy()"),
     "backward": (lambda x: (x * x).sum().backward(), "backward pass"),
     "hook": (lambda x: (x * 2).register_hook(lambda g: g), "register_hook"),
