@@ -9,9 +9,9 @@ call. Not so, and so not listed:
 
 * a backward that branches on values read in NumPy, which no capture hook sees: ``Prod`` (a zero
   factor), ``Det`` (a singular matrix);
-* a backward that builds an array from values in raw NumPy (``Frexp``, ``lu_factor``'s
-  permutation, a max pool's second derivative): the recorder refuses those arrays (and a 0-d one
-  unless it is a number of the code), so listing them would gain nothing.
+* a backward that builds an array from values in raw NumPy (``lu_factor``'s permutation, a max
+  pool's second derivative): the recorder refuses those arrays (and a 0-d one unless it is a
+  number of the code), so listing them would gain nothing.
 
 Each listed class's backward was read for this (following the helpers it calls); where a mask was
 built in NumPy, or a cheaper path taken when the values allowed it, it is now made by operators
@@ -20,7 +20,8 @@ built in NumPy, or a cheaper path taken when the values allowed it, it is now ma
 always on the general path where that gives the same values bit for bit (``Pow``'s ``log`` of a
 base with its zeros replaced, ``NanToNum``'s product with the finite mask), or by a node of its
 own (``LeakyReluGrad``, ``ClampGrad``, ``Amax``'s ``TieShare``, ``Maximum``'s and ``Minimum``'s
-``TieWeight``); ``fmax``/``fmin`` (``_FMaxMin``) cast the mask their forward keeps with an
+``TieWeight``, ``Frexp``'s ``FrexpGrad``, ``EmbeddingGradScale``, ``Draw``, which has no input);
+``fmax``/``fmin`` (``_FMaxMin``) cast the mask their forward keeps with an
 operator. A constant a backward builds from sizes alone is marked ``kernels.tables.size_only``,
 which the recorder keeps as it is: ``Einsum``'s ones vectors and identities, the identities and
 zero blocks of ``Svd``, ``Eigh``, ``Cholesky`` and ``Lu``, ``ScatterReduce``'s starting counts
@@ -40,6 +41,7 @@ _STATIC = {
     "chainrule.ops.elementwise": "Abs Add Clamp ClampGrad Cos Div Erf Exp Expm1 Log Log1p Maximum Minimum Mul Neg "
                                  "Pow PowScalar RPowScalar Rsqrt Sigmoid SigmoidGrad Sin Sqrt Sub Tanh TanhGrad "
                                  "TieWeight Where",
+    "chainrule.ops.draw": "Draw",
     "chainrule.ops.embedding": "EmbeddingGradScale",
     "chainrule.ops.fold": "Fold Unfold",
     "chainrule.ops.index_extra": "ScatterReduce",
@@ -52,7 +54,7 @@ _STATIC = {
     "chainrule.ops.linear": "Linear LinearGrad",
     "chainrule.ops.loss": "BinaryCrossEntropy",
     "chainrule.ops.math_extra": "Acos Acosh Asin Asinh Atan Atan2 Atanh Cosh Fmod Frac Hypot NanToNum Sinh",
-    "chainrule.ops.math_misc": "Angle",
+    "chainrule.ops.math_misc": "Angle Frexp FrexpGrad",
     "chainrule.ops.nll": "NllLoss NllLossGrad NllLossPick NllTables",
     "chainrule.ops.normalization": "Normalize NormalizeGrad WindowSum",
     "chainrule.ops.pad": "ConstantPad IndexPad IndexPadFold",
@@ -67,6 +69,7 @@ _STATIC = {
     "chainrule.ops.softmax": "LogSoftmax LogSumExp Softmax",
     "chainrule.ops.sorting": "Cumprod OrderPick",
     "chainrule.ops.statistics": "Logcumsumexp NonNegative",
+    "chainrule.ops.special_extra": "_Igamma _Zeta",
     "chainrule.ops.special_math": "Copysign Digamma Entr Erfc Erfcx Erfinv I0 I0e I1 I1e Lgamma LogNdtr Logit Ndtri "
                                   "Polygamma Sinc _FMaxMin _XLog",
     "chainrule.autograd.broadcast": "BroadcastTo SumTo",
@@ -77,6 +80,7 @@ _STATIC = {
 # through a flat call) restores the generator first, so that it draws the same numbers
 _RANDOM = {
     "chainrule.ops.dropout": "Dropout",
+    "chainrule.ops.draw": "Draw",
     "chainrule.ops.random": "NormalFloatTensor NormalTensorFloat NormalTensorTensor",
     "chainrule.ops.random_extra": "BernoulliSample PoissonSample",
 }
