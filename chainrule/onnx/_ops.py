@@ -402,4 +402,5 @@ OPS: dict[str, Callable[[Call], list]] = {
     "Var": _var, "Linear": _linear, "Conv": _conv, "MaxPool": _max_pool, "AvgPool": _avg_pool,
     "AdaptiveMaxPool": _adaptive_max_pool, "ConstantPad": _constant_pad, "Normalize": _normalize,
     "Norm": _norm, "ArgExtreme": _arg_extreme, "IndexSelectBy": _index_select,
+    "EmbeddingGradScale": _identity,  # padding_idx / scale_grad_by_freq: the forward is the rows as they are
 }

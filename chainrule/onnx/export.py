@@ -129,6 +129,11 @@ def export(model: Module, args: Any = (), f: str | os.PathLike | Any = None, *, 
     dynamic_batch = any(0 in dims.get(n, {}) for n in in_names)
 
     traced = tuple(a.detach().requires_grad_(True) if a.is_floating_point() else a.detach() for a in args)
+    for name, m in model.named_modules():
+        if getattr(m, "max_norm", None) is not None and type(m).__name__ == "Embedding":
+            raise UnsupportedOperatorError(
+                f"chainrule.onnx.export: module '{name}' (Embedding) has max_norm={m.max_norm}: it rescales rows of "
+                "its weight in place on every call, which an ONNX graph cannot do (export a copy without max_norm)")
     modes = {m: m.training for m in model.modules()}
     from .. import get_rng_state, set_rng_state  # on use: the package's namespace is complete only after its __init__
 

@@ -17,8 +17,7 @@ UNSUPPORTED = {
     "MaxPool2d.indices", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
     "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool2d.output_size", "MaxUnpool3d",
     "SmoothL1Loss", "HuberLoss", "KLDivLoss", "BCELoss", "NLLLoss", "CrossEntropyLoss",
-    "CrossEntropyLoss.spatial_weight", "Unfold", "Fold", "Embedding.padding", "Embedding.freq",
-    "Embedding.max_norm",
+    "CrossEntropyLoss.spatial_weight", "Unfold", "Fold", "Embedding.max_norm",
 }
 NEEDS_OPSET_19 = {"Conv1d.groups_dilation_circular", "CircularPad1d", "CircularPad2d", "CircularPad3d"}
 CASES = all_module_cases()
