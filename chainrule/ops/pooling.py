@@ -16,8 +16,6 @@ import math
 import numbers
 from typing import Any
 
-import numpy as np
-
 from .. import kernels
 from ..autograd.function import _FREED_MSG, FunctionNode, named_output
 from ..backend import array_module, int64
@@ -372,7 +370,7 @@ def _max_unpoolnd(nd, op, input, indices, kernel_size, stride, padding, output_s
             if not lo < out[a] < hi:
                 raise ValueError(f"{op}: invalid output_size {list(out)} (dim {a} must be between {lo} and {hi})")
     # the indices as operators make them (a cast, a batch axis), so that a graph capture replays them
-    if indices._data.dtype != np.int64:
+    if indices.dtype != int64:
         indices = indices.to(int64)
     if input.ndim == nd + 1:
         indices = reshape(indices, (1,) + tuple(indices.shape))

@@ -3,7 +3,8 @@
 Both make a tensor outside the graph around a value's memory. A capture records them as steps
 that only read their tensor (``autograd.capture``), so a replay makes them again from each call's
 values, flat included: gradients stop where eager stops them, and a write through the detached
-tensor reaches the memory it shares, as in eager.
+tensor reaches the memory it shares, as in eager. Bit for bit with ``backend="eager"``; the default
+backend's fused kernels may round the last bit of a float64 their own way (1e-13 relative).
 """
 
 import numpy as np
@@ -38,7 +39,10 @@ def test_detached_values_and_arguments_stop_the_gradient_as_in_eager(backend):
             out.backward()
             results.append((out.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
         for got, want in zip(*results):
-            np.testing.assert_array_equal(got, want)
+            if backend == "eager":
+                np.testing.assert_array_equal(got, want)
+            else:  # a fused kernel (tanh, powers) may round the last bit its own way (float64)
+                np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
     assert only_graph(run).stats.get("flat_calls", 0) >= 2
 
 
