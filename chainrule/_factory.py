@@ -123,7 +123,10 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     if dtype is not None:
         arr = arr.astype(to_dtype(dtype).np, copy=False)
     backend.from_numpy_dtype(arr.dtype)  # rejects unsupported dtypes
-    return _finish(arr, requires_grad, device, literal=not isinstance(data, Tensor) and not is_dlpack_producer(data))
+    # the code's numbers and NumPy arrays are constants of a captured graph; another framework's
+    # tensor (a DLPack producer) or one of ours holds data
+    code = isinstance(data, np.ndarray) or not (isinstance(data, Tensor) or is_dlpack_producer(data))
+    return _finish(arr, requires_grad, device, literal=code)
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:

@@ -57,6 +57,7 @@ def test_constant_factories_inside_the_function(backend):
         scores = (x @ x.T).masked_fill(mask, -1e9).softmax(-1)
         pos = torch.arange(d, dtype=x.dtype) / d + torch.linspace(0.0, 1.0, d, dtype=x.dtype)
         shift = torch.tensor([1.0, -2.0, 0.5], dtype=x.dtype) + torch.full((d,), 0.25, dtype=x.dtype)
+        shift = shift * torch.tensor(np.array([0.5, 2.0, 1.5]), dtype=x.dtype)  # a NumPy array of the code
         eye = torch.eye(n, dtype=x.dtype)
         return (scores @ x + pos + shift + torch.zeros_like(x) + x.new_ones(n, d)).sum() + (eye * scores).sum()
 
