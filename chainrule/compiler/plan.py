@@ -133,6 +133,7 @@ def forward_schedule(graph: Graph, needs: list, saved: tuple = (), kept_nodes: t
     outputs' ``view_chains``. ``kept_nodes``: steps whose node the backward reads."""
     chains = view_chains(graph)
     keep = set(graph.out_slots) | set(saved) | view_keep(chains)
+    keep |= {g.slot for g in graph.guards if g.position >= len(graph.steps)}  # checked after the last step
     exclude = (set(kept_nodes) | {k for _, chain in chains for k, _ in chain}
                | {k for k, step in enumerate(graph.steps) if step.keeps_node})
     return schedule(graph.n_slots, list(zip(graph.steps, needs)), forward_reads(graph), keep,

@@ -574,3 +574,17 @@ def test_a_second_derivative_through_a_flat_call_updates_running_statistics_once
         for name in ("running_mean", "running_var", "num_batches_tracked"):
             np.testing.assert_array_equal(getattr(compiled[1], name).numpy(), getattr(eager[1], name).numpy())
     assert only_graph(run).stats["flat_calls"] == 4
+
+
+def test_a_value_read_into_python_after_the_last_operator_is_kept_for_its_guard():
+    def f(x):
+        y = x * 2.0
+        if (y > 0).all():  # the guard is checked after the last step; nothing else reads its value
+            return y
+        return -y
+
+    run = torch.compile(f)
+    for v in (1.0, 2.0, 3.0, 4.0, -1.0):
+        x = torch.full((3,), v)
+        np.testing.assert_array_equal(run(x).numpy(), f(x).numpy())
+    assert sum(g.stats.get("flat_calls", 0) for g in run._compiled.graphs()) >= 2
