@@ -18,6 +18,7 @@ import numpy as np
 from .. import return_types
 from ..autograd.function import FunctionNode, named_output
 from ..autograd.grad_mode import no_grad
+from ..kernels.tables import size_only
 from ..tensor import Tensor
 from ._util import check_tensor, torch_type_name, wrap_dim
 from .compare import isnan
@@ -320,17 +321,17 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     dt = A._data.dtype
     rtol = np.finfo(dt).eps * max(m, n) if rcond is None or rcond < 0 else rcond
     x = matmul(pinv(A, rtol=rtol), Bm)
-    s = np.linalg.svd(A._data, compute_uv=False)
-    full_rank = bool(np.all(np.sum(s > rtol * s[..., :1], axis=-1) == min(m, n))) if s.size else True
+    with no_grad():  # the rank, by operators: ``bool`` reads it, which a compiled graph guards
+        s = svdvals(A)
+        rank = (s > s[..., :1] * rtol).sum(-1)
+    full_rank = bool((rank == min(m, n)).all()) if s.numel() else True
     if driver != "gelsy" and m > n and (driver == "gels" or full_rank):
         residuals = _sum((matmul(A, x) - Bm) ** 2, -2)  # (..., 1) for a vector B, as PyTorch
     else:
-        residuals = Tensor._make(np.zeros((0,), dtype=dt))
+        residuals = Tensor._make(size_only(np.zeros((0,), dtype=dt)))
     if driver == "gels":
-        rank = Tensor._make(np.zeros((0,), dtype=np.int64))
-    else:
-        rank = Tensor._make(np.asarray((s > rtol * s[..., :1]).sum(axis=-1), dtype=np.int64))
-    sv = Tensor._make(s.copy()) if driver in ("gelsd", "gelss") else Tensor._make(np.zeros((0,), dtype=dt))
+        rank = Tensor._make(size_only(np.zeros((0,), dtype=np.int64)))
+    sv = s if driver in ("gelsd", "gelss") else Tensor._make(size_only(np.zeros((0,), dtype=dt)))
     if vector:
         x = reshape(x, x.shape[:-1])
     return linalg_lstsq(x, residuals, rank, sv)

@@ -209,3 +209,26 @@ def test_corrcoef(backend):
 
     check(f, [([1.0, 2.0, 4.0, 3.0, 1.0, 2.0],), ([0.5, 2.0, -1.0, 3.0, 3.5, 2.0],),
               ([1.0, 1.0, 1.0, 3.0, -1.0, 2.0],)], backend)
+
+
+def test_lstsq_records_anew_when_the_rank_changes():
+    """Whether ``lstsq`` returns residuals depends on the rank of ``A``: a value read into Python,
+    so a replay whose rank differs records a graph of its own instead of returning the residuals
+    of the recorded rank."""
+
+    def f(a, b):
+        r = torch.linalg.lstsq(a, b, driver="gelsd")
+        return r.solution, r.residuals, r.rank, r.singular_values
+
+    run = torch.compile(f)
+    rng = np.random.default_rng(0)
+    for k in range(5):
+        a = rng.standard_normal((5, 3))
+        if k >= 3:
+            a[:, 2] = a[:, 1]  # rank 2: no residuals
+        b = rng.standard_normal((5, 2))
+        got, want = run(torch.tensor(a), torch.tensor(b)), f(torch.tensor(a), torch.tensor(b))
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g.numpy(), w.numpy())
+    assert run._compiled.failures() == []
+    assert len(run._compiled.graphs()) == 2
