@@ -426,28 +426,40 @@ def argwhere(input: Tensor) -> Tensor:
     return nonzero(input)
 
 
+class OneHot(FunctionNode):
+    """int64 one-hot vectors of ``num_classes`` for class indices; checks their range in ``forward``,
+    so a compiled graph checks every call's indices. No gradient (the input is integer)."""
+
+    def __init__(self, num_classes: int):
+        self.num_classes = num_classes
+
+    def forward(self, data):
+        if data.size and data.min() < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if data.size and int(data.max()) >= self.num_classes:
+            raise RuntimeError(f"Class values must be smaller than num_classes (got class {int(data.max())} "
+                               f"and num_classes={self.num_classes}).")
+        out = self.xp.zeros(data.shape + (self.num_classes,), dtype=np.int64)
+        self.xp.put_along_axis(out, data.astype(np.int64)[..., None], 1, axis=-1)
+        return out
+
+
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Class indices of shape ``(*)`` to int64 one-hot vectors of shape ``(*, num_classes)``.
 
-    ``num_classes=-1`` takes one more than the largest index. No gradient (the input is integer).
+    ``num_classes=-1`` takes one more than the largest index (read from the data: under
+    ``chainrule.compile`` a guard, so another largest index records anew). No gradient.
     """
     data = tensor._data
     if data.dtype.kind not in "iu":
         raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor, got {tensor.dtype}")
-    xp = backend.array_module(data)
-    if data.size and data.min() < 0:
-        raise RuntimeError("Class values must be non-negative.")
-    biggest = int(data.max()) + 1 if data.size else 0
     if num_classes == -1:
         if not data.size:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
-        num_classes = biggest
-    elif biggest > num_classes:
-        raise RuntimeError(f"Class values must be smaller than num_classes (got class {biggest - 1} "
-                           f"and num_classes={num_classes}).")
-    out = xp.zeros(data.shape + (num_classes,), dtype=np.int64)
-    xp.put_along_axis(out, data.astype(np.int64)[..., None], 1, axis=-1)
-    return Tensor._make(out)
+        if data.min() < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        num_classes = int(tensor.max()) + 1
+    return OneHot(num_classes).apply(tensor)
 
 
 __all__ = ["narrow", "select", "take", "masked_fill", "masked_select", "nonzero", "argwhere"]

@@ -1,4 +1,5 @@
-"""Losses and embeddings whose values depend on the targets or indices, captured by ``compile``.
+"""Losses, one-hot targets and embeddings whose values depend on the targets or indices, captured
+by ``compile``.
 
 Cross-entropy with label smoothing (its kept positions and its 'mean' divisor), ``kl_div`` (the
 mask of zero targets) and ``embedding`` with ``padding_idx``, ``scale_grad_by_freq`` or
@@ -162,3 +163,22 @@ def test_embedding_max_norm_renormalises_each_calls_rows_on_replay():
     assert only_graph(run).stats.get("flat_calls", 0) >= 1  # the write reads the indices: still flat
     with pytest.raises(IndexError, match="index 10 is out of range for an embedding table of 10 rows"):
         run(torch.tensor([[0, 10]]))
+
+
+def test_one_hot_targets_replay_and_check_each_calls_classes():
+    def f(x, t):
+        return (x * F.one_hot(t, 4).to(x.dtype)).sum(1)
+
+    run = torch.compile(f)
+    compare(run, f, [(logits(k, (6, 4)), np.random.default_rng(k).integers(0, 4, 6)) for k in range(4)])
+    assert only_graph(run).stats.get("flat_calls", 0) >= 2
+    with pytest.raises(RuntimeError, match="Class values must be smaller than num_classes"):
+        run(torch.randn(2, 4, dtype=torch.float64), torch.tensor([1, 4]))
+
+
+def test_one_hot_with_inferred_classes_records_anew_for_another_largest_class():
+    run = torch.compile(lambda t: F.one_hot(t) * 2)
+    for t in ([0, 2, 1], [2, 2, 0], [0, 3, 1], [1, 0, 3]):
+        got, want = run(torch.tensor(t)), F.one_hot(torch.tensor(t)) * 2
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    assert run._compiled.failures() == [] and len(run._compiled.graphs()) == 2
