@@ -293,7 +293,7 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     if not input.dtype.is_floating_point:
         raise RuntimeError("pdist only supports floating-point dtypes")
     p = _check_p(p, "pdist")
-    i, j = np.triu_indices(input.shape[0], 1)
+    i, j = (size_only(a) for a in np.triu_indices(input.shape[0], 1))  # from the size alone
 
     diff = GetItem((i,)).apply(input) - GetItem((j,)).apply(input)
     return _pnorm_last(diff, p)
