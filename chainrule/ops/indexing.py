@@ -194,8 +194,26 @@ def normalize_index(t: Tensor, index):
     if "adv" in kinds and "bool0" not in kinds:
         ints_and_adv = {"int", "adv"}
         if _adjacent(kinds, {"adv"}) and not _adjacent(kinds, ints_and_adv):
-            return tuple(_torch_layout(items, shape))
-    return tuple(v for _, v, _ in items)
+            return _constants_of_code(index, tuple(_torch_layout(items, shape)))
+    return _constants_of_code(index, tuple(v for _, v, _ in items))
+
+
+def _from_code(it) -> bool:
+    """Whether an index item is made of the code's Python numbers alone (``[0, 2]``, ``1:3``)."""
+    if isinstance(it, (list, tuple)):
+        return all(_from_code(v) for v in it)
+    return it is None or it is Ellipsis or isinstance(it, (numbers.Number, slice))
+
+
+def _constants_of_code(index, out: tuple) -> tuple:
+    """``out``, its arrays marked ``size_only`` when ``index`` holds the code's numbers alone (a
+    Python list such as ``x[[0, 2]]``): constants of a captured graph, as ``torch.tensor([0, 2])``
+    is (a list passed as an argument is part of the compiled signature)."""
+    if _from_code(index):
+        for v in out:
+            if hasattr(v, "dtype"):
+                size_only(v)
+    return out
 
 
 def _is_basic(idx) -> bool:

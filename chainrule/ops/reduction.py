@@ -57,7 +57,7 @@ def _count(shape: tuple, dims: tuple) -> int:
 class Sum(FunctionNode):
     @property
     def torch_name(self) -> str:  # PyTorch's overload 0 is the full reduction, 1 the one with dims
-        full = len(self.dims) == len(self.in_shape) and not self.keepdim
+        full = len(self.dims) == len(getattr(self, "in_shape", ())) and not self.keepdim  # in_shape: after forward
         return f"{type(self).__name__}Backward{0 if full else 1}"
 
     def __init__(self, dims: tuple, keepdim: bool):
@@ -162,7 +162,7 @@ class Prod(FunctionNode):
 
     @property
     def torch_name(self) -> str:
-        full = len(self.dims) == len(self.in_shape) and not self.keepdim
+        full = len(self.dims) == len(getattr(self, "in_shape", ())) and not self.keepdim  # in_shape: after forward
         return f"ProdBackward{0 if full else 1}"
 
     def __init__(self, dims: tuple, keepdim: bool):

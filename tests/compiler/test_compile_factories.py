@@ -127,3 +127,23 @@ def test_a_generator_passed_to_a_random_factory_is_drawn_from_on_replay():
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(got[1], got[2])
     only_graph(run)
+
+
+def test_a_python_list_index_is_a_constant_and_a_list_argument_part_of_the_signature():
+    def f(x, rows):
+        return (x[[0, 2]] * 2.0).sum() + x[rows].sum() + x[:, [1, 1]].sum()
+
+    run = torch.compile(f)
+    for k, rows in enumerate(([1, 0], [1, 0], [1, 0], [2, 2], [2, 2])):
+        values = floats(k, (3, 2))
+        results = []
+        for fn in (run, f):
+            x = torch.tensor(values, requires_grad=True)
+            out = fn(x, rows)
+            (g,) = torch.autograd.grad(out, x)
+            results.append((out.detach().numpy(), g.numpy()))
+        for got, want in zip(*results):
+            np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13)
+    graphs = run._compiled.graphs()
+    assert run._compiled.failures() == [] and len(graphs) == 2  # one graph per list argument
+    assert graphs[0].stats.get("flat_calls", 0) == 1
