@@ -19,6 +19,7 @@ from .._dlpack import is_dlpack_producer
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from ._backward_hooks import BackwardHookState
+from ._handles import RemovableHandle, _insert
 from .parameter import Buffer, Parameter
 
 
@@ -36,29 +37,6 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by the ``register_*_hook`` methods; ``remove()`` unregisters the hook."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, *dicts: dict):
-        self.id = next(RemovableHandle._next_id)
-        self._dicts = dicts
-
-    def remove(self) -> None:
-        for d in self._dicts:
-            if isinstance(d, set):
-                d.discard(self.id)
-            else:
-                d.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -697,8 +675,3 @@ class Module:
                 body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{self._get_name()}({body})"
 
-
-def _insert(hooks: OrderedDict, key: int, hook: Callable, prepend: bool) -> None:
-    hooks[key] = hook
-    if prepend:
-        hooks.move_to_end(key, last=False)
