@@ -343,8 +343,9 @@ def setitem(self: Tensor, index, value) -> None:
     ``CopySlices``): the gradient of the old ``x`` is zero at the written positions, that of
     ``value`` the output gradient there (summed where ``value`` was broadcast). The values are
     written into ``x``'s memory, nothing else of it is copied. ``x`` must not be a leaf that requires
-    grad, nor a view made otherwise than by indexing a tensor (``ops/inplace._through_view``);
-    ``value`` is cast to ``x``'s dtype. Without autograd, a plain write into ``x``'s memory."""
+    grad; where ``x`` is a view (``x.t()[0] = v``, ``x.view(-1)[idx] = v``), the write is recorded into
+    its base (``ops/inplace._through_view``). ``value`` is cast to ``x``'s dtype. Without autograd, a
+    plain write into ``x``'s memory."""
     idx = normalize_index(self, index)
     if not self._data.flags.writeable:
         raise RuntimeError("cannot assign into a read-only (broadcast) view; clone it first")

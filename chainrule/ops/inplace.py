@@ -7,7 +7,11 @@ Rules, as in PyTorch:
 * every in-place write bumps the tensor's version counter (shared with its views), so a node
   that saved the old values raises at backward instead of using the new ones;
 * on a non-leaf that is part of a graph, the operation is recorded: the tensor takes the new
-  node as its ``grad_fn`` (PyTorch's "rebase"), so ``out += identity`` works in a ResNet.
+  node as its ``grad_fn`` (PyTorch's "rebase"), so ``out += identity`` works in a ResNet;
+* on a view (``x[i]``, ``x.t()``, ``x.view(-1)[1:3]``, ``x.diagonal()`` ...), the recorded write is one
+  into its base (PyTorch's ``CopySlices``): at the view's index where indexing made it, at the positions
+  its memory addresses otherwise (``_positions_index``); a view that repeats an element (``expand``)
+  and a piece of ``split`` / ``unbind`` raise PyTorch's errors.
 
 The writes themselves (``_ufunc_into``, ``_store``, ``_snapshot``, ``_rebase``, ``_fill``) run
 through ``autograd.capture.effect``, so ``chainrule.compile`` records them as steps of its graph and
@@ -23,6 +27,7 @@ import numpy as np
 from .. import backend
 from ..autograd import capture
 from ..autograd.grad_mode import is_grad_enabled, no_grad
+from ..kernels.tables import size_only
 from ..tensor import Tensor
 from . import elementwise as E
 from ._keywords import with_keywords
@@ -33,6 +38,8 @@ from .shape import broadcast_to
 from .shape import broadcast_to as _expand
 
 _LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
+_OVERLAP_MSG = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                "location. Please clone() the tensor before performing the operation.")
 
 
 def _check_leaf(t: Tensor) -> bool:
@@ -62,6 +69,8 @@ def _write(t: Tensor, value) -> None:
                     f"output with shape {list(data.shape)} doesn't match the broadcast shape "
                     f"{list(out_shape) if out_shape else list(value.shape)}")
     if not data.flags.writeable:
+        if any(s == 0 and n > 1 for n, s in zip(data.shape, data.strides)):  # expand, broadcast_to
+            raise RuntimeError(_OVERLAP_MSG)
         raise RuntimeError(
             "unsupported operation: the tensor is a read-only view (e.g. made by expand/broadcast_to); "
             "call .clone() before modifying it in place")
@@ -82,17 +91,19 @@ def _apply(t: Tensor, result_fn, *others, saves_self: bool = True) -> Tensor:
         if t._view_index is not None:  # x[i].add_(v), x[i] += v: recorded as a write into x
             _check_leaf_base(t._base)
             return _through_view(t, t._base, t._view_index, result_fn, others, saves_self)
-        if t._base._requires_grad:
+        # any other view (x.t(), x.view(-1)[1:3], x[0][1:] ...): the same write, at the positions of
+        # the base that the view's memory addresses
+        fn = t.grad_fn
+        if fn is not None and fn._is_view and fn._n_out > 1:  # a piece of split, chunk, unbind
             raise RuntimeError(
-                "in-place modification of a view of a tensor that requires grad is not supported (only views "
-                "made by indexing the tensor, such as x[i] or x[:, 1:3], are); use the out-of-place operation "
-                "instead (e.g. y = x.clone(); y = y + 1)")
-        # PyTorch records the write into the base (CopySlices); without that the base would keep no
-        # history and its gradient would be lost
-        raise RuntimeError(
-            "in-place modification of a view with a value that requires grad is not supported (only views "
-            "made by indexing the tensor, such as x[i] or x[:, 1:3], are); build the result out of place "
-            "instead (e.g. chainrule.cat, chainrule.where, scatter)")
+                f"Output {t._output_nr} of {fn.name().removesuffix('Backward0')} is a view and is being modified "
+                "inplace. This view is the output of a function that returns multiple views. Such functions do not "
+                "allow the output views to be modified inplace. You should replace the inplace operation by an "
+                "out-of-place one.")
+        _check_leaf_base(t._base)
+        index = _positions_index(t, t._base)
+        # (the view's old values are gathered by advanced indexing, a copy already, unless the base is 0-d)
+        return _through_view(t, t._base, index, result_fn, others, saves_self and t._base._data.ndim == 0)
     # the node of the result may save its input: give it a snapshot, not memory we overwrite
     src = capture.effect(_snapshot, t, saves_self)
     others = tuple(src if o is t else o for o in others)  # x.mul_(x) reads the old x twice
@@ -104,6 +115,86 @@ def _apply(t: Tensor, result_fn, *others, saves_self: bool = True) -> Tensor:
 def _check_leaf_base(base: Tensor) -> None:
     if base._requires_grad and base.grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def _address(a) -> int:
+    """The address of the first element of the array ``a`` (NumPy or CuPy)."""
+    return a.ctypes.data if isinstance(a, np.ndarray) else a.data.ptr
+
+
+def _span(a) -> tuple[int, int]:
+    """The byte offsets, from ``a``'s first element, of the lowest and the highest element of ``a``."""
+    lo = hi = 0
+    for n, s in zip(a.shape, a.strides):
+        if s < 0:
+            lo += s * (n - 1)
+        else:
+            hi += s * (n - 1)
+    return lo, hi
+
+
+def _view_positions(v, b) -> np.ndarray | None:
+    """For each element of the array ``v``, a view of the array ``b``'s memory, the flat (C-order)
+    position of the element of ``b`` it is: ``b``'s own layout filled with ``arange`` and read through
+    ``v``'s offset and strides. None where ``v``'s elements are not elements of ``b``."""
+    size = b.itemsize
+    if v.size == 0:
+        return None if b.ndim == 0 else np.zeros(v.shape, np.int64)
+    if v.itemsize != size or b.size == 0 or any(s % size for s in v.strides + b.strides):
+        return None
+    b_lo, b_hi = _span(b)
+    v_lo, v_hi = _span(v)
+    start = _address(b) + b_lo  # the lowest byte of b's memory, and of the buffer standing for it
+    first = _address(v) - start  # v's first element
+    if first + v_lo < 0 or first + v_hi > b_hi - b_lo or first % size:
+        return None
+    as_strided = np.lib.stride_tricks.as_strided
+    if b.flags.c_contiguous:  # the common case: b's memory holds its elements in order
+        buf = np.arange(b.size)
+    else:
+        if not _strides_separate(b):  # b repeats elements itself: no position for them
+            return None
+        buf = np.full((b_hi - b_lo) // size + 1, -1, np.int64)
+        as_strided(buf[-b_lo // size:], b.shape, tuple(s // size * buf.itemsize for s in b.strides))[...] = \
+            np.arange(b.size).reshape(b.shape)
+    pos = as_strided(buf[first // size:], v.shape, tuple(s // size * buf.itemsize for s in v.strides)).copy()
+    return None if not b.flags.c_contiguous and (pos < 0).any() else pos
+
+
+def _strides_separate(a) -> bool:
+    """Whether no two elements of ``a`` can share memory by its strides alone: sorted by their size,
+    each stride steps over all the memory the dimensions with smaller strides span (the usual case)."""
+    span = a.itemsize
+    for s, n in sorted((abs(s), n) for n, s in zip(a.shape, a.strides) if n > 1):
+        if s < span:
+            return False
+        span = s * (n - 1) + span
+    return True
+
+
+def _positions_index(t: Tensor, base: Tensor) -> tuple:
+    """The advanced index of ``base`` at which the view ``t``'s elements lie (arrays of ``t``'s shape,
+    marked as built from sizes: ``chainrule.compile`` keeps them as constants of its graph); raises
+    where ``t``'s memory is not made of elements of ``base`` or repeats one (expand)."""
+    v, b = t._data, base._data
+    pos = _view_positions(v, b)
+    if pos is None:
+        raise RuntimeError(
+            f"in-place modification of a view {'of a tensor' if base._requires_grad else 'with a value'} that "
+            "requires grad is not supported where the view's memory is not made of its base's elements (e.g. "
+            "after the base's .data was replaced); use the out-of-place operation instead")
+    if not b.flags.writeable:
+        raise RuntimeError("unsupported operation: the tensor is a read-only view; call .clone() before modifying "
+                           "it in place")
+    if pos.size > 1 and not _strides_separate(v):
+        seen = np.zeros(b.size, np.bool_)
+        seen[pos.reshape(-1)] = True
+        if np.count_nonzero(seen) != pos.size:
+            raise RuntimeError(_OVERLAP_MSG)
+    if b.ndim == 0:  # a view of a 0-d tensor: that one element, with dimensions of size 1 added
+        return (None,) * v.ndim
+    xp = backend.array_module(v)
+    return tuple(size_only(i if xp is np else xp.asarray(i)) for i in np.unravel_index(pos, b.shape))
 
 
 def _through_view(t: Tensor, base: Tensor, index, result_fn, others: tuple, saves_self: bool) -> Tensor:
