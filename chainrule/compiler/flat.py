@@ -231,9 +231,10 @@ def _outside_graph(outs: list | tuple, grads: tuple) -> None:
 def _share_bases(graph: Graph, plan: Plan, outs: list, vals: list, tensors: dict, nodes: dict,
                  versions: list) -> None:
     """Make each returned view a view as eager makes it: that of the tensor whose memory it shares,
-    with ``_base`` that tensor (an in-place write into a view of a tensor that requires grad, or of
-    a value that requires grad into any view, raises; one made under ``no_grad`` into a view of a
-    value the backward reads makes the backward raise). A base computed inside the call, which eager holds as a tensor of
+    with ``_base`` that tensor (an in-place write with grad into a view of a value computed inside
+    the call raises, where eager records it into the value: that value is no tensor of the graph
+    here; one made under ``no_grad`` into a view of a value the backward reads makes the backward
+    raise). A base computed inside the call, which eager holds as a tensor of
     its graph, is a tensor around its array with the ``requires_grad`` it had when planned."""
     made: dict[int, Tensor] = {}
     for j, chain in plan.views:
@@ -251,6 +252,7 @@ def _share_bases(graph: Graph, plan: Plan, outs: list, vals: list, tensors: dict
             t = made.get(base)
             if t is None:
                 t = made[base] = Tensor._make(vals[base], plan.base_grads.get(base, False))
+                t._compiled_intermediate = True  # a write through the view says why it is refused
                 if base in plan.saved:  # the backward reads it: a write through the view must show
                     versions.append((t, 0))
         elif t._base is not None:

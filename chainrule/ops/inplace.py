@@ -114,6 +114,11 @@ def _apply(t: Tensor, result_fn, *others, saves_self: bool = True) -> Tensor:
 
 def _check_leaf_base(base: Tensor) -> None:
     if base._requires_grad and base.grad_fn is None:
+        if getattr(base, "_compiled_intermediate", False):  # set by compiler/flat.py
+            raise RuntimeError(
+                "in-place modification of a view returned by a compiled function, of a value computed inside the "
+                "call that requires grad, is not supported (that value is not a tensor of the graph outside the "
+                "call); clone() the output before writing into it")
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
 
 

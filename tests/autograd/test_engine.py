@@ -250,13 +250,15 @@ def test_in_place_writes_through_an_indexing_view_are_recorded_into_its_base_as_
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
-def test_in_place_writes_with_grad_through_other_views_raise_instead_of_losing_a_gradient():
+def test_in_place_writes_with_grad_through_other_views_are_recorded_into_the_base():
     w = leaf([5.0, 1.0])
     z = cr.zeros(2, 2)
-    for view in (z.reshape(4)[:2], z.view(4), z.t()):
-        with pytest.raises(RuntimeError, match="only views made by indexing the tensor"):
-            view.add_(w if view.shape == (2, 2) or view.shape == (2,) else w.repeat(2))
-    assert not z.requires_grad and z.tolist() == [[0.0, 0.0], [0.0, 0.0]]  # nothing was written
+    for make in (lambda: z.reshape(4)[:2], lambda: z.view(4), lambda: z.t()):  # PyTorch's values and grads
+        view = make()
+        view.add_(w if view.shape == (2, 2) or view.shape == (2,) else w.repeat(2))
+    assert z.requires_grad and z.tolist() == [[15.0, 7.0], [6.0, 2.0]]
+    z.sum().backward()  # each entry of w added once, twice (repeated) and twice (broadcast over rows)
+    assert w.grad.tolist() == [5.0, 5.0]
     leaf_base = leaf([1.0, 2.0])
     with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
         leaf_base[0].add_(1.0)
