@@ -210,5 +210,3 @@ def test_a_constant_written_in_place_starts_from_its_value_on_every_call(fn, gra
             (g,) = torch.autograd.grad(got.sum(), x)
             (w,) = torch.autograd.grad(want.sum(), x)
             np.testing.assert_array_equal(g.numpy(), w.numpy())
-
-
