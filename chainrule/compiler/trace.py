@@ -22,8 +22,7 @@ tensors (and, for batch norm, the replayed operator node whose batch statistics 
 
 What cannot be replayed is refused with ``Unsupported`` (a graph break), naming the reason and
 the user's source line: any other tensor made outside the operators (a value computed by code that
-records no node, such as a factory or a raw-array helper), any other in-place write (``out=``,
-index assignment that autograd does not record, random fills), a value read into Python after an in-place write (a replay that
+records no node, such as a raw-array helper), any other in-place write (``out=``, random fills), a value read into Python after an in-place write (a replay that
 finds it changed could not undo the write), a custom ``autograd.Function``, a backward pass, a
 tensor hook, ``numpy()``. Values read into Python
 (``item``, ``bool``, ``float``, ``int``, ``tolist``) become guards: replay recomputes them and
@@ -236,7 +235,7 @@ class Recorder:
     def wrote(self, t: Tensor) -> None:
         if not self.in_effect:
             self.fail(f"an in-place write into a tensor of shape {list(t.shape)} (one this capture cannot "
-                      "replay: out=, index assignment or a random fill)")
+                      "replay: out= or a random fill)")
 
     def effect(self, fn: Callable, args: tuple) -> Any:
         """Run ``fn(*args)`` (``autograd.capture.effect``) and record it as a step."""

@@ -350,14 +350,23 @@ def setitem(self: Tensor, index, value) -> None:
     if not self._data.flags.writeable:
         raise RuntimeError("cannot assign into a read-only (broadcast) view; clone it first")
     if is_grad_enabled() and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
-        v = value if isinstance(value, Tensor) else Tensor._make(np.asarray(value, dtype=self._data.dtype))
+        v = value if isinstance(value, Tensor) else capture.literal(  # the caller's numbers
+            Tensor._make(np.asarray(value, dtype=self._data.dtype)))
         if v._data.dtype != self._data.dtype:
             v = v.to(self.dtype)
         _check_fits(v, self, idx)
         _apply(self, lambda s, w: SetItem(idx, False).apply(s, w), v, saves_self=False)
         return
-    self._data[idx] = value._data if isinstance(value, Tensor) else value
-    self._bump_version()
+    capture.effect(_assign, self, idx, value)  # a write a compiled graph repeats
+
+
+def _assign(t: Tensor, idx: tuple, value) -> None:
+    """``t``'s memory at ``idx`` <- ``value`` (a write outside the graph)."""
+    t._data[idx] = value._data if isinstance(value, Tensor) else value
+    t._bump_version()
+
+
+_assign.reads_only = (2,)  # type: ignore[attr-defined]  # the value (capture.effect)
 
 
 @preparation

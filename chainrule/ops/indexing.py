@@ -67,7 +67,9 @@ def _item(it):
             raise ValueError("step must be greater than zero")
         return it
     if isinstance(it, Tensor) and it._data.ndim == 0 and it._data.dtype.kind in "iu":
-        return int(it._data)  # a 0-d integer tensor indexes like an int (PyTorch's select)
+        # a 0-d integer tensor indexes like an int (PyTorch's select); read with int(), which a
+        # compiled graph guards (a replay with another index records anew)
+        return int(it)
     if isinstance(it, (Tensor, list, tuple, np.ndarray)) or hasattr(it, "__array_interface__"):
         return _index_array(it)
     raise IndexError(_INDEX_TYPES_MSG.format(type(it).__name__))

@@ -104,7 +104,7 @@ def is_nonzero(input: Tensor) -> bool:
         raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
     if n > 1:
         raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-    return bool(input._data.reshape(-1)[0] != 0)
+    return bool(input)  # Tensor.__bool__: a value read into Python, which a compiled graph guards
 
 
 def is_same_size(input: Tensor, other: Tensor) -> bool:

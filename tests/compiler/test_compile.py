@@ -184,7 +184,7 @@ def test_item_guard_and_cache_limit(monkeypatch):
 
 
 BREAKS = {
-    "in-place": (lambda x: x.__setitem__(0, 2.0), "in-place write"),  # x[0] = 2.0 (add_ etc. are captured)
+    "in-place": (lambda x: torch.mul(x, 2.0, out=x), "in-place write"),  # out= (add_, x[0] = 2.0 are captured)
     # a new leaf that requires grad, made on each call (constants and random samples are captured)
     "factory": (lambda x: x + torch.randn(3, requires_grad=True), "computed outside the recorded operators"),
     "numpy": (lambda x: torch.from_numpy(x.numpy() * 2), "numpy()"),
@@ -501,3 +501,15 @@ def test_negative_cov_weights_raise_on_a_replayed_call():
     with pytest.raises(RuntimeError, match="aweights cannot be negative"):
         run(x, torch.tensor([1.0, -2.0, 1.0, 1.0]))
     assert calls(run)["replayed"] >= 1
+
+
+def test_a_0d_index_tensor_and_is_nonzero_are_guarded_reads():
+    """``x[i]`` with a 0-d integer tensor ``i`` indexes like an int, and ``is_nonzero`` returns a
+    Python bool: both read the data into Python, and a replay with another value records anew (they
+    used to read the raw array unseen, so replays returned the first call's element)."""
+    pick = torch.compile(lambda x, i: x[i] * 1)
+    x = torch.arange(5.0)
+    assert [pick(x, torch.tensor(k)).item() for k in (0, 1, 2, 1)] == [0.0, 1.0, 2.0, 1.0]
+    assert len(pick._compiled.graphs()) == 3
+    branch = torch.compile(lambda x, c: x * 2 if torch.is_nonzero(c) else x * 3)
+    assert [branch(x, torch.tensor(v)).sum().item() for v in (1, 0, 1)] == [20.0, 30.0, 20.0]

@@ -154,10 +154,26 @@ def test_cumulative_batch_norm_reads_its_counter_and_runs_eagerly():
 
 
 STILL_REFUSED = {
-    "index assignment": lambda x: x.__setitem__(0, 5.0),
     "random fill": lambda x: x.uniform_(),
     "out=": lambda x: torch.add(x, 1.0, out=x),
 }
+
+
+def _assign(x):
+    y = x * 2.0
+    y[0] = 5.0  # without grad: a plain write, repeated on replay
+    y[torch.tensor([1, 2])] = y[0:2] * 3.0
+    return y
+
+
+@pytest.mark.parametrize("backend", ["inductor", "eager"])
+def test_index_assignment_without_grad_is_captured(backend):
+    run = torch.compile(_assign, backend=backend)
+    for k in range(4):
+        x = torch.arange(4.0) + k
+        np.testing.assert_array_equal(run(x).numpy(), _assign(x).numpy())
+    (graph,) = run._compiled.graphs()
+    assert run._compiled.failures() == [] and graph.stats.get("flat_calls", 0) >= 2
 
 
 @pytest.mark.parametrize("name", sorted(STILL_REFUSED))
