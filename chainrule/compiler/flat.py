@@ -252,7 +252,7 @@ def _share_bases(graph: Graph, plan: Plan, outs: list, vals: list, tensors: dict
             t = made.get(base)
             if t is None:
                 t = made[base] = Tensor._make(vals[base], plan.base_grads.get(base, False))
-                t._compiled_intermediate = True  # a write through the view says why it is refused
+                t._compiled_intermediate = True  # type: ignore[attr-defined]  # a write through the view says why
                 if base in plan.saved:  # the backward reads it: a write through the view must show
                     versions.append((t, 0))
         elif t._base is not None:
