@@ -23,6 +23,7 @@ from .layers.fold import *  # noqa: F403
 from .layers.sparse import *  # noqa: F403
 from .layers.resample import *  # noqa: F403
 from .layers.lazy import *  # noqa: F403
+from .attention import *  # noqa: F403
 from . import modules  # noqa: F401,E402  (torch.nn.modules.lazy's import path)
 from .layers.sync_batchnorm import *  # noqa: F403
 from . import parallel  # noqa: F401,E402  (DistributedDataParallel; after the layers it wraps)

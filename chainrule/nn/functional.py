@@ -26,6 +26,7 @@ from ..ops.activation import (  # noqa: F401
     tanhshrink,
     threshold,
 )
+from ..ops.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
 from ..ops.conv import (  # noqa: F401
     conv1d,
     conv2d,

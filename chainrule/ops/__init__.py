@@ -21,12 +21,14 @@ from . import (
 from . import math_misc, searching, special_math, statistics
 from . import index_extra, inplace_extra, products, random_extra, reshaping, tensor_extra
 from . import linalg_composite
+from . import attention
 
 FAMILIES: tuple[ModuleType, ...] = (elementwise, activation, compare, reduction, softmax, shape, join, pad, indexing, scatter, linalg, linear,
             conv, fold, pooling, normalization, dropout, sorting, math_extra, factory_methods, distance, resample,
             grid, random, special_math, statistics, searching, math_misc)
 FAMILIES += (reshaping, index_extra, products, random_extra, tensor_extra, inplace_extra)  # PyTorch name extras
 FAMILIES += (linalg_composite,)  # chainrule.linalg's top-level names (det, svd ...)
+FAMILIES += (attention,)  # nn.functional only: no top-level names or methods
 
 FUNCTIONS: dict = {}
 for _mod in FAMILIES:
