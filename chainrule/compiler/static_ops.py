@@ -7,8 +7,8 @@ dtypes, ``needs_input_grad`` and hyper-parameters alone. Arrays it computes in f
 on (masks, pooling routes, target tables) are fine: the schedule reads them from the node of the
 call. Not so, and so not listed:
 
-* a backward that branches on values read in NumPy, which no capture hook sees: ``Det`` (a
-  singular matrix);
+* a backward that branches on values read in NumPy, which no capture hook sees: ``Prod`` (a zero
+  factor), ``Det`` (a singular matrix);
 * a backward that builds an array from values in raw NumPy (``lu_factor``'s permutation, a max
   pool's second derivative): the recorder refuses those arrays (and a 0-d one unless it is a
   number of the code), so listing them would gain nothing.
@@ -20,8 +20,7 @@ built in NumPy, or a cheaper path taken when the values allowed it, it is now ma
 always on the general path where that gives the same values bit for bit (``Pow``'s ``log`` of a
 base with its zeros replaced, ``NanToNum``'s product with the finite mask), or by a node of its
 own (``LeakyReluGrad``, ``ClampGrad``, ``Amax``'s ``TieShare``, ``Maximum``'s and ``Minimum``'s
-``TieWeight``, ``Frexp``'s ``FrexpGrad``, ``EmbeddingGradScale``, ``Draw``, which has no input); ``Prod`` takes
-``y / x`` or, at a zero factor, the leave-one-out product with ``where``;
+``TieWeight``, ``Frexp``'s ``FrexpGrad``, ``EmbeddingGradScale``, ``Draw``, which has no input);
 ``fmax``/``fmin`` (``_FMaxMin``) cast the mask their forward keeps with an
 operator. A constant a backward builds from sizes alone is marked ``kernels.tables.size_only``,
 which the recorder keeps as it is: ``Einsum``'s ones vectors and identities, the identities and
@@ -62,7 +61,7 @@ _STATIC = {
     "chainrule.ops.pooling": "AdaptiveMaxPool AvgPool AvgPoolTranspose MaxPool MaxUnpool PlaneGather PlaneScatter",
     "chainrule.ops.random": "NormalFloatTensor NormalTensorFloat NormalTensorTensor",
     "chainrule.ops.random_extra": "BernoulliSample PoissonSample",
-    "chainrule.ops.reduction": "Amax Cumsum ExtremumPick Mean Norm Prod ProdOthers ProdOthersVjp RevCumsum Sum "
+    "chainrule.ops.reduction": "Amax Cumsum ExtremumPick Mean Norm ProdOthers ProdOthersVjp RevCumsum Sum "
                                "TieShare Var",
     "chainrule.ops.reshaping": "AsStrided Diagonal DiagonalFill Unfold",
     "chainrule.ops.scatter": "Gather IndexAdd IndexSelect IndexSelectBy Scatter ScatterAdd",

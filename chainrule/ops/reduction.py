@@ -158,7 +158,7 @@ def _groups(x, dims: tuple):
 
 
 class Prod(FunctionNode):
-    """prod_i x_i; gradient prod_{j != i} x_j (y / x_i where x_i is not zero)."""
+    """prod_i x_i; gradient prod_{j != i} x_j (y / x_i when no factor is zero)."""
 
     @property
     def torch_name(self) -> str:
@@ -175,13 +175,12 @@ class Prod(FunctionNode):
         return y
 
     def backward(self, gy):
-        # y / x_i, and at a zero factor (where y / x_i is 0/0) the leave-one-out product; the same
-        # operators whatever the values, so a compiled graph replays this backward as recorded
         x, y = self.saved_tensors
         g = _unsqueeze_reduced(gy, self.in_shape, self.dims, self.keepdim)
-        zero = x == 0
-        quotient = g * _unsqueeze_reduced(y, self.in_shape, self.dims, self.keepdim) / where(zero, 1.0, x)
-        return where(zero, g * ProdOthers(self.dims).apply(x), quotient)
+        if not (x._data == 0).any():
+            return g * _unsqueeze_reduced(y, self.in_shape, self.dims, self.keepdim) / x
+        # y / x is 0/0 at a zero factor: use the leave-one-out products instead
+        return g * ProdOthers(self.dims).apply(x)
 
 
 class ProdOthers(FunctionNode):

@@ -126,13 +126,3 @@ def test_logcumsumexp_with_negative_weights_and_minus_infinity(backend):
 
     first = ([0.5, -1.0, 2.0, 0.25], [1.0, 2.0, 0.5, 3.0])  # a positive incoming gradient, y finite
     check(f, [first, first, ([-np.inf, -np.inf, 2.0, 0.25], [1.0, -2.0, 0.0, -3.0])], backend)
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_prod_with_a_zero_factor(backend):
-    def f(x, p):
-        return (x * p).prod(0).sum() + (x * p).prod()
-
-    nonzero = ([[1.5, 2.0], [3.0, -0.5]], [[2.0, 0.5], [1.0, 3.0]])
-    check(f, [nonzero, nonzero, ([[0.0, 2.0], [3.0, 0.0]], [[2.0, 0.5], [1.0, 3.0]])], backend)
-
