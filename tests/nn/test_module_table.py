@@ -165,6 +165,7 @@ def test_table_summary():
 # module classes checked against torch in other files (not by this table)
 TESTED_ELSEWHERE = {
     "Module",  # the base class: tests/nn/test_module.py
+    "MultiheadAttention",  # tests/nn/test_attention.py (against torch, weights copied through state_dict)
     # tests/nn/test_normalization.py (LAYERS: against torch with running statistics over steps);
     # BatchNorm2d and InstanceNorm1d are also rows here, as what the lazy rows turn into
     "BatchNorm1d", "BatchNorm3d", "InstanceNorm2d", "InstanceNorm3d",
