@@ -25,7 +25,7 @@ from ..autograd.function import _NO_GRAD
 from ..kernels.tables import is_size_only
 from ..tensor import Tensor
 from . import buffers, trace
-from .graph import Graph, spec_slots
+from .graph import Graph, only_reads, spec_slots
 from .plan import BackwardPlan, Plan, forward_schedule, live_grads, schedule, view_keep
 from .static_ops import RANDOM
 
@@ -156,7 +156,7 @@ class BackwardRecorder(trace.Recorder):
         self.fail(f"a value read into Python ({kind}) in the backward")
 
     def effect(self, fn: Any, args: tuple) -> Any:
-        if getattr(fn, "reads_only", ()) != tuple(range(len(args))):
+        if not only_reads(fn, len(args)):
             self.fail("an in-place write in the backward")
         # one that only reads (detach, .data) makes a tensor around a value's array: ``slot`` finds
         # that value by its array

@@ -170,11 +170,16 @@ def const_origins(steps, consts: set) -> dict:
         if step.effect is None and step.ins and step.ins[0] in origin and may_view(step.template):
             for o in step.outs:
                 origin[o] = origin[step.ins[0]]
-        elif step.effect is not None and step.outs and getattr(step.effect, "reads_only", ()) == (0,):
-            spec = step.subst[0][1] if len(step.subst) == 1 else None  # detach: its one tensor, aliased
-            if spec is not None and spec[0] == "slot" and spec[1] in origin:
+        elif step.effect is not None and step.outs and len(step.subst) == 1 and only_reads(step.effect, 1):
+            spec = step.subst[0][1]  # detach, .data: a tensor around the memory of its one argument
+            if spec[0] == "slot" and spec[1] in origin:
                 origin[step.outs[0]] = origin[spec[1]]
     return origin
+
+
+def only_reads(effect: Any, n_args: int) -> bool:
+    """Whether an effect of ``n_args`` arguments writes into none of them (``detach``, ``.data``)."""
+    return getattr(effect, "reads_only", ()) == tuple(range(n_args))
 
 
 def written_specs(effect: Any, subst: tuple) -> tuple:

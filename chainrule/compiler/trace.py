@@ -8,11 +8,13 @@ inputs come from and its outputs go to. A slot is a value of the call:
 * an input - a Tensor among the arguments (found anywhere in tuples, lists and dicts);
 * a live tensor - one that existed before the call (a parameter, a buffer, a tensor the function
   closes over): replay reads it anew each time, so updates to it are seen;
-* a constant - a 0-d tensor made during the call outside any operator from numbers of the code
-  (``autograd.capture.literal``: what a Python number such as the ``0.5`` of ``y * 0.5`` or the
-  ``0`` of ``x > 0`` becomes, ``torch.tensor(2.0)``, ``torch.zeros(())``, ``torch.full((), v)``;
-  not ``torch.rand(())``, whose value each call draws anew), or a table an operator built from
-  sizes alone (``kernels.tables.size_only``: padding maps, pooling and interpolation matrices);
+* a constant - a tensor made during the call outside any operator from numbers, lists, NumPy
+  arrays and sizes of the code (``autograd.capture.literal``: what a Python number such as the
+  ``0.5`` of ``y * 0.5`` or the ``0`` of ``x > 0`` becomes, ``torch.tensor([1, 2])``,
+  ``torch.zeros(3)``, ``torch.arange(n)``; not ``torch.rand(3)``, which is the ``Draw`` operator
+  inside a capture), or a table an operator built from sizes alone (``kernels.tables.size_only``:
+  padding maps, pooling and interpolation matrices, the positions of a list index); a returned
+  constant is copied on every call by a ``Clone`` step;
 * an output of an earlier step.
 
 Writes into tensors' memory that the library makes through ``autograd.capture.effect`` (the
@@ -22,8 +24,9 @@ tensors (and, for batch norm, the replayed operator node whose batch statistics 
 
 What cannot be replayed is refused with ``Unsupported`` (a graph break), naming the reason and
 the user's source line: any other tensor made outside the operators (a value computed by code that
-records no node, such as a raw-array helper), any other in-place write (``out=``, random fills), a value read into Python after an in-place write (a replay that
-finds it changed could not undo the write), a custom ``autograd.Function``, a backward pass, a
+records no node, such as a raw-array helper), any other in-place write (``out=``, random fills),
+a value read into Python after an in-place write (a replay that finds it changed could not undo
+the write), a custom ``autograd.Function``, a backward pass, a
 tensor hook, ``numpy()``. Values read into Python
 (``item``, ``bool``, ``float``, ``int``, ``tolist``) become guards: replay recomputes them and
 gives up (for a re-trace) when one differs, so a data-dependent branch is never replayed wrongly.
@@ -44,7 +47,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..kernels.tables import is_size_only
 from ..ops.shape import Clone
 from ..tensor import Tensor
-from .graph import Graph, Guard, Step, const_origins, written_by, written_specs
+from .graph import Graph, Guard, Step, const_origins, only_reads, written_by, written_specs
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # chainrule/
 # code of the package that is a user of the library, not part of it: its lines are worth naming
@@ -149,17 +152,14 @@ class Recorder:
         # a value from numbers, arrays and sizes of the code (never one computed from data or drawn
         # at random): a constant, kept as it is now (a later in-place write into it must not change
         # what replays start from)
-        if data.ndim and not t._requires_grad and type(data) is np.ndarray and id(t) in self.literals:
-            s = self._new_slot(t)
-            self.consts.append((s, Tensor._make(data.copy())))
-            return s
-        if data.ndim == 0 and not t._requires_grad and type(data) is np.ndarray and id(t) in self.literals:
-            key = (data.dtype.str, data.tobytes())
-            s = self.const_slots.get(key)
-            if s is None:  # equal constants share one slot (one input of a fused kernel)
-                s = self.const_slots[key] = self._new_slot(t)
-                # its value now: a later in-place write into it must not change what replays start from
+        if not t._requires_grad and type(data) is np.ndarray and id(t) in self.literals:
+            key = (data.dtype.str, data.tobytes()) if data.ndim == 0 else None
+            s = self.const_slots.get(key) if key is not None else None
+            if s is None:
+                s = self._new_slot(t)
                 self.consts.append((s, Tensor._make(data.copy())))
+                if key is not None:  # equal 0-d constants share one slot (one input of a fused kernel)
+                    self.const_slots[key] = s
             else:
                 self._bind(t, s)
                 self.const_shared.add(s)
@@ -242,8 +242,7 @@ class Recorder:
         if self.in_effect or self.error is not None:  # inside the effect being recorded / nothing to record
             return fn(*args)
         name = fn.__name__.strip("_")
-        pure = getattr(fn, "reads_only", ()) == tuple(range(len(args)))  # detach, .data: no write
-        what = f"the tensor of {name}" if pure else f"an argument of the in-place write {name}"
+        what = f"the tensor of {name}" if only_reads(fn, len(args)) else f"an argument of the in-place write {name}"
         specs = tuple((i, self._effect_spec(a, what)) for i, a in enumerate(args))
         self._writing_constants(written_specs(fn, specs))
         self.in_effect = True
